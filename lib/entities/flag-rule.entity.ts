@@ -1,0 +1,47 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Condition, FlagRuleDefinition, FlagValue } from '../core/types';
+import type { FeatureFlag } from './feature-flag.entity';
+
+/**
+ * A targeting rule of a flag's base definition. Rules are tried by ascending `priority`; the first whose
+ * conditions all hold decides. (An environment overrides a flag's rules as a whole, in
+ * `EnvironmentFlag.rules`.)
+ */
+@Entity({ name: 'feature_flag_rules' })
+export class FlagRule implements FlagRuleDefinition {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Index('IDX_feature_flag_rules_flag_id')
+  @Column({ name: 'flag_id', type: 'varchar', length: 36 })
+  flagId!: string;
+
+  @ManyToOne('FeatureFlag', 'rules', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'flag_id' })
+  flag?: FeatureFlag;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  name!: string | null;
+
+  @Column({ type: 'int', default: 0 })
+  priority!: number;
+
+  @Column({ type: 'boolean', default: true })
+  enabled!: boolean;
+
+  @Column({ type: 'simple-json' })
+  conditions!: Condition[];
+
+  @Column({ name: 'serve_enabled', type: 'boolean', default: true })
+  serveEnabled!: boolean;
+
+  @Column({ name: 'serve_value', type: 'simple-json', nullable: true })
+  serveValue!: FlagValue | null;
+
+  @Column({ name: 'rollout_percentage', type: 'float', nullable: true })
+  rolloutPercentage!: number | null;
+
+  constructor(init?: Partial<FlagRule>) {
+    if (init) Object.assign(this, init);
+  }
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { StorageChange, StorageChangeListener } from '../core/changes';
+import { FeatureFlagsValidationError, VersionConflictError } from '../core/errors';
+import {
+  assertEnvironmentFlagInput,
+  assertEnvironmentInput,
+  assertFlagInput,
+  assertSegmentInput,
+} from '../core/validation';
+import { FlagType } from '../core/types';
+import { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import {
+  EnvironmentFlagInput,
+  EnvironmentFlagUpdate,
+  EnvironmentInput,
+  EnvironmentUpdate,
+  FlagInput,
+  FlagRuleInput,
+  FlagUpdate,
+  SegmentInput,
+  SegmentUpdate,
+} from './feature-flag-storage.interface';
+
+/**
+ * Record builders shared by every storage backend, so that validation, defaults and versioning are the
+ * same whatever the store.
+ */
+
+function defined<T extends object>(update: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(update)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** Refuses an update whose `version` is not the stored one. */
+export function assertVersion(entity: string, identifier: string, stored: number, expected: number | undefined): void {
+  if (expected === undefined || expected === null) return;
+  if (typeof expected !== 'number' || !Number.isInteger(expected)) {
+    throw new FeatureFlagsValidationError('version', 'must be an integer');
+  }
+  if (expected !== stored) throw new VersionConflictError(entity, identifier, expected, stored);
+}
+
+function buildRules(flagId: string, rules: FlagRuleInput[] | undefined): FlagRule[] {
+  return (rules ?? []).map(
+    (r) =>
+      new FlagRule({
+        id: r.id ?? randomUUID(),
+        flagId,
+        name: r.name ?? null,
+        priority: r.priority,
+        enabled: r.enabled ?? true,
+        conditions: r.conditions,
+        serveEnabled: r.serveEnabled ?? true,
+        serveValue: r.serveValue ?? null,
+        rolloutPercentage: r.rolloutPercentage ?? null,
+      }),
+  );
+}
+
+/** A new flag record from input, validated and defaulted. */
+export function buildFlag(input: FlagInput, now = new Date()): FeatureFlag {
+  const withDefaults = { type: 'boolean' as FlagType, ...defined(input) };
+  assertFlagInput(withDefaults);
+  const id = input.id ?? randomUUID();
+  return new FeatureFlag({
+    id,
+    key: input.key,
+    name: input.name ?? input.key,
+    description: input.description ?? null,
+    type: input.type ?? 'boolean',
+    status: input.status ?? 'active',
+    defaultEnabled: input.defaultEnabled ?? false,
+    defaultValue: input.defaultValue ?? null,
+    tags: input.tags ?? [],
+    metadata: input.metadata ?? {},
+    rules: buildRules(id, input.rules),
+    variants: input.variants ?? null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/** The flag record after an update, validated, version-checked and with its version raised. */
+export function mergeFlag(existing: FeatureFlag, update: FlagUpdate, now = new Date()): FeatureFlag {
+  const changes = defined(update) as Partial<FeatureFlag> & { rules?: FlagRuleInput[] };
+  assertVersion('flag', existing.key, existing.version, changes.version);
+  if (changes.id !== undefined && changes.id !== existing.id) throw new FeatureFlagsValidationError('id', 'cannot be changed');
+  const merged = { ...existing, ...changes };
+  assertFlagInput(merged);
+  return new FeatureFlag({
+    ...merged,
+    id: existing.id,
+    rules: changes.rules !== undefined ? buildRules(existing.id, changes.rules) : existing.rules,
+    version: existing.version + 1,
+    createdAt: existing.createdAt,
+    updatedAt: now,
+  });
+}
+
+/** A new environment record. `parentId` must be checked by the backend (assertEnvironmentParent). */
+export function buildEnvironment(input: EnvironmentInput, now = new Date()): Environment {
+  assertEnvironmentInput(defined(input));
+  return new Environment({
+    id: input.id ?? randomUUID(),
+    name: input.name,
+    slug: input.slug,
+    description: input.description ?? null,
+    parentId: input.parentId ?? null,
+    type: input.type ?? 'development',
+    settings: input.settings ?? {},
+    isActive: input.isActive ?? true,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/** The environment record after an update. */
+export function mergeEnvironment(existing: Environment, update: EnvironmentUpdate, now = new Date()): Environment {
+  const changes = defined(update) as Partial<Environment>;
+  assertVersion('environment', existing.slug, existing.version, changes.version);
+  if (changes.id !== undefined && changes.id !== existing.id) throw new FeatureFlagsValidationError('id', 'cannot be changed');
+  const merged = new Environment({ ...existing, ...changes, id: existing.id });
+  if ('parentId' in update && update.parentId === null) merged.parentId = null;
+  assertEnvironmentInput(merged);
+  merged.version = existing.version + 1;
+  merged.createdAt = existing.createdAt;
+  merged.updatedAt = now;
+  return merged;
+}
+
+/** A new override record; `flagType` is the type of the overridden flag. */
+export function buildEnvironmentFlag(input: EnvironmentFlagInput, flagType: FlagType, now = new Date()): EnvironmentFlag {
+  assertEnvironmentFlagInput(input, flagType);
+  return new EnvironmentFlag({
+    id: input.id ?? randomUUID(),
+    environmentId: input.environmentId,
+    flagId: input.flagId,
+    enabled: input.enabled ?? null,
+    percentage: input.percentage ?? null,
+    rules: input.rules ?? null,
+    value: input.value ?? null,
+    variants: input.variants ?? null,
+    reason: input.reason ?? null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+const OVERRIDE_FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants', 'reason'] as const;
+
+/** The override record after an update (null clears a field: it inherits again). */
+export function mergeEnvironmentFlag(
+  existing: EnvironmentFlag,
+  update: EnvironmentFlagUpdate,
+  flagType: FlagType,
+  now = new Date(),
+): EnvironmentFlag {
+  assertVersion('environment flag', existing.id, existing.version, update.version);
+  const u = update as Partial<EnvironmentFlag>;
+  if (u.environmentId !== undefined && u.environmentId !== existing.environmentId) {
+    throw new FeatureFlagsValidationError('environmentId', 'cannot be changed');
+  }
+  if (u.flagId !== undefined && u.flagId !== existing.flagId) throw new FeatureFlagsValidationError('flagId', 'cannot be changed');
+  const merged = new EnvironmentFlag({ ...existing });
+  delete merged.environment;
+  delete merged.flag;
+  for (const field of OVERRIDE_FIELDS) {
+    const v = u[field];
+    if (v !== undefined) (merged as unknown as Record<string, unknown>)[field] = v;
+  }
+  assertEnvironmentFlagInput(merged, flagType);
+  merged.version = existing.version + 1;
+  merged.updatedAt = now;
+  return merged;
+}
+
+/** A new segment record. */
+export function buildSegment(input: SegmentInput, now = new Date()): Segment {
+  assertSegmentInput(input);
+  return new Segment({
+    id: input.id ?? randomUUID(),
+    key: input.key,
+    name: input.name ?? input.key,
+    description: input.description ?? null,
+    conditions: input.conditions,
+    parentId: input.parentId ?? null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/** The segment record after an update. */
+export function mergeSegment(existing: Segment, update: SegmentUpdate, now = new Date()): Segment {
+  const changes = defined(update) as Partial<Segment>;
+  assertVersion('segment', existing.key, existing.version, changes.version);
+  const merged = new Segment({ ...existing, ...changes, id: existing.id });
+  if ('parentId' in update && update.parentId === null) merged.parentId = null;
+  assertSegmentInput(merged);
+  merged.version = existing.version + 1;
+  merged.createdAt = existing.createdAt;
+  merged.updatedAt = now;
+  return merged;
+}
+
+/** Fan-out of applied writes to subscribers; a throwing listener does not stop the others. */
+export class ChangeNotifier {
+  private readonly listeners = new Set<StorageChangeListener>();
+
+  subscribe(listener: StorageChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(change: StorageChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A subscriber's failure must not undo or block a write that is already durable.
+      }
+    }
+  }
+}
