@@ -85,7 +85,8 @@ function decide(cf: CompiledFlag, ctx: EvaluationContext, out: Outcome): Outcome
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i];
     if (!r.predicate(ctx)) continue;
-    if (r.threshold >= 0) {
+    // A rule at 100% applies to every match, with or without targeting key (like a flag at 100%).
+    if (r.threshold >= 0 && r.threshold < BUCKET_COUNT) {
       if (!hasKey) continue;
       if (bucket < 0) bucket = rolloutBucket(cf.key, tk);
       if (bucket >= r.threshold) continue;
@@ -426,10 +427,16 @@ export class FlagSnapshot {
    * a rollout without targeting key is off.
    */
   isEnabled(key: string, slug: string | null, ctx: EvaluationContext): boolean {
-    const env = slug === null ? undefined : this.environmentsBySlug.get(slug);
-    if (slug !== null && (env === undefined || !env.isActive)) return false;
-    const cf = this.compiledFlag(key, slug);
-    return cf !== undefined && decide(cf, ctx, scratch).enabled;
+    try {
+      const env = slug === null ? undefined : this.environmentsBySlug.get(slug);
+      if (slug !== null && (env === undefined || !env.isActive)) return false;
+      const cf = this.compiledFlag(key, slug);
+      return cf !== undefined && decide(cf, ctx, scratch).enabled;
+    } catch {
+      // Like evaluate(): data that breaks at runtime (e.g. segments that refer to each other through
+      // their conditions, which recurse without end) makes the flag off rather than throwing.
+      return false;
+    }
   }
 
   /**

@@ -303,11 +303,13 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
     case 'in_segment':
     case 'not_in_segment': {
       const key = String(v);
-      const inSegment = c.operator === 'in_segment';
+      // `negate` is applied here rather than by compileCondition, so that an unknown segment stays false
+      // whatever `negate` says (fail closed), as it does for not_in_segment.
+      const wanted = (c.operator === 'in_segment') !== (c.negate === true);
       return (ctx) => {
         const segment = segments(key);
         if (!segment) return false;
-        return segment(ctx) === inSegment;
+        return segment(ctx) === wanted;
       };
     }
     default:
@@ -324,11 +326,11 @@ export function compileCondition(condition: Condition, segments: SegmentLookup):
   if (conditionProblem(condition) !== null) return NEVER;
   const base = basePredicate(condition, segments);
   if (condition.negate !== true) return base;
+  // Segment operators apply `negate` themselves (see basePredicate).
+  if (condition.operator === 'in_segment' || condition.operator === 'not_in_segment') return base;
   const attr = condition.attribute;
   const usesClock =
     condition.operator === 'time_window' ||
-    condition.operator === 'in_segment' ||
-    condition.operator === 'not_in_segment' ||
     (attr === 'currentTime' && (condition.operator === 'date_after' || condition.operator === 'date_before'));
   if (usesClock) return (ctx) => !base(ctx);
   return (ctx) => {
