@@ -259,7 +259,12 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
     case 'contains':
     case 'not_contains': {
       const needle = fold(v, ci);
-      const contains = stringTest(attr, ci, (s) => s.includes(needle));
+      // A string attribute contains a substring; a list attribute contains an element.
+      const contains: Predicate = (ctx) => {
+        const a = ctx[attr];
+        if (Array.isArray(a)) return a.some((x) => isScalar(x) && fold(x, ci) === needle);
+        return isScalar(a) && fold(a, ci).includes(needle);
+      };
       if (c.operator === 'contains') return contains;
       return (ctx) => {
         const a = ctx[attr];
@@ -333,10 +338,38 @@ export function compileCondition(condition: Condition, segments: SegmentLookup):
     condition.operator === 'time_window' ||
     (attr === 'currentTime' && (condition.operator === 'date_after' || condition.operator === 'date_before'));
   if (usesClock) return (ctx) => !base(ctx);
+  // A negated condition holds only when the attribute is there and usable by the operator: an
+  // unparseable number, date or version stays false (fail closed), negated or not.
+  const usable = usableBy(condition.operator);
   return (ctx) => {
     const a = ctx[attr];
-    return a !== undefined && a !== null && !base(ctx);
+    return a !== undefined && a !== null && usable(a) && !base(ctx);
   };
+}
+
+function usableBy(operator: Operator): (value: unknown) => boolean {
+  switch (operator) {
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return (v) => toNumber(v) !== undefined;
+    case 'date_after':
+    case 'date_before':
+      return (v) => toTime(v) !== undefined;
+    case 'semver_eq':
+    case 'semver_gt':
+    case 'semver_lt':
+      return (v) => typeof v === 'string' && semver.valid(v) !== null;
+    case 'contains':
+    case 'not_contains':
+    case 'starts_with':
+    case 'ends_with':
+    case 'matches':
+      return (v) => isScalar(v) || Array.isArray(v);
+    default:
+      return isScalar;
+  }
 }
 
 /** Compiles ANDed conditions into one predicate (no conditions: always true). */

@@ -205,6 +205,30 @@ describe('operators', () => {
     it('skip non-scalar elements', () => {
       expect(test(cond('tags', 'contains', 'beta'), { tags: [{ beta: true }, ['beta']] })).toBe(false);
     });
+
+    it('contains on an array tests membership, not substrings of elements', () => {
+      expect(test(cond('roles', 'contains', 'admin'), { roles: ['admin-readonly'] })).toBe(false);
+      expect(test(cond('roles', 'contains', 'admin'), { roles: ['admin-readonly', 'admin'] })).toBe(true);
+      expect(test(cond('name', 'contains', 'admin'), { name: 'admin-readonly' })).toBe(true);
+    });
+  });
+
+  describe('negated conditions on unusable values fail closed', () => {
+    it.each<[Operator, unknown, unknown]>([
+      ['gt', 10, 'abc'],
+      ['lte', 10, 'ten'],
+      ['date_after', '2024-01-01T00:00:00Z', 'not a date'],
+      ['semver_gt', '1.0.0', 'v-one'],
+      ['eq', 'x', { nested: true }],
+      ['in', ['a'], ['a']],
+    ])('%s with value %p against %p is false when negated', (operator, value, actual) => {
+      expect(test(cond('a', operator, value), { a: actual })).toBe(false);
+      expect(test(cond('a', operator, value, { negate: true }), { a: actual })).toBe(false);
+    });
+
+    it('an attribute name inherited from Object.prototype is not a present value', () => {
+      expect(test(cond('constructor', 'eq', 'x', { negate: true }), {})).toBe(false);
+    });
   });
 
   describe('semver', () => {
