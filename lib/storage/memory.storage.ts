@@ -27,11 +27,15 @@ import {
   mergeSegment,
 } from './storage-records';
 
-const copyEnvironment = (e: Environment): Environment => new Environment(structuredClone({ ...e }));
-const copyFlag = (f: FeatureFlag): FeatureFlag =>
+/**
+ * Deep copies of records (shared by backends): storage keeps and hands out copies only, so that neither the
+ * objects a caller passed in nor those it got back share anything with what is stored.
+ */
+export const copyEnvironment = (e: Environment): Environment => new Environment(structuredClone({ ...e }));
+export const copyFlag = (f: FeatureFlag): FeatureFlag =>
   new FeatureFlag({ ...structuredClone({ ...f, rules: undefined }), rules: f.rules.map((r) => new FlagRule(structuredClone({ ...r }))) });
-const copyOverride = (o: EnvironmentFlag): EnvironmentFlag => new EnvironmentFlag(structuredClone({ ...o }));
-const copySegment = (s: Segment): Segment => new Segment(structuredClone({ ...s }));
+export const copyOverride = (o: EnvironmentFlag): EnvironmentFlag => new EnvironmentFlag(structuredClone({ ...o }));
+export const copySegment = (s: Segment): Segment => new Segment(structuredClone({ ...s }));
 
 /** Matches a flag against a `listFlags` filter (shared by backends that filter in memory). */
 export function flagMatches(flag: FeatureFlag, filter: FlagFilter | undefined): boolean {
@@ -83,7 +87,7 @@ export class MemoryStorage implements FeatureFlagStorage {
     if (this.findEnvironment(env.slug)) throw new AlreadyExistsError('environment', env.slug);
     if (this.environments.has(env.id)) throw new AlreadyExistsError('environment', env.id);
     assertEnvironmentParent([...this.environments.values()], env.slug, null, env.parentId);
-    this.environments.set(env.id, env);
+    this.environments.set(env.id, copyEnvironment(env));
     this.notifier.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
     return copyEnvironment(env);
   }
@@ -109,7 +113,7 @@ export class MemoryStorage implements FeatureFlagStorage {
     if (next.parentId !== existing.parentId) {
       assertEnvironmentParent([...this.environments.values()], next.slug, next.id, next.parentId);
     }
-    this.environments.set(next.id, next);
+    this.environments.set(next.id, copyEnvironment(next));
     this.notifier.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
     return copyEnvironment(next);
   }
@@ -131,7 +135,7 @@ export class MemoryStorage implements FeatureFlagStorage {
     const flag = buildFlag(input);
     if (this.findFlag(flag.key)) throw new AlreadyExistsError('flag', flag.key);
     if (this.flags.has(flag.id)) throw new AlreadyExistsError('flag', flag.id);
-    this.flags.set(flag.id, flag);
+    this.flags.set(flag.id, copyFlag(flag));
     this.notifier.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
     return copyFlag(flag);
   }
@@ -153,7 +157,7 @@ export class MemoryStorage implements FeatureFlagStorage {
     if (!existing) throw new NotFoundError('flag', String('id' in update && update.id !== undefined ? update.id : (update as { key: string }).key));
     const next = mergeFlag(existing, update);
     if (next.key !== existing.key && this.findFlag(next.key)) throw new AlreadyExistsError('flag', next.key);
-    this.flags.set(next.id, next);
+    this.flags.set(next.id, copyFlag(next));
     this.notifier.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
     return copyFlag(next);
   }
@@ -176,7 +180,8 @@ export class MemoryStorage implements FeatureFlagStorage {
     if (!flag) throw new NotFoundError('flag', input.flagId);
     const override = buildEnvironmentFlag(input, flag.type);
     if (this.findOverride(env.id, flag.id)) throw new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
-    this.overrides.set(override.id, override);
+    if (this.overrides.has(override.id)) throw new AlreadyExistsError('environment flag', override.id);
+    this.overrides.set(override.id, copyOverride(override));
     this.notifier.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
     return copyOverride(override);
   }
@@ -200,7 +205,7 @@ export class MemoryStorage implements FeatureFlagStorage {
     if (!existing) throw new NotFoundError('environment flag', 'id' in update && update.id ? update.id : `${(update as EnvironmentFlag).flagId}@${(update as EnvironmentFlag).environmentId}`);
     const flag = this.flags.get(existing.flagId)!;
     const next = mergeEnvironmentFlag(existing, update, flag.type);
-    this.overrides.set(next.id, next);
+    this.overrides.set(next.id, copyOverride(next));
     this.notifier.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
     return copyOverride(next);
   }
@@ -218,8 +223,9 @@ export class MemoryStorage implements FeatureFlagStorage {
   async createSegment(input: SegmentInput): Promise<Segment> {
     const segment = buildSegment(input);
     if (this.findSegment(segment.key)) throw new AlreadyExistsError('segment', segment.key);
+    if (this.segments.has(segment.id)) throw new AlreadyExistsError('segment', segment.id);
     if (segment.parentId && !this.segments.has(segment.parentId)) throw new NotFoundError('segment', segment.parentId);
-    this.segments.set(segment.id, segment);
+    this.segments.set(segment.id, copySegment(segment));
     this.notifier.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
     return copySegment(segment);
   }
@@ -239,7 +245,7 @@ export class MemoryStorage implements FeatureFlagStorage {
     const next = mergeSegment(existing, update);
     if (next.key !== existing.key && this.findSegment(next.key)) throw new AlreadyExistsError('segment', next.key);
     if (next.parentId && !this.segments.has(next.parentId)) throw new NotFoundError('segment', next.parentId);
-    this.segments.set(next.id, next);
+    this.segments.set(next.id, copySegment(next));
     this.notifier.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
     return copySegment(next);
   }

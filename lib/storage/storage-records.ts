@@ -41,11 +41,30 @@ export function assertVersion(entity: string, identifier: string, stored: number
   if (expected !== stored) throw new VersionConflictError(entity, identifier, expected, stored);
 }
 
+/** The longest id and name the SQL tables hold (varchar(36), varchar(255)): refused alike by every backend. */
+export const MAX_ID_LENGTH = 36;
+export const MAX_NAME_LENGTH = 255;
+
+function assertBounded(record: { id?: unknown; name?: unknown }, at = ''): void {
+  const id = record.id;
+  if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH)) {
+    throw new FeatureFlagsValidationError(`${at}id`, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  if (typeof record.name === 'string' && record.name.length > MAX_NAME_LENGTH) {
+    throw new FeatureFlagsValidationError(`${at}name`, `must be at most ${MAX_NAME_LENGTH} characters`);
+  }
+}
+
+/**
+ * Rule records of a flag. Rule ids are always new: rules belong to their flag and are replaced as a whole,
+ * and rules copied from another flag must not carry that flag's ids (they are primary keys in SQL).
+ */
 function buildRules(flagId: string, rules: FlagRuleInput[] | undefined): FlagRule[] {
+  (rules ?? []).forEach((r, i) => assertBounded({ name: r.name }, `rules[${i}].`));
   return (rules ?? []).map(
     (r) =>
       new FlagRule({
-        id: r.id ?? randomUUID(),
+        id: randomUUID(),
         flagId,
         name: r.name ?? null,
         priority: r.priority,
@@ -62,6 +81,7 @@ function buildRules(flagId: string, rules: FlagRuleInput[] | undefined): FlagRul
 export function buildFlag(input: FlagInput, now = new Date()): FeatureFlag {
   const withDefaults = { type: 'boolean' as FlagType, ...defined(input) };
   assertFlagInput(withDefaults);
+  assertBounded(input);
   const id = input.id ?? randomUUID();
   return new FeatureFlag({
     id,
@@ -89,6 +109,7 @@ export function mergeFlag(existing: FeatureFlag, update: FlagUpdate, now = new D
   if (changes.id !== undefined && changes.id !== existing.id) throw new FeatureFlagsValidationError('id', 'cannot be changed');
   const merged = { ...existing, ...changes };
   assertFlagInput(merged);
+  assertBounded({ name: merged.name });
   return new FeatureFlag({
     ...merged,
     id: existing.id,
@@ -102,6 +123,7 @@ export function mergeFlag(existing: FeatureFlag, update: FlagUpdate, now = new D
 /** A new environment record. `parentId` must be checked by the backend (assertEnvironmentParent). */
 export function buildEnvironment(input: EnvironmentInput, now = new Date()): Environment {
   assertEnvironmentInput(defined(input));
+  assertBounded(input);
   return new Environment({
     id: input.id ?? randomUUID(),
     name: input.name,
@@ -125,6 +147,7 @@ export function mergeEnvironment(existing: Environment, update: EnvironmentUpdat
   const merged = new Environment({ ...existing, ...changes, id: existing.id });
   if ('parentId' in update && update.parentId === null) merged.parentId = null;
   assertEnvironmentInput(merged);
+  assertBounded({ name: merged.name });
   merged.version = existing.version + 1;
   merged.createdAt = existing.createdAt;
   merged.updatedAt = now;
@@ -134,6 +157,7 @@ export function mergeEnvironment(existing: Environment, update: EnvironmentUpdat
 /** A new override record; `flagType` is the type of the overridden flag. */
 export function buildEnvironmentFlag(input: EnvironmentFlagInput, flagType: FlagType, now = new Date()): EnvironmentFlag {
   assertEnvironmentFlagInput(input, flagType);
+  assertBounded({ id: input.id });
   return new EnvironmentFlag({
     id: input.id ?? randomUUID(),
     environmentId: input.environmentId,
@@ -181,6 +205,7 @@ export function mergeEnvironmentFlag(
 /** A new segment record. */
 export function buildSegment(input: SegmentInput, now = new Date()): Segment {
   assertSegmentInput(input);
+  assertBounded(input);
   return new Segment({
     id: input.id ?? randomUUID(),
     key: input.key,
@@ -201,6 +226,7 @@ export function mergeSegment(existing: Segment, update: SegmentUpdate, now = new
   const merged = new Segment({ ...existing, ...changes, id: existing.id });
   if ('parentId' in update && update.parentId === null) merged.parentId = null;
   assertSegmentInput(merged);
+  assertBounded({ name: merged.name });
   merged.version = existing.version + 1;
   merged.createdAt = existing.createdAt;
   merged.updatedAt = now;
