@@ -13,14 +13,14 @@ import { FeatureFlag } from './feature-flag.entity';
 @Entity({ name: 'feature_flag_environment_flags' })
 @Index('UQ_feature_flag_environment_flags_env_flag', ['environmentId', 'flagId'], { unique: true })
 export class EnvironmentFlag implements EnvironmentFlagDefinition {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_feature_flag_environment_flags' })
   id!: string;
 
   @Column({ name: 'environment_id', type: 'varchar', length: 36 })
   environmentId!: string;
 
   @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'environment_id' })
+  @JoinColumn({ name: 'environment_id', foreignKeyConstraintName: 'FK_feature_flag_environment_flags_environment_id' })
   environment?: Environment;
 
   @Index('IDX_feature_flag_environment_flags_flag_id')
@@ -28,13 +28,13 @@ export class EnvironmentFlag implements EnvironmentFlagDefinition {
   flagId!: string;
 
   @ManyToOne(() => FeatureFlag, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'flag_id' })
+  @JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_environment_flags_flag_id' })
   flag?: FeatureFlag;
 
   @Column({ type: 'boolean', nullable: true })
   enabled!: boolean | null;
 
-  @Column({ type: 'float', nullable: true })
+  @Column({ type: 'double precision', nullable: true })
   percentage!: number | null;
 
   @Column({ type: 'simple-json', nullable: true })

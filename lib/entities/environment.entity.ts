@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { EnvironmentDefinition, EnvironmentSettings, EnvironmentType } from '../core/types';
 
 /**
@@ -10,10 +10,10 @@ import { EnvironmentDefinition, EnvironmentSettings, EnvironmentType } from '../
  */
 @Entity({ name: 'feature_flag_environments' })
 export class Environment implements EnvironmentDefinition {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_feature_flag_environments' })
   id!: string;
 
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: 255 })
   name!: string;
 
   @Index('UQ_feature_flag_environments_slug', { unique: true })
@@ -23,8 +23,14 @@ export class Environment implements EnvironmentDefinition {
   @Column({ type: 'text', nullable: true })
   description!: string | null;
 
+  @Index('IDX_feature_flag_environments_parent_id')
   @Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })
   parentId!: string | null;
+
+  /** The parent row; a parent with children cannot be deleted (storage refuses first, the key backs it). */
+  @ManyToOne(() => Environment, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'parent_id', foreignKeyConstraintName: 'FK_feature_flag_environments_parent_id' })
+  parent?: Environment;
 
   @Column({ type: 'varchar', length: 32, default: 'development' })
   type!: EnvironmentType;

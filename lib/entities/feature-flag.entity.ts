@@ -11,7 +11,7 @@ import { FlagRule } from './flag-rule.entity';
  */
 @Entity({ name: 'feature_flags' })
 export class FeatureFlag implements FlagDefinition {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_feature_flags' })
   id!: string;
 
   @Index('UQ_feature_flags_key', { unique: true })

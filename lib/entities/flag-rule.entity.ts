@@ -9,7 +9,7 @@ import type { FeatureFlag } from './feature-flag.entity';
  */
 @Entity({ name: 'feature_flag_rules' })
 export class FlagRule implements FlagRuleDefinition {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_feature_flag_rules' })
   id!: string;
 
   @Index('IDX_feature_flag_rules_flag_id')
@@ -17,10 +17,10 @@ export class FlagRule implements FlagRuleDefinition {
   flagId!: string;
 
   @ManyToOne('FeatureFlag', 'rules', { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'flag_id' })
+  @JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_rules_flag_id' })
   flag?: FeatureFlag;
 
-  @Column({ type: 'varchar', length: 128, nullable: true })
+  @Column({ type: 'varchar', length: 255, nullable: true })
   name!: string | null;
 
   @Column({ type: 'int', default: 0 })
@@ -38,8 +38,15 @@ export class FlagRule implements FlagRuleDefinition {
   @Column({ name: 'serve_value', type: 'simple-json', nullable: true })
   serveValue!: FlagValue | null;
 
-  @Column({ name: 'rollout_percentage', type: 'float', nullable: true })
+  @Column({ name: 'rollout_percentage', type: 'double precision', nullable: true })
   rolloutPercentage!: number | null;
+
+  /**
+   * Storage-internal: the rule's index in its flag's list, so that rules of equal priority come back in
+   * the order they were written (evaluation breaks priority ties by that order). Never selected.
+   */
+  @Column({ type: 'int', default: 0, select: false })
+  position?: number;
 
   constructor(init?: Partial<FlagRule>) {
     if (init) Object.assign(this, init);

@@ -7,7 +7,7 @@ import { Condition, SegmentDefinition } from '../core/types';
  */
 @Entity({ name: 'feature_flag_segments' })
 export class Segment implements SegmentDefinition {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_feature_flag_segments' })
   id!: string;
 
   @Index('UQ_feature_flag_segments_key', { unique: true })
