@@ -1,0 +1,622 @@
+import { DataSource, EntityManager, EntityTarget, MigrationInterface, ObjectLiteral } from 'typeorm';
+import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
+import { assertEnvironmentParent } from '../core/engine';
+import {
+  AlreadyExistsError,
+  EnvironmentInUseError,
+  FeatureFlagsError,
+  NotFoundError,
+  StorageUnavailableError,
+  VersionConflictError,
+} from '../core/errors';
+import { Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, FeatureFlag, FlagRule, Segment } from '../entities';
+import { migrationsFor } from '../migrations';
+import {
+  EnvironmentFlagInput,
+  EnvironmentFlagRef,
+  EnvironmentFlagUpdate,
+  EnvironmentInput,
+  EnvironmentUpdate,
+  FeatureFlagStorage,
+  FlagFilter,
+  FlagInput,
+  FlagUpdate,
+  SegmentInput,
+  SegmentUpdate,
+} from './feature-flag-storage.interface';
+import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from './memory.storage';
+import {
+  ChangeNotifier,
+  buildEnvironment,
+  buildEnvironmentFlag,
+  buildFlag,
+  buildSegment,
+  mergeEnvironment,
+  mergeEnvironmentFlag,
+  mergeFlag,
+  mergeSegment,
+} from './storage-records';
+
+/** Options of TypeOrmStorage. */
+export interface TypeOrmStorageOptions {
+  /**
+   * Whether the storage owns the data source: it then initializes it in `init()` and destroys it in
+   * `close()`. Default false (the data source is the application's, initialized and closed by it).
+   */
+  ownsDataSource?: boolean;
+  /** Whether `init()` runs the feature-flag migrations. Default: true when the storage owns the data source. */
+  runMigrations?: boolean;
+}
+
+/** How many times a write is attempted when it loses a race (stale version, deadlock, vanished reference). */
+const MAX_ATTEMPTS = 5;
+
+const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];
+
+/** Thrown inside a transaction when a compare-and-set update matched no row: the write is retried. */
+class StaleWrite extends Error {
+  constructor(
+    readonly entity: string,
+    readonly identifier: string,
+    readonly target: EntityTarget<ObjectLiteral>,
+    readonly id: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`The ${entity} "${identifier}" changed during the write.`);
+  }
+}
+
+/** What a write works with inside its transaction. */
+interface Tx {
+  m: EntityManager;
+  /** Records a change, reported to listeners once the transaction has committed. */
+  emit(change: StorageChange): void;
+  /** The error a unique-key violation stands for in this write. */
+  duplicate?: () => FeatureFlagsError;
+}
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+}
+
+function driverError(e: unknown): DriverError {
+  const err = (e ?? {}) as DriverError & { driverError?: DriverError };
+  return err.driverError ?? err;
+}
+
+/** PostgreSQL 23505, MySQL/MariaDB ER_DUP_ENTRY (1062), SQLite UNIQUE / PRIMARY KEY constraints. */
+function isUniqueViolation(e: unknown): boolean {
+  const { code, errno, message } = driverError(e);
+  return (
+    code === '23505' ||
+    errno === 1062 ||
+    code === 'ER_DUP_ENTRY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    (code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/.test(message ?? ''))
+  );
+}
+
+/** PostgreSQL 23503, MySQL/MariaDB 1451/1452, SQLite FOREIGN KEY constraint. */
+function isForeignKeyViolation(e: unknown): boolean {
+  const { code, errno, message } = driverError(e);
+  return (
+    code === '23503' ||
+    errno === 1451 ||
+    errno === 1452 ||
+    code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
+    (code === 'SQLITE_CONSTRAINT' && /FOREIGN KEY/.test(message ?? ''))
+  );
+}
+
+/** Serialization failures and deadlocks: the transaction was rolled back and may simply run again. */
+function isTransient(e: unknown): boolean {
+  const { code, errno } = driverError(e);
+  return code === '40001' || code === '40P01' || errno === 1213 || code === 'SQLITE_BUSY';
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'SQLITE_CANTOPEN',
+]);
+
+/** The store cannot be reached: network errors, PostgreSQL classes 08 and 57P, refused logins, missing database. */
+function isUnavailable(e: unknown): boolean {
+  const { code, message } = driverError(e);
+  if (code && (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '28P01' || code === '3D000')) return true;
+  return /Connection terminated|pool after calling end|Pool is closed|Can't add new command when connection is in closed state/i.test(message ?? '');
+}
+
+/**
+ * Stores flags, environments, overrides and segments in PostgreSQL, MySQL/MariaDB or SQLite through
+ * TypeORM: the backend for apps that run more than one instance or must keep their flags.
+ *
+ * Every write runs in one transaction; updates are compare-and-set on `version`, so concurrent writers
+ * never lose an update (an update that names a stale `version` is refused with VersionConflictError; one
+ * that names none is applied on top of the newer record). Changes are reported to subscribers after commit.
+ *
+ * @example
+ * const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(process.env.DATABASE_URL!)), { ownsDataSource: true });
+ * await storage.init(); // connects and runs the migrations
+ */
+export class TypeOrmStorage implements FeatureFlagStorage {
+  private readonly notifier = new ChangeNotifier();
+  private readonly ownsDataSource: boolean;
+  private readonly runMigrations: boolean;
+  /**
+   * TypeORM's SQLite drivers run every query, transactions included, on one connection: two transactions
+   * in flight would interleave. The storage runs its operations one at a time there (and so needs no row
+   * locks, which SQLite does not have). Elsewhere an update locks the row it reads (`SELECT … FOR UPDATE`),
+   * so that concurrent updaters of one record queue instead of retrying; the compare-and-set stays as the
+   * guarantee.
+   */
+  private readonly serialized: boolean;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: TypeOrmStorageOptions = {},
+  ) {
+    this.ownsDataSource = options.ownsDataSource ?? false;
+    this.runMigrations = options.runMigrations ?? this.ownsDataSource;
+    this.serialized = SQLITE_TYPES.includes(dataSource.options.type);
+  }
+
+  async init(): Promise<void> {
+    const ds = this.dataSource;
+    if (this.ownsDataSource) {
+      if (!ds.isInitialized) {
+        try {
+          await ds.initialize();
+        } catch (e) {
+          throw new StorageUnavailableError(`Cannot connect to the feature-flag database (${ds.options.type}): ${(e as Error).message}`, e);
+        }
+      }
+      const schema = (ds.options as { schema?: string }).schema;
+      if (schema && ds.options.type === 'postgres') {
+        await ds.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '""')}"`);
+      }
+    } else {
+      if (!ds.isInitialized) {
+        throw new Error(
+          'TypeOrmStorage: the shared data source is not initialized. Initialize it before init() (TypeOrmModule does), or pass { ownsDataSource: true }.',
+        );
+      }
+      const missing = FEATURE_FLAG_ENTITIES.filter((entity) => !ds.hasMetadata(entity)).map((entity) => entity.name);
+      if (missing.length > 0) {
+        throw new Error(
+          `TypeOrmStorage: the shared data source does not know the feature-flag entities (${missing.join(', ')}). ` +
+            `Add FEATURE_FLAG_ENTITIES to its entities (TypeOrmModule.forRoot({ entities: [...yours, ...FEATURE_FLAG_ENTITIES] })) ` +
+            `and FEATURE_FLAG_MIGRATIONS to its migrations, or give the feature-flag module its own connection.`,
+        );
+      }
+    }
+    if (this.runMigrations) {
+      const ours = (migrationsFor(ds.options.type) as (new () => MigrationInterface)[]).map((m) => new m().name);
+      const known = new Set(ds.migrations.map((m) => m.name ?? m.constructor.name));
+      const absent = ours.filter((name) => !known.has(name as string));
+      if (absent.length > 0) {
+        throw new Error(
+          `TypeOrmStorage: the data source's migrations lack the feature-flag migrations (${absent.join(', ')}). ` +
+            `Add FEATURE_FLAG_MIGRATIONS (or migrationsFor('${ds.options.type}')) to its migrations.`,
+        );
+      }
+      await ds.runMigrations({ transaction: 'all' });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  subscribe(listener: StorageChangeListener): () => void {
+    return this.notifier.subscribe(listener);
+  }
+
+  async loadSnapshot(): Promise<SnapshotData> {
+    return this.read(async () => {
+      const load = async (m: EntityManager): Promise<SnapshotData> => ({
+        environments: await this.environmentQuery(m).getMany(),
+        flags: await this.flagQuery(m).getMany().then(withRules),
+        environmentFlags: await m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
+        segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
+      });
+      // One snapshot for the five reads: REPEATABLE READ on PostgreSQL and MySQL; SQLite transactions
+      // are serializable.
+      return this.serialized ? this.dataSource.transaction(load) : this.dataSource.transaction('REPEATABLE READ', load);
+    });
+  }
+
+  // Environments
+
+  async createEnvironment(input: EnvironmentInput): Promise<Environment> {
+    const env = buildEnvironment(input);
+    return this.write(async (tx) => {
+      tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
+      const all = await this.lockEnvironments(tx.m);
+      if (all.some((e) => e.slug === env.slug)) throw new AlreadyExistsError('environment', env.slug);
+      if (all.some((e) => e.id === env.id)) throw new AlreadyExistsError('environment', env.id);
+      assertEnvironmentParent(all, env.slug, null, env.parentId);
+      await this.insert(tx.m, Environment, env);
+      tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
+      return copyEnvironment(env);
+    });
+  }
+
+  async getEnvironment(slug: string): Promise<Environment | null> {
+    if (typeof slug !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, Environment, { slug }));
+  }
+
+  async getEnvironmentById(id: string): Promise<Environment | null> {
+    if (typeof id !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, Environment, { id }));
+  }
+
+  async listEnvironments(): Promise<Environment[]> {
+    return this.read(() => this.environmentQuery(this.dataSource.manager).getMany());
+  }
+
+  async updateEnvironment(update: EnvironmentUpdate): Promise<Environment> {
+    return this.write(async (tx) => {
+      const all = await this.lockEnvironments(tx.m);
+      const byId = 'id' in update && update.id !== undefined;
+      const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
+      if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
+      const next = mergeEnvironment(existing, update);
+      tx.duplicate = () => new AlreadyExistsError('environment', next.slug);
+      if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
+      if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
+      await this.compareAndSet(tx.m, Environment, existing, next, 'environment', existing.slug);
+      tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
+      return copyEnvironment(next);
+    });
+  }
+
+  async deleteEnvironment(slug: string): Promise<boolean> {
+    if (typeof slug !== 'string') return false;
+    return this.write(async (tx) => {
+      const all = await this.lockEnvironments(tx.m);
+      const env = all.find((e) => e.slug === slug);
+      if (!env) return false;
+      const children = all.filter((e) => e.parentId === env.id).map((e) => e.slug);
+      if (children.length > 0) throw new EnvironmentInUseError(slug, children);
+      await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ environmentId: env.id }).execute();
+      await tx.m.createQueryBuilder().delete().from(Environment).where({ id: env.id }).execute();
+      tx.emit({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
+      return true;
+    });
+  }
+
+  // Flags
+
+  async createFlag(input: FlagInput): Promise<FeatureFlag> {
+    const flag = buildFlag(input);
+    return this.write(async (tx) => {
+      tx.duplicate = () => new AlreadyExistsError('flag', flag.key);
+      if (await exists(tx.m, FeatureFlag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
+      if (await exists(tx.m, FeatureFlag, { id: flag.id })) throw new AlreadyExistsError('flag', flag.id);
+      await this.insert(tx.m, FeatureFlag, flag);
+      await this.insertRules(tx.m, flag.rules);
+      tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
+      return copyFlag(flag);
+    });
+  }
+
+  async getFlag(key: string): Promise<FeatureFlag | null> {
+    if (typeof key !== 'string') return null;
+    return this.read(() => this.findFlag(this.dataSource.manager, { key }));
+  }
+
+  async listFlags(filter?: FlagFilter): Promise<FeatureFlag[]> {
+    const flags = withRules(await this.read(() => this.flagQuery(this.dataSource.manager).getMany()));
+    return flags.filter((f) => flagMatches(f, filter)).sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async updateFlag(update: FlagUpdate): Promise<FeatureFlag> {
+    const byId = 'id' in update && update.id !== undefined;
+    const identifier = String(byId ? update.id : (update as { key: string }).key);
+    return this.write(async (tx) => {
+      const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
+      if (!existing) throw new NotFoundError('flag', identifier);
+      const next = mergeFlag(existing, update);
+      tx.duplicate = () => new AlreadyExistsError('flag', next.key);
+      if (next.key !== existing.key && (await exists(tx.m, FeatureFlag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
+      // Rules are replaced only once the compare-and-set has won.
+      await this.compareAndSet(tx.m, FeatureFlag, existing, next, 'flag', existing.key);
+      if (update.rules !== undefined) {
+        await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: next.id }).execute();
+        await this.insertRules(tx.m, next.rules);
+      }
+      tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
+      return copyFlag(next);
+    });
+  }
+
+  async deleteFlag(key: string): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    return this.write(async (tx) => {
+      const flag = await one(tx.m, FeatureFlag, { key });
+      if (!flag) return false;
+      await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ flagId: flag.id }).execute();
+      await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: flag.id }).execute();
+      await tx.m.createQueryBuilder().delete().from(FeatureFlag).where({ id: flag.id }).execute();
+      tx.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
+      return true;
+    });
+  }
+
+  // Environment flags (overrides)
+
+  async createEnvironmentFlag(input: EnvironmentFlagInput): Promise<EnvironmentFlag> {
+    return this.write(async (tx) => {
+      const env = typeof input.environmentId === 'string' ? await one(tx.m, Environment, { id: input.environmentId }) : null;
+      if (!env) throw new NotFoundError('environment', input.environmentId);
+      const flag = typeof input.flagId === 'string' ? await one(tx.m, FeatureFlag, { id: input.flagId }) : null;
+      if (!flag) throw new NotFoundError('flag', input.flagId);
+      const override = buildEnvironmentFlag(input, flag.type);
+      tx.duplicate = () => new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
+      if (await exists(tx.m, EnvironmentFlag, { environmentId: env.id, flagId: flag.id })) throw tx.duplicate();
+      if (await exists(tx.m, EnvironmentFlag, { id: override.id })) throw new AlreadyExistsError('environment flag', override.id);
+      await this.insert(tx.m, EnvironmentFlag, override);
+      tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
+      return copyOverride(override);
+    });
+  }
+
+  async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
+    if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }));
+  }
+
+  async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
+    const where: Partial<Record<'environmentId' | 'flagId', string>> = {};
+    for (const [field, value] of [
+      ['environmentId', filter?.envId],
+      ['flagId', filter?.flagId],
+    ] as const) {
+      if (value === undefined) continue;
+      if (typeof value !== 'string') return [];
+      where[field] = value;
+    }
+    return this.read(() => this.dataSource.manager.createQueryBuilder(EnvironmentFlag, 'o').where(where).orderBy('o.createdAt').addOrderBy('o.id').getMany());
+  }
+
+  async updateEnvironmentFlag(update: EnvironmentFlagUpdate): Promise<EnvironmentFlag> {
+    const byId = 'id' in update && update.id !== undefined;
+    const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
+    return this.write(async (tx) => {
+      let existing: EnvironmentFlag | null = null;
+      if (byId) existing = typeof update.id === 'string' ? await one(tx.m, EnvironmentFlag, { id: update.id }, !this.serialized) : null;
+      else if (typeof environmentId === 'string' && typeof flagId === 'string') {
+        existing = await one(tx.m, EnvironmentFlag, { environmentId, flagId }, !this.serialized);
+      }
+      if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
+      const flag = (await one(tx.m, FeatureFlag, { id: existing.flagId }))!;
+      const next = mergeEnvironmentFlag(existing, update, flag.type);
+      await this.compareAndSet(tx.m, EnvironmentFlag, existing, next, 'environment flag', existing.id);
+      tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
+      return copyOverride(next);
+    });
+  }
+
+  async deleteEnvironmentFlag(ref: EnvironmentFlagRef): Promise<boolean> {
+    if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
+    return this.write(async (tx) => {
+      const o = await one(tx.m, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId });
+      if (!o) return false;
+      await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ id: o.id }).execute();
+      tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
+      return true;
+    });
+  }
+
+  // Segments
+
+  async createSegment(input: SegmentInput): Promise<Segment> {
+    const segment = buildSegment(input);
+    return this.write(async (tx) => {
+      tx.duplicate = () => new AlreadyExistsError('segment', segment.key);
+      if (await exists(tx.m, Segment, { key: segment.key })) throw new AlreadyExistsError('segment', segment.key);
+      if (await exists(tx.m, Segment, { id: segment.id })) throw new AlreadyExistsError('segment', segment.id);
+      if (segment.parentId && !(await exists(tx.m, Segment, { id: segment.parentId }))) throw new NotFoundError('segment', segment.parentId);
+      await this.insert(tx.m, Segment, segment);
+      tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
+      return copySegment(segment);
+    });
+  }
+
+  async getSegment(key: string): Promise<Segment | null> {
+    if (typeof key !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, Segment, { key }));
+  }
+
+  async listSegments(): Promise<Segment[]> {
+    return this.read(() => this.dataSource.manager.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany());
+  }
+
+  async updateSegment(update: SegmentUpdate): Promise<Segment> {
+    const byId = 'id' in update && update.id !== undefined;
+    const identifier = String(byId ? update.id : (update as Segment).key);
+    return this.write(async (tx) => {
+      const where = byId ? { id: update.id } : { key: (update as Segment).key };
+      const existing = typeof (byId ? update.id : (update as Segment).key) === 'string' ? await one(tx.m, Segment, where, !this.serialized) : null;
+      if (!existing) throw new NotFoundError('segment', identifier);
+      const next = mergeSegment(existing, update);
+      tx.duplicate = () => new AlreadyExistsError('segment', next.key);
+      if (next.key !== existing.key && (await exists(tx.m, Segment, { key: next.key }))) throw new AlreadyExistsError('segment', next.key);
+      if (next.parentId && !(await exists(tx.m, Segment, { id: next.parentId }))) throw new NotFoundError('segment', next.parentId);
+      await this.compareAndSet(tx.m, Segment, existing, next, 'segment', existing.key);
+      tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
+      return copySegment(next);
+    });
+  }
+
+  async deleteSegment(key: string): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    return this.write(async (tx) => {
+      const s = await one(tx.m, Segment, { key });
+      if (!s) return false;
+      await tx.m.createQueryBuilder().delete().from(Segment).where({ id: s.id }).execute();
+      tx.emit({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
+      return true;
+    });
+  }
+
+  // Internals
+
+  /** Runs work alone when the driver has a single connection; otherwise at once. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.serialized) return work();
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async read<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.exclusive(work);
+    } catch (e) {
+      throw this.unavailable(e) ?? e;
+    }
+  }
+
+  /**
+   * Runs a write in a transaction and reports its changes once it has committed. A write that lost a race
+   * (a compare-and-set matched no row, a deadlock, a reference deleted meanwhile) runs again from the
+   * start: it then sees the winner's data and either applies on top of it or refuses with the error that
+   * data calls for (VersionConflictError for a stale `version`, NotFoundError…).
+   */
+  private async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const changes: StorageChange[] = [];
+        const tx: Tx = { m: this.dataSource.manager, emit: (change) => void changes.push(change) };
+        try {
+          const result = await this.dataSource.transaction((m) => work(Object.assign(tx, { m })));
+          for (const change of changes) this.notifier.emit(change);
+          return result;
+        } catch (e) {
+          if (e instanceof FeatureFlagsError) throw e;
+          if (isUniqueViolation(e) && tx.duplicate) throw tx.duplicate();
+          const unavailable = this.unavailable(e);
+          if (unavailable) throw unavailable;
+          const raced = e instanceof StaleWrite || isTransient(e) || isForeignKeyViolation(e);
+          if (!raced) throw e;
+          if (attempt >= MAX_ATTEMPTS) {
+            if (e instanceof StaleWrite) throw await this.conflictOf(e);
+            throw e;
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+        }
+      }
+    });
+  }
+
+  private unavailable(e: unknown): StorageUnavailableError | undefined {
+    if (e instanceof FeatureFlagsError) return undefined;
+    if (!this.dataSource.isInitialized || isUnavailable(e)) {
+      return new StorageUnavailableError(`The feature-flag database cannot be reached: ${(e as Error)?.message ?? e}`, e);
+    }
+    return undefined;
+  }
+
+  private async conflictOf(stale: StaleWrite): Promise<FeatureFlagsError> {
+    const current = await one(this.dataSource.manager, stale.target, { id: stale.id });
+    if (!current) return new NotFoundError(stale.entity as NotFoundError['entity'], stale.identifier);
+    return new VersionConflictError(stale.entity, stale.identifier, stale.expectedVersion, (current as { version: number }).version);
+  }
+
+  /** Every environment, locked against concurrent environment writes (SQLite writes are serialized anyway). */
+  private lockEnvironments(m: EntityManager): Promise<Environment[]> {
+    const query = m.createQueryBuilder(Environment, 'e').orderBy('e.id');
+    return (this.serialized ? query : query.setLock('pessimistic_write')).getMany();
+  }
+
+  private environmentQuery(m: EntityManager) {
+    return m.createQueryBuilder(Environment, 'e').orderBy('e.createdAt').addOrderBy('e.slug');
+  }
+
+  /** Flags with their rules in written order, in one statement (so a flag and its rules are consistent). */
+  private flagQuery(m: EntityManager) {
+    return m.createQueryBuilder(FeatureFlag, 'f').leftJoinAndSelect('f.rules', 'r').orderBy('f.key').addOrderBy('r.position');
+  }
+
+  /** A flag with its rules; `lock` first locks its row until the transaction ends (an update's read). */
+  private async findFlag(m: EntityManager, where: { id?: string; key?: string }, lock = false): Promise<FeatureFlag | null> {
+    const value = where.id ?? where.key;
+    if (typeof value !== 'string') return null;
+    // Locked apart from the read: PostgreSQL cannot lock the nullable side of the rules join.
+    if (lock && !this.serialized && !(await one(m, FeatureFlag, where, true))) return null;
+    const flag = await this.flagQuery(m).where(where).getOne();
+    return flag ? withRules([flag])[0] : null;
+  }
+
+  private async insert<E extends ObjectLiteral>(m: EntityManager, target: EntityTarget<E>, record: E): Promise<void> {
+    await m.createQueryBuilder().insert().into(target).values(record as never).updateEntity(false).execute();
+  }
+
+  private async insertRules(m: EntityManager, rules: FlagRule[]): Promise<void> {
+    if (rules.length === 0) return;
+    const rows = rules.map((rule, position) => new FlagRule({ ...rule, position }));
+    await m.createQueryBuilder().insert().into(FlagRule).values(rows as never).updateEntity(false).execute();
+  }
+
+  /**
+   * `UPDATE … SET <every column of next>, version = <stored + 1> WHERE id = :id AND version = :stored`
+   * (`next.version` is the stored one plus one): a row that someone else updated since it was read
+   * matches nothing, and the write starts over.
+   */
+  private async compareAndSet<E extends { id: string; version: number }>(
+    m: EntityManager,
+    target: EntityTarget<E>,
+    existing: E,
+    next: E,
+    entity: string,
+    identifier: string,
+  ): Promise<void> {
+    const values: Record<string, unknown> = {};
+    for (const column of m.connection.getMetadata(target).columns) {
+      if (column.isPrimary || column.isCreateDate) continue;
+      values[column.propertyName] = (next as Record<string, unknown>)[column.propertyName];
+    }
+    const result = await m
+      .createQueryBuilder()
+      .update(target)
+      .set(values as never)
+      .where({ id: existing.id, version: existing.version })
+      .execute();
+    if (result.affected === 0) throw new StaleWrite(entity, identifier, target as EntityTarget<ObjectLiteral>, existing.id, existing.version);
+  }
+}
+
+/** The first row matching `where` (column values by property name), as a fresh entity. */
+function one<E extends ObjectLiteral>(m: EntityManager, target: EntityTarget<E>, where: ObjectLiteral, lock = false): Promise<E | null> {
+  const query = m.createQueryBuilder(target, 'x').where(where);
+  return (lock ? query.setLock('pessimistic_write') : query).getOne();
+}
+
+/** Whether a row matches `where`. */
+function exists(m: EntityManager, target: EntityTarget<ObjectLiteral>, where: ObjectLiteral): Promise<boolean> {
+  return m.createQueryBuilder(target, 'x').where(where).getExists();
+}
+
+/** Flags as TypeORM returns them, with `rules` always an array. */
+function withRules(flags: FeatureFlag[]): FeatureFlag[] {
+  for (const flag of flags) flag.rules ??= [];
+  return flags;
+}
