@@ -19,7 +19,8 @@ export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysq
 /** The migrations of the feature-flag tables on SQLite, oldest first. */
 export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000];
 
-const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];
+/** TypeORM's SQLite drivers: one schema for all of them. */
+export const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];
 
 function dialectMigrations(type: DataSourceOptions['type']): MigrationClass[] {
   if (type === 'postgres' || type === 'aurora-postgres') return POSTGRES_MIGRATIONS;

@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from '../core/errors';
 import { Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, FeatureFlag, FlagRule, Segment } from '../entities';
-import { migrationsFor } from '../migrations';
+import { SQLITE_TYPES, migrationsFor } from '../migrations';
 import {
   EnvironmentFlagInput,
   EnvironmentFlagRef,
@@ -50,8 +50,6 @@ export interface TypeOrmStorageOptions {
 
 /** How many times a write is attempted when it loses a race (stale version, deadlock, vanished reference). */
 const MAX_ATTEMPTS = 5;
-
-const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];
 
 /** Thrown inside a transaction when a compare-and-set update matched no row: the write is retried. */
 class StaleWrite extends Error {
