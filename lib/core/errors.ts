@@ -110,3 +110,14 @@ export class StorageUnavailableError extends FeatureFlagsError {
     super(message, { cause });
   }
 }
+
+/** A module option that cannot work; thrown at boot. `option` names it. */
+export class FeatureFlagsConfigurationError extends FeatureFlagsError {
+  override readonly code: string = 'INVALID_CONFIGURATION';
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`FeatureFlagsModule: option "${option}" ${problem}`);
+  }
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from './core/errors';
+import { EnvironmentDefinition, FlagDefinition, ResolvedFlag } from './core/types';
+import { Environment } from './entities';
+import { FeatureFlagsRuntime } from './feature-flags.runtime';
+
+/**
+ * Resolves flags along the environment inheritance chain, from the in-memory snapshot.
+ *
+ * @example
+ * const chain = await resolver.getEnvironmentChain('development'); // development → staging → production
+ * const resolved = await resolver.resolveFlagForEnvironment(flag, 'development');
+ * resolved.percentage;          // 100
+ * resolved.sources.percentage;  // 'staging': development inherits staging's 100%
+ */
+@Injectable()
+export class EnvironmentResolver {
+  constructor(private readonly runtime: FeatureFlagsRuntime) {}
+
+  /**
+   * The inheritance chain of an environment, nearest first: `[environment, parent, …, root]`.
+   * @throws NotFoundError for an unknown slug.
+   */
+  async getEnvironmentChain(slug: string): Promise<Environment[]> {
+    return this.runtime.snapshot.getEnvironmentChain(slug).map(toEnvironment);
+  }
+
+  /**
+   * A flag as it applies in an environment: each overridable field from the nearest environment of the
+   * chain that sets it, else the environment defaults (`settings.defaultEnabled`, for `enabled`), else the
+   * base flag; `sources` names the supplier of each field.
+   * @param flag the flag or its key.
+   * @throws NotFoundError for an unknown flag or environment.
+   */
+  async resolveFlagForEnvironment(flag: FlagDefinition | string, slug: string): Promise<ResolvedFlag> {
+    const definition = typeof flag === 'string' ? this.runtime.snapshot.getFlag(flag) : this.runtime.snapshot.getFlagById(flag.id) ?? flag;
+    if (!definition) throw new NotFoundError('flag', String(flag));
+    return structuredClone(this.runtime.snapshot.resolve(definition, slug));
+  }
+}
+
+function toEnvironment(e: EnvironmentDefinition): Environment {
+  return new Environment(structuredClone({ ...e }));
+}

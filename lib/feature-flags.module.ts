@@ -1,0 +1,65 @@
+import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { EnvironmentMiddleware } from './environment/environment.middleware';
+import { EnvironmentResolver } from './environment.resolver';
+import { ConfigurableModuleClass, FEATURE_FLAGS_MODULE_OPTIONS } from './feature-flags.module-definition';
+import { FEATURE_FLAGS_OPTIONS } from './feature-flags.internal-constants';
+import { ResolvedFeatureFlagsOptions, resolveOptions } from './feature-flags.options';
+import { FeatureFlagsRuntime } from './feature-flags.runtime';
+import { FeatureFlagsService } from './feature-flags.service';
+import { createStorage } from './feature-flags.storage-factory';
+import { FeatureFlagGuard } from './guards/feature-flag.guard';
+import { FeatureFlagsModuleOptions } from './interfaces/feature-flags-module-options.interface';
+import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
+
+/**
+ * Multi-environment feature flags: storage, the in-memory evaluation snapshot, environment detection
+ * middleware, `FeatureFlagsService`, `EnvironmentResolver` and the `@FeatureFlag()` guard.
+ *
+ * @example
+ * @Module({
+ *   imports: [
+ *     FeatureFlagsModule.forRoot({
+ *       backend: 'database',
+ *       connection: process.env.DATABASE_URL ?? 'sqlite:data/flags.db',
+ *       defaultEnvironment: 'production',
+ *       environments: [
+ *         { slug: 'production', settings: { requireApproval: true } },
+ *         { slug: 'staging', parent: 'production' },
+ *         { slug: 'development', parent: 'staging', settings: { debugMode: true } },
+ *       ],
+ *       isGlobal: true,
+ *     }),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  providers: [
+    {
+      provide: FEATURE_FLAGS_OPTIONS,
+      useFactory: (options: FeatureFlagsModuleOptions) => resolveOptions(options),
+      inject: [FEATURE_FLAGS_MODULE_OPTIONS],
+    },
+    {
+      provide: FeatureFlagStorage,
+      useFactory: createStorage,
+      inject: [FEATURE_FLAGS_OPTIONS, ModuleRef],
+    },
+    FeatureFlagsRuntime,
+    FeatureFlagsService,
+    EnvironmentResolver,
+    FeatureFlagGuard,
+    EnvironmentMiddleware,
+  ],
+  exports: [FeatureFlagsService, EnvironmentResolver, FeatureFlagStorage, FeatureFlagGuard, FeatureFlagsRuntime],
+})
+export class FeatureFlagsModule extends ConfigurableModuleClass implements NestModule {
+  constructor(@Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.options.enableEnvironmentMiddleware) consumer.apply(EnvironmentMiddleware).forRoutes('{*splat}');
+  }
+}

@@ -1,0 +1,111 @@
+import { ENVIRONMENT_TYPES } from './core/types';
+import { FeatureFlagsConfigurationError } from './core/errors';
+import { SLUG_PATTERN } from './core/validation';
+import {
+  EnvironmentDeclaration,
+  FeatureFlagsModuleOptions,
+  WhenDisabled,
+} from './interfaces/feature-flags-module-options.interface';
+
+/** Options with every default applied, validated once at boot. */
+export interface ResolvedFeatureFlagsOptions extends FeatureFlagsModuleOptions {
+  backend: 'database' | 'memory';
+  enableEnvironmentMiddleware: boolean;
+  environmentHeader: string;
+  /** Lower-cased header name, as Node exposes headers. */
+  headerKey: string;
+  environmentQueryParam: string | null;
+  defaultEnvironment: string;
+  allowedEnvironments: string[] | undefined;
+  onDisallowedEnvironment: 'reject' | 'fallback';
+  environments: EnvironmentDeclaration[];
+  whenDisabled: WhenDisabled;
+}
+
+function fail(option: string, problem: string): never {
+  throw new FeatureFlagsConfigurationError(option, problem);
+}
+
+/** Applies defaults and refuses options that cannot work, naming the option. */
+export function resolveOptions(options: FeatureFlagsModuleOptions | undefined): ResolvedFeatureFlagsOptions {
+  const o = options ?? {};
+  const backend = o.backend ?? 'memory';
+  if (backend !== 'database' && backend !== 'memory') fail('backend', `must be "database" or "memory", got ${JSON.stringify(backend)}`);
+  if (backend === 'database' && !o.storage) {
+    if (o.connection === undefined && o.dataSource === undefined) {
+      fail('connection', 'is required with backend "database" (or set "dataSource" to share an app connection)');
+    }
+    if (o.connection !== undefined && o.dataSource !== undefined) fail('dataSource', 'cannot be set together with "connection": pick one');
+    if (o.connection !== undefined && typeof o.connection !== 'string' && (typeof o.connection !== 'object' || o.connection === null)) {
+      fail('connection', 'must be a URL string or TypeORM DataSourceOptions');
+    }
+    if (o.dataSource !== undefined && (typeof o.dataSource !== 'string' || o.dataSource === '')) fail('dataSource', 'must be a connection name');
+  }
+  const header = o.environmentHeader ?? 'X-Environment';
+  if (typeof header !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) {
+    fail('environmentHeader', `must be a valid HTTP header name, got ${JSON.stringify(header)}`);
+  }
+  const query = o.environmentQueryParam === undefined ? 'env' : o.environmentQueryParam;
+  if (query !== null && (typeof query !== 'string' || query === '')) fail('environmentQueryParam', 'must be a non-empty string, or null to disable it');
+  const defaultEnvironment = o.defaultEnvironment ?? 'production';
+  if (typeof defaultEnvironment !== 'string' || !SLUG_PATTERN.test(defaultEnvironment)) {
+    fail('defaultEnvironment', `must be an environment slug, got ${JSON.stringify(defaultEnvironment)}`);
+  }
+  let allowed: string[] | undefined;
+  if (o.allowedEnvironments !== undefined) {
+    if (!Array.isArray(o.allowedEnvironments) || o.allowedEnvironments.length === 0) {
+      fail('allowedEnvironments', 'must be a non-empty array of environment slugs (omit it to allow every active environment)');
+    }
+    allowed = o.allowedEnvironments.map((s) => {
+      const slug = typeof s === 'string' ? s.trim().toLowerCase() : s;
+      if (typeof slug !== 'string' || !SLUG_PATTERN.test(slug)) fail('allowedEnvironments', `holds ${JSON.stringify(s)}, which is not an environment slug`);
+      return slug;
+    });
+    if (!allowed.includes(defaultEnvironment)) {
+      fail('defaultEnvironment', `("${defaultEnvironment}") is not in "allowedEnvironments" (${allowed.join(', ')}): requests without an environment would be refused`);
+    }
+  }
+  const onDisallowed = o.onDisallowedEnvironment ?? 'reject';
+  if (onDisallowed !== 'reject' && onDisallowed !== 'fallback') {
+    fail('onDisallowedEnvironment', `must be "reject" or "fallback", got ${JSON.stringify(onDisallowed)}`);
+  }
+  const environments = o.environments ?? [];
+  if (!Array.isArray(environments)) fail('environments', 'must be an array of environment declarations');
+  const declared = new Set<string>();
+  environments.forEach((e, i) => {
+    const at = `environments[${i}]`;
+    if (typeof e !== 'object' || e === null) fail(at, 'must be an object');
+    if (typeof e.slug !== 'string' || !SLUG_PATTERN.test(e.slug)) fail(`${at}.slug`, `must be a slug (lower-case letters, digits, "-", "_"), got ${JSON.stringify(e.slug)}`);
+    if (declared.has(e.slug)) fail(`${at}.slug`, `declares "${e.slug}" twice`);
+    declared.add(e.slug);
+    if (e.type !== undefined && !(ENVIRONMENT_TYPES as readonly string[]).includes(e.type)) {
+      fail(`${at}.type`, `must be one of ${ENVIRONMENT_TYPES.join(', ')}`);
+    }
+    if (e.parent !== undefined && e.parent !== null && (typeof e.parent !== 'string' || !SLUG_PATTERN.test(e.parent))) {
+      fail(`${at}.parent`, 'must be the slug of another environment');
+    }
+    if (e.parent === e.slug) fail(`${at}.parent`, `"${e.slug}" cannot inherit from itself`);
+    if (e.settings !== undefined && (typeof e.settings !== 'object' || e.settings === null || Array.isArray(e.settings))) {
+      fail(`${at}.settings`, 'must be an object');
+    }
+  });
+  const whenDisabled = o.whenDisabled ?? 404;
+  if (typeof whenDisabled === 'number' && !(Number.isInteger(whenDisabled) && whenDisabled >= 400 && whenDisabled <= 599)) {
+    fail('whenDisabled', `must be an HTTP error status (400–599) or an exception factory, got ${whenDisabled}`);
+  }
+  if (typeof whenDisabled !== 'number' && typeof whenDisabled !== 'function') fail('whenDisabled', 'must be a status code or a function');
+  if (o.contextFactory !== undefined && typeof o.contextFactory !== 'function') fail('contextFactory', 'must be a function (request) => EvaluationContext');
+  return {
+    ...o,
+    backend,
+    enableEnvironmentMiddleware: o.enableEnvironmentMiddleware ?? true,
+    environmentHeader: header,
+    headerKey: header.toLowerCase(),
+    environmentQueryParam: query,
+    defaultEnvironment,
+    allowedEnvironments: allowed,
+    onDisallowedEnvironment: onDisallowed,
+    environments,
+    whenDisabled,
+  };
+}

@@ -1,0 +1,69 @@
+import { ModuleRef } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { FeatureFlagsConfigurationError } from './core/errors';
+import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
+import { featureFlagDataSourceOptions } from './storage/connection';
+import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
+import { MemoryStorage } from './storage/memory.storage';
+import { TypeOrmStorage } from './storage/typeorm.storage';
+
+/**
+ * A storage whose backend is created by `init()`: used to share an app's `TypeOrmModule` connection,
+ * which is only certain to exist once every provider has been created.
+ */
+function deferredStorage(create: () => FeatureFlagStorage): FeatureFlagStorage {
+  let inner: FeatureFlagStorage | undefined;
+  return new Proxy({} as FeatureFlagStorage, {
+    get(_target, property) {
+      if (property === 'init') {
+        return async () => {
+          inner = create();
+          await inner.init();
+        };
+      }
+      if (inner === undefined) {
+        // Nest probes providers for lifecycle hooks and thenables before init: nothing to see yet.
+        return undefined;
+      }
+      const value = (inner as unknown as Record<PropertyKey, unknown>)[property];
+      return typeof value === 'function' ? value.bind(inner) : value;
+    },
+  });
+}
+
+function appDataSource(moduleRef: ModuleRef, name: string): DataSource {
+  let getDataSourceToken: (name?: string) => unknown;
+  try {
+    ({ getDataSourceToken } = require('@nestjs/typeorm') as { getDataSourceToken: (name?: string) => unknown });
+  } catch {
+    throw new FeatureFlagsConfigurationError('dataSource', 'needs @nestjs/typeorm installed (npm install @nestjs/typeorm)');
+  }
+  const token = getDataSourceToken(name === 'default' ? undefined : name);
+  let dataSource: DataSource | undefined;
+  try {
+    dataSource = moduleRef.get(token as string, { strict: false });
+  } catch {
+    dataSource = undefined;
+  }
+  if (!(dataSource instanceof DataSource)) {
+    throw new FeatureFlagsConfigurationError(
+      'dataSource',
+      `names "${name}", but no TypeOrmModule connection of that name exists. Import TypeOrmModule.forRoot({ name: '${name}', … }) or use "connection".`,
+    );
+  }
+  return dataSource;
+}
+
+/** The storage the options ask for. */
+export function createStorage(options: ResolvedFeatureFlagsOptions, moduleRef: ModuleRef): FeatureFlagStorage {
+  if (options.storage) return options.storage;
+  if (options.backend === 'memory') return new MemoryStorage();
+  if (options.connection !== undefined) {
+    return new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(options.connection)), {
+      ownsDataSource: true,
+      runMigrations: options.runMigrations ?? true,
+    });
+  }
+  const name = options.dataSource as string;
+  return deferredStorage(() => new TypeOrmStorage(appDataSource(moduleRef, name), { ownsDataSource: false }));
+}

@@ -1,0 +1,28 @@
+/**
+ * nestjs-feature-flags: the whole public API.
+ */
+// Evaluation core (framework-free)
+export * from './core';
+// TypeORM entities
+export { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment, FEATURE_FLAG_ENTITIES } from './entities';
+export type { FeatureFlagConstructor } from './entities/feature-flag.entity';
+// Storage
+export * from './storage/feature-flag-storage.interface';
+export { MemoryStorage } from './storage/memory.storage';
+export { TypeOrmStorage } from './storage/typeorm.storage';
+export { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from './storage/connection';
+export { FEATURE_FLAG_MIGRATIONS } from './migrations';
+// Nest module
+export { FeatureFlagsModule } from './feature-flags.module';
+export { OPTIONS_TYPE as FeatureFlagsModuleForRootOptions, ASYNC_OPTIONS_TYPE as FeatureFlagsModuleAsyncOptions } from './feature-flags.module-definition';
+export * from './interfaces/feature-flags-module-options.interface';
+export { FeatureFlagsService } from './feature-flags.service';
+export type { OverrideState, PromotionOptions, PromotionResult, Widen } from './feature-flags.service';
+export { EnvironmentResolver } from './environment.resolver';
+export { FeatureFlagGuard } from './guards/feature-flag.guard';
+export type { FeatureFlagOptions } from './guards/feature-flag.guard';
+export { RequestEnvironment } from './decorators/request-environment.decorator';
+export { InjectFeatureFlagStorage } from './decorators/inject-feature-flag-storage.decorator';
+export { getRequestEnvironment } from './environment/request-environment';
+export { DisallowedEnvironmentException } from './environment/disallowed-environment.exception';
+export { EnvironmentMiddleware } from './environment/environment.middleware';

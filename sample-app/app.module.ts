@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { resolve } from 'node:path';
+import { FeatureFlagsModule, IncomingRequestLike } from '../lib';
+import { AppController } from './app.controller';
+import { SampleFlagsSeeder } from './sample-flags.seeder';
+
+function header(request: IncomingRequestLike, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The sample application: an embedded SQLite file by default, PostgreSQL or MySQL with DATABASE_URL.
+ */
+@Module({
+  imports: [
+    FeatureFlagsModule.forRoot({
+      backend: 'database',
+      connection: process.env.DATABASE_URL ?? `sqlite:${resolve(process.cwd(), 'sample-app/data/flags.db')}`,
+      defaultEnvironment: process.env.FEATURE_FLAGS_DEFAULT_ENVIRONMENT ?? 'production',
+      environmentHeader: 'X-Environment',
+      environmentQueryParam: 'env',
+      // Seed 000's hierarchy: production ← staging ← development.
+      environments: [
+        { slug: 'production', name: 'Production', type: 'production', description: 'Live production environment', settings: { requireApproval: true } },
+        { slug: 'staging', name: 'Staging', type: 'preproduction', parent: 'production', settings: { requireApproval: false } },
+        // Development turns on every flag nobody decided on (seed 001: "dev flags auto-enable").
+        { slug: 'development', name: 'Development', type: 'development', parent: 'staging', settings: { debugMode: true, defaultEnabled: true } },
+      ],
+      contextFactory: (request) => ({
+        targetingKey: header(request, 'x-user-id'),
+        country: header(request, 'x-country'),
+      }),
+      isGlobal: true,
+    }),
+  ],
+  controllers: [AppController],
+  providers: [SampleFlagsSeeder],
+})
+export class AppModule {}

@@ -1,0 +1,56 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { FeatureFlag, FeatureFlagStorage, InjectFeatureFlagStorage } from '../lib';
+
+/**
+ * Creates the sample flags on first boot (the environments come from the module's `environments`
+ * option). Later boots leave whatever was changed since.
+ */
+@Injectable()
+export class SampleFlagsSeeder implements OnApplicationBootstrap {
+  private readonly logger = new Logger('SampleFlags');
+
+  constructor(@InjectFeatureFlagStorage() private readonly storage: FeatureFlagStorage) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (await this.storage.getFlag('new-checkout')) return;
+    const [production, staging] = await Promise.all([this.storage.getEnvironment('production'), this.storage.getEnvironment('staging')]);
+    if (!production || !staging) return;
+
+    const checkout = await this.storage.createFlag(
+      new FeatureFlag({ key: 'new-checkout', name: 'New checkout', description: 'The redesigned checkout flow', tags: ['checkout'] }),
+    );
+    // 100% in staging for full testing; development inherits it (no override needed).
+    await this.storage.createEnvironmentFlag({
+      environmentId: staging.id,
+      flagId: checkout.id,
+      enabled: true,
+      percentage: 100,
+      reason: 'QA tests the whole flow before release',
+    });
+    // 10% gradual rollout in production.
+    await this.storage.createEnvironmentFlag({
+      environmentId: production.id,
+      flagId: checkout.id,
+      enabled: true,
+      percentage: 10,
+      reason: 'Gradual rollout; watch conversion',
+    });
+
+    // Targeting only: on for the Nordic countries (the rule), nobody else (percentage 0). Set on
+    // production, inherited by staging and development.
+    const darkMode = await this.storage.createFlag({
+      key: 'ui.dark_mode',
+      name: 'Dark mode',
+      rules: [{ priority: 0, conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO', 'DK'] }], serveEnabled: true }],
+    });
+    await this.storage.createEnvironmentFlag({
+      environmentId: production.id,
+      flagId: darkMode.id,
+      enabled: true,
+      percentage: 0,
+      reason: 'Nordic launch first',
+    });
+    await this.storage.createFlag({ key: 'checkout.banner', name: 'Checkout banner text', type: 'string', defaultEnabled: true, defaultValue: 'Free shipping over €50' });
+    this.logger.log('Created the sample flags: new-checkout, ui.dark_mode, checkout.banner');
+  }
+}

@@ -1,0 +1,2 @@
+export * from '../../lib';
+export { resolveOptions as resolveOptionsForTest } from '../../lib/feature-flags.options';
