@@ -20,6 +20,11 @@ export interface ResolvedFeatureFlagsOptions extends FeatureFlagsModuleOptions {
   onDisallowedEnvironment: 'reject' | 'fallback';
   environments: EnvironmentDeclaration[];
   whenDisabled: WhenDisabled;
+  redisPrefix: string;
+  propagation: 'auto' | 'redis' | 'postgres' | 'none';
+  reconcileIntervalMs: number;
+  writeBootstrapFile: boolean;
+  failMode: 'closed' | 'open';
 }
 
 function fail(option: string, problem: string): never {
@@ -95,8 +100,26 @@ export function resolveOptions(options: FeatureFlagsModuleOptions | undefined): 
   }
   if (typeof whenDisabled !== 'number' && typeof whenDisabled !== 'function') fail('whenDisabled', 'must be a status code or a function');
   if (o.contextFactory !== undefined && typeof o.contextFactory !== 'function') fail('contextFactory', 'must be a function (request) => EvaluationContext');
+  const propagation = o.propagation ?? 'auto';
+  if (!['auto', 'redis', 'postgres', 'none'].includes(propagation)) fail('propagation', `must be "auto", "redis", "postgres" or "none", got ${JSON.stringify(propagation)}`);
+  if (propagation === 'redis' && o.redis === undefined) fail('redis', 'is required with propagation "redis"');
+  if (o.redis !== undefined && typeof o.redis !== 'string' && (typeof o.redis !== 'object' || o.redis === null)) fail('redis', 'must be a URL or ioredis options');
+  if (typeof o.redis === 'string' && !/^rediss?:\/\//.test(o.redis)) fail('redis', `must be a redis:// or rediss:// URL, got ${JSON.stringify(o.redis)}`);
+  const reconcileIntervalMs = o.reconcileIntervalMs ?? 5000;
+  if (!Number.isInteger(reconcileIntervalMs) || reconcileIntervalMs < 0) fail('reconcileIntervalMs', 'must be a whole number of milliseconds (0 disables the check)');
+  const failMode = o.failMode ?? 'closed';
+  if (failMode !== 'closed' && failMode !== 'open') fail('failMode', `must be "closed" or "open", got ${JSON.stringify(failMode)}`);
+  if (o.bootstrapFile !== undefined && (typeof o.bootstrapFile !== 'string' || o.bootstrapFile === '')) fail('bootstrapFile', 'must be a file path');
+  if (o.writeBootstrapFile && o.bootstrapFile === undefined) fail('writeBootstrapFile', 'needs "bootstrapFile" to name the file');
+  const redisPrefix = o.redisPrefix ?? 'feature-flags:';
+  if (typeof redisPrefix !== 'string') fail('redisPrefix', 'must be a string');
   return {
     ...o,
+    redisPrefix,
+    propagation,
+    reconcileIntervalMs,
+    writeBootstrapFile: o.writeBootstrapFile ?? false,
+    failMode,
     backend,
     enableEnvironmentMiddleware: o.enableEnvironmentMiddleware ?? true,
     environmentHeader: header,

@@ -1,70 +1,190 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { StorageChange } from './core/changes';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import type { DataSourceOptions } from 'typeorm';
+import { SnapshotData, StorageChange } from './core/changes';
 import { FlagSnapshot } from './core/engine';
-import { FeatureFlagsConfigurationError } from './core/errors';
+import { FeatureFlagsConfigurationError, StorageUnavailableError } from './core/errors';
 import { syncDeclaredEnvironments } from './environment/environment-declarations';
 import { FeatureFlagsRegistry } from './environment/request-environment';
-import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
 import { FEATURE_FLAGS_OPTIONS } from './feature-flags.internal-constants';
+import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
+import { appDataSource } from './feature-flags.storage-factory';
+import { readBootstrapFile, writeBootstrapFile } from './propagation/bootstrap-file';
+import { ChangeBus } from './propagation/change-bus.interface';
+import { createChangeBus } from './propagation/change-bus.factory';
+import { ChangeRef, decodeNotice, encodeNotice } from './propagation/change-notice';
+import { featureFlagDataSourceOptions } from './storage/connection';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 
+/** `up`: in sync with the store; `degraded`: serving a possibly stale snapshot; `down`: nothing to serve. */
+export type FeatureFlagsHealthStatus = 'up' | 'degraded' | 'down';
+
+/** What the module reports about itself (health checks, `GET /health`). */
+export interface FeatureFlagsHealth {
+  status: FeatureFlagsHealthStatus;
+  /** Why the status is not `up`. */
+  reason?: string;
+  /** Whether the last access to the store succeeded. */
+  storage: 'reachable' | 'unreachable';
+  /** The transport of change notices and whether it is connected. */
+  propagation: { transport: string; connected: boolean };
+  /** Where the snapshot came from and when. */
+  snapshot: { source: 'storage' | 'bootstrap' | 'none'; loadedAt: string | null; flags: number; environments: number };
+}
+
 /**
- * Owns the in-memory snapshot and keeps it equal to storage: loads it at boot, then applies every change
- * storage reports. Internal: the service, resolver, middleware and guard read from it.
+ * Owns the in-memory snapshot and keeps it equal to the store: loads it at boot (or from a bootstrap
+ * file when the store is down), applies every local write at once, publishes it to the other instances
+ * and applies theirs, and checks the store's revision periodically to catch anything missed. Internal:
+ * the service, resolver, middleware and guard read from it.
  */
 @Injectable()
 export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly snapshot = new FlagSnapshot();
+  /** Identifies this instance in change notices. */
+  readonly instanceId = randomUUID();
   private readonly logger = new Logger('FeatureFlags');
+  private readonly allowed: ReadonlySet<string> | undefined;
   private unsubscribe: (() => void) | undefined;
   private pending: StorageChange[] | undefined;
-  private allowed: ReadonlySet<string> | undefined;
+  private bus: ChangeBus | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private revision: string | undefined;
+  private storageReachable = false;
+  private storageReady = false;
+  private source: 'storage' | 'bootstrap' | 'none' = 'none';
+  private loadedAt: Date | undefined;
+  private lastError: string | undefined;
+  private checking: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     @Inject(FEATURE_FLAGS_OPTIONS) readonly options: ResolvedFeatureFlagsOptions,
     @Inject(FeatureFlagStorage) readonly storage: FeatureFlagStorage,
+    @Optional() private readonly moduleRef?: ModuleRef,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     this.allowed = options.allowedEnvironments ? new Set(options.allowedEnvironments) : undefined;
   }
 
   async onModuleInit(): Promise<void> {
-    await this.storage.init();
-    await syncDeclaredEnvironments(this.storage, this.options.environments);
-    this.unsubscribe = this.storage.subscribe((change) => {
-      if (this.pending) this.pending.push(change);
-      else this.snapshot.apply(change);
-    });
-    await this.reload();
-    this.checkEnvironmentsExist();
+    this.unsubscribe = this.storage.subscribe((change) => this.onLocalChange(change));
+    try {
+      await this.connectStorage();
+    } catch (e) {
+      if (!(e instanceof StorageUnavailableError)) throw e;
+      await this.startWithoutStorage(e);
+    }
+    if (this.source !== 'none') this.checkEnvironmentsExist();
+    await this.startPropagation();
+    if (this.options.reconcileIntervalMs > 0) {
+      this.timer = setInterval(() => void this.check(), this.options.reconcileIntervalMs);
+      this.timer.unref();
+    }
     FeatureFlagsRegistry.register(this, this.httpServer());
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
     FeatureFlagsRegistry.unregister(this);
+    clearInterval(this.timer);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    await this.checking?.catch(() => undefined);
+    await this.bus?.close();
     await this.storage.close();
   }
 
-  private httpServer(): object | undefined {
-    try {
-      return this.adapterHost?.httpAdapter?.getHttpServer() ?? undefined;
-    } catch {
-      return undefined;
-    }
+  /** Whether a snapshot is loaded (from the store or a bootstrap file). */
+  hasSnapshot(): boolean {
+    return this.source !== 'none';
   }
 
-  /** Rebuilds the snapshot from storage; changes reported meanwhile are applied after it. */
+  /** Whether evaluations may be out of date: the store is unreachable or not yet loaded from. */
+  isStale(): boolean {
+    return !this.storageReachable || this.source !== 'storage';
+  }
+
+  /** The module's health, for health checks. */
+  health(): FeatureFlagsHealth {
+    const propagation = { transport: this.bus?.name ?? 'none', connected: this.bus ? this.bus.isConnected() : true };
+    let status: FeatureFlagsHealthStatus = 'up';
+    let reason: string | undefined;
+    if (this.source === 'none') {
+      status = 'down';
+      reason = `No snapshot: the store is unreachable (${this.lastError ?? 'not connected'}) and there is no bootstrap file to start from.`;
+    } else if (!this.storageReachable) {
+      status = 'degraded';
+      reason = `The store is unreachable (${this.lastError ?? 'unknown error'}): serving the snapshot loaded from ${this.source} at ${this.loadedAt?.toISOString()}.`;
+    } else if (!propagation.connected) {
+      status = 'degraded';
+      reason = `The ${propagation.transport} change transport is disconnected: changes from other instances arrive through the periodic check (every ${this.options.reconcileIntervalMs} ms).`;
+    }
+    return {
+      status,
+      ...(reason ? { reason } : {}),
+      storage: this.storageReachable ? 'reachable' : 'unreachable',
+      propagation,
+      snapshot: {
+        source: this.source,
+        loadedAt: this.loadedAt?.toISOString() ?? null,
+        flags: this.snapshot.listFlags().length,
+        environments: this.snapshot.listEnvironments().length,
+      },
+    };
+  }
+
+  /** Rebuilds the snapshot from the store; changes reported meanwhile are applied after it. */
   async reload(): Promise<void> {
     this.pending = [];
     try {
-      this.snapshot.load(await this.storage.loadSnapshot());
+      const revision = this.storage.revision ? await this.storage.revision() : undefined;
+      const data = await this.storage.loadSnapshot();
+      this.snapshot.load(data);
       for (const change of this.pending) this.snapshot.apply(change);
+      this.revision = revision;
+      this.source = 'storage';
+      this.loadedAt = new Date();
+      this.markReachable();
+      if (this.options.writeBootstrapFile && this.options.bootstrapFile) {
+        writeBootstrapFile(this.options.bootstrapFile, data).catch((e) => this.logger.warn(`Could not write the bootstrap file: ${(e as Error).message}`));
+      }
     } finally {
       this.pending = undefined;
     }
+  }
+
+  /**
+   * Checks the store: connects it if it never was, reloads when its revision moved past what this
+   * instance applied. Runs periodically; safe to call any time.
+   */
+  check(): Promise<void> {
+    if (this.checking) return this.checking;
+    this.checking = (async () => {
+      try {
+        if (!this.storageReady) {
+          await this.connectStorage();
+          this.checkEnvironmentsExist();
+          this.logger.log('Connected to the store: the snapshot is up to date again.');
+          return;
+        }
+        const wasReachable = this.storageReachable;
+        if (this.storage.revision) {
+          const revision = await this.storage.revision();
+          if (!wasReachable || revision !== this.revision) await this.reload();
+          else this.markReachable();
+        } else {
+          await this.reload();
+        }
+        if (!wasReachable) this.logger.log('The store is reachable again: snapshot reloaded.');
+      } catch (e) {
+        this.markUnreachable(e);
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
   }
 
   /** The environment of evaluations that name none; null while no environment exists. */
@@ -83,6 +203,137 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   selectableEnvironments(): string[] {
     const active = this.snapshot.listEnvironments().filter((e) => e.isActive).map((e) => e.slug);
     return this.allowed ? active.filter((s) => this.allowed!.has(s)) : active.sort();
+  }
+
+  private async connectStorage(): Promise<void> {
+    await this.storage.init();
+    await syncDeclaredEnvironments(this.storage, this.options.environments);
+    await this.reload();
+    this.storageReady = true;
+  }
+
+  private async startWithoutStorage(error: StorageUnavailableError): Promise<void> {
+    this.markUnreachable(error);
+    const file = this.options.bootstrapFile;
+    if (file) {
+      try {
+        const data = await readBootstrapFile(file);
+        this.snapshot.load(data);
+        this.source = 'bootstrap';
+        this.loadedAt = new Date(data.exportedAt);
+        this.logger.warn(
+          `The store is unreachable (${error.message}). Started from the bootstrap file ${file} (exported ${data.exportedAt}); will catch up when the store returns.`,
+        );
+        return;
+      } catch (e) {
+        this.logger.error(`The store is unreachable and the bootstrap file could not be read: ${(e as Error).message}`);
+      }
+    }
+    this.logger.error(
+      `The store is unreachable (${error.message}) and there is no bootstrap file: no flag can be evaluated until it returns (guarded routes fail ${this.options.failMode}).`,
+    );
+  }
+
+  private onLocalChange(change: StorageChange): void {
+    if (this.pending) this.pending.push(change);
+    else this.snapshot.apply(change);
+    const bus = this.bus;
+    if (bus) {
+      bus.publish(encodeNotice(this.instanceId, change, bus.maxPayloadBytes)).catch((e) => {
+        this.logger.warn(`Could not publish a change to the other instances (${(e as Error).message}); they will pick it up at their next check.`);
+      });
+    }
+  }
+
+  private onRemotePayload(payload: string): void {
+    const notice = decodeNotice(payload);
+    if (!notice || notice.origin === this.instanceId) return;
+    if (notice.change) {
+      if (this.pending) this.pending.push(notice.change);
+      else this.snapshot.apply(notice.change);
+      return;
+    }
+    if (notice.ref) {
+      this.fetchRef(notice.ref).catch((e) => this.markUnreachable(e));
+    }
+  }
+
+  /** Reads a changed record named by a reference and applies it. */
+  private async fetchRef(ref: ChangeRef): Promise<void> {
+    let change: StorageChange | undefined;
+    switch (ref.kind) {
+      case 'flag': {
+        const flag = await this.storage.getFlag(ref.key);
+        const known = this.snapshot.getFlag(ref.key);
+        change = flag ? { kind: 'flag', op: 'upsert', flag } : known ? { kind: 'flag', op: 'delete', id: known.id, key: known.key } : undefined;
+        break;
+      }
+      case 'environment': {
+        const env = await this.storage.getEnvironmentById(ref.id);
+        const known = this.snapshot.getEnvironmentById(ref.id);
+        change = env ? { kind: 'environment', op: 'upsert', environment: env } : known ? { kind: 'environment', op: 'delete', id: known.id, slug: known.slug } : undefined;
+        break;
+      }
+      case 'environmentFlag': {
+        const o = await this.storage.getEnvironmentFlag({ envId: ref.environmentId, flagId: ref.flagId });
+        const known = this.snapshot.getOverride(ref.environmentId, ref.flagId);
+        change = o
+          ? { kind: 'environmentFlag', op: 'upsert', environmentFlag: o }
+          : known
+            ? { kind: 'environmentFlag', op: 'delete', id: known.id, environmentId: ref.environmentId, flagId: ref.flagId }
+            : undefined;
+        break;
+      }
+      case 'segment': {
+        const segment = await this.storage.getSegment(ref.key);
+        const known = this.snapshot.listSegments().find((s) => s.key === ref.key);
+        change = segment ? { kind: 'segment', op: 'upsert', segment } : known ? { kind: 'segment', op: 'delete', id: known.id, key: known.key } : undefined;
+        break;
+      }
+    }
+    if (change) this.snapshot.apply(change);
+  }
+
+  private async startPropagation(): Promise<void> {
+    let bus: ChangeBus | undefined;
+    try {
+      bus = createChangeBus(this.options, this.databaseOptions());
+    } catch (e) {
+      throw new FeatureFlagsConfigurationError('propagation', (e as Error).message.replace(/^FeatureFlagsModule: option "propagation" /, ''));
+    }
+    if (!bus) return;
+    this.bus = bus;
+    try {
+      await bus.start((payload) => this.onRemotePayload(payload));
+    } catch (e) {
+      this.logger.warn(`The ${bus.name} change transport is unreachable (${(e as Error).message}); retrying in the background, and checking the store every ${this.options.reconcileIntervalMs} ms meanwhile.`);
+    }
+  }
+
+  private databaseOptions(): DataSourceOptions | undefined {
+    if (this.options.storage || this.options.backend !== 'database') return undefined;
+    if (this.options.connection !== undefined) return featureFlagDataSourceOptions(this.options.connection);
+    if (this.options.dataSource !== undefined && this.moduleRef) return appDataSource(this.moduleRef, this.options.dataSource).options;
+    return undefined;
+  }
+
+  private markReachable(): void {
+    this.storageReachable = true;
+    this.lastError = undefined;
+  }
+
+  private markUnreachable(e: unknown): void {
+    if (this.storageReachable && !this.closed) this.logger.warn(`The store is unreachable: serving the last snapshot (${(e as Error).message}).`);
+    this.storageReachable = false;
+    this.lastError = (e as Error).message;
+  }
+
+  private httpServer(): object | undefined {
+    try {
+      return this.adapterHost?.httpAdapter?.getHttpServer() ?? undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private checkEnvironmentsExist(): void {
@@ -110,5 +361,17 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
         throw new FeatureFlagsConfigurationError('allowedEnvironments', `names "${slug}", which is not a known environment (known: ${known.sort().join(', ')}).`);
       }
     }
+  }
+
+  /** Everything in the snapshot, as a bootstrap export would hold it. */
+  exportData(): SnapshotData {
+    return {
+      environments: this.snapshot.listEnvironments(),
+      flags: this.snapshot.listFlags(),
+      environmentFlags: this.snapshot.listEnvironments().flatMap((e) =>
+        this.snapshot.listFlags().map((f) => this.snapshot.getOverride(e.id, f.id)).filter((o) => o !== undefined),
+      ),
+      segments: this.snapshot.listSegments(),
+    };
   }
 }

@@ -93,6 +93,8 @@ export class FeatureFlagsService {
     const { env, ctx } = this.scope(context);
     const fallback = (defaultValue === undefined ? null : defaultValue) as Widen<T>;
     const details = this.runtime.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
+    // While the store is unreachable the snapshot may be out of date: say so (OpenFeature's STALE).
+    if (details.reason !== 'ERROR' && this.runtime.isStale()) details.reason = 'STALE';
     if (defaultValue !== undefined && details.errorCode === undefined && details.enabled && !sameType(details.value, defaultValue)) {
       return {
         ...details,
@@ -109,8 +111,11 @@ export class FeatureFlagsService {
   getAllFlags(context?: EvaluationContext): Record<string, EvaluationDetails<FlagValue>> {
     const { env, ctx } = this.scope(context);
     const result: Record<string, EvaluationDetails<FlagValue>> = {};
+    const stale = this.runtime.isStale();
     for (const flag of this.runtime.snapshot.listFlags()) {
-      result[flag.key] = this.runtime.snapshot.evaluate(flag.key, env, ctx, null);
+      const details = this.runtime.snapshot.evaluate(flag.key, env, ctx, null);
+      if (stale && details.reason !== 'ERROR') details.reason = 'STALE';
+      result[flag.key] = details;
     }
     return result;
   }

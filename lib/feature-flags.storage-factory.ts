@@ -5,6 +5,8 @@ import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
 import { featureFlagDataSourceOptions } from './storage/connection';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { MemoryStorage } from './storage/memory.storage';
+import { ChangeNotifier } from './storage/storage-records';
+import { StorageChangeListener } from './core/changes';
 import { TypeOrmStorage } from './storage/typeorm.storage';
 
 /**
@@ -13,16 +15,23 @@ import { TypeOrmStorage } from './storage/typeorm.storage';
  */
 function deferredStorage(create: () => FeatureFlagStorage): FeatureFlagStorage {
   let inner: FeatureFlagStorage | undefined;
+  // Listeners may subscribe before init (the runtime does): they are relayed from the inner storage.
+  const notifier = new ChangeNotifier();
   return new Proxy({} as FeatureFlagStorage, {
     get(_target, property) {
       if (property === 'init') {
         return async () => {
-          inner = create();
+          if (inner === undefined) {
+            inner = create();
+            inner.subscribe((change) => notifier.emit(change));
+          }
           await inner.init();
         };
       }
+      if (property === 'subscribe') return (listener: StorageChangeListener) => notifier.subscribe(listener);
       if (inner === undefined) {
         // Nest probes providers for lifecycle hooks and thenables before init: nothing to see yet.
+        if (property === 'close') return async () => undefined;
         return undefined;
       }
       const value = (inner as unknown as Record<PropertyKey, unknown>)[property];
@@ -31,7 +40,7 @@ function deferredStorage(create: () => FeatureFlagStorage): FeatureFlagStorage {
   });
 }
 
-function appDataSource(moduleRef: ModuleRef, name: string): DataSource {
+export function appDataSource(moduleRef: ModuleRef, name: string): DataSource {
   let getDataSourceToken: (name?: string) => unknown;
   try {
     ({ getDataSourceToken } = require('@nestjs/typeorm') as { getDataSourceToken: (name?: string) => unknown });

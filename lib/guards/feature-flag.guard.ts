@@ -49,6 +49,12 @@ export class FeatureFlagGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const requirements = this.requirementsOf(context);
     if (requirements.length === 0) return true;
+    if (!this.runtime.hasSnapshot()) {
+      // Nothing can be evaluated (the store was unreachable at boot, with no bootstrap file): failMode.
+      if (this.runtime.options.failMode === 'open') return true;
+      const keys = requirements.flatMap((r) => r.keys);
+      throw this.disabledException(keys, this.runtime.defaultEnvironment(), context, requirements[0].options?.whenDisabled ?? this.runtime.options.whenDisabled);
+    }
     const state = this.requestState(context);
     const env = state ? state.environment : this.runtime.defaultEnvironment();
     const ctx = state ? requestContext(this.runtime, state) : EMPTY_CONTEXT;

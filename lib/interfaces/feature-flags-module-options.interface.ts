@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { EnvironmentSettings, EnvironmentType, EvaluationContext } from '../core/types';
+import type { RedisOptions } from 'ioredis';
 import type { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 
 /**
@@ -77,4 +78,35 @@ export interface FeatureFlagsModuleOptions {
   contextFactory?: (request: IncomingRequestLike) => EvaluationContext;
   /** What a guarded route does when its flag is off. Default 404. */
   whenDisabled?: WhenDisabled;
+  /**
+   * Redis (URL or ioredis options): carries change notices between instances over pub/sub, and is the
+   * store of `backend: 'redis'`.
+   */
+  redis?: string | RedisOptions;
+  /** Key and channel prefix in Redis. Default `feature-flags:`. */
+  redisPrefix?: string;
+  /**
+   * How writes reach the other instances: `redis` (pub/sub), `postgres` (LISTEN/NOTIFY on the database
+   * backend), `none`, or `auto` (default): Redis when `redis` is set, else PostgreSQL when the database
+   * is PostgreSQL, else none.
+   */
+  propagation?: 'auto' | 'redis' | 'postgres' | 'none';
+  /**
+   * How often (ms) each instance checks the store's revision and reloads when it missed a change (a lost
+   * notice, a write while it was disconnected). Default 5000; 0 disables the check.
+   */
+  reconcileIntervalMs?: number;
+  /**
+   * A bootstrap file (an export written by `FeatureFlagsService.exportBootstrap()` or by the module itself
+   * with `writeBootstrapFile`): when the store is unreachable at boot, the module starts from it.
+   */
+  bootstrapFile?: string;
+  /** Rewrite `bootstrapFile` with the last good snapshot after each full load from the store. Default false. */
+  writeBootstrapFile?: boolean;
+  /**
+   * What a guarded route does when its flags cannot be evaluated at all (no snapshot: the store was
+   * unreachable at boot and there was no bootstrap): `closed` (default) refuses like a disabled flag,
+   * `open` lets the request through.
+   */
+  failMode?: 'closed' | 'open';
 }

@@ -88,6 +88,21 @@ export function dataSourceOptionsFromUrl(url: string): DataSourceOptions {
 }
 
 /**
+ * Connection time limits, unless the options set their own: with the database unreachable, a connect
+ * attempt fails within 3 s (PostgreSQL's pool default waits forever) and a query within 15 s, so that
+ * writes fail fast and evaluation goes on from the snapshot.
+ */
+function failFast(options: DataSourceOptions): DataSourceOptions {
+  if (options.type === 'postgres') {
+    return { ...options, extra: { connectionTimeoutMillis: 3000, query_timeout: 15000, ...(options.extra ?? {}) } };
+  }
+  if (options.type === 'mysql' || options.type === 'mariadb') {
+    return { connectTimeout: 3000, ...options } as DataSourceOptions;
+  }
+  return options;
+}
+
+/**
  * The data source options the module connects with: the URL's (or the given) options plus the module's
  * entities and its migrations for that database, recorded in `feature_flag_migrations`. Nothing is
  * synchronized and no migration runs on connect: `TypeOrmStorage.init()` runs them.
@@ -101,7 +116,7 @@ export function featureFlagDataSourceOptions(connection: string | DataSourceOpti
     invalid('must be a connection URL or TypeORM DataSourceOptions');
   }
   return {
-    ...base,
+    ...failFast(base),
     entities: [...FEATURE_FLAG_ENTITIES],
     migrations: migrationsFor(base.type),
     migrationsTableName: FEATURE_FLAG_MIGRATIONS_TABLE,

@@ -103,6 +103,13 @@ export interface FeatureFlagStorage {
   /** Everything, in one consistent read, to build the evaluation snapshot. */
   loadSnapshot(): Promise<SnapshotData>;
 
+  /**
+   * A token that changes whenever anything in the store changes (any instance's write). Instances
+   * compare it periodically to catch changes whose notices they missed. Optional: without it, the
+   * periodic check reloads everything.
+   */
+  revision?(): Promise<string>;
+
   /** Registers a listener for applied writes; returns a function that removes it. */
   subscribe(listener: StorageChangeListener): () => void;
 }

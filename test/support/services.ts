@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
  * skipped with a warning saying why; on CI (`CI=true`) it runs anyway and fails, with a test named after the
  * missing service, so a green CI never hides an untested backend.
  */
-export type ServiceName = 'postgres' | 'mysql';
+export type ServiceName = 'postgres' | 'mysql' | 'redis';
 
-/** Where each service is expected; override with FEATURE_FLAGS_TEST_POSTGRES_URL / FEATURE_FLAGS_TEST_MYSQL_URL. */
+/** Where each service is expected; override with FEATURE_FLAGS_TEST_POSTGRES_URL / _MYSQL_URL / _REDIS_URL. */
 export const SERVICE_URLS: Record<ServiceName, string> = {
   postgres: process.env.FEATURE_FLAGS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   mysql: process.env.FEATURE_FLAGS_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  redis: process.env.FEATURE_FLAGS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
 };
 
 /** Connects, prints the server's version and disconnects; exits 0 when that worked. Runs in a child process. */
@@ -24,6 +25,13 @@ const PROBES: Record<ServiceName, string> = {
   mysql: `
     require('mysql2/promise').createConnection({ uri: process.env.PROBE_URL, connectTimeout: 3000 }).then(
       (c) => c.query('SELECT VERSION() AS v').then(([rows]) => { console.log(rows[0].v); return c.end(); })).then(
+      () => process.exit(0),
+      (e) => { console.error(e.message); process.exit(1); });`,
+  redis: `
+    const Redis = require('ioredis');
+    const client = new Redis(process.env.PROBE_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    client.connect().then(() => client.info('server')).then((info) => { console.log((/redis_version:(\\S+)/.exec(info) || [])[1]); return client.quit(); }).then(
       () => process.exit(0),
       (e) => { console.error(e.message); process.exit(1); });`,
 };

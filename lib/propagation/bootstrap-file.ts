@@ -1,0 +1,46 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SnapshotData } from '../core/changes';
+
+/** The format marker of a bootstrap file. */
+export const BOOTSTRAP_FORMAT = 'nestjs-feature-flags/bootstrap@1';
+
+/** An export of every flag, environment, override and segment, to start from when the store is down. */
+export interface BootstrapData extends SnapshotData {
+  format: typeof BOOTSTRAP_FORMAT;
+  exportedAt: string;
+}
+
+/** Wraps snapshot data as a bootstrap export. */
+export function toBootstrap(data: SnapshotData): BootstrapData {
+  return { format: BOOTSTRAP_FORMAT, exportedAt: new Date().toISOString(), ...data };
+}
+
+/** Writes a bootstrap file atomically (a reader never sees half a file). */
+export async function writeBootstrapFile(path: string, data: SnapshotData): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(toBootstrap(data)));
+  await rename(tmp, path);
+}
+
+const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
+
+/**
+ * Reads a bootstrap file.
+ * @throws Error naming the file and what is wrong with it.
+ */
+export async function readBootstrapFile(path: string): Promise<BootstrapData> {
+  const text = await readFile(path, 'utf8');
+  let data: BootstrapData;
+  try {
+    data = JSON.parse(text, (key, value) => (DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value)) as BootstrapData;
+  } catch (e) {
+    throw new Error(`Bootstrap file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (data?.format !== BOOTSTRAP_FORMAT) throw new Error(`Bootstrap file ${path} is not a feature-flags export (format "${String(data?.format)}", expected "${BOOTSTRAP_FORMAT}").`);
+  for (const field of ['environments', 'flags', 'environmentFlags', 'segments'] as const) {
+    if (!Array.isArray(data[field])) throw new Error(`Bootstrap file ${path} has no "${field}" list.`);
+  }
+  return data;
+}

@@ -1,0 +1,59 @@
+import { StorageChange } from '../core/changes';
+
+/**
+ * What one instance tells the others after a write: the change itself, or — when it is too large for the
+ * transport (PostgreSQL NOTIFY carries at most 8000 bytes) — a reference that receivers resolve by
+ * reading the record from storage.
+ */
+export interface ChangeNotice {
+  /** The instance that made the write (it ignores its own notices). */
+  origin: string;
+  /** The change, when it fits. */
+  change?: StorageChange;
+  /** Otherwise what changed, to be read back from storage. */
+  ref?: ChangeRef;
+}
+
+/** Identifies a changed record without its content. */
+export type ChangeRef =
+  | { kind: 'flag'; key: string }
+  | { kind: 'environment'; id: string }
+  | { kind: 'environmentFlag'; environmentId: string; flagId: string }
+  | { kind: 'segment'; key: string };
+
+/** The reference of a change. */
+export function refOf(change: StorageChange): ChangeRef {
+  switch (change.kind) {
+    case 'flag':
+      return { kind: 'flag', key: change.op === 'upsert' ? change.flag.key : change.key };
+    case 'environment':
+      return { kind: 'environment', id: change.op === 'upsert' ? change.environment.id : change.id };
+    case 'environmentFlag':
+      return change.op === 'upsert'
+        ? { kind: 'environmentFlag', environmentId: change.environmentFlag.environmentId, flagId: change.environmentFlag.flagId }
+        : { kind: 'environmentFlag', environmentId: change.environmentId, flagId: change.flagId };
+    case 'segment':
+      return { kind: 'segment', key: change.op === 'upsert' ? change.segment.key : change.key };
+  }
+}
+
+/** Serializes a notice, falling back to a reference when the full change exceeds `maxBytes`. */
+export function encodeNotice(origin: string, change: StorageChange, maxBytes: number): string {
+  const full = JSON.stringify({ origin, change } satisfies ChangeNotice);
+  if (Buffer.byteLength(full) <= maxBytes) return full;
+  return JSON.stringify({ origin, ref: refOf(change) } satisfies ChangeNotice);
+}
+
+const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
+
+/** Parses a notice (dates revived); undefined for anything malformed. */
+export function decodeNotice(payload: string): ChangeNotice | undefined {
+  try {
+    const notice = JSON.parse(payload, (key, value) => (DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value)) as ChangeNotice;
+    if (typeof notice !== 'object' || notice === null || typeof notice.origin !== 'string') return undefined;
+    if (notice.change === undefined && notice.ref === undefined) return undefined;
+    return notice;
+  } catch {
+    return undefined;
+  }
+}

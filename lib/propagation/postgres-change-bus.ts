@@ -1,0 +1,90 @@
+import type { Client, ClientConfig } from 'pg';
+import { ChangeBus } from './change-bus.interface';
+
+/**
+ * Change notices over PostgreSQL LISTEN/NOTIFY: a dedicated listening connection per instance, which
+ * reconnects (and re-listens) by itself when the database comes back.
+ */
+export class PostgresChangeBus implements ChangeBus {
+  readonly name = 'postgres';
+  /** NOTIFY payloads are limited to 8000 bytes; larger changes travel as references. */
+  readonly maxPayloadBytes = 7900;
+  private listener: Client | undefined;
+  private publisher: Client | undefined;
+  private onPayload: ((payload: string) => void) | undefined;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly channel: string,
+  ) {}
+
+  async start(onPayload: (payload: string) => void): Promise<void> {
+    this.onPayload = onPayload;
+    this.closed = false;
+    await this.connectListener();
+  }
+
+  async publish(payload: string): Promise<void> {
+    if (!this.publisher) this.publisher = await this.connect(false);
+    try {
+      await this.publisher.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
+    } catch (e) {
+      const broken = this.publisher;
+      this.publisher = undefined;
+      broken.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  isConnected(): boolean {
+    return this.listener !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const clients = [this.listener, this.publisher];
+    this.listener = undefined;
+    this.publisher = undefined;
+    await Promise.all(clients.map((c) => c?.end().catch(() => undefined)));
+  }
+
+  private async connect(listen: boolean): Promise<Client> {
+    const { Client: PgClient } = require('pg') as typeof import('pg');
+    const client = new PgClient({ connectionTimeoutMillis: 2000, ...this.config });
+    client.on('error', () => {
+      if (listen) this.listenerLost(client);
+    });
+    await client.connect();
+    if (listen) {
+      client.on('notification', (msg) => {
+        if (msg.channel === this.channel && msg.payload !== undefined) this.onPayload?.(msg.payload);
+      });
+      client.on('end', () => this.listenerLost(client));
+      await client.query(`LISTEN "${this.channel.replace(/"/g, '""')}"`);
+    }
+    return client;
+  }
+
+  private async connectListener(): Promise<void> {
+    this.listener = await this.connect(true);
+  }
+
+  private listenerLost(client: Client): void {
+    if (this.listener !== client) return;
+    this.listener = undefined;
+    client.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.connectListener().catch(() => this.scheduleReconnect());
+    }, 500);
+    this.reconnectTimer.unref();
+  }
+}

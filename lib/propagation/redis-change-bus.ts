@@ -1,0 +1,65 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { ChangeBus } from './change-bus.interface';
+
+/** Redis connection settings: a URL (`redis://host:6379/0`) or ioredis options. */
+export type RedisConnection = string | RedisOptions;
+
+/** Creates an ioredis client (ioredis is an optional peer dependency, loaded on first use). */
+export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Redis {
+  let RedisClass: typeof import('ioredis').default;
+  try {
+    RedisClass = (require('ioredis') as typeof import('ioredis')).default;
+  } catch {
+    throw new Error('The "redis" option needs the ioredis package: npm install ioredis');
+  }
+  return typeof connection === 'string' ? new RedisClass(connection, extra) : new RedisClass({ ...connection, ...extra });
+}
+
+/** Change notices over Redis pub/sub: one channel, one subscriber connection per instance. */
+export class RedisChangeBus implements ChangeBus {
+  readonly name = 'redis';
+  readonly maxPayloadBytes = 512 * 1024 * 1024;
+  private publisher: Redis | undefined;
+  private subscriber: Redis | undefined;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly channel: string,
+  ) {}
+
+  async start(onPayload: (payload: string) => void): Promise<void> {
+    // Fail fast instead of queueing publishes while Redis is away; reconnect forever in the background.
+    const options: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2000) };
+    this.publisher = createRedisClient(this.connection, options);
+    this.subscriber = createRedisClient(this.connection, { ...options, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    this.publisher.on('error', () => undefined);
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) onPayload(message);
+    });
+    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  async publish(payload: string): Promise<void> {
+    if (!this.publisher) throw new Error('RedisChangeBus is not started');
+    await this.publisher.publish(this.channel, payload);
+  }
+
+  isConnected(): boolean {
+    return this.publisher?.status === 'ready' && this.subscriber?.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.publisher, this.subscriber].map(async (c) => {
+      if (!c) return;
+      try {
+        await c.quit();
+      } catch {
+        c.disconnect();
+      }
+    }));
+    this.publisher = undefined;
+    this.subscriber = undefined;
+  }
+}
