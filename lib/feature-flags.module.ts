@@ -9,6 +9,7 @@ import { FeatureFlagsRuntime } from './feature-flags.runtime';
 import { FeatureFlagsService } from './feature-flags.service';
 import { createStorage } from './feature-flags.storage-factory';
 import { FeatureFlagGuard } from './guards/feature-flag.guard';
+import { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
 import { FeatureFlagsModuleOptions } from './interfaces/feature-flags-module-options.interface';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 
@@ -51,8 +52,9 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
     EnvironmentResolver,
     FeatureFlagGuard,
     EnvironmentMiddleware,
+    FeatureFlagsHealthIndicator,
   ],
-  exports: [FeatureFlagsService, EnvironmentResolver, FeatureFlagStorage, FeatureFlagGuard, FeatureFlagsRuntime],
+  exports: [FeatureFlagsService, EnvironmentResolver, FeatureFlagStorage, FeatureFlagGuard, FeatureFlagsRuntime, FeatureFlagsHealthIndicator],
 })
 export class FeatureFlagsModule extends ConfigurableModuleClass implements NestModule {
   constructor(@Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions) {

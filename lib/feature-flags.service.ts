@@ -3,7 +3,8 @@ import { NotFoundError, NothingToPromoteError } from './core/errors';
 import { EvaluationContext, EvaluationDetails, FlagValue, FlagVariant, FlagRuleDefinition } from './core/types';
 import { Environment, EnvironmentFlag } from './entities';
 import { currentRequestState, requestContext } from './environment/request-environment';
-import { FeatureFlagsRuntime } from './feature-flags.runtime';
+import { FeatureFlagsHealth, FeatureFlagsRuntime } from './feature-flags.runtime';
+import { BootstrapData, toBootstrap, writeBootstrapFile } from './propagation/bootstrap-file';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 
 /** The overridable state of a flag in one environment, as promotion copies it. */
@@ -170,6 +171,24 @@ export class FeatureFlagsService {
       else await this.storage.createEnvironmentFlag({ environmentId: target.id, flagId, ...after });
     }
     return { flagKey, from: source.slug, to: target.slug, before, after, changed, dryRun };
+  }
+
+  /** The module's health: `up`, `degraded` (serving a possibly stale snapshot) or `down`, with why. */
+  health(): FeatureFlagsHealth {
+    return this.runtime.health();
+  }
+
+  /**
+   * Everything the store holds, as a bootstrap export (`bootstrapFile` option) to start from when the
+   * store is unreachable at boot. Read from the store, not from memory.
+   */
+  async exportBootstrap(): Promise<BootstrapData> {
+    return toBootstrap(await this.storage.loadSnapshot());
+  }
+
+  /** Writes `exportBootstrap()` to a file, atomically. */
+  async writeBootstrapFile(path: string): Promise<void> {
+    await writeBootstrapFile(path, await this.storage.loadSnapshot());
   }
 
   private async requireEnvironment(slug: string): Promise<Environment> {

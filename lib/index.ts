@@ -26,3 +26,10 @@ export { InjectFeatureFlagStorage } from './decorators/inject-feature-flag-stora
 export { getRequestEnvironment } from './environment/request-environment';
 export { DisallowedEnvironmentException } from './environment/disallowed-environment.exception';
 export { EnvironmentMiddleware } from './environment/environment.middleware';
+// Several instances, health
+export { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
+export type { FeatureFlagsHealthIndicatorResult } from './health/feature-flags.health-indicator';
+export type { FeatureFlagsHealth, FeatureFlagsHealthStatus } from './feature-flags.runtime';
+export { BOOTSTRAP_FORMAT, readBootstrapFile, writeBootstrapFile } from './propagation/bootstrap-file';
+export type { BootstrapData } from './propagation/bootstrap-file';
+export type { ChangeBus } from './propagation/change-bus.interface';
