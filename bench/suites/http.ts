@@ -1,0 +1,179 @@
+/**
+ * Section 3: what the environment middleware and the `@FeatureFlag` guard cost an HTTP route. Twin apps
+ * (bench/http/app.ts), each in a child process on a loopback port, loaded in turn by autocannon from this
+ * process: the bare route and the guarded one, plus two diagnostics (an empty Nest middleware alone, and
+ * the guard without the middleware), interleaved round by round, on Express and on Fastify.
+ */
+import autocannon = require('autocannon');
+import { ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { HTTP_VARIANTS, HttpAdapterName, HttpVariant } from '../http/app';
+import { fmt, median, percent, sig, sleep } from '../harness/stats';
+import { ResultTable, Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
+
+/** How a run loads the apps. */
+export interface HttpSizes {
+  rounds: number;
+  /** Seconds per load. */
+  duration: number;
+  /** Seconds of warm-up load per app before the rounds. */
+  warmup: number;
+  connections: number;
+  variants: readonly HttpVariant[];
+}
+
+export const FULL_HTTP: HttpSizes = { rounds: 5, duration: 5, warmup: 3, connections: 50, variants: HTTP_VARIANTS };
+export const QUICK_HTTP: HttpSizes = { rounds: 1, duration: 1, warmup: 1, connections: 20, variants: ['bare', 'guarded'] };
+
+/** Guarded throughput must keep at least this share of bare throughput. */
+export const HTTP_MIN_SHARE = 0.95;
+
+const ADAPTERS: HttpAdapterName[] = ['express', 'fastify'];
+const LABELS: Record<HttpVariant, string> = {
+  bare: 'bare route',
+  guarded: 'middleware + @FeatureFlag guard',
+  'empty-middleware': 'empty Nest middleware (diagnostic)',
+  'guard-only': 'guard, middleware off (diagnostic)',
+};
+
+interface RunningApp {
+  variant: HttpVariant;
+  child: ChildProcess;
+  url: string;
+}
+
+function startApp(adapter: HttpAdapterName, variant: HttpVariant): Promise<RunningApp> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, '..', 'http', 'app.js'), [], {
+      env: { ...process.env, BENCH_ADAPTER: adapter, BENCH_VARIANT: variant },
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${adapter}/${variant} did not start within 30 s`));
+    }, 30_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve({ variant, child, url: `http://127.0.0.1:${(m as { port: number }).port}/hello` });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${adapter}/${variant} exited with code ${code} before listening`));
+    });
+  });
+}
+
+function stopApp(app: RunningApp): Promise<void> {
+  return new Promise((resolve) => {
+    if (app.child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => app.child.kill('SIGKILL'), 5_000);
+    app.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    app.child.send('stop');
+  });
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+}
+
+async function load(app: RunningApp, sizes: HttpSizes, duration: number): Promise<Load> {
+  const r = await autocannon({
+    url: app.url,
+    connections: sizes.connections,
+    duration,
+    headers: { 'x-user-id': 'user-42' },
+  });
+  if (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0) {
+    throw new Error(`${app.url} (${app.variant}): ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx responses`);
+  }
+  return { rps: r.requests.total / duration, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
+}
+
+interface VariantFigures {
+  variant: HttpVariant;
+  rps: number[];
+  p99: number[];
+  p50: number[];
+  medianRps: number;
+  medianP99: number;
+  medianP50: number;
+  /** Median over rounds of (this variant's req/s ÷ the bare route's req/s in the same round). */
+  shareOfBare: number;
+}
+
+export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<SuiteResult> {
+  const perAdapter: Record<string, VariantFigures[]> = {};
+  for (const adapter of ADAPTERS) {
+    const apps: RunningApp[] = [];
+    try {
+      for (const variant of sizes.variants) apps.push(await startApp(adapter, variant));
+      for (const app of apps) await load(app, sizes, sizes.warmup);
+      const figures = new Map<HttpVariant, Load[]>(sizes.variants.map((v) => [v, []]));
+      for (let r = 0; r < sizes.rounds; r++) {
+        for (let k = 0; k < apps.length; k++) {
+          const app = apps[(r + k) % apps.length];
+          figures.get(app.variant)!.push(await load(app, sizes, sizes.duration));
+          await sleep(200);
+        }
+        options.log(`  ${adapter} round ${r + 1}/${sizes.rounds}: ${sizes.variants.map((v) => `${v} ${fmt(figures.get(v)![r].rps)} req/s`).join(', ')}`);
+      }
+      const bare = figures.get('bare')!;
+      perAdapter[adapter] = sizes.variants.map((variant) => {
+        const loads = figures.get(variant)!;
+        return {
+          variant,
+          rps: loads.map((l) => l.rps),
+          p99: loads.map((l) => l.p99),
+          p50: loads.map((l) => l.p50),
+          medianRps: median(loads.map((l) => l.rps)),
+          medianP99: median(loads.map((l) => l.p99)),
+          medianP50: median(loads.map((l) => l.p50)),
+          shareOfBare: median(loads.map((l, i) => l.rps / bare[i].rps)),
+        };
+      });
+    } finally {
+      await Promise.all(apps.map(stopApp));
+    }
+  }
+
+  const tables: ResultTable[] = ADAPTERS.map((adapter) => ({
+    title: `${adapter[0].toUpperCase()}${adapter.slice(1)}: GET /hello, autocannon -c ${sizes.connections} for ${sizes.duration} s per load, median of ${sizes.rounds} interleaved rounds`,
+    columns: ['app', 'req/s', 'p50 ms', 'p99 ms', '÷ bare (req/s)'],
+    rows: perAdapter[adapter].map((f) => [LABELS[f.variant], fmt(f.medianRps), fmt(f.medianP50, 1), fmt(f.medianP99, 1), percent(f.shareOfBare, 1)]),
+  }));
+  const targets: TargetResult[] = ADAPTERS.map((adapter) => {
+    const guarded = perAdapter[adapter].find((f) => f.variant === 'guarded')!;
+    return {
+      name: `${adapter}: guarded route throughput ÷ bare`,
+      target: `≥ ${HTTP_MIN_SHARE * 100}%`,
+      measured: `${percent(guarded.shareOfBare, 1)} (${fmt(guarded.medianRps)} vs ${fmt(perAdapter[adapter][0].medianRps)} req/s)`,
+      ratio: sig(guarded.shareOfBare),
+      met: guarded.shareOfBare >= HTTP_MIN_SHARE,
+    };
+  });
+  return {
+    status: 'ok',
+    tables,
+    targets,
+    data: { sizes, adapters: perAdapter },
+    notes: [
+      'Each app runs in its own process on 127.0.0.1; autocannon runs in the benchmark process. The machine has 2 cores: one for the app, one for the load.',
+      '"÷ bare" is the median over rounds of the ratio within each round (bare and guarded loaded back to back), which cancels drift between rounds.',
+      'Every request carries `x-user-id` (the guarded apps build their evaluation context from it) and no environment header: the default environment.',
+    ],
+  };
+}
+
+export const httpSuite: Suite = {
+  id: 'http',
+  section: 3,
+  title: 'HTTP overhead of the middleware and the @FeatureFlag guard',
+  run: (options) => runHttp(options, options.quick ? QUICK_HTTP : FULL_HTTP),
+};

@@ -1,0 +1,59 @@
+/**
+ * Proves the benchmark harness works: a small run of the evaluation section, in-process. It asserts that
+ * every contender did the same work (on-shares) and the shape of what the harness reports — never a
+ * timing: figures come from `npm run bench`, not from the test suite.
+ */
+import { SuiteResult } from '../../bench/harness/types';
+import { CONTENDERS, runEvaluation } from '../../bench/suites/evaluation';
+import { WORKLOAD } from '../../bench/workload';
+
+describe('benchmark harness: evaluation section (quick, in-process)', () => {
+  let result: SuiteResult;
+  const sizes = { sequence: 16_000, rounds: 2, roundMs: 5, warmupPasses: 1 };
+
+  beforeAll(async () => {
+    result = await runEvaluation({ quick: true, log: () => undefined }, sizes);
+  }, 60_000);
+
+  type Measured = { name: string; nsPerEval: number; rounds: number[]; onShare: number; onPerPass: number; passesPerRound: number };
+  const contenders = (): Measured[] => result.data.contenders as Measured[];
+  const byName = (name: string): Measured => contenders().find((c) => c.name === name)!;
+
+  it('measures every contender', () => {
+    expect(result.status).toBe('ok');
+    expect(contenders().map((c) => c.name).sort()).toEqual(Object.values(CONTENDERS).sort());
+    for (const c of contenders()) {
+      expect(c.rounds).toHaveLength(sizes.rounds);
+      expect(c.nsPerEval).toBeGreaterThan(0);
+      expect(Number.isFinite(c.nsPerEval)).toBe(true);
+      expect(c.passesPerRound).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('gives every contender the same work: the same on-share, within the tolerance', () => {
+    for (const c of contenders()) {
+      expect(Math.abs(c.onShare - WORKLOAD.expectedOnShare) * 100).toBeLessThanOrEqual(WORKLOAD.onShareTolerancePoints);
+    }
+    // This library hashes exactly as the floor does: the very same evaluations are on.
+    const floor = byName(CONTENDERS.floor).onPerPass;
+    expect(byName(CONTENDERS.core).onPerPass).toBe(floor);
+    expect(byName(CONTENDERS.service).onPerPass).toBe(floor);
+    expect(byName(CONTENDERS.serviceInRequest).onPerPass).toBe(floor);
+    // Peers hash differently but land on (nearly) the same share.
+    expect(byName(CONTENDERS.unleash).onPerPass).toBeGreaterThan(0);
+    expect(byName(CONTENDERS.growthbook).onPerPass).toBeGreaterThan(0);
+  });
+
+  it('reports a table and a verdict for every target', () => {
+    expect(result.tables).toHaveLength(1);
+    expect(result.tables[0].rows).toHaveLength(Object.keys(CONTENDERS).length);
+    expect(result.tables[0].rows.every((r) => r.length === result.tables[0].columns.length)).toBe(true);
+    // Three targets (ns, ÷ floor, × faster peer) for the service and for the core.
+    expect(result.targets).toHaveLength(6);
+    for (const t of result.targets) {
+      expect(typeof t.met).toBe('boolean');
+      expect(t.target).not.toBe('');
+      expect(t.measured).not.toBe('');
+    }
+  });
+});
