@@ -3,21 +3,27 @@ import { FeatureFlagsValidationError } from '../core/errors';
 import { FeatureFlagsInitialSchemaMysql1732000000000 } from './mysql/1732000000000-InitialSchema';
 import { FeatureFlagsInitialSchemaPostgres1732000000000 } from './postgres/1732000000000-InitialSchema';
 import { FeatureFlagsInitialSchemaSqlite1732000000000 } from './sqlite/1732000000000-InitialSchema';
+import { FeatureFlagsAdminSchemaMysql1733000000000 } from './mysql/1733000000000-AdminSchema';
+import { FeatureFlagsAdminSchemaPostgres1733000000000 } from './postgres/1733000000000-AdminSchema';
+import { FeatureFlagsAdminSchemaSqlite1733000000000 } from './sqlite/1733000000000-AdminSchema';
 
 export {
   FeatureFlagsInitialSchemaMysql1732000000000,
   FeatureFlagsInitialSchemaPostgres1732000000000,
   FeatureFlagsInitialSchemaSqlite1732000000000,
+  FeatureFlagsAdminSchemaMysql1733000000000,
+  FeatureFlagsAdminSchemaPostgres1733000000000,
+  FeatureFlagsAdminSchemaSqlite1733000000000,
 };
 
 type MigrationClass = new () => MigrationInterface;
 
 /** The migrations of the feature-flag tables on PostgreSQL, oldest first. */
-export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000];
+export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000, FeatureFlagsAdminSchemaPostgres1733000000000];
 /** The migrations of the feature-flag tables on MySQL and MariaDB, oldest first. */
-export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000];
+export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000, FeatureFlagsAdminSchemaMysql1733000000000];
 /** The migrations of the feature-flag tables on SQLite, oldest first. */
-export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000];
+export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000, FeatureFlagsAdminSchemaSqlite1733000000000];
 
 /** TypeORM's SQLite drivers: one schema for all of them. */
 export const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];

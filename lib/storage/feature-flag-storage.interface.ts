@@ -1,5 +1,6 @@
 import { SnapshotData, StorageChangeListener } from '../core/changes';
-import { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { JsonValue } from '../core/types';
+import { AuditEvent, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
 
 /** A rule as written: `id` and `flagId` are assigned by storage. */
 export type FlagRuleInput = Omit<Partial<FlagRule>, 'flag' | 'flagId'> & Pick<FlagRule, 'priority' | 'conditions'> & Partial<Pick<FlagRule, 'serveEnabled'>>;
@@ -55,6 +56,81 @@ export interface FlagFilter {
 }
 
 /**
+ * Who made a write and why. Every write method takes one as its last (optional) parameter; storage records
+ * it in the write's audit event, in the same transaction as the write.
+ *
+ * @example
+ * await storage.updateEnvironmentFlag({ id, enabled: false }, { actor: 'alice@example.com', reason: 'Checkout errors' });
+ */
+export interface WriteContext {
+  /** Who made the change (a user, a token name…). Default `system`. At most 255 characters. */
+  actor?: string;
+  /** Why (kept in the audit event). */
+  reason?: string | null;
+  /**
+   * The audit event type to record instead of the one derived from the write, when the write is part of a
+   * larger operation (`feature-promoted`…). Lower-case letters, digits and `-`, at most 64 characters.
+   */
+  eventType?: string;
+  /** Extra JSON data kept with the event (promotion source, change request id…). */
+  data?: Record<string, JsonValue>;
+}
+
+/** Filters of `listEvents`; every field narrows the result. */
+export interface AuditEventFilter {
+  flagKey?: string;
+  /** Environment slug. */
+  environment?: string;
+  /** One type or any of several. */
+  type?: string | string[];
+  actor?: string;
+  /** Events recorded at or after this instant. */
+  since?: Date;
+  /** Events recorded before this instant. */
+  until?: Date;
+  /** Only events with a smaller id (the cursor of newest-first pages). */
+  beforeId?: number;
+  /** Only events with a greater id (the cursor of oldest-first pages, or of polling for new events). */
+  afterId?: number;
+  /** `desc` (newest first, the default) or `asc`. */
+  order?: 'asc' | 'desc';
+  /** At most this many events: 1–1000, default 100. */
+  limit?: number;
+}
+
+/** Receives the audit events of applied writes, once they are durable. */
+export type AuditEventListener = (event: AuditEvent) => void;
+
+/**
+ * One write of a batch (`writeAll`), named after the storage method it stands for. A write's own
+ * `context` is merged over the batch's (its `data` over the batch's `data`). Writes are plain JSON: a
+ * change request stores them until someone approves it.
+ */
+export type StorageWrite =
+  | { op: 'createEnvironment'; input: EnvironmentInput; context?: WriteContext }
+  | { op: 'updateEnvironment'; update: EnvironmentUpdate; context?: WriteContext }
+  | { op: 'deleteEnvironment'; slug: string; context?: WriteContext }
+  | { op: 'createFlag'; input: FlagInput; context?: WriteContext }
+  | { op: 'updateFlag'; update: FlagUpdate; context?: WriteContext }
+  | { op: 'deleteFlag'; key: string; context?: WriteContext }
+  | { op: 'createEnvironmentFlag'; input: EnvironmentFlagInput; context?: WriteContext }
+  | { op: 'updateEnvironmentFlag'; update: EnvironmentFlagUpdate; context?: WriteContext }
+  | { op: 'deleteEnvironmentFlag'; ref: EnvironmentFlagRef; context?: WriteContext }
+  | { op: 'createSegment'; input: SegmentInput; context?: WriteContext }
+  | { op: 'updateSegment'; update: SegmentUpdate; context?: WriteContext }
+  | { op: 'deleteSegment'; key: string; context?: WriteContext };
+
+/** What each write of a batch returned, in order (the record written, or the delete's boolean). */
+export type StorageWriteResult = Environment | FeatureFlag | EnvironmentFlag | Segment | boolean;
+
+/** What `cloneEnvironment` created. */
+export interface EnvironmentClone {
+  environment: Environment;
+  /** The new environment's overrides, one per override of the source. */
+  overrides: EnvironmentFlag[];
+}
+
+/**
  * Where flags, environments, overrides and segments live. Every backend (memory, TypeORM, Redis) passes
  * the same contract test suite.
  *
@@ -64,6 +140,10 @@ export interface FlagFilter {
  *   `EnvironmentDepthError` or `EnvironmentInUseError`; `get*` return null for a missing record.
  * - Returned objects are copies: mutating one changes nothing until it is passed to an `update*`.
  * - Every applied write is reported once, after it is durable, to the `subscribe`d listeners.
+ * - Every applied write records exactly one audit event (`listEvents`), in the same transaction as the
+ *   write, with the actor and reason of its `WriteContext` (`system` without one); a refused write, or a
+ *   delete of a missing record, records none. Events are reported after commit to `subscribeEvents`.
+ * - `writeAll` and `cloneEnvironment` apply all of their writes or none.
  * - `version` starts at 1 and grows by one on every update; an update carrying a stale `version` is
  *   refused with `VersionConflictError` and changes nothing.
  * - Deleting a flag deletes its overrides; deleting an environment with children is refused, and deleting
@@ -75,30 +155,53 @@ export interface FeatureFlagStorage {
   /** Releases connections the backend owns. */
   close(): Promise<void>;
 
-  createEnvironment(input: EnvironmentInput): Promise<Environment>;
+  createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment>;
   getEnvironment(slug: string): Promise<Environment | null>;
   getEnvironmentById(id: string): Promise<Environment | null>;
   listEnvironments(): Promise<Environment[]>;
-  updateEnvironment(update: EnvironmentUpdate): Promise<Environment>;
-  deleteEnvironment(slug: string): Promise<boolean>;
+  updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment>;
+  deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean>;
+  /**
+   * Creates an environment from `input` with a copy of every override of the environment `source`, in one
+   * transaction, recording one `environment-cloned` event (Unleash's cloning). The copies then evolve
+   * independently.
+   * @throws NotFoundError for an unknown source; the errors of `createEnvironment`.
+   */
+  cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone>;
 
-  createFlag(input: FlagInput): Promise<FeatureFlag>;
+  createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag>;
   getFlag(key: string): Promise<FeatureFlag | null>;
   listFlags(filter?: FlagFilter): Promise<FeatureFlag[]>;
-  updateFlag(update: FlagUpdate): Promise<FeatureFlag>;
-  deleteFlag(key: string): Promise<boolean>;
+  updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag>;
+  deleteFlag(key: string, context?: WriteContext): Promise<boolean>;
 
-  createEnvironmentFlag(input: EnvironmentFlagInput): Promise<EnvironmentFlag>;
+  createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag>;
   getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null>;
   listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]>;
-  updateEnvironmentFlag(update: EnvironmentFlagUpdate): Promise<EnvironmentFlag>;
-  deleteEnvironmentFlag(ref: EnvironmentFlagRef): Promise<boolean>;
+  updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag>;
+  deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean>;
 
-  createSegment(input: SegmentInput): Promise<Segment>;
+  createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment>;
   getSegment(key: string): Promise<Segment | null>;
   listSegments(): Promise<Segment[]>;
-  updateSegment(update: SegmentUpdate): Promise<Segment>;
-  deleteSegment(key: string): Promise<boolean>;
+  updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment>;
+  deleteSegment(key: string, context?: WriteContext): Promise<boolean>;
+
+  /**
+   * Applies several writes in one transaction, in order: all of them or, if one is refused, none (its
+   * error is thrown). Each applied write records its own audit event.
+   * @example
+   * await storage.writeAll([
+   *   { op: 'updateEnvironmentFlag', update: { id: a.id, version: a.version, enabled: true } },
+   *   { op: 'createEnvironmentFlag', input: { environmentId: prod.id, flagId: b.id, enabled: true } },
+   * ], { actor: 'release-bot', eventType: 'feature-promoted' });
+   */
+  writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]>;
+
+  /** Audit events, newest first unless `order: 'asc'`. */
+  listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]>;
+  /** Registers a listener for the audit events of applied writes; returns a function that removes it. */
+  subscribeEvents(listener: AuditEventListener): () => void;
 
   /** Everything, in one consistent read, to build the evaluation snapshot. */
   loadSnapshot(): Promise<SnapshotData>;

@@ -1,8 +1,22 @@
-import { SnapshotData, StorageChangeListener } from '../core/changes';
+import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
 import { AlreadyExistsError, EnvironmentInUseError, NotFoundError } from '../core/errors';
 import { assertEnvironmentParent } from '../core/engine';
-import { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
 import {
+  AdminRecordAlreadyExistsError,
+  AdminRecordNotFoundError,
+  ApiTokenInput,
+  ChangeRequestApproval,
+  ChangeRequestDecision,
+  ChangeRequestFilter,
+  ChangeRequestInput,
+  ChangeRequestNotPendingError,
+  FeatureFlagAdminStorage,
+} from './feature-flag-admin-storage.interface';
+import {
+  AuditEventFilter,
+  AuditEventListener,
+  EnvironmentClone,
   EnvironmentFlagInput,
   EnvironmentFlagRef,
   EnvironmentFlagUpdate,
@@ -14,8 +28,46 @@ import {
   FlagUpdate,
   SegmentInput,
   SegmentUpdate,
+  StorageWrite,
+  StorageWriteResult,
+  WriteContext,
 } from './feature-flag-storage.interface';
 import {
+  apiTokenState,
+  assertWrites,
+  auditEvent,
+  AuditEventInput,
+  AuditEventNotifier,
+  changeRequestSubject,
+  decisionContext,
+  copyApiToken,
+  copyChangeRequest,
+  copyEvent,
+  environmentEventType,
+  environmentState,
+  eventMatches,
+  flagEventType,
+  flagState,
+  mergeWriteContexts,
+  overrideEventType,
+  overrideState,
+  resolveEventFilter,
+  resolveWriteContext,
+  ResolvedWriteContext,
+  segmentEventType,
+  segmentState,
+} from './audit';
+import {
+  assertChangeRequestFilter,
+  buildApiToken,
+  buildChangeRequest,
+  changeRequestMatches,
+  decidedChangeRequest,
+  resolveDecision,
+  revokedApiToken,
+} from './admin-records';
+import {
+  assertVersion,
   ChangeNotifier,
   buildEnvironment,
   buildEnvironmentFlag,
@@ -52,16 +104,41 @@ export function flagMatches(flag: FeatureFlag, filter: FlagFilter | undefined): 
   return true;
 }
 
+/** Options of MemoryStorage. */
+export interface MemoryStorageOptions {
+  /** How many audit events are kept (the oldest go first). Default 10,000. */
+  maxEvents?: number;
+}
+
+/** A write in progress: how to undo it, and what to report once it is done. */
+interface MemoryTx {
+  undo: (() => void)[];
+  changes: StorageChange[];
+  events: AuditEventInput[];
+}
+
 /**
  * Keeps everything in process memory: for tests, local development and single-instance apps that declare
- * their flags at boot. Nothing survives a restart.
+ * their flags at boot. Nothing survives a restart. Writes are synchronous inside, so each one (and each
+ * batch) is atomic and isolated; a refused batch is undone.
  */
-export class MemoryStorage implements FeatureFlagStorage {
+export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
   private readonly environments = new Map<string, Environment>();
   private readonly flags = new Map<string, FeatureFlag>();
   private readonly overrides = new Map<string, EnvironmentFlag>();
   private readonly segments = new Map<string, Segment>();
+  private readonly tokens = new Map<string, ApiToken>();
+  private readonly changeRequests = new Map<string, ChangeRequest>();
+  private readonly events: AuditEvent[] = [];
+  private nextEventId = 1;
+  private readonly maxEvents: number;
   private readonly notifier = new ChangeNotifier();
+  private readonly eventNotifier = new AuditEventNotifier();
+  private tx: MemoryTx | undefined;
+
+  constructor(options: MemoryStorageOptions = {}) {
+    this.maxEvents = options.maxEvents ?? 10_000;
+  }
 
   async init(): Promise<void> {}
 
@@ -69,6 +146,10 @@ export class MemoryStorage implements FeatureFlagStorage {
 
   subscribe(listener: StorageChangeListener): () => void {
     return this.notifier.subscribe(listener);
+  }
+
+  subscribeEvents(listener: AuditEventListener): () => void {
+    return this.eventNotifier.subscribe(listener);
   }
 
   async loadSnapshot(): Promise<SnapshotData> {
@@ -82,14 +163,8 @@ export class MemoryStorage implements FeatureFlagStorage {
 
   // Environments
 
-  async createEnvironment(input: EnvironmentInput): Promise<Environment> {
-    const env = buildEnvironment(input);
-    if (this.findEnvironment(env.slug)) throw new AlreadyExistsError('environment', env.slug);
-    if (this.environments.has(env.id)) throw new AlreadyExistsError('environment', env.id);
-    assertEnvironmentParent([...this.environments.values()], env.slug, null, env.parentId);
-    this.environments.set(env.id, copyEnvironment(env));
-    this.notifier.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
-    return copyEnvironment(env);
+  async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
+    return this.atomically(() => this.createEnvironmentIn(input, resolveWriteContext(context)));
   }
 
   async getEnvironment(slug: string): Promise<Environment | null> {
@@ -106,38 +181,49 @@ export class MemoryStorage implements FeatureFlagStorage {
     return [...this.environments.values()].map(copyEnvironment);
   }
 
-  async updateEnvironment(update: EnvironmentUpdate): Promise<Environment> {
-    const existing = this.requireEnvironment(update);
-    const next = mergeEnvironment(existing, update);
-    if (next.slug !== existing.slug && this.findEnvironment(next.slug)) throw new AlreadyExistsError('environment', next.slug);
-    if (next.parentId !== existing.parentId) {
-      assertEnvironmentParent([...this.environments.values()], next.slug, next.id, next.parentId);
-    }
-    this.environments.set(next.id, copyEnvironment(next));
-    this.notifier.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
-    return copyEnvironment(next);
+  async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
+    return this.atomically(() => this.updateEnvironmentIn(update, resolveWriteContext(context)));
   }
 
-  async deleteEnvironment(slug: string): Promise<boolean> {
-    const env = this.findEnvironment(slug);
-    if (!env) return false;
-    const children = [...this.environments.values()].filter((e) => e.parentId === env.id).map((e) => e.slug);
-    if (children.length > 0) throw new EnvironmentInUseError(slug, children);
-    for (const [id, o] of this.overrides) if (o.environmentId === env.id) this.overrides.delete(id);
-    this.environments.delete(env.id);
-    this.notifier.emit({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
-    return true;
+  async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
+    return this.atomically(() => this.deleteEnvironmentIn(slug, resolveWriteContext(context)));
+  }
+
+  async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
+    return this.atomically(() => {
+      const ctx = resolveWriteContext(context);
+      const from = this.findEnvironment(source);
+      if (!from) throw new NotFoundError('environment', String(source));
+      const env = this.insertEnvironment(input);
+      const copies: EnvironmentFlag[] = [];
+      for (const o of [...this.overrides.values()].filter((x) => x.environmentId === from.id)) {
+        const flag = this.flags.get(o.flagId)!;
+        const copy = buildEnvironmentFlag(
+          { environmentId: env.id, flagId: o.flagId, enabled: o.enabled, percentage: o.percentage, rules: o.rules, value: o.value, variants: o.variants, reason: o.reason },
+          flag.type,
+        );
+        this.put(this.overrides, copy.id, copyOverride(copy));
+        this.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
+        copies.push(copy);
+      }
+      this.record(
+        auditEvent('environment-cloned', ctx, {
+          environment: env.slug,
+          after: {
+            environment: environmentState(env, this.parentSlug(env)),
+            overrides: copies.map((c) => ({ flagKey: this.flags.get(c.flagId)!.key, ...(overrideState(c) as object) })),
+          },
+          data: { source: from.slug, overrides: copies.length },
+        }),
+      );
+      return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
+    });
   }
 
   // Flags
 
-  async createFlag(input: FlagInput): Promise<FeatureFlag> {
-    const flag = buildFlag(input);
-    if (this.findFlag(flag.key)) throw new AlreadyExistsError('flag', flag.key);
-    if (this.flags.has(flag.id)) throw new AlreadyExistsError('flag', flag.id);
-    this.flags.set(flag.id, copyFlag(flag));
-    this.notifier.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
-    return copyFlag(flag);
+  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
+    return this.atomically(() => this.createFlagIn(input, resolveWriteContext(context)));
   }
 
   async getFlag(key: string): Promise<FeatureFlag | null> {
@@ -152,38 +238,18 @@ export class MemoryStorage implements FeatureFlagStorage {
       .map(copyFlag);
   }
 
-  async updateFlag(update: FlagUpdate): Promise<FeatureFlag> {
-    const existing = 'id' in update && update.id !== undefined ? this.flags.get(update.id) : this.findFlag((update as { key: string }).key);
-    if (!existing) throw new NotFoundError('flag', String('id' in update && update.id !== undefined ? update.id : (update as { key: string }).key));
-    const next = mergeFlag(existing, update);
-    if (next.key !== existing.key && this.findFlag(next.key)) throw new AlreadyExistsError('flag', next.key);
-    this.flags.set(next.id, copyFlag(next));
-    this.notifier.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
-    return copyFlag(next);
+  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
+    return this.atomically(() => this.updateFlagIn(update, resolveWriteContext(context)));
   }
 
-  async deleteFlag(key: string): Promise<boolean> {
-    const flag = this.findFlag(key);
-    if (!flag) return false;
-    for (const [id, o] of this.overrides) if (o.flagId === flag.id) this.overrides.delete(id);
-    this.flags.delete(flag.id);
-    this.notifier.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
-    return true;
+  async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
+    return this.atomically(() => this.deleteFlagIn(key, resolveWriteContext(context)));
   }
 
   // Environment flags (overrides)
 
-  async createEnvironmentFlag(input: EnvironmentFlagInput): Promise<EnvironmentFlag> {
-    const env = this.environments.get(input.environmentId);
-    if (!env) throw new NotFoundError('environment', input.environmentId);
-    const flag = this.flags.get(input.flagId);
-    if (!flag) throw new NotFoundError('flag', input.flagId);
-    const override = buildEnvironmentFlag(input, flag.type);
-    if (this.findOverride(env.id, flag.id)) throw new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
-    if (this.overrides.has(override.id)) throw new AlreadyExistsError('environment flag', override.id);
-    this.overrides.set(override.id, copyOverride(override));
-    this.notifier.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
-    return copyOverride(override);
+  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.atomically(() => this.createEnvironmentFlagIn(input, resolveWriteContext(context)));
   }
 
   async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
@@ -197,37 +263,18 @@ export class MemoryStorage implements FeatureFlagStorage {
       .map(copyOverride);
   }
 
-  async updateEnvironmentFlag(update: EnvironmentFlagUpdate): Promise<EnvironmentFlag> {
-    const existing =
-      'id' in update && update.id !== undefined
-        ? this.overrides.get(update.id)
-        : this.findOverride((update as EnvironmentFlag).environmentId, (update as EnvironmentFlag).flagId);
-    if (!existing) throw new NotFoundError('environment flag', 'id' in update && update.id ? update.id : `${(update as EnvironmentFlag).flagId}@${(update as EnvironmentFlag).environmentId}`);
-    const flag = this.flags.get(existing.flagId)!;
-    const next = mergeEnvironmentFlag(existing, update, flag.type);
-    this.overrides.set(next.id, copyOverride(next));
-    this.notifier.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
-    return copyOverride(next);
+  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.atomically(() => this.updateEnvironmentFlagIn(update, resolveWriteContext(context)));
   }
 
-  async deleteEnvironmentFlag(ref: EnvironmentFlagRef): Promise<boolean> {
-    const o = this.findOverride(ref.envId, ref.flagId);
-    if (!o) return false;
-    this.overrides.delete(o.id);
-    this.notifier.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
-    return true;
+  async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
+    return this.atomically(() => this.deleteEnvironmentFlagIn(ref, resolveWriteContext(context)));
   }
 
   // Segments
 
-  async createSegment(input: SegmentInput): Promise<Segment> {
-    const segment = buildSegment(input);
-    if (this.findSegment(segment.key)) throw new AlreadyExistsError('segment', segment.key);
-    if (this.segments.has(segment.id)) throw new AlreadyExistsError('segment', segment.id);
-    if (segment.parentId && !this.segments.has(segment.parentId)) throw new NotFoundError('segment', segment.parentId);
-    this.segments.set(segment.id, copySegment(segment));
-    this.notifier.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
-    return copySegment(segment);
+  async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
+    return this.atomically(() => this.createSegmentIn(input, resolveWriteContext(context)));
   }
 
   async getSegment(key: string): Promise<Segment | null> {
@@ -239,23 +286,384 @@ export class MemoryStorage implements FeatureFlagStorage {
     return [...this.segments.values()].map(copySegment);
   }
 
-  async updateSegment(update: SegmentUpdate): Promise<Segment> {
+  async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
+    return this.atomically(() => this.updateSegmentIn(update, resolveWriteContext(context)));
+  }
+
+  async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {
+    return this.atomically(() => this.deleteSegmentIn(key, resolveWriteContext(context)));
+  }
+
+  // Batches and the audit log
+
+  async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
+    return this.atomically(() => {
+      assertWrites(writes);
+      resolveWriteContext(context);
+      return writes.map((w) => this.applyWrite(w, resolveWriteContext(mergeWriteContexts(context, w.context))));
+    });
+  }
+
+  async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
+    const f = resolveEventFilter(filter);
+    const ordered = f.order === 'asc' ? this.events : [...this.events].reverse();
+    const out: AuditEvent[] = [];
+    for (const e of ordered) {
+      if (!eventMatches(e, f)) continue;
+      out.push(copyEvent(e));
+      if (out.length >= f.limit) break;
+    }
+    return out;
+  }
+
+  // API tokens
+
+  async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
+    return this.atomically(() => {
+      const ctx = resolveWriteContext(context);
+      const token = buildApiToken(input, ctx);
+      if (this.tokens.has(token.id)) throw new AdminRecordAlreadyExistsError('api token', token.id);
+      if ([...this.tokens.values()].some((t) => t.secretHash === token.secretHash)) throw new AdminRecordAlreadyExistsError('api token', token.secretHint);
+      this.put(this.tokens, token.id, copyApiToken(token));
+      this.record(auditEvent('api-token-created', ctx, { after: apiTokenState(token) }));
+      return copyApiToken(token);
+    });
+  }
+
+  async getApiToken(id: string): Promise<ApiToken | null> {
+    const t = this.tokens.get(id);
+    return t ? copyApiToken(t) : null;
+  }
+
+  async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
+    for (const t of this.tokens.values()) if (t.secretHash === secretHash) return copyApiToken(t);
+    return null;
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return [...this.tokens.values()].map(copyApiToken);
+  }
+
+  async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    return this.atomically(() => {
+      const ctx = resolveWriteContext(context);
+      const token = this.tokens.get(id);
+      if (!token) throw new AdminRecordNotFoundError('api token', String(id));
+      if (token.revokedAt) return copyApiToken(token);
+      const next = revokedApiToken(token, ctx);
+      this.put(this.tokens, id, copyApiToken(next));
+      this.record(auditEvent('api-token-revoked', ctx, { before: apiTokenState(token), after: apiTokenState(next) }));
+      return copyApiToken(next);
+    });
+  }
+
+  // Change requests
+
+  async createChangeRequest(input: ChangeRequestInput, context?: WriteContext): Promise<ChangeRequest> {
+    return this.atomically(() => {
+      const ctx = resolveWriteContext(context);
+      const request = buildChangeRequest(input, ctx);
+      if (this.changeRequests.has(request.id)) throw new AdminRecordAlreadyExistsError('change request', request.id);
+      this.put(this.changeRequests, request.id, copyChangeRequest(request));
+      this.record(auditEvent('change-request-created', ctx, changeRequestSubject(request, null)));
+      return copyChangeRequest(request);
+    });
+  }
+
+  async getChangeRequest(id: string): Promise<ChangeRequest | null> {
+    const c = this.changeRequests.get(id);
+    return c ? copyChangeRequest(c) : null;
+  }
+
+  async listChangeRequests(filter?: ChangeRequestFilter): Promise<ChangeRequest[]> {
+    assertChangeRequestFilter(filter);
+    return [...this.changeRequests.values()]
+      .filter((c) => changeRequestMatches(c, filter))
+      .reverse()
+      .map(copyChangeRequest);
+  }
+
+  async approveChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequestApproval> {
+    return this.atomically(() => {
+      const d = resolveDecision(decision);
+      const request = this.pendingRequest(id, d.version);
+      const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
+      const results = request.writes.map((w) => this.applyWrite(w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
+      const next = decidedChangeRequest(request, 'applied', d);
+      this.put(this.changeRequests, id, copyChangeRequest(next));
+      this.record(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));
+      return { changeRequest: copyChangeRequest(next), results };
+    });
+  }
+
+  async rejectChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequest> {
+    return this.atomically(() => {
+      const d = resolveDecision(decision);
+      const request = this.pendingRequest(id, d.version);
+      const next = decidedChangeRequest(request, 'rejected', d);
+      this.put(this.changeRequests, id, copyChangeRequest(next));
+      this.record(auditEvent('change-request-rejected', decisionContext(d), changeRequestSubject(next, request)));
+      return copyChangeRequest(next);
+    });
+  }
+
+  // Writes (run inside `atomically`)
+
+  private applyWrite(w: StorageWrite, ctx: ResolvedWriteContext): StorageWriteResult {
+    switch (w.op) {
+      case 'createEnvironment':
+        return this.createEnvironmentIn(w.input, ctx);
+      case 'updateEnvironment':
+        return this.updateEnvironmentIn(w.update, ctx);
+      case 'deleteEnvironment':
+        return this.deleteEnvironmentIn(w.slug, ctx);
+      case 'createFlag':
+        return this.createFlagIn(w.input, ctx);
+      case 'updateFlag':
+        return this.updateFlagIn(w.update, ctx);
+      case 'deleteFlag':
+        return this.deleteFlagIn(w.key, ctx);
+      case 'createEnvironmentFlag':
+        return this.createEnvironmentFlagIn(w.input, ctx);
+      case 'updateEnvironmentFlag':
+        return this.updateEnvironmentFlagIn(w.update, ctx);
+      case 'deleteEnvironmentFlag':
+        return this.deleteEnvironmentFlagIn(w.ref, ctx);
+      case 'createSegment':
+        return this.createSegmentIn(w.input, ctx);
+      case 'updateSegment':
+        return this.updateSegmentIn(w.update, ctx);
+      case 'deleteSegment':
+        return this.deleteSegmentIn(w.key, ctx);
+    }
+  }
+
+  private insertEnvironment(input: EnvironmentInput): Environment {
+    const env = buildEnvironment(input);
+    if (this.findEnvironment(env.slug)) throw new AlreadyExistsError('environment', env.slug);
+    if (this.environments.has(env.id)) throw new AlreadyExistsError('environment', env.id);
+    assertEnvironmentParent([...this.environments.values()], env.slug, null, env.parentId);
+    this.put(this.environments, env.id, copyEnvironment(env));
+    this.change({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
+    return env;
+  }
+
+  private createEnvironmentIn(input: EnvironmentInput, ctx: ResolvedWriteContext): Environment {
+    const env = this.insertEnvironment(input);
+    this.record(auditEvent(environmentEventType(null, env), ctx, { environment: env.slug, after: environmentState(env, this.parentSlug(env)) }));
+    return copyEnvironment(env);
+  }
+
+  private updateEnvironmentIn(update: EnvironmentUpdate, ctx: ResolvedWriteContext): Environment {
+    const existing = this.requireEnvironment(update);
+    const next = mergeEnvironment(existing, update);
+    if (next.slug !== existing.slug && this.findEnvironment(next.slug)) throw new AlreadyExistsError('environment', next.slug);
+    if (next.parentId !== existing.parentId) {
+      assertEnvironmentParent([...this.environments.values()], next.slug, next.id, next.parentId);
+    }
+    const before = environmentState(existing, this.parentSlug(existing));
+    this.put(this.environments, next.id, copyEnvironment(next));
+    this.change({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
+    this.record(auditEvent(environmentEventType(existing, next), ctx, { environment: existing.slug, before, after: environmentState(next, this.parentSlug(next)) }));
+    return copyEnvironment(next);
+  }
+
+  private deleteEnvironmentIn(slug: string, ctx: ResolvedWriteContext): boolean {
+    const env = this.findEnvironment(slug);
+    if (!env) return false;
+    const children = [...this.environments.values()].filter((e) => e.parentId === env.id).map((e) => e.slug);
+    if (children.length > 0) throw new EnvironmentInUseError(slug, children);
+    let deleted = 0;
+    for (const [id, o] of [...this.overrides]) {
+      if (o.environmentId === env.id) {
+        this.remove(this.overrides, id);
+        deleted++;
+      }
+    }
+    const before = environmentState(env, this.parentSlug(env));
+    this.remove(this.environments, env.id);
+    this.change({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
+    this.record(auditEvent(environmentEventType(env, null), ctx, { environment: env.slug, before, data: { deletedOverrides: deleted } }));
+    return true;
+  }
+
+  private createFlagIn(input: FlagInput, ctx: ResolvedWriteContext): FeatureFlag {
+    const flag = buildFlag(input);
+    if (this.findFlag(flag.key)) throw new AlreadyExistsError('flag', flag.key);
+    if (this.flags.has(flag.id)) throw new AlreadyExistsError('flag', flag.id);
+    this.put(this.flags, flag.id, copyFlag(flag));
+    this.change({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
+    this.record(auditEvent(flagEventType(null, flag), ctx, { flagKey: flag.key, after: flagState(flag) }));
+    return copyFlag(flag);
+  }
+
+  private updateFlagIn(update: FlagUpdate, ctx: ResolvedWriteContext): FeatureFlag {
+    const existing = 'id' in update && update.id !== undefined ? this.flags.get(update.id) : this.findFlag((update as { key: string }).key);
+    if (!existing) throw new NotFoundError('flag', String('id' in update && update.id !== undefined ? update.id : (update as { key: string }).key));
+    const next = mergeFlag(existing, update);
+    if (next.key !== existing.key && this.findFlag(next.key)) throw new AlreadyExistsError('flag', next.key);
+    this.put(this.flags, next.id, copyFlag(next));
+    this.change({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
+    this.record(auditEvent(flagEventType(existing, next), ctx, { flagKey: existing.key, before: flagState(existing), after: flagState(next) }));
+    return copyFlag(next);
+  }
+
+  private deleteFlagIn(key: string, ctx: ResolvedWriteContext): boolean {
+    const flag = this.findFlag(key);
+    if (!flag) return false;
+    let deleted = 0;
+    for (const [id, o] of [...this.overrides]) {
+      if (o.flagId === flag.id) {
+        this.remove(this.overrides, id);
+        deleted++;
+      }
+    }
+    this.remove(this.flags, flag.id);
+    this.change({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
+    this.record(auditEvent(flagEventType(flag, null), ctx, { flagKey: flag.key, before: flagState(flag), data: { deletedOverrides: deleted } }));
+    return true;
+  }
+
+  private createEnvironmentFlagIn(input: EnvironmentFlagInput, ctx: ResolvedWriteContext): EnvironmentFlag {
+    const env = this.environments.get(input.environmentId);
+    if (!env) throw new NotFoundError('environment', input.environmentId);
+    const flag = this.flags.get(input.flagId);
+    if (!flag) throw new NotFoundError('flag', input.flagId);
+    const override = buildEnvironmentFlag(input, flag.type);
+    if (this.findOverride(env.id, flag.id)) throw new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
+    if (this.overrides.has(override.id)) throw new AlreadyExistsError('environment flag', override.id);
+    this.put(this.overrides, override.id, copyOverride(override));
+    this.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
+    this.record(auditEvent(overrideEventType(null, override), ctx, { flagKey: flag.key, environment: env.slug, after: overrideState(override) }));
+    return copyOverride(override);
+  }
+
+  private updateEnvironmentFlagIn(update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): EnvironmentFlag {
+    const existing =
+      'id' in update && update.id !== undefined
+        ? this.overrides.get(update.id)
+        : this.findOverride((update as EnvironmentFlag).environmentId, (update as EnvironmentFlag).flagId);
+    if (!existing) throw new NotFoundError('environment flag', 'id' in update && update.id ? update.id : `${(update as EnvironmentFlag).flagId}@${(update as EnvironmentFlag).environmentId}`);
+    const flag = this.flags.get(existing.flagId)!;
+    const next = mergeEnvironmentFlag(existing, update, flag.type);
+    this.put(this.overrides, next.id, copyOverride(next));
+    this.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
+    const env = this.environments.get(existing.environmentId)!;
+    this.record(
+      auditEvent(overrideEventType(existing, next), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(existing), after: overrideState(next) }),
+    );
+    return copyOverride(next);
+  }
+
+  private deleteEnvironmentFlagIn(ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): boolean {
+    const o = this.findOverride(ref?.envId, ref?.flagId);
+    if (!o) return false;
+    this.remove(this.overrides, o.id);
+    this.change({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
+    this.record(
+      auditEvent(overrideEventType(o, null), ctx, {
+        flagKey: this.flags.get(o.flagId)!.key,
+        environment: this.environments.get(o.environmentId)!.slug,
+        before: overrideState(o),
+      }),
+    );
+    return true;
+  }
+
+  private createSegmentIn(input: SegmentInput, ctx: ResolvedWriteContext): Segment {
+    const segment = buildSegment(input);
+    if (this.findSegment(segment.key)) throw new AlreadyExistsError('segment', segment.key);
+    if (this.segments.has(segment.id)) throw new AlreadyExistsError('segment', segment.id);
+    if (segment.parentId && !this.segments.has(segment.parentId)) throw new NotFoundError('segment', segment.parentId);
+    this.put(this.segments, segment.id, copySegment(segment));
+    this.change({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
+    this.record(auditEvent(segmentEventType(null, segment), ctx, { after: segmentState(segment), data: { segment: segment.key } }));
+    return copySegment(segment);
+  }
+
+  private updateSegmentIn(update: SegmentUpdate, ctx: ResolvedWriteContext): Segment {
     const existing = 'id' in update && update.id !== undefined ? this.segments.get(update.id) : this.findSegment((update as Segment).key);
     if (!existing) throw new NotFoundError('segment', String((update as Segment).id ?? (update as Segment).key));
     const next = mergeSegment(existing, update);
     if (next.key !== existing.key && this.findSegment(next.key)) throw new AlreadyExistsError('segment', next.key);
     if (next.parentId && !this.segments.has(next.parentId)) throw new NotFoundError('segment', next.parentId);
-    this.segments.set(next.id, copySegment(next));
-    this.notifier.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
+    this.put(this.segments, next.id, copySegment(next));
+    this.change({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
+    this.record(auditEvent(segmentEventType(existing, next), ctx, { before: segmentState(existing), after: segmentState(next), data: { segment: existing.key } }));
     return copySegment(next);
   }
 
-  async deleteSegment(key: string): Promise<boolean> {
+  private deleteSegmentIn(key: string, ctx: ResolvedWriteContext): boolean {
     const s = this.findSegment(key);
     if (!s) return false;
-    this.segments.delete(s.id);
-    this.notifier.emit({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
+    this.remove(this.segments, s.id);
+    this.change({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
+    this.record(auditEvent(segmentEventType(s, null), ctx, { before: segmentState(s), data: { segment: s.key } }));
     return true;
+  }
+
+  // Transactions
+
+  /**
+   * Runs `work` (synchronous: nothing else runs meanwhile) as one transaction: on success its events are
+   * numbered and kept, then its changes and events are reported; on failure every change it made is
+   * undone. Nested calls join the running transaction.
+   */
+  private atomically<T>(work: () => T): T {
+    if (this.tx) return work();
+    const tx: MemoryTx = { undo: [], changes: [], events: [] };
+    this.tx = tx;
+    let result: T;
+    try {
+      result = work();
+    } catch (e) {
+      for (const undo of tx.undo.reverse()) undo();
+      throw e;
+    } finally {
+      this.tx = undefined;
+    }
+    const recorded = tx.events.map((e) => new AuditEvent({ ...e, id: this.nextEventId++ }));
+    this.events.push(...recorded);
+    if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+    for (const change of tx.changes) this.notifier.emit(change);
+    for (const event of recorded) this.eventNotifier.emit(event);
+    return result;
+  }
+
+  private put<V>(map: Map<string, V>, key: string, value: V): void {
+    const had = map.has(key);
+    const previous = map.get(key);
+    this.tx!.undo.push(() => (had ? map.set(key, previous as V) : map.delete(key)));
+    map.set(key, value);
+  }
+
+  private remove<V>(map: Map<string, V>, key: string): void {
+    if (!map.has(key)) return;
+    const previous = map.get(key) as V;
+    this.tx!.undo.push(() => map.set(key, previous));
+    map.delete(key);
+  }
+
+  private change(change: StorageChange): void {
+    this.tx!.changes.push(change);
+  }
+
+  private record(event: AuditEventInput): void {
+    this.tx!.events.push(event);
+  }
+
+  // Lookups
+
+  private pendingRequest(id: string, version: number | undefined): ChangeRequest {
+    const request = this.changeRequests.get(id);
+    if (!request) throw new AdminRecordNotFoundError('change request', String(id));
+    if (request.status !== 'pending') throw new ChangeRequestNotPendingError(id, request.status);
+    assertVersion('change request', id, request.version, version);
+    return request;
+  }
+
+  private parentSlug(env: Environment): string | null {
+    return env.parentId ? (this.environments.get(env.parentId)?.slug ?? null) : null;
   }
 
   private findEnvironment(slug: string): Environment | undefined {

@@ -9,9 +9,59 @@ import {
   StorageUnavailableError,
   VersionConflictError,
 } from '../core/errors';
-import { Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, FeatureFlag, FlagRule, Segment } from '../entities';
+import { DateUtils } from 'typeorm/util/DateUtils';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, FeatureFlag, FlagRule, Segment } from '../entities';
 import { SQLITE_TYPES, migrationsFor } from '../migrations';
 import {
+  apiTokenState,
+  assertWrites,
+  auditEvent,
+  AuditEventInput,
+  changeRequestSubject,
+  decisionContext,
+  AuditEventNotifier,
+  copyApiToken,
+  copyChangeRequest,
+  environmentEventType,
+  environmentState,
+  flagEventType,
+  flagState,
+  mergeWriteContexts,
+  overrideEventType,
+  overrideState,
+  resolveEventFilter,
+  resolveWriteContext,
+  ResolvedWriteContext,
+  segmentEventType,
+  segmentState,
+} from './audit';
+import {
+  assertChangeRequestFilter,
+  buildApiToken,
+  buildChangeRequest,
+  changeRequestMatches,
+  decidedChangeRequest,
+  resolveDecision,
+  revokedApiToken,
+} from './admin-records';
+import {
+  AdminRecordAlreadyExistsError,
+  AdminRecordNotFoundError,
+  ApiTokenInput,
+  ChangeRequestApproval,
+  ChangeRequestDecision,
+  ChangeRequestFilter,
+  ChangeRequestInput,
+  ChangeRequestNotPendingError,
+  FeatureFlagAdminStorage,
+} from './feature-flag-admin-storage.interface';
+import {
+  AuditEventFilter,
+  AuditEventListener,
+  EnvironmentClone,
+  StorageWrite,
+  StorageWriteResult,
+  WriteContext,
   EnvironmentFlagInput,
   EnvironmentFlagRef,
   EnvironmentFlagUpdate,
@@ -26,6 +76,7 @@ import {
 } from './feature-flag-storage.interface';
 import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from './memory.storage';
 import {
+  assertVersion,
   ChangeNotifier,
   buildEnvironment,
   buildEnvironmentFlag,
@@ -69,6 +120,8 @@ interface Tx {
   m: EntityManager;
   /** Records a change, reported to listeners once the transaction has committed. */
   emit(change: StorageChange): void;
+  /** Inserts the write's audit event (in the transaction), reported to listeners once it has committed. */
+  audit(event: AuditEventInput): Promise<void>;
   /** The error a unique-key violation stands for in this write. */
   duplicate?: () => FeatureFlagsError;
 }
@@ -150,8 +203,9 @@ function isUnavailable(e: unknown): boolean {
  * const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(process.env.DATABASE_URL!)), { ownsDataSource: true });
  * await storage.init(); // connects and runs the migrations
  */
-export class TypeOrmStorage implements FeatureFlagStorage {
+export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
   private readonly notifier = new ChangeNotifier();
+  private readonly eventNotifier = new AuditEventNotifier();
   private readonly ownsDataSource: boolean;
   private readonly runMigrations: boolean;
   /**
@@ -225,6 +279,10 @@ export class TypeOrmStorage implements FeatureFlagStorage {
     return this.notifier.subscribe(listener);
   }
 
+  subscribeEvents(listener: AuditEventListener): () => void {
+    return this.eventNotifier.subscribe(listener);
+  }
+
   async loadSnapshot(): Promise<SnapshotData> {
     return this.read(async () => {
       const load = async (m: EntityManager): Promise<SnapshotData> => ({
@@ -241,18 +299,8 @@ export class TypeOrmStorage implements FeatureFlagStorage {
 
   // Environments
 
-  async createEnvironment(input: EnvironmentInput): Promise<Environment> {
-    const env = buildEnvironment(input);
-    return this.write(async (tx) => {
-      tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
-      const all = await this.lockEnvironments(tx.m);
-      if (all.some((e) => e.slug === env.slug)) throw new AlreadyExistsError('environment', env.slug);
-      if (all.some((e) => e.id === env.id)) throw new AlreadyExistsError('environment', env.id);
-      assertEnvironmentParent(all, env.slug, null, env.parentId);
-      await this.insert(tx.m, Environment, env);
-      tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
-      return copyEnvironment(env);
-    });
+  async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
+    return this.write((tx) => this.createEnvironmentIn(tx, input, resolveWriteContext(context)));
   }
 
   async getEnvironment(slug: string): Promise<Environment | null> {
@@ -269,50 +317,55 @@ export class TypeOrmStorage implements FeatureFlagStorage {
     return this.read(() => this.environmentQuery(this.dataSource.manager).getMany());
   }
 
-  async updateEnvironment(update: EnvironmentUpdate): Promise<Environment> {
-    return this.write(async (tx) => {
-      const all = await this.lockEnvironments(tx.m);
-      const byId = 'id' in update && update.id !== undefined;
-      const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
-      if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
-      const next = mergeEnvironment(existing, update);
-      tx.duplicate = () => new AlreadyExistsError('environment', next.slug);
-      if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
-      if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
-      await this.compareAndSet(tx.m, Environment, existing, next, 'environment', existing.slug);
-      tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
-      return copyEnvironment(next);
-    });
+  async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
+    return this.write((tx) => this.updateEnvironmentIn(tx, update, resolveWriteContext(context)));
   }
 
-  async deleteEnvironment(slug: string): Promise<boolean> {
-    if (typeof slug !== 'string') return false;
+  async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
+    return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
+  }
+
+  async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
     return this.write(async (tx) => {
+      const ctx = resolveWriteContext(context);
+      const env = buildEnvironment(input);
+      tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
       const all = await this.lockEnvironments(tx.m);
-      const env = all.find((e) => e.slug === slug);
-      if (!env) return false;
-      const children = all.filter((e) => e.parentId === env.id).map((e) => e.slug);
-      if (children.length > 0) throw new EnvironmentInUseError(slug, children);
-      await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ environmentId: env.id }).execute();
-      await tx.m.createQueryBuilder().delete().from(Environment).where({ id: env.id }).execute();
-      tx.emit({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
-      return true;
+      const from = all.find((e) => e.slug === source);
+      if (!from) throw new NotFoundError('environment', String(source));
+      await this.insertEnvironment(tx, all, env);
+      const sources = await tx.m.createQueryBuilder(EnvironmentFlag, 'o').where({ environmentId: from.id }).orderBy('o.createdAt').addOrderBy('o.id').getMany();
+      const flags = new Map(
+        sources.length === 0 ? [] : (await tx.m.createQueryBuilder(FeatureFlag, 'f').whereInIds(sources.map((o) => o.flagId)).getMany()).map((f) => [f.id, f]),
+      );
+      const copies = sources.map((o) =>
+        buildEnvironmentFlag(
+          { environmentId: env.id, flagId: o.flagId, enabled: o.enabled, percentage: o.percentage, rules: o.rules, value: o.value, variants: o.variants, reason: o.reason },
+          flags.get(o.flagId)!.type,
+        ),
+      );
+      for (const copy of copies) {
+        await this.insert(tx.m, EnvironmentFlag, copy);
+        tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
+      }
+      await tx.audit(
+        auditEvent('environment-cloned', ctx, {
+          environment: env.slug,
+          after: {
+            environment: environmentState(env, parentSlugIn(all, env)),
+            overrides: copies.map((c) => ({ flagKey: flags.get(c.flagId)!.key, ...(overrideState(c) as object) })),
+          },
+          data: { source: from.slug, overrides: copies.length },
+        }),
+      );
+      return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
     });
   }
 
   // Flags
 
-  async createFlag(input: FlagInput): Promise<FeatureFlag> {
-    const flag = buildFlag(input);
-    return this.write(async (tx) => {
-      tx.duplicate = () => new AlreadyExistsError('flag', flag.key);
-      if (await exists(tx.m, FeatureFlag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
-      if (await exists(tx.m, FeatureFlag, { id: flag.id })) throw new AlreadyExistsError('flag', flag.id);
-      await this.insert(tx.m, FeatureFlag, flag);
-      await this.insertRules(tx.m, flag.rules);
-      tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
-      return copyFlag(flag);
-    });
+  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
+    return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
   }
 
   async getFlag(key: string): Promise<FeatureFlag | null> {
@@ -325,55 +378,19 @@ export class TypeOrmStorage implements FeatureFlagStorage {
     return flags.filter((f) => flagMatches(f, filter)).sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async updateFlag(update: FlagUpdate): Promise<FeatureFlag> {
-    const byId = 'id' in update && update.id !== undefined;
-    const identifier = String(byId ? update.id : (update as { key: string }).key);
-    return this.write(async (tx) => {
-      const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
-      if (!existing) throw new NotFoundError('flag', identifier);
-      const next = mergeFlag(existing, update);
-      tx.duplicate = () => new AlreadyExistsError('flag', next.key);
-      if (next.key !== existing.key && (await exists(tx.m, FeatureFlag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
-      // Rules are replaced only once the compare-and-set has won.
-      await this.compareAndSet(tx.m, FeatureFlag, existing, next, 'flag', existing.key);
-      if (update.rules !== undefined) {
-        await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: next.id }).execute();
-        await this.insertRules(tx.m, next.rules);
-      }
-      tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
-      return copyFlag(next);
-    });
+  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
+    return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
   }
 
-  async deleteFlag(key: string): Promise<boolean> {
+  async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
     if (typeof key !== 'string') return false;
-    return this.write(async (tx) => {
-      const flag = await one(tx.m, FeatureFlag, { key });
-      if (!flag) return false;
-      await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ flagId: flag.id }).execute();
-      await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: flag.id }).execute();
-      await tx.m.createQueryBuilder().delete().from(FeatureFlag).where({ id: flag.id }).execute();
-      tx.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
-      return true;
-    });
+    return this.write((tx) => this.deleteFlagIn(tx, key, resolveWriteContext(context)));
   }
 
   // Environment flags (overrides)
 
-  async createEnvironmentFlag(input: EnvironmentFlagInput): Promise<EnvironmentFlag> {
-    return this.write(async (tx) => {
-      const env = typeof input.environmentId === 'string' ? await one(tx.m, Environment, { id: input.environmentId }) : null;
-      if (!env) throw new NotFoundError('environment', input.environmentId);
-      const flag = typeof input.flagId === 'string' ? await one(tx.m, FeatureFlag, { id: input.flagId }) : null;
-      if (!flag) throw new NotFoundError('flag', input.flagId);
-      const override = buildEnvironmentFlag(input, flag.type);
-      tx.duplicate = () => new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
-      if (await exists(tx.m, EnvironmentFlag, { environmentId: env.id, flagId: flag.id })) throw tx.duplicate();
-      if (await exists(tx.m, EnvironmentFlag, { id: override.id })) throw new AlreadyExistsError('environment flag', override.id);
-      await this.insert(tx.m, EnvironmentFlag, override);
-      tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
-      return copyOverride(override);
-    });
+  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.write((tx) => this.createEnvironmentFlagIn(tx, input, resolveWriteContext(context)));
   }
 
   async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
@@ -394,48 +411,19 @@ export class TypeOrmStorage implements FeatureFlagStorage {
     return this.read(() => this.dataSource.manager.createQueryBuilder(EnvironmentFlag, 'o').where(where).orderBy('o.createdAt').addOrderBy('o.id').getMany());
   }
 
-  async updateEnvironmentFlag(update: EnvironmentFlagUpdate): Promise<EnvironmentFlag> {
-    const byId = 'id' in update && update.id !== undefined;
-    const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
-    return this.write(async (tx) => {
-      let existing: EnvironmentFlag | null = null;
-      if (byId) existing = typeof update.id === 'string' ? await one(tx.m, EnvironmentFlag, { id: update.id }, !this.serialized) : null;
-      else if (typeof environmentId === 'string' && typeof flagId === 'string') {
-        existing = await one(tx.m, EnvironmentFlag, { environmentId, flagId }, !this.serialized);
-      }
-      if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
-      const flag = (await one(tx.m, FeatureFlag, { id: existing.flagId }))!;
-      const next = mergeEnvironmentFlag(existing, update, flag.type);
-      await this.compareAndSet(tx.m, EnvironmentFlag, existing, next, 'environment flag', existing.id);
-      tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
-      return copyOverride(next);
-    });
+  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.write((tx) => this.updateEnvironmentFlagIn(tx, update, resolveWriteContext(context)));
   }
 
-  async deleteEnvironmentFlag(ref: EnvironmentFlagRef): Promise<boolean> {
+  async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
-    return this.write(async (tx) => {
-      const o = await one(tx.m, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId });
-      if (!o) return false;
-      await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ id: o.id }).execute();
-      tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
-      return true;
-    });
+    return this.write((tx) => this.deleteEnvironmentFlagIn(tx, ref, resolveWriteContext(context)));
   }
 
   // Segments
 
-  async createSegment(input: SegmentInput): Promise<Segment> {
-    const segment = buildSegment(input);
-    return this.write(async (tx) => {
-      tx.duplicate = () => new AlreadyExistsError('segment', segment.key);
-      if (await exists(tx.m, Segment, { key: segment.key })) throw new AlreadyExistsError('segment', segment.key);
-      if (await exists(tx.m, Segment, { id: segment.id })) throw new AlreadyExistsError('segment', segment.id);
-      if (segment.parentId && !(await exists(tx.m, Segment, { id: segment.parentId }))) throw new NotFoundError('segment', segment.parentId);
-      await this.insert(tx.m, Segment, segment);
-      tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
-      return copySegment(segment);
-    });
+  async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
+    return this.write((tx) => this.createSegmentIn(tx, input, resolveWriteContext(context)));
   }
 
   async getSegment(key: string): Promise<Segment | null> {
@@ -447,32 +435,385 @@ export class TypeOrmStorage implements FeatureFlagStorage {
     return this.read(() => this.dataSource.manager.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany());
   }
 
-  async updateSegment(update: SegmentUpdate): Promise<Segment> {
-    const byId = 'id' in update && update.id !== undefined;
-    const identifier = String(byId ? update.id : (update as Segment).key);
+  async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
+    return this.write((tx) => this.updateSegmentIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    return this.write((tx) => this.deleteSegmentIn(tx, key, resolveWriteContext(context)));
+  }
+
+  // Batches and the audit log
+
+  async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
+    assertWrites(writes);
+    resolveWriteContext(context);
+    const contexts = writes.map((w) => resolveWriteContext(mergeWriteContexts(context, w.context)));
     return this.write(async (tx) => {
-      const where = byId ? { id: update.id } : { key: (update as Segment).key };
-      const existing = typeof (byId ? update.id : (update as Segment).key) === 'string' ? await one(tx.m, Segment, where, !this.serialized) : null;
-      if (!existing) throw new NotFoundError('segment', identifier);
-      const next = mergeSegment(existing, update);
-      tx.duplicate = () => new AlreadyExistsError('segment', next.key);
-      if (next.key !== existing.key && (await exists(tx.m, Segment, { key: next.key }))) throw new AlreadyExistsError('segment', next.key);
-      if (next.parentId && !(await exists(tx.m, Segment, { id: next.parentId }))) throw new NotFoundError('segment', next.parentId);
-      await this.compareAndSet(tx.m, Segment, existing, next, 'segment', existing.key);
-      tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
-      return copySegment(next);
+      const results: StorageWriteResult[] = [];
+      for (let i = 0; i < writes.length; i++) results.push(await this.applyWrite(tx, writes[i], contexts[i]));
+      return results;
     });
   }
 
-  async deleteSegment(key: string): Promise<boolean> {
-    if (typeof key !== 'string') return false;
-    return this.write(async (tx) => {
-      const s = await one(tx.m, Segment, { key });
-      if (!s) return false;
-      await tx.m.createQueryBuilder().delete().from(Segment).where({ id: s.id }).execute();
-      tx.emit({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
-      return true;
+  async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
+    const f = resolveEventFilter(filter);
+    return this.read(async () => {
+      const q = this.dataSource.manager.createQueryBuilder(AuditEvent, 'e');
+      if (f.flagKey !== undefined) q.andWhere('e.flagKey = :flagKey', { flagKey: f.flagKey });
+      if (f.environment !== undefined) q.andWhere('e.environment = :environment', { environment: f.environment });
+      if (f.actor !== undefined) q.andWhere('e.actor = :actor', { actor: f.actor });
+      if (f.types !== undefined) {
+        if (f.types.length === 0) return [];
+        q.andWhere('e.type IN (:...types)', { types: f.types });
+      }
+      if (f.since !== undefined) q.andWhere('e.createdAt >= :since', { since: this.dateParameter(f.since) });
+      if (f.until !== undefined) q.andWhere('e.createdAt < :until', { until: this.dateParameter(f.until) });
+      if (f.beforeId !== undefined) q.andWhere('e.id < :beforeId', { beforeId: f.beforeId });
+      if (f.afterId !== undefined) q.andWhere('e.id > :afterId', { afterId: f.afterId });
+      return q
+        .orderBy('e.id', f.order === 'asc' ? 'ASC' : 'DESC')
+        .take(f.limit)
+        .getMany();
     });
+  }
+
+  // API tokens
+
+  async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
+    const ctx = resolveWriteContext(context);
+    const token = buildApiToken(input, ctx);
+    return this.write(async (tx) => {
+      tx.duplicate = () => new AdminRecordAlreadyExistsError('api token', token.secretHint);
+      if (await exists(tx.m, ApiToken, { id: token.id })) throw new AdminRecordAlreadyExistsError('api token', token.id);
+      if (await exists(tx.m, ApiToken, { secretHash: token.secretHash })) throw new AdminRecordAlreadyExistsError('api token', token.secretHint);
+      await this.insert(tx.m, ApiToken, token);
+      await tx.audit(auditEvent('api-token-created', ctx, { after: apiTokenState(token) }));
+      return copyApiToken(token);
+    });
+  }
+
+  async getApiToken(id: string): Promise<ApiToken | null> {
+    if (typeof id !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, ApiToken, { id }));
+  }
+
+  async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
+    if (typeof secretHash !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, ApiToken, { secretHash }));
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return this.read(() => this.dataSource.manager.createQueryBuilder(ApiToken, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
+  }
+
+  async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    const ctx = resolveWriteContext(context);
+    return this.write(async (tx) => {
+      const token = typeof id === 'string' ? await one(tx.m, ApiToken, { id }, !this.serialized) : null;
+      if (!token) throw new AdminRecordNotFoundError('api token', String(id));
+      if (token.revokedAt) return token;
+      const next = revokedApiToken(token, ctx);
+      await this.compareAndSet(tx.m, ApiToken, token, next, 'api token', id);
+      await tx.audit(auditEvent('api-token-revoked', ctx, { before: apiTokenState(token), after: apiTokenState(next) }));
+      return copyApiToken(next);
+    });
+  }
+
+  // Change requests
+
+  async createChangeRequest(input: ChangeRequestInput, context?: WriteContext): Promise<ChangeRequest> {
+    const ctx = resolveWriteContext(context);
+    const request = buildChangeRequest(input, ctx);
+    return this.write(async (tx) => {
+      tx.duplicate = () => new AdminRecordAlreadyExistsError('change request', request.id);
+      if (await exists(tx.m, ChangeRequest, { id: request.id })) throw tx.duplicate();
+      await this.insert(tx.m, ChangeRequest, request);
+      await tx.audit(auditEvent('change-request-created', ctx, changeRequestSubject(request, null)));
+      return copyChangeRequest(request);
+    });
+  }
+
+  async getChangeRequest(id: string): Promise<ChangeRequest | null> {
+    if (typeof id !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, ChangeRequest, { id }));
+  }
+
+  async listChangeRequests(filter?: ChangeRequestFilter): Promise<ChangeRequest[]> {
+    assertChangeRequestFilter(filter);
+    const q = this.dataSource.manager.createQueryBuilder(ChangeRequest, 'c');
+    if (filter?.status !== undefined) q.andWhere('c.status IN (:...statuses)', { statuses: Array.isArray(filter.status) ? filter.status : [filter.status] });
+    if (filter?.flagKey !== undefined) q.andWhere('c.flagKey = :flagKey', { flagKey: filter.flagKey });
+    const requests = await this.read(() => q.orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC').getMany());
+    // Environments are a JSON list: filtered here.
+    return requests.filter((c) => changeRequestMatches(c, filter));
+  }
+
+  async approveChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequestApproval> {
+    const d = resolveDecision(decision);
+    return this.write(async (tx) => {
+      const request = await this.pendingRequest(tx, id, d.version);
+      const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
+      const results: StorageWriteResult[] = [];
+      for (const w of request.writes) results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
+      const next = decidedChangeRequest(request, 'applied', d);
+      await this.compareAndSet(tx.m, ChangeRequest, request, next, 'change request', id);
+      await tx.audit(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));
+      return { changeRequest: copyChangeRequest(next), results };
+    });
+  }
+
+  async rejectChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequest> {
+    const d = resolveDecision(decision);
+    return this.write(async (tx) => {
+      const request = await this.pendingRequest(tx, id, d.version);
+      const next = decidedChangeRequest(request, 'rejected', d);
+      await this.compareAndSet(tx.m, ChangeRequest, request, next, 'change request', id);
+      await tx.audit(auditEvent('change-request-rejected', decisionContext(d), changeRequestSubject(next, request)));
+      return copyChangeRequest(next);
+    });
+  }
+
+  // Writes, inside a transaction (`write`): each records its change and its audit event.
+
+  private applyWrite(tx: Tx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
+    tx.duplicate = undefined;
+    switch (w.op) {
+      case 'createEnvironment':
+        return this.createEnvironmentIn(tx, w.input, ctx);
+      case 'updateEnvironment':
+        return this.updateEnvironmentIn(tx, w.update, ctx);
+      case 'deleteEnvironment':
+        return this.deleteEnvironmentIn(tx, w.slug, ctx);
+      case 'createFlag':
+        return this.createFlagIn(tx, w.input, ctx);
+      case 'updateFlag':
+        return this.updateFlagIn(tx, w.update, ctx);
+      case 'deleteFlag':
+        return this.deleteFlagIn(tx, w.key, ctx);
+      case 'createEnvironmentFlag':
+        return this.createEnvironmentFlagIn(tx, w.input, ctx);
+      case 'updateEnvironmentFlag':
+        return this.updateEnvironmentFlagIn(tx, w.update, ctx);
+      case 'deleteEnvironmentFlag':
+        return this.deleteEnvironmentFlagIn(tx, w.ref, ctx);
+      case 'createSegment':
+        return this.createSegmentIn(tx, w.input, ctx);
+      case 'updateSegment':
+        return this.updateSegmentIn(tx, w.update, ctx);
+      case 'deleteSegment':
+        return this.deleteSegmentIn(tx, w.key, ctx);
+    }
+  }
+
+  /** Inserts a new environment (every environment locked in `all`), reporting the change but no event. */
+  private async insertEnvironment(tx: Tx, all: Environment[], env: Environment): Promise<void> {
+    if (all.some((e) => e.slug === env.slug)) throw new AlreadyExistsError('environment', env.slug);
+    if (all.some((e) => e.id === env.id)) throw new AlreadyExistsError('environment', env.id);
+    assertEnvironmentParent(all, env.slug, null, env.parentId);
+    await this.insert(tx.m, Environment, env);
+    tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
+  }
+
+  private async createEnvironmentIn(tx: Tx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
+    const env = buildEnvironment(input);
+    tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
+    const all = await this.lockEnvironments(tx.m);
+    await this.insertEnvironment(tx, all, env);
+    await tx.audit(auditEvent(environmentEventType(null, env), ctx, { environment: env.slug, after: environmentState(env, parentSlugIn(all, env)) }));
+    return copyEnvironment(env);
+  }
+
+  private async updateEnvironmentIn(tx: Tx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
+    const all = await this.lockEnvironments(tx.m);
+    const byId = 'id' in update && update.id !== undefined;
+    const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
+    if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
+    const next = mergeEnvironment(existing, update);
+    tx.duplicate = () => new AlreadyExistsError('environment', next.slug);
+    if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
+    if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
+    await this.compareAndSet(tx.m, Environment, existing, next, 'environment', existing.slug);
+    tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
+    await tx.audit(
+      auditEvent(environmentEventType(existing, next), ctx, {
+        environment: existing.slug,
+        before: environmentState(existing, parentSlugIn(all, existing)),
+        after: environmentState(next, parentSlugIn(all, next)),
+      }),
+    );
+    return copyEnvironment(next);
+  }
+
+  private async deleteEnvironmentIn(tx: Tx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
+    if (typeof slug !== 'string') return false;
+    const all = await this.lockEnvironments(tx.m);
+    const env = all.find((e) => e.slug === slug);
+    if (!env) return false;
+    const children = all.filter((e) => e.parentId === env.id).map((e) => e.slug);
+    if (children.length > 0) throw new EnvironmentInUseError(slug, children);
+    const deleted = await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ environmentId: env.id }).execute();
+    await tx.m.createQueryBuilder().delete().from(Environment).where({ id: env.id }).execute();
+    tx.emit({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
+    await tx.audit(
+      auditEvent(environmentEventType(env, null), ctx, {
+        environment: env.slug,
+        before: environmentState(env, parentSlugIn(all, env)),
+        data: { deletedOverrides: deleted.affected ?? 0 },
+      }),
+    );
+    return true;
+  }
+
+  private async createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+    const flag = buildFlag(input);
+    tx.duplicate = () => new AlreadyExistsError('flag', flag.key);
+    if (await exists(tx.m, FeatureFlag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
+    if (await exists(tx.m, FeatureFlag, { id: flag.id })) throw new AlreadyExistsError('flag', flag.id);
+    await this.insert(tx.m, FeatureFlag, flag);
+    await this.insertRules(tx.m, flag.rules);
+    tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
+    await tx.audit(auditEvent(flagEventType(null, flag), ctx, { flagKey: flag.key, after: flagState(flag) }));
+    return copyFlag(flag);
+  }
+
+  private async updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+    const byId = 'id' in update && update.id !== undefined;
+    const identifier = String(byId ? update.id : (update as { key: string }).key);
+    const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
+    if (!existing) throw new NotFoundError('flag', identifier);
+    const next = mergeFlag(existing, update);
+    tx.duplicate = () => new AlreadyExistsError('flag', next.key);
+    if (next.key !== existing.key && (await exists(tx.m, FeatureFlag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
+    // Rules are replaced only once the compare-and-set has won.
+    await this.compareAndSet(tx.m, FeatureFlag, existing, next, 'flag', existing.key);
+    if (update.rules !== undefined) {
+      await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: next.id }).execute();
+      await this.insertRules(tx.m, next.rules);
+    }
+    tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
+    await tx.audit(auditEvent(flagEventType(existing, next), ctx, { flagKey: existing.key, before: flagState(existing), after: flagState(next) }));
+    return copyFlag(next);
+  }
+
+  private async deleteFlagIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    const flag = await this.findFlag(tx.m, { key }, true);
+    if (!flag) return false;
+    const deleted = await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ flagId: flag.id }).execute();
+    await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: flag.id }).execute();
+    await tx.m.createQueryBuilder().delete().from(FeatureFlag).where({ id: flag.id }).execute();
+    tx.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
+    await tx.audit(auditEvent(flagEventType(flag, null), ctx, { flagKey: flag.key, before: flagState(flag), data: { deletedOverrides: deleted.affected ?? 0 } }));
+    return true;
+  }
+
+  private async createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+    const env = typeof input?.environmentId === 'string' ? await one(tx.m, Environment, { id: input.environmentId }) : null;
+    if (!env) throw new NotFoundError('environment', input?.environmentId);
+    const flag = typeof input.flagId === 'string' ? await one(tx.m, FeatureFlag, { id: input.flagId }) : null;
+    if (!flag) throw new NotFoundError('flag', input.flagId);
+    const override = buildEnvironmentFlag(input, flag.type);
+    tx.duplicate = () => new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
+    if (await exists(tx.m, EnvironmentFlag, { environmentId: env.id, flagId: flag.id })) throw tx.duplicate();
+    if (await exists(tx.m, EnvironmentFlag, { id: override.id })) throw new AlreadyExistsError('environment flag', override.id);
+    await this.insert(tx.m, EnvironmentFlag, override);
+    tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
+    await tx.audit(auditEvent(overrideEventType(null, override), ctx, { flagKey: flag.key, environment: env.slug, after: overrideState(override) }));
+    return copyOverride(override);
+  }
+
+  private async updateEnvironmentFlagIn(tx: Tx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+    const byId = 'id' in update && update.id !== undefined;
+    const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
+    let existing: EnvironmentFlag | null = null;
+    if (byId) existing = typeof update.id === 'string' ? await one(tx.m, EnvironmentFlag, { id: update.id }, !this.serialized) : null;
+    else if (typeof environmentId === 'string' && typeof flagId === 'string') {
+      existing = await one(tx.m, EnvironmentFlag, { environmentId, flagId }, !this.serialized);
+    }
+    if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
+    const flag = (await one(tx.m, FeatureFlag, { id: existing.flagId }))!;
+    const env = (await one(tx.m, Environment, { id: existing.environmentId }))!;
+    const next = mergeEnvironmentFlag(existing, update, flag.type);
+    await this.compareAndSet(tx.m, EnvironmentFlag, existing, next, 'environment flag', existing.id);
+    tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
+    await tx.audit(
+      auditEvent(overrideEventType(existing, next), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(existing), after: overrideState(next) }),
+    );
+    return copyOverride(next);
+  }
+
+  private async deleteEnvironmentFlagIn(tx: Tx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
+    if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
+    const o = await one(tx.m, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }, !this.serialized);
+    if (!o) return false;
+    const flag = (await one(tx.m, FeatureFlag, { id: o.flagId }))!;
+    const env = (await one(tx.m, Environment, { id: o.environmentId }))!;
+    await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ id: o.id }).execute();
+    tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
+    await tx.audit(auditEvent(overrideEventType(o, null), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(o) }));
+    return true;
+  }
+
+  private async createSegmentIn(tx: Tx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
+    const segment = buildSegment(input);
+    tx.duplicate = () => new AlreadyExistsError('segment', segment.key);
+    if (await exists(tx.m, Segment, { key: segment.key })) throw new AlreadyExistsError('segment', segment.key);
+    if (await exists(tx.m, Segment, { id: segment.id })) throw new AlreadyExistsError('segment', segment.id);
+    if (segment.parentId && !(await exists(tx.m, Segment, { id: segment.parentId }))) throw new NotFoundError('segment', segment.parentId);
+    await this.insert(tx.m, Segment, segment);
+    tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
+    await tx.audit(auditEvent(segmentEventType(null, segment), ctx, { after: segmentState(segment), data: { segment: segment.key } }));
+    return copySegment(segment);
+  }
+
+  private async updateSegmentIn(tx: Tx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
+    const byId = 'id' in update && update.id !== undefined;
+    const identifier = String(byId ? update.id : (update as Segment).key);
+    const where = byId ? { id: update.id } : { key: (update as Segment).key };
+    const existing = typeof (byId ? update.id : (update as Segment).key) === 'string' ? await one(tx.m, Segment, where, !this.serialized) : null;
+    if (!existing) throw new NotFoundError('segment', identifier);
+    const next = mergeSegment(existing, update);
+    tx.duplicate = () => new AlreadyExistsError('segment', next.key);
+    if (next.key !== existing.key && (await exists(tx.m, Segment, { key: next.key }))) throw new AlreadyExistsError('segment', next.key);
+    if (next.parentId && !(await exists(tx.m, Segment, { id: next.parentId }))) throw new NotFoundError('segment', next.parentId);
+    await this.compareAndSet(tx.m, Segment, existing, next, 'segment', existing.key);
+    tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
+    await tx.audit(auditEvent(segmentEventType(existing, next), ctx, { before: segmentState(existing), after: segmentState(next), data: { segment: existing.key } }));
+    return copySegment(next);
+  }
+
+  private async deleteSegmentIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    const s = await one(tx.m, Segment, { key }, !this.serialized);
+    if (!s) return false;
+    await tx.m.createQueryBuilder().delete().from(Segment).where({ id: s.id }).execute();
+    tx.emit({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
+    await tx.audit(auditEvent(segmentEventType(s, null), ctx, { before: segmentState(s), data: { segment: s.key } }));
+    return true;
+  }
+
+  /** A pending change request, locked until the transaction ends. */
+  private async pendingRequest(tx: Tx, id: string, version: number | undefined): Promise<ChangeRequest> {
+    const request = typeof id === 'string' ? await one(tx.m, ChangeRequest, { id }, !this.serialized) : null;
+    if (!request) throw new AdminRecordNotFoundError('change request', String(id));
+    if (request.status !== 'pending') throw new ChangeRequestNotPendingError(id, request.status);
+    assertVersion('change request', id, request.version, version);
+    return request;
+  }
+
+  /** Inserts an audit event, returning it with the id the database gave it. */
+  private async insertEvent(m: EntityManager, event: AuditEventInput): Promise<AuditEvent> {
+    const row = new AuditEvent({ ...event });
+    const result = await m.createQueryBuilder().insert().into(AuditEvent).values(row as never).updateEntity(true).execute();
+    const id = (result.identifiers[0]?.id ?? row.id) as number | string;
+    return new AuditEvent({ ...event, id: Number(id) });
+  }
+
+  /** A Date as the driver compares it with stored timestamps (SQLite keeps them as UTC text). */
+  private dateParameter(date: Date): Date | string {
+    return this.serialized ? DateUtils.mixedDateToUtcDatetimeString(date) : date;
   }
 
   // Internals
@@ -503,10 +844,16 @@ export class TypeOrmStorage implements FeatureFlagStorage {
     return this.exclusive(async () => {
       for (let attempt = 1; ; attempt++) {
         const changes: StorageChange[] = [];
-        const tx: Tx = { m: this.dataSource.manager, emit: (change) => void changes.push(change) };
+        const events: AuditEvent[] = [];
+        const tx: Tx = {
+          m: this.dataSource.manager,
+          emit: (change) => void changes.push(change),
+          audit: async (event) => void events.push(await this.insertEvent(tx.m, event)),
+        };
         try {
           const result = await this.dataSource.transaction((m) => work(Object.assign(tx, { m })));
           for (const change of changes) this.notifier.emit(change);
+          for (const event of events) this.eventNotifier.emit(event);
           return result;
         } catch (e) {
           if (e instanceof FeatureFlagsError) throw e;
@@ -606,6 +953,11 @@ export class TypeOrmStorage implements FeatureFlagStorage {
 function one<E extends ObjectLiteral>(m: EntityManager, target: EntityTarget<E>, where: ObjectLiteral, lock = false): Promise<E | null> {
   const query = m.createQueryBuilder(target, 'x').where(where);
   return (lock ? query.setLock('pessimistic_write') : query).getOne();
+}
+
+/** The slug of an environment's parent, among `all`. */
+function parentSlugIn(all: Environment[], env: Environment): string | null {
+  return env.parentId ? (all.find((e) => e.id === env.parentId)?.slug ?? null) : null;
 }
 
 /** Whether a row matches `where`. */

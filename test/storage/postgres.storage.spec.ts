@@ -31,8 +31,11 @@ describeWithService('postgres', 'TypeOrmStorage on PostgreSQL', () => {
       [schema],
     );
     expect(rows.map((r) => r.table_name)).toEqual([
+      'feature_flag_api_tokens',
+      'feature_flag_change_requests',
       'feature_flag_environment_flags',
       'feature_flag_environments',
+      'feature_flag_events',
       'feature_flag_migrations',
       'feature_flag_rules',
       'feature_flag_segments',

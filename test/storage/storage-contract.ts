@@ -10,7 +10,14 @@ import {
   StorageChange,
   VersionConflictError,
 } from '../../lib/core';
-import { Environment, EnvironmentFlag, FeatureFlag } from '../../lib/entities';
+import { AuditEvent, Environment, EnvironmentFlag, FeatureFlag } from '../../lib/entities';
+import {
+  AdminRecordAlreadyExistsError,
+  AdminRecordNotFoundError,
+  ChangeRequestNotPendingError,
+  FeatureFlagAdminStorage,
+  isFeatureFlagAdminStorage,
+} from '../../lib/storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage, FlagRuleInput } from '../../lib/storage/feature-flag-storage.interface';
 
 /** A fresh, empty storage, and how to dispose of it. */
@@ -879,6 +886,469 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
         expect(errors[0]).toBeInstanceOf(EnvironmentCycleError);
         const envs = await storage.listEnvironments();
         expect(envs.filter((e) => e.parentId !== null)).toHaveLength(1);
+      });
+    });
+
+    describe('audit log', () => {
+      const types = async () => (await storage.listEvents({ order: 'asc', limit: 1000 })).map((e) => e.type);
+
+      it('records exactly one event per applied write, typed after what it did, by "system" without a context', async () => {
+        const { production } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'checkout' });
+        await storage.updateFlag({ key: 'checkout', description: 'New flow' });
+        const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 5 });
+        await storage.updateEnvironmentFlag({ id: o.id, percentage: 25 });
+        await storage.updateEnvironmentFlag({ id: o.id, enabled: false });
+        await storage.updateEnvironmentFlag({ id: o.id, enabled: true });
+        await storage.updateEnvironmentFlag({ id: o.id, enabled: null });
+        await storage.updateFlag({ key: 'checkout', status: 'archived' });
+        await storage.updateFlag({ key: 'checkout', status: 'active' });
+        await storage.createSegment({ key: 'beta', conditions: [] });
+        await storage.updateSegment({ key: 'beta', name: 'Beta' });
+        await storage.deleteSegment('beta');
+        await storage.deleteEnvironmentFlag({ envId: production.id, flagId: flag.id });
+        await storage.updateEnvironment({ slug: 'development', name: 'Dev' });
+        await storage.deleteEnvironment('development');
+        await storage.deleteFlag('checkout');
+        expect(await types()).toEqual([
+          'environment-created',
+          'environment-created',
+          'environment-created',
+          'feature-created',
+          'feature-updated',
+          'feature-environment-enabled',
+          'feature-override-updated',
+          'feature-environment-disabled',
+          'feature-environment-enabled',
+          'feature-override-updated',
+          'feature-archived',
+          'feature-revived',
+          'segment-created',
+          'segment-updated',
+          'segment-deleted',
+          'feature-override-deleted',
+          'environment-updated',
+          'environment-deleted',
+          'feature-deleted',
+        ]);
+        const events = await storage.listEvents({ order: 'asc', limit: 1000 });
+        expect(events.every((e) => e.actor === 'system' && e.reason === null)).toBe(true);
+        expect(events.every((e, i) => i === 0 || e.id > events[i - 1].id)).toBe(true);
+        expect(events.every((e) => isDate(e.createdAt))).toBe(true);
+        const disabled = events[7];
+        expect(disabled).toMatchObject({
+          flagKey: 'checkout',
+          environment: 'production',
+          before: { enabled: true, percentage: 25, version: 2 },
+          after: { enabled: false, percentage: 25, version: 3 },
+        });
+        expect(events[0]).toMatchObject({ environment: 'production', before: null, after: { slug: 'production', parent: null, type: 'production', version: 1 } });
+        expect(events[1].after).toMatchObject({ slug: 'staging', parent: 'production' });
+        expect(events[3]).toMatchObject({ flagKey: 'checkout', environment: null, before: null, after: { key: 'checkout', status: 'active', version: 1 } });
+        expect(events[15]).toMatchObject({ type: 'feature-override-deleted', before: { enabled: null, percentage: 25 }, after: null });
+        expect(events[18]).toMatchObject({ type: 'feature-deleted', flagKey: 'checkout', after: null, data: { deletedOverrides: 0 } });
+      });
+
+      it("records the writer's context: actor, reason, event type and data", async () => {
+        const { staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'checkout' }, { actor: 'alice', reason: 'Launch' });
+        await storage.createEnvironmentFlag(
+          { environmentId: staging.id, flagId: flag.id, enabled: true },
+          { actor: 'release-bot', reason: 'Copy staging', eventType: 'feature-promoted', data: { from: 'development', to: 'staging' } },
+        );
+        const [promoted, created] = await storage.listEvents({ limit: 2 });
+        expect(created).toMatchObject({ type: 'feature-created', actor: 'alice', reason: 'Launch', data: null });
+        expect(promoted).toMatchObject({
+          type: 'feature-promoted',
+          actor: 'release-bot',
+          reason: 'Copy staging',
+          flagKey: 'checkout',
+          environment: 'staging',
+          data: { from: 'development', to: 'staging' },
+          after: { enabled: true, version: 1 },
+        });
+      });
+
+      it('records nothing for refused writes, deletes of missing records or invalid contexts', async () => {
+        const { production, staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'checkout' });
+        const before = (await storage.listEvents({ limit: 1000 })).length;
+        const refused = [
+          storage.createFlag({ key: 'checkout' }),
+          storage.updateFlag({ key: 'checkout', version: 9, name: 'x' }),
+          storage.updateEnvironment({ id: production.id, parentId: staging.id }),
+          storage.deleteEnvironment('production'),
+          storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 101 }),
+        ];
+        for (const p of refused) await expect(p).rejects.toBeDefined();
+        await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { actor: '' }), 'context.actor');
+        await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { actor: 'a'.repeat(256) }), 'context.actor');
+        await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { eventType: 'Not A Type' }), 'context.eventType');
+        await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { data: [] as never }), 'context.data');
+        await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { reason: 42 as never }), 'context.reason');
+        expect(await storage.deleteFlag('missing')).toBe(false);
+        expect(await storage.deleteEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBe(false);
+        expect((await storage.getFlag('checkout'))!.version).toBe(1);
+        expect(await storage.listEvents({ limit: 1000 })).toHaveLength(before);
+      });
+
+      it('filters events by flag, environment, type, actor, time and id, newest first unless asked otherwise', async () => {
+        const { production, staging } = await hierarchy();
+        const a = await storage.createFlag({ key: 'a' }, { actor: 'alice' });
+        const b = await storage.createFlag({ key: 'b' }, { actor: 'bob' });
+        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: a.id, enabled: true }, { actor: 'alice' });
+        await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, percentage: 10 }, { actor: 'bob' });
+        await storage.createEnvironmentFlag({ environmentId: production.id, flagId: b.id, enabled: false }, { actor: 'bob' });
+        const all = await storage.listEvents();
+        expect(all).toHaveLength(8);
+        expect(all[0].id).toBeGreaterThan(all[7].id);
+        const summary = (events: { type: string; flagKey: string | null; environment: string | null }[]) =>
+          events.map((e) => `${e.type}:${e.flagKey ?? '-'}@${e.environment ?? '-'}`);
+        expect(summary(await storage.listEvents({ flagKey: 'a', order: 'asc' }))).toEqual([
+          'feature-created:a@-',
+          'feature-environment-enabled:a@staging',
+          'feature-override-created:a@production',
+        ]);
+        expect(summary(await storage.listEvents({ environment: 'production', order: 'asc' }))).toEqual([
+          'environment-created:-@production',
+          'feature-override-created:a@production',
+          'feature-environment-disabled:b@production',
+        ]);
+        expect(await storage.listEvents({ type: 'feature-created' })).toHaveLength(2);
+        expect(await storage.listEvents({ type: ['feature-environment-enabled', 'feature-environment-disabled'] })).toHaveLength(2);
+        expect(await storage.listEvents({ type: [] })).toEqual([]);
+        expect((await storage.listEvents({ actor: 'bob' })).map((e) => e.flagKey)).toEqual(['b', 'a', 'b']);
+        expect(await storage.listEvents({ limit: 3 })).toEqual(all.slice(0, 3));
+        expect(await storage.listEvents({ beforeId: all[2].id, limit: 3 })).toEqual(all.slice(3, 6));
+        expect(await storage.listEvents({ afterId: all[3].id, order: 'asc' })).toEqual(all.slice(0, 3).reverse());
+        expect(await storage.listEvents({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+        expect(await storage.listEvents({ until: new Date(Date.now() - 60_000) })).toEqual([]);
+        expect(await storage.listEvents({ since: new Date(Date.now() - 60_000), until: new Date(Date.now() + 60_000) })).toHaveLength(8);
+        await expectInvalid(storage.listEvents({ limit: 0 }), 'filter.limit');
+        await expectInvalid(storage.listEvents({ limit: 1001 }), 'filter.limit');
+        await expectInvalid(storage.listEvents({ since: new Date('nope') }), 'filter.since');
+        await expectInvalid(storage.listEvents({ order: 'up' as never }), 'filter.order');
+      });
+
+      it('reports each event once it is durable, as a copy, to every subscriber', async () => {
+        const seen: AuditEvent[] = [];
+        const reads: Promise<AuditEvent[]>[] = [];
+        const unsubscribe = storage.subscribeEvents((e) => {
+          seen.push(e);
+          reads.push(storage.listEvents({ afterId: e.id - 1, order: 'asc', limit: 1 }));
+        });
+        storage.subscribeEvents(() => {
+          throw new Error('listener bug');
+        });
+        await storage.createFlag({ key: 'one' }, { actor: 'alice' });
+        await expect(storage.createFlag({ key: 'one' })).rejects.toBeInstanceOf(AlreadyExistsError);
+        unsubscribe();
+        await storage.createFlag({ key: 'two' });
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatchObject({ type: 'feature-created', actor: 'alice', flagKey: 'one' });
+        expect(await reads[0]).toEqual([seen[0]]);
+        seen[0].actor = 'mallory';
+        expect((await storage.listEvents({ flagKey: 'one' }))[0].actor).toBe('alice');
+      });
+
+      it('records exactly one event per applied update when many writers update one override at once', async () => {
+        const { production } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'busy' });
+        const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 0 });
+        const writers = 20;
+        const results = await Promise.all(
+          Array.from({ length: writers }, (_, i) => storage.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }, { actor: `writer-${i}` })),
+        );
+        expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual(Array.from({ length: writers }, (_, i) => i + 2));
+        const events = await storage.listEvents({ flagKey: 'busy', environment: 'production', order: 'asc' });
+        expect(events).toHaveLength(writers + 1);
+        expect(events.slice(1).map((e) => (e.after as { version: number }).version)).toEqual(Array.from({ length: writers }, (_, i) => i + 2));
+        const last = results.find((r) => r.version === writers + 1)!;
+        expect(await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id })).toEqual(last);
+        expect(events[writers].actor).toBe(`writer-${last.percentage! - 1}`);
+        // Writers holding the same version: one wins, one event.
+        const { ok, errors } = await settle([1, 2, 3].map((i) => storage.updateEnvironmentFlag({ id: o.id, version: last.version, percentage: 50 + i })));
+        expect(ok).toHaveLength(1);
+        for (const e of errors) expect(e).toBeInstanceOf(VersionConflictError);
+        expect(await storage.listEvents({ flagKey: 'busy', environment: 'production', limit: 1000 })).toHaveLength(writers + 2);
+      });
+    });
+
+    describe('writeAll', () => {
+      it('applies every write in order, each recording its own event with the merged context', async () => {
+        const { production, staging } = await hierarchy();
+        const a = await storage.createFlag({ key: 'a' });
+        const b = await storage.createFlag({ key: 'b' });
+        const pa = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
+        changes.length = 0;
+        const results = await storage.writeAll(
+          [
+            { op: 'updateEnvironmentFlag', update: { id: pa.id, version: pa.version, enabled: true }, context: { data: { flag: 'a' } } },
+            { op: 'createEnvironmentFlag', input: { environmentId: production.id, flagId: b.id, percentage: 50 }, context: { eventType: 'feature-promoted' } },
+            { op: 'updateFlag', update: { key: 'b', description: 'Promoted' } },
+            { op: 'deleteEnvironmentFlag', ref: { envId: staging.id, flagId: b.id } },
+          ],
+          { actor: 'release-bot', reason: 'Release 42', data: { release: 42 } },
+        );
+        expect(results).toHaveLength(4);
+        expect(results[0]).toMatchObject({ enabled: true, version: 2 });
+        expect(results[1]).toMatchObject({ percentage: 50, version: 1 });
+        expect(results[2]).toMatchObject({ description: 'Promoted', version: 2 });
+        expect(results[3]).toBe(false);
+        expect(changes).toHaveLength(3);
+        const events = await storage.listEvents({ limit: 3, order: 'desc' });
+        expect(events.reverse().map((e) => [e.type, e.actor, e.reason, e.data])).toEqual([
+          ['feature-environment-enabled', 'release-bot', 'Release 42', { release: 42, flag: 'a' }],
+          ['feature-promoted', 'release-bot', 'Release 42', { release: 42 }],
+          ['feature-updated', 'release-bot', 'Release 42', { release: 42 }],
+        ]);
+      });
+
+      it('applies nothing when one write is refused: no change, no event, the error of that write', async () => {
+        const { production, staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'a' });
+        const po = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: false });
+        await storage.updateEnvironmentFlag({ id: po.id, percentage: 5 });
+        const events = (await storage.listEvents({ limit: 1000 })).length;
+        changes.length = 0;
+        const error = await storage
+          .writeAll([
+            { op: 'createEnvironmentFlag', input: { environmentId: staging.id, flagId: flag.id, enabled: true } },
+            { op: 'updateFlag', update: { key: 'a', name: 'Renamed', rules: [countryRule] } },
+            { op: 'createEnvironment', input: { name: 'QA', slug: 'qa', parentId: staging.id } },
+            { op: 'updateEnvironmentFlag', update: { id: po.id, version: po.version, enabled: true } },
+          ])
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(VersionConflictError);
+        expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBeNull();
+        expect((await storage.getFlag('a'))!).toMatchObject({ name: 'a', rules: [], version: 1 });
+        expect(await storage.getEnvironment('qa')).toBeNull();
+        expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!).toMatchObject({ enabled: false, version: 2 });
+        expect(changes).toEqual([]);
+        expect(await storage.listEvents({ limit: 1000 })).toHaveLength(events);
+        // The store still works normally afterwards.
+        await expect(storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true })).resolves.toMatchObject({ version: 1 });
+      });
+
+      it('refuses a malformed batch, naming the write', async () => {
+        await expectInvalid(storage.writeAll('nope' as never), 'writes');
+        await expectInvalid(storage.writeAll([{ op: 'dropTable' } as never]), 'writes[0].op');
+        await expectInvalid(storage.writeAll([{ op: 'createFlag', input: { key: 'bad key' } }]), 'key');
+        expect(await storage.writeAll([])).toEqual([]);
+        expect(await storage.listFlags()).toEqual([]);
+      });
+    });
+
+    describe('cloneEnvironment', () => {
+      it('creates the environment with a copy of every override of the source, recording one environment-cloned event', async () => {
+        const { production, staging } = await hierarchy();
+        const a = await storage.createFlag({ key: 'a' });
+        const b = await storage.createFlag({ key: 'b', type: 'string', defaultValue: 'x' });
+        const sa = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: a.id, enabled: true, percentage: 30, reason: 'QA' });
+        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: b.id, value: 'staging copy', rules: [countryRule as never] });
+        await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
+        changes.length = 0;
+        const clone = await storage.cloneEnvironment(
+          'staging',
+          { name: 'Staging EU', slug: 'staging-eu', type: 'preproduction', parentId: production.id, settings: { region: 'eu' } },
+          { actor: 'alice', reason: 'EU region' },
+        );
+        expect(clone.environment).toMatchObject({ slug: 'staging-eu', parentId: production.id, settings: { region: 'eu' }, version: 1 });
+        expect(clone.overrides).toHaveLength(2);
+        const copied = await storage.listEnvironmentFlags({ envId: clone.environment.id });
+        expect(copied.map((o) => o.id).sort()).toEqual(clone.overrides.map((o) => o.id).sort());
+        const copyOfA = copied.find((o) => o.flagId === a.id)!;
+        expect(copyOfA).toMatchObject({ enabled: true, percentage: 30, reason: 'QA', version: 1 });
+        expect(copyOfA.id).not.toBe(sa.id);
+        expect(copied.find((o) => o.flagId === b.id)).toMatchObject({ value: 'staging copy', rules: [expect.objectContaining({ name: 'France' })] });
+        expect(changes).toHaveLength(3);
+        const [event] = await storage.listEvents({ limit: 1 });
+        expect(event).toMatchObject({
+          type: 'environment-cloned',
+          actor: 'alice',
+          reason: 'EU region',
+          environment: 'staging-eu',
+          data: { source: 'staging', overrides: 2 },
+          after: { environment: { slug: 'staging-eu', parent: 'production' }, overrides: expect.arrayContaining([expect.objectContaining({ flagKey: 'a', percentage: 30 })]) },
+        });
+        // The copies evolve on their own.
+        await storage.updateEnvironmentFlag({ id: copyOfA.id, percentage: 90 });
+        expect((await storage.getEnvironmentFlag({ envId: staging.id, flagId: a.id }))!.percentage).toBe(30);
+      });
+
+      it('refuses an unknown source or a taken slug, creating nothing', async () => {
+        await hierarchy();
+        const events = (await storage.listEvents({ limit: 1000 })).length;
+        await expect(storage.cloneEnvironment('nope', { name: 'X', slug: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(storage.cloneEnvironment('staging', { name: 'Prod', slug: 'production' })).rejects.toBeInstanceOf(AlreadyExistsError);
+        await expectInvalid(storage.cloneEnvironment('staging', { name: 'Bad', slug: 'Bad Slug' }), 'slug');
+        expect(await storage.getEnvironment('x')).toBeNull();
+        expect(await storage.listEnvironments()).toHaveLength(3);
+        expect(await storage.listEvents({ limit: 1000 })).toHaveLength(events);
+      });
+    });
+
+    describe('FeatureFlagAdminStorage: API tokens', () => {
+      let admin: FeatureFlagAdminStorage;
+      const hash = (n: number) => n.toString(16).padStart(64, '0');
+      beforeEach(() => {
+        expect(isFeatureFlagAdminStorage(storage)).toBe(true);
+        admin = storage as unknown as FeatureFlagAdminStorage;
+      });
+
+      it('stores a token by the hash of its secret, never the secret, and finds it by that hash', async () => {
+        const expiresAt = new Date(Date.now() + 3_600_000);
+        const token = await admin.createApiToken(
+          { name: 'CI', type: 'admin', environments: ['staging', 'development'], secretHash: hash(1), secretHint: 'ffa_AbCd', expiresAt },
+          { actor: 'alice' },
+        );
+        expect(token).toMatchObject({ name: 'CI', type: 'admin', environments: ['staging', 'development'], secretHint: 'ffa_AbCd', createdBy: 'alice', revokedAt: null, version: 1 });
+        expect(Math.abs(token.expiresAt!.getTime() - expiresAt.getTime())).toBeLessThan(1000);
+        expect(await admin.getApiToken(token.id)).toEqual(token);
+        expect(await admin.findApiTokenBySecretHash(hash(1))).toEqual(token);
+        expect(await admin.findApiTokenBySecretHash(hash(2))).toBeNull();
+        const reader = await admin.createApiToken({ name: 'Dashboard', type: 'read-only', environments: ['*'], secretHash: hash(2), secretHint: 'ffa_EfGh' });
+        expect(reader).toMatchObject({ createdBy: 'system', expiresAt: null });
+        expect((await admin.listApiTokens()).map((t) => t.name)).toEqual(['CI', 'Dashboard']);
+        const [event] = await storage.listEvents({ type: 'api-token-created', actor: 'alice' });
+        expect(event.after).toMatchObject({ id: token.id, name: 'CI', type: 'admin', secretHint: 'ffa_AbCd' });
+        expect(JSON.stringify(await storage.listEvents({ limit: 1000 }))).not.toContain(hash(1));
+      });
+
+      it('refuses invalid tokens, naming the field, and duplicate secrets', async () => {
+        const base = { name: 'T', type: 'admin' as const, environments: ['*'], secretHash: hash(3), secretHint: 'ffa_x' };
+        await expectInvalid(admin.createApiToken({ ...base, name: '' }), 'name');
+        await expectInvalid(admin.createApiToken({ ...base, type: 'root' as never }), 'type');
+        await expectInvalid(admin.createApiToken({ ...base, environments: [] }), 'environments');
+        await expectInvalid(admin.createApiToken({ ...base, environments: ['*', 'staging'] }), 'environments');
+        await expectInvalid(admin.createApiToken({ ...base, environments: ['Prod'] }), 'environments[0]');
+        await expectInvalid(admin.createApiToken({ ...base, secretHash: 'plain-secret' }), 'secretHash');
+        await expectInvalid(admin.createApiToken({ ...base, expiresAt: 'tomorrow' as never }), 'expiresAt');
+        await admin.createApiToken(base);
+        await expect(admin.createApiToken({ ...base, name: 'Again' })).rejects.toBeInstanceOf(AdminRecordAlreadyExistsError);
+        expect(await admin.listApiTokens()).toHaveLength(1);
+      });
+
+      it('revokes a token once (recording api-token-revoked), and refuses an unknown id', async () => {
+        const token = await admin.createApiToken({ name: 'T', type: 'read-only', environments: ['*'], secretHash: hash(4), secretHint: 'ffa_y' });
+        const revoked = await admin.revokeApiToken(token.id, { actor: 'bob', reason: 'Leaked' });
+        expect(revoked).toMatchObject({ id: token.id, revokedBy: 'bob', version: 2 });
+        expect(isDate(revoked.revokedAt)).toBe(true);
+        expect(await admin.findApiTokenBySecretHash(hash(4))).toEqual(revoked);
+        expect(await admin.revokeApiToken(token.id, { actor: 'carol' })).toEqual(revoked);
+        expect(await storage.listEvents({ type: 'api-token-revoked' })).toEqual([expect.objectContaining({ actor: 'bob', reason: 'Leaked' })]);
+        await expect(admin.revokeApiToken('missing')).rejects.toBeInstanceOf(AdminRecordNotFoundError);
+      });
+    });
+
+    describe('FeatureFlagAdminStorage: change requests', () => {
+      let admin: FeatureFlagAdminStorage;
+      beforeEach(() => {
+        admin = storage as unknown as FeatureFlagAdminStorage;
+      });
+
+      async function prodOverride() {
+        const { production } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'checkout' });
+        const override = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 10 });
+        return { production, flag, override };
+      }
+
+      it('keeps a pending request and lists it by status, environment and flag, newest first', async () => {
+        const { override } = await prodOverride();
+        const request = await admin.createChangeRequest(
+          {
+            title: 'Roll checkout out to 50% in production',
+            flagKey: 'checkout',
+            environments: ['production'],
+            writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, version: override.version, percentage: 50 } }],
+            preview: { before: { percentage: 10 }, after: { percentage: 50 } },
+            createdById: 'token-1',
+          },
+          { actor: 'alice', reason: 'Conversion is up' },
+        );
+        expect(request).toMatchObject({ status: 'pending', createdBy: 'alice', createdById: 'token-1', reason: 'Conversion is up', decidedBy: null, version: 1 });
+        expect(await admin.getChangeRequest(request.id)).toEqual(request);
+        const other = await admin.createChangeRequest({ title: 'Other', environments: ['staging'], writes: [{ op: 'deleteFlag', key: 'x' }] });
+        expect((await admin.listChangeRequests()).map((c) => c.id)).toEqual([other.id, request.id]);
+        expect(await admin.listChangeRequests({ environment: 'production' })).toEqual([request]);
+        expect(await admin.listChangeRequests({ flagKey: 'checkout', status: 'pending' })).toEqual([request]);
+        expect(await admin.listChangeRequests({ status: ['applied', 'rejected'] })).toEqual([]);
+        expect((await storage.listEvents({ type: 'change-request-created', order: 'asc' }))[0]).toMatchObject({
+          actor: 'alice',
+          flagKey: 'checkout',
+          environment: 'production',
+          data: { changeRequestId: request.id },
+        });
+        expect((await storage.getEnvironmentFlag({ envId: override.environmentId, flagId: override.flagId }))!.percentage).toBe(10);
+      });
+
+      it('applies the writes on approval, in the same transaction, recording each step', async () => {
+        const { production, override } = await prodOverride();
+        const request = await admin.createChangeRequest(
+          { title: 'Full rollout', flagKey: 'checkout', environments: ['production'], writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, version: 1, percentage: 100 } }] },
+          { actor: 'alice', reason: 'Ready' },
+        );
+        changes.length = 0;
+        const { changeRequest, results } = await admin.approveChangeRequest(request.id, { actor: 'bob', actorId: 'token-2', reason: 'LGTM' });
+        expect(changeRequest).toMatchObject({ status: 'applied', decidedBy: 'bob', decidedById: 'token-2', decisionReason: 'LGTM', version: 2 });
+        expect(isDate(changeRequest.decidedAt)).toBe(true);
+        expect(results).toEqual([expect.objectContaining({ percentage: 100, version: 2 })]);
+        expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: override.flagId }))!.percentage).toBe(100);
+        expect(changes).toHaveLength(1);
+        const [approved, applied] = await storage.listEvents({ limit: 2 });
+        expect(applied).toMatchObject({ type: 'feature-override-updated', actor: 'alice', reason: 'Ready', data: { changeRequestId: request.id, approvedBy: 'bob' } });
+        expect(approved).toMatchObject({ type: 'change-request-approved', actor: 'bob', reason: 'LGTM', before: { status: 'pending' }, after: { status: 'applied' } });
+        await expect(admin.approveChangeRequest(request.id, { actor: 'carol' })).rejects.toBeInstanceOf(ChangeRequestNotPendingError);
+        await expect(admin.rejectChangeRequest(request.id, { actor: 'carol' })).rejects.toBeInstanceOf(ChangeRequestNotPendingError);
+      });
+
+      it('applies nothing and stays pending when a write is refused (the flag changed since the request)', async () => {
+        const { production, override } = await prodOverride();
+        const request = await admin.createChangeRequest({
+          title: 'Full rollout',
+          environments: ['production'],
+          writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, version: 1, percentage: 100 } }],
+        });
+        await storage.updateEnvironmentFlag({ id: override.id, enabled: false }, { actor: 'oncall', reason: 'Kill switch' });
+        const events = (await storage.listEvents({ limit: 1000 })).length;
+        await expect(admin.approveChangeRequest(request.id, { actor: 'bob' })).rejects.toBeInstanceOf(VersionConflictError);
+        expect(await admin.getChangeRequest(request.id)).toEqual(request);
+        expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: override.flagId }))!).toMatchObject({ enabled: false, percentage: 10 });
+        expect(await storage.listEvents({ limit: 1000 })).toHaveLength(events);
+        const rejected = await admin.rejectChangeRequest(request.id, { actor: 'bob', reason: 'Stale' });
+        expect(rejected).toMatchObject({ status: 'rejected', decidedBy: 'bob', decisionReason: 'Stale' });
+        expect((await storage.listEvents({ limit: 1 }))[0]).toMatchObject({ type: 'change-request-rejected', actor: 'bob' });
+      });
+
+      it('lets exactly one of several concurrent approvals apply the request', async () => {
+        const { production, override } = await prodOverride();
+        const request = await admin.createChangeRequest({
+          title: 'Bump',
+          environments: ['production'],
+          writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, percentage: 60 } }],
+        });
+        const { ok, errors } = await settle([1, 2, 3, 4].map((i) => admin.approveChangeRequest(request.id, { actor: `approver-${i}` })));
+        expect(ok).toHaveLength(1);
+        for (const e of errors) expect(e).toBeInstanceOf(ChangeRequestNotPendingError);
+        expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: override.flagId }))!.version).toBe(2);
+        expect(await storage.listEvents({ type: 'change-request-approved' })).toHaveLength(1);
+        expect(await storage.listEvents({ type: 'feature-override-updated' })).toHaveLength(1);
+      });
+
+      it('refuses invalid requests and decisions, and unknown ids', async () => {
+        const base = { title: 'T', environments: ['production'], writes: [{ op: 'deleteFlag' as const, key: 'x' }] };
+        await expectInvalid(admin.createChangeRequest({ ...base, title: '' }), 'title');
+        await expectInvalid(admin.createChangeRequest({ ...base, environments: [] }), 'environments');
+        await expectInvalid(admin.createChangeRequest({ ...base, writes: [] }), 'writes');
+        await expectInvalid(admin.createChangeRequest({ ...base, writes: [{ op: 'truncate' } as never] }), 'writes[0].op');
+        await expectInvalid(admin.createChangeRequest({ ...base, flagKey: 'bad key' }), 'flagKey');
+        const request = await admin.createChangeRequest(base);
+        await expectInvalid(admin.approveChangeRequest(request.id, { actor: '' }), 'decision.actor');
+        await expect(admin.approveChangeRequest(request.id, { actor: 'bob', version: 7 })).rejects.toBeInstanceOf(VersionConflictError);
+        await expect(admin.approveChangeRequest('missing', { actor: 'bob' })).rejects.toBeInstanceOf(AdminRecordNotFoundError);
+        await expect(admin.rejectChangeRequest('missing', { actor: 'bob' })).rejects.toBeInstanceOf(AdminRecordNotFoundError);
+        expect(await admin.getChangeRequest('missing')).toBeNull();
       });
     });
   });
