@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NotFoundError, NothingToPromoteError } from './core/errors';
+import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from './core/errors';
 import { EvaluationContext, EvaluationDetails, FlagValue, FlagVariant, FlagRuleDefinition } from './core/types';
 import { Environment, EnvironmentFlag } from './entities';
 import { currentRequestState, requestContext } from './environment/request-environment';
 import { FeatureFlagsHealth, FeatureFlagsRuntime } from './feature-flags.runtime';
 import { BootstrapData, toBootstrap, writeBootstrapFile } from './propagation/bootstrap-file';
-import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
+import { FeatureFlagStorage, StorageWrite } from './storage/feature-flag-storage.interface';
 
 /** The overridable state of a flag in one environment, as promotion copies it. */
 export interface OverrideState {
@@ -29,12 +29,32 @@ export interface PromotionResult {
   /** Whether the target's override differs from what it was. */
   changed: boolean;
   dryRun: boolean;
+  /** The version of the target's override before the promotion (null: none); the promotion applies only on it. */
+  targetVersion: number | null;
 }
 
 /** Options of a promotion. */
 export interface PromotionOptions {
   /** Compute and return the result without writing anything. */
   dryRun?: boolean;
+  /** Who promotes, for the audit log (default `system`). */
+  actor?: string;
+  /** Why, for the audit log. */
+  reason?: string;
+}
+
+/** A promotion computed, not applied: what it would change, and the storage writes that apply it. */
+export interface PromotionPlan {
+  from: string;
+  to: string;
+  /** One result per promoted flag (`dryRun: true`), sorted by flag key. */
+  results: PromotionResult[];
+  /**
+   * The writes of the changed overrides (`feature-promoted` events), each bound to the version of the
+   * target it was computed from: applied later (after an approval), a target changed meanwhile is refused
+   * with VersionConflictError instead of being overwritten.
+   */
+  writes: StorageWrite[];
 }
 
 /** The type of a default value, widened from a literal (`'none'` → string). */
@@ -123,54 +143,87 @@ export class FeatureFlagsService {
 
   /**
    * Copies a flag's override from one environment to another (creating or updating the target's
-   * override). Returns what changed; with `dryRun`, what would change, writing nothing.
+   * override), recording a `feature-promoted` event. Returns what changed; with `dryRun`, what would
+   * change, writing nothing.
    * @throws NotFoundError for an unknown flag or environment; NothingToPromoteError when `from` has no
-   * override of the flag.
+   * override of the flag; VersionConflictError when the target changed while promoting.
    */
   async promoteFlag(key: string, from: string, to: string, options: PromotionOptions = {}): Promise<PromotionResult> {
-    const flag = await this.storage.getFlag(key);
-    if (!flag) throw new NotFoundError('flag', key);
-    const [source, target] = await Promise.all([this.requireEnvironment(from), this.requireEnvironment(to)]);
-    const sourceOverride = await this.storage.getEnvironmentFlag({ envId: source.id, flagId: flag.id });
-    if (!sourceOverride) throw new NothingToPromoteError(key, from);
-    return this.promoteOverride(flag.key, flag.id, source, target, sourceOverride, options);
+    const plan = await this.planPromotion(from, to, { flags: [key] });
+    return (await this.applyPromotion(plan, options))[0];
   }
 
   /**
-   * Promotes every override of `from` to `to` (flags without an override in `from` are left alone).
-   * Each flag is promoted on its own; the result lists each one.
+   * Promotes every override of `from` to `to` (flags without an override in `from` are left alone), all in
+   * one transaction: every changed override is written, or none. The result lists each flag.
    */
   async promoteAllFlags(from: string, to: string, options: PromotionOptions = {}): Promise<PromotionResult[]> {
-    const [source, target] = await Promise.all([this.requireEnvironment(from), this.requireEnvironment(to)]);
-    const overrides = await this.storage.listEnvironmentFlags({ envId: source.id });
-    const flags = new Map((await this.storage.listFlags()).map((f) => [f.id, f.key]));
-    const results: PromotionResult[] = [];
-    for (const o of overrides) {
-      const flagKey = flags.get(o.flagId);
-      if (flagKey === undefined) continue;
-      results.push(await this.promoteOverride(flagKey, o.flagId, source, target, o, options));
-    }
-    return results.sort((a, b) => a.flagKey.localeCompare(b.flagKey));
+    return this.applyPromotion(await this.planPromotion(from, to), options);
   }
 
-  private async promoteOverride(
-    flagKey: string,
-    flagId: string,
-    source: Environment,
-    target: Environment,
-    sourceOverride: EnvironmentFlag,
-    options: PromotionOptions,
-  ): Promise<PromotionResult> {
-    const existing = await this.storage.getEnvironmentFlag({ envId: target.id, flagId });
-    const after = stateOf(sourceOverride);
-    const before = existing ? stateOf(existing) : null;
-    const changed = before === null || PROMOTED_FIELDS.some((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
-    const dryRun = options.dryRun === true;
-    if (!dryRun && changed) {
-      if (existing) await this.storage.updateEnvironmentFlag({ id: existing.id, version: existing.version, ...after });
-      else await this.storage.createEnvironmentFlag({ environmentId: target.id, flagId, ...after });
+  /**
+   * Computes a promotion without applying it: what would change, and the writes that would change it (for
+   * approval workflows: `storage.writeAll(plan.writes)` applies it later, or refuses if a target moved).
+   * With `flags`, only those flags are promoted, and each must have an override in `from`.
+   * @throws NotFoundError for an unknown flag or environment; NothingToPromoteError for a named flag
+   * without an override in `from`; FeatureFlagsValidationError when `from` and `to` are the same.
+   */
+  async planPromotion(from: string, to: string, options: { flags?: string[] } = {}): Promise<PromotionPlan> {
+    const [source, target] = await Promise.all([this.requireEnvironment(from), this.requireEnvironment(to)]);
+    if (source.id === target.id) throw new FeatureFlagsValidationError('to', `must differ from "from" ("${from}")`);
+    const [sourceOverrides, targetOverrides, allFlags] = await Promise.all([
+      this.storage.listEnvironmentFlags({ envId: source.id }),
+      this.storage.listEnvironmentFlags({ envId: target.id }),
+      this.storage.listFlags(),
+    ]);
+    const flags = new Map(allFlags.map((f) => [f.id, f.key]));
+    const bySourceFlag = new Map(sourceOverrides.map((o) => [o.flagId, o]));
+    const byTargetFlag = new Map(targetOverrides.map((o) => [o.flagId, o]));
+    let promoted: EnvironmentFlag[];
+    if (options.flags) {
+      const ids = new Map(allFlags.map((f) => [f.key, f.id]));
+      promoted = options.flags.map((key) => {
+        const id = ids.get(key);
+        if (id === undefined) throw new NotFoundError('flag', key);
+        const o = bySourceFlag.get(id);
+        if (!o) throw new NothingToPromoteError(key, source.slug);
+        return o;
+      });
+    } else {
+      promoted = sourceOverrides.filter((o) => flags.has(o.flagId));
     }
-    return { flagKey, from: source.slug, to: target.slug, before, after, changed, dryRun };
+    const results: PromotionResult[] = [];
+    const writes: StorageWrite[] = [];
+    const context = { eventType: 'feature-promoted', data: { from: source.slug, to: target.slug } };
+    for (const o of promoted.sort((a, b) => flags.get(a.flagId)!.localeCompare(flags.get(b.flagId)!))) {
+      const existing = byTargetFlag.get(o.flagId);
+      const after = stateOf(o);
+      const before = existing ? stateOf(existing) : null;
+      const changed = before === null || PROMOTED_FIELDS.some((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+      results.push({
+        flagKey: flags.get(o.flagId)!,
+        from: source.slug,
+        to: target.slug,
+        before,
+        after,
+        changed,
+        dryRun: true,
+        targetVersion: existing ? existing.version : null,
+      });
+      if (!changed) continue;
+      writes.push(
+        existing
+          ? { op: 'updateEnvironmentFlag', update: { id: existing.id, version: existing.version, ...after }, context }
+          : { op: 'createEnvironmentFlag', input: { environmentId: target.id, flagId: o.flagId, ...after }, context },
+      );
+    }
+    return { from: source.slug, to: target.slug, results, writes };
+  }
+
+  private async applyPromotion(plan: PromotionPlan, options: PromotionOptions): Promise<PromotionResult[]> {
+    const dryRun = options.dryRun === true;
+    if (!dryRun && plan.writes.length > 0) await this.storage.writeAll(plan.writes, { actor: options.actor, reason: options.reason });
+    return plan.results.map((r) => ({ ...r, dryRun }));
   }
 
   /** The module's health: `up`, `degraded` (serving a possibly stale snapshot) or `down`, with why. */
