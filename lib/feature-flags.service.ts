@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from './core/errors';
 import { EvaluationContext, EvaluationDetails, FlagValue, FlagVariant, FlagRuleDefinition } from './core/types';
 import { Environment, EnvironmentFlag } from './entities';
-import { currentRequestState, requestContext } from './environment/request-environment';
+import { contextInRequest, currentRequestState, environmentSlug } from './environment/request-environment';
 import { FeatureFlagsHealth, FeatureFlagsRuntime } from './feature-flags.runtime';
 import { BootstrapData, toBootstrap, writeBootstrapFile } from './propagation/bootstrap-file';
 import { FeatureFlagStorage, StorageWrite } from './storage/feature-flag-storage.interface';
@@ -95,8 +95,13 @@ export class FeatureFlagsService {
 
   /** Whether a flag is on. Unknown flags, unknown environments and errors are off. */
   isEnabled(key: string, context?: EvaluationContext): boolean {
-    const { env, ctx } = this.scope(context);
-    return this.runtime.snapshot.isEnabled(key, env, ctx);
+    // scope() without its result object: this is the hot path.
+    const runtime = this.runtime;
+    const state = currentRequestState();
+    const named = context?.environment;
+    // The default environment and a request's are slugs already; only a name given in code is normalised.
+    const env = named !== undefined && named !== null ? environmentSlug(named) : state === undefined ? runtime.defaultEnvironment() : state.environment;
+    return runtime.snapshot.isEnabled(key, env, state === undefined ? (context ?? EMPTY_CONTEXT) : contextInRequest(runtime, state, context));
   }
 
   /**
@@ -252,13 +257,9 @@ export class FeatureFlagsService {
 
   private scope(context: EvaluationContext | undefined): { env: string | null; ctx: EvaluationContext } {
     const state = currentRequestState();
-    if (state === undefined) {
-      const env = context?.environment ?? this.runtime.defaultEnvironment();
-      return { env: env === null ? null : env.toLowerCase(), ctx: context ?? EMPTY_CONTEXT };
-    }
-    const reqCtx = requestContext(this.runtime, state);
-    const env = context?.environment ?? state.environment;
-    return { env: env === null ? null : env.toLowerCase(), ctx: context === undefined ? reqCtx : { ...reqCtx, ...context } };
+    const named = context?.environment;
+    const env = named !== undefined && named !== null ? environmentSlug(named) : state === undefined ? this.runtime.defaultEnvironment() : state.environment;
+    return { env, ctx: state === undefined ? (context ?? EMPTY_CONTEXT) : contextInRequest(this.runtime, state, context) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { SnapshotData, StorageChange } from './changes';
 import { EnvironmentCycleError, EnvironmentDepthError, NotFoundError } from './errors';
-import { BUCKET_COUNT, percentageThreshold, rolloutBucket, variantBucket } from './murmur3';
+import { BUCKET_COUNT, Murmur3Prefix, percentageThreshold, rolloutBucketOf, rolloutPrefix, variantBucket } from './murmur3';
 import { Predicate, compileConditions } from './operators';
 import {
   EnvironmentDefinition,
@@ -55,6 +55,8 @@ export interface CompiledFlag {
   readonly variants: readonly CompiledVariant[] | null;
   readonly sources: Readonly<Record<OverridableField, FieldSource>>;
   readonly environment: string | null;
+  /** Hash state of `"<key>:"`, so that bucketing reads only the targeting key. */
+  readonly rolloutPrefix: Murmur3Prefix;
 }
 
 /** What `decide` found; reused between calls so that evaluation allocates nothing. */
@@ -88,7 +90,7 @@ function decide(cf: CompiledFlag, ctx: EvaluationContext, out: Outcome): Outcome
     // A rule at 100% applies to every match, with or without targeting key (like a flag at 100%).
     if (r.threshold >= 0 && r.threshold < BUCKET_COUNT) {
       if (!hasKey) continue;
-      if (bucket < 0) bucket = rolloutBucket(cf.key, tk);
+      if (bucket < 0) bucket = rolloutBucketOf(cf.rolloutPrefix, tk);
       if (bucket >= r.threshold) continue;
     }
     out.rule = i;
@@ -111,7 +113,7 @@ function decide(cf: CompiledFlag, ctx: EvaluationContext, out: Outcome): Outcome
     out.errorCode = 'TARGETING_KEY_MISSING';
     return out;
   } else {
-    if (bucket < 0) bucket = rolloutBucket(cf.key, tk);
+    if (bucket < 0) bucket = rolloutBucketOf(cf.rolloutPrefix, tk);
     out.enabled = bucket < t;
     out.reason = 'SPLIT';
     if (!out.enabled) return out;
@@ -212,6 +214,13 @@ export class FlagSnapshot {
   /** environment slug ('' for "no environment") → flag key → compiled flag. */
   private readonly compiled = new Map<string, Map<string, CompiledFlag>>();
   private readonly segmentLookup = (key: string): Predicate | undefined => this.segmentPredicate(key);
+  /**
+   * The last environment `isEnabled` was asked about (undefined: none) and its compiled flags (null: the
+   * environment is unknown or inactive). Most evaluations name the environment of the one before, so
+   * this saves looking the environment up twice per call. Reset by every load and apply.
+   */
+  private viewSlug: string | null | undefined = undefined;
+  private viewFlags: Map<string, CompiledFlag> | null = null;
 
   constructor(data?: SnapshotData) {
     if (data) this.load(data);
@@ -219,6 +228,7 @@ export class FlagSnapshot {
 
   /** Replaces the whole content. */
   load(data: SnapshotData): void {
+    this.forgetView();
     this.environmentsById.clear();
     this.environmentsBySlug.clear();
     this.flagsById.clear();
@@ -236,6 +246,7 @@ export class FlagSnapshot {
 
   /** Applies one change, dropping only what it can affect. */
   apply(change: StorageChange): void {
+    this.forgetView();
     switch (change.kind) {
       case 'flag': {
         const old = this.flagsById.get(change.op === 'upsert' ? change.flag.id : change.id);
@@ -400,20 +411,47 @@ export class FlagSnapshot {
 
   /** The compiled flag for an environment (null slug: no environment), or undefined for an unknown key. */
   compiledFlag(key: string, slug: string | null): CompiledFlag | undefined {
+    const perEnv = this.compiledOf(slug);
+    return perEnv.get(key) ?? this.compileInto(perEnv, key, slug);
+  }
+
+  /** The compiled flags of an environment (null slug: no environment), created empty on first use. */
+  private compiledOf(slug: string | null): Map<string, CompiledFlag> {
     const envKey = slug ?? '';
     let perEnv = this.compiled.get(envKey);
     if (perEnv === undefined) {
       perEnv = new Map();
       this.compiled.set(envKey, perEnv);
     }
-    let cf = perEnv.get(key);
-    if (cf === undefined) {
-      const flag = this.flagsByKey.get(key);
-      if (flag === undefined) return undefined;
-      cf = this.compile(this.resolve(flag, slug));
-      perEnv.set(key, cf);
-    }
+    return perEnv;
+  }
+
+  /** Compiles a flag for an environment into its map; undefined for an unknown key. */
+  private compileInto(perEnv: Map<string, CompiledFlag>, key: string, slug: string | null): CompiledFlag | undefined {
+    const flag = this.flagsByKey.get(key);
+    if (flag === undefined) return undefined;
+    const cf = this.compile(this.resolve(flag, slug));
+    perEnv.set(key, cf);
     return cf;
+  }
+
+  /** The compiled flags `isEnabled` evaluates in `slug`, or null when it cannot be selected (unknown, inactive). */
+  private evaluableFlags(slug: string | null): Map<string, CompiledFlag> | null {
+    if (slug === this.viewSlug) return this.viewFlags;
+    let flags: Map<string, CompiledFlag> | null = null;
+    if (slug === null) flags = this.compiledOf(null);
+    else {
+      const env = this.environmentsBySlug.get(slug);
+      if (env !== undefined && env.isActive) flags = this.compiledOf(slug);
+    }
+    this.viewSlug = slug;
+    this.viewFlags = flags;
+    return flags;
+  }
+
+  private forgetView(): void {
+    this.viewSlug = undefined;
+    this.viewFlags = null;
   }
 
   /** Compiles every flag for every environment (optional: flags otherwise compile on first use). */
@@ -428,9 +466,9 @@ export class FlagSnapshot {
    */
   isEnabled(key: string, slug: string | null, ctx: EvaluationContext): boolean {
     try {
-      const env = slug === null ? undefined : this.environmentsBySlug.get(slug);
-      if (slug !== null && (env === undefined || !env.isActive)) return false;
-      const cf = this.compiledFlag(key, slug);
+      const flags = this.evaluableFlags(slug);
+      if (flags === null) return false;
+      const cf = flags.get(key) ?? this.compileInto(flags, key, slug);
       return cf !== undefined && decide(cf, ctx, scratch).enabled;
     } catch {
       // Like evaluate(): data that breaks at runtime (e.g. segments that refer to each other through
@@ -485,6 +523,7 @@ export class FlagSnapshot {
       variants: resolved.flag.type === 'boolean' ? null : compileVariants(resolved.variants),
       sources: resolved.sources,
       environment: resolved.environment,
+      rolloutPrefix: rolloutPrefix(resolved.flag.key),
     };
   }
 

@@ -95,6 +95,83 @@ export function murmur3(key: string, seed = 0): number {
   return finalize(h, n);
 }
 
+/**
+ * MurmurHash3 state after a fixed ASCII prefix: the blocks of the prefix already mixed, and its last
+ * 0–3 bytes pending. Built once (per compiled flag), it lets `murmur3WithPrefix` hash `prefix + suffix`
+ * while reading only the suffix, with no string concatenation.
+ */
+export interface Murmur3Prefix {
+  readonly text: string;
+  /** False when the prefix is not ASCII: `murmur3WithPrefix` then hashes the concatenation. */
+  readonly ascii: boolean;
+  readonly seed: number;
+  /** Hash state after the prefix's whole 4-byte blocks. */
+  readonly h: number;
+  /** The prefix's last `pending` bytes, little-endian. */
+  readonly tail: number;
+  readonly pending: number;
+}
+
+/** Precomputes the hash state of `prefix` for `murmur3WithPrefix`. */
+export function murmur3Prefix(prefix: string, seed = 0): Murmur3Prefix {
+  const n = prefix.length;
+  let ascii = true;
+  for (let i = 0; i < n; i++) if (prefix.charCodeAt(i) >= 0x80) ascii = false;
+  const blocks = n & ~3;
+  let h = seed | 0;
+  let tail = 0;
+  if (ascii) {
+    for (let i = 0; i < blocks; i += 4) {
+      h = mixH(h, prefix.charCodeAt(i) | (prefix.charCodeAt(i + 1) << 8) | (prefix.charCodeAt(i + 2) << 16) | (prefix.charCodeAt(i + 3) << 24));
+    }
+    for (let i = blocks; i < n; i++) tail |= prefix.charCodeAt(i) << ((i - blocks) * 8);
+  }
+  return { text: prefix, ascii, seed, h, tail, pending: n - blocks };
+}
+
+/** `murmur3(prefix.text + suffix, prefix.seed)`, reading only `suffix`. */
+export function murmur3WithPrefix(prefix: Murmur3Prefix, suffix: string): number {
+  if (!prefix.ascii) return murmur3(prefix.text + suffix, prefix.seed);
+  const n = suffix.length;
+  let h = prefix.h;
+  let i = 0;
+  if (prefix.pending > 0) {
+    // Complete the block the prefix left open with the suffix's first bytes.
+    let k = prefix.tail;
+    let shift = prefix.pending * 8;
+    for (; shift < 32 && i < n; i++, shift += 8) {
+      const c = suffix.charCodeAt(i);
+      if (c >= 0x80) return murmur3(prefix.text + suffix, prefix.seed);
+      k |= c << shift;
+    }
+    if (shift < 32) {
+      // The suffix ended inside that block: it is the tail.
+      h ^= mixK(k);
+      return finalize(h, prefix.text.length + n);
+    }
+    h = mixH(h, k);
+  }
+  const blocks = i + ((n - i) & ~3);
+  for (; i < blocks; i += 4) {
+    const c0 = suffix.charCodeAt(i);
+    const c1 = suffix.charCodeAt(i + 1);
+    const c2 = suffix.charCodeAt(i + 2);
+    const c3 = suffix.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3(prefix.text + suffix, prefix.seed);
+    h = mixH(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+  }
+  if (i < n) {
+    let k = 0;
+    for (let shift = 0; i < n; i++, shift += 8) {
+      const c = suffix.charCodeAt(i);
+      if (c >= 0x80) return murmur3(prefix.text + suffix, prefix.seed);
+      k |= c << shift;
+    }
+    h ^= mixK(k);
+  }
+  return finalize(h, prefix.text.length + n);
+}
+
 /** Buckets per 100%: a percentage has a resolution of 0.01. */
 export const BUCKET_COUNT = 10_000;
 
@@ -105,6 +182,16 @@ export const BUCKET_COUNT = 10_000;
  */
 export function rolloutBucket(flagKey: string, targetingKey: string): number {
   return murmur3(flagKey + ':' + targetingKey) % BUCKET_COUNT;
+}
+
+/** The hash state of a flag's rollout prefix `"<flagKey>:"`, for `rolloutBucketOf`. */
+export function rolloutPrefix(flagKey: string): Murmur3Prefix {
+  return murmur3Prefix(flagKey + ':');
+}
+
+/** `rolloutBucket(flagKey, targetingKey)` from the flag's precomputed `rolloutPrefix(flagKey)`. */
+export function rolloutBucketOf(prefix: Murmur3Prefix, targetingKey: string): number {
+  return murmur3WithPrefix(prefix, targetingKey) % BUCKET_COUNT;
 }
 
 /** The bucket threshold of a percentage: a subject is in when its bucket is below it. */

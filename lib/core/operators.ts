@@ -249,10 +249,16 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
     case 'in':
     case 'not_in': {
       const set = new Set((v as unknown[]).map((x) => fold(x, ci)));
-      const inSet: Predicate = (ctx) => {
-        const a = ctx[attr];
-        return isScalar(a) && set.has(ci ? String(a).toLowerCase() : String(a));
-      };
+      const inSet: Predicate = ci
+        ? (ctx) => {
+            const a = ctx[attr];
+            return isScalar(a) && set.has(String(a).toLowerCase());
+          }
+        : (ctx) => {
+            const a = ctx[attr];
+            // A string is its own String(): the common case skips the conversion.
+            return typeof a === 'string' ? set.has(a) : isScalar(a) && set.has(String(a));
+          };
       if (c.operator === 'in') return inSet;
       return (ctx) => isScalar(ctx[attr]) && !inSet(ctx);
     }

@@ -111,6 +111,32 @@ export function requestContext(runtime: FeatureFlagsRuntime, state: RequestState
   return ctx;
 }
 
+let lastName: string | undefined;
+let lastSlug = '';
+
+/**
+ * The slug of an environment named in code (`context.environment`): lower-cased, like a header value.
+ * Remembers the last name, since consecutive evaluations mostly name the same environment.
+ */
+export function environmentSlug(name: string): string {
+  if (name !== lastName) {
+    lastSlug = name.toLowerCase();
+    lastName = name;
+  }
+  return lastSlug;
+}
+
+/**
+ * The context of an evaluation made while serving a request: the request's context (`contextFactory`)
+ * with the caller's on top. Without a request context to merge under, the caller's context is the
+ * result as it is (no copy).
+ */
+export function contextInRequest(runtime: FeatureFlagsRuntime, state: RequestState, context: EvaluationContext | undefined): EvaluationContext {
+  const reqCtx = requestContext(runtime, state);
+  if (context === undefined) return reqCtx;
+  return reqCtx === EMPTY_CONTEXT ? context : { ...reqCtx, ...context };
+}
+
 /**
  * The environment detected for a request (Express or Fastify request objects), or null while no
  * environment exists. Works in any handler, guard or interceptor once `FeatureFlagsModule` has started.
