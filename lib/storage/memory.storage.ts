@@ -152,6 +152,11 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     return this.eventNotifier.subscribe(listener);
   }
 
+  /** The number of applied writes. */
+  async revision(): Promise<string> {
+    return String(this.notifier.count);
+  }
+
   async loadSnapshot(): Promise<SnapshotData> {
     return {
       environments: [...this.environments.values()].map(copyEnvironment),

@@ -236,6 +236,8 @@ export function mergeSegment(existing: Segment, update: SegmentUpdate, now = new
 /** Fan-out of applied writes to subscribers; a throwing listener does not stop the others. */
 export class ChangeNotifier {
   private readonly listeners = new Set<StorageChangeListener>();
+  /** How many changes were emitted: a revision for stores that live in one process. */
+  count = 0;
 
   subscribe(listener: StorageChangeListener): () => void {
     this.listeners.add(listener);
@@ -243,6 +245,7 @@ export class ChangeNotifier {
   }
 
   emit(change: StorageChange): void {
+    this.count++;
     for (const listener of this.listeners) {
       try {
         listener(change);

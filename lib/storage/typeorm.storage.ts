@@ -283,6 +283,29 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return this.eventNotifier.subscribe(listener);
   }
 
+  /**
+   * A fingerprint of the flag tables — per table the row count, the sum of versions and the latest
+   * update — which changes with every create, update and delete, whoever made it. Four aggregate
+   * queries; the periodic check compares it instead of reloading.
+   */
+  async revision(): Promise<string> {
+    return this.read(async () => {
+      const parts: string[] = [];
+      for (const entity of [FeatureFlag, Environment, EnvironmentFlag, Segment] as Function[]) {
+        const row = await this.dataSource
+          .createQueryBuilder()
+          .select('COUNT(*)', 'n')
+          .addSelect('COALESCE(SUM(x.version), 0)', 'v')
+          .addSelect('MAX(x.updatedAt)', 'u')
+          .from(entity, 'x')
+          .getRawOne<{ n: unknown; v: unknown; u: unknown }>();
+        const u = row?.u instanceof Date ? row.u.toISOString() : String(row?.u ?? '');
+        parts.push(`${String(row?.n)}.${String(row?.v)}.${u}`);
+      }
+      return parts.join('/');
+    });
+  }
+
   async loadSnapshot(): Promise<SnapshotData> {
     return this.read(async () => {
       const load = async (m: EntityManager): Promise<SnapshotData> => ({

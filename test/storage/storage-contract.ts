@@ -840,6 +840,37 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
       });
     });
 
+    describe('revision', () => {
+      it('changes with every applied write of any kind, and only then', async () => {
+        const seen = new Set<string>();
+        const next = async (): Promise<string> => {
+          const r = await storage.revision!();
+          expect(seen.has(r)).toBe(false);
+          seen.add(r);
+          return r;
+        };
+        expect(typeof storage.revision).toBe('function');
+        await next();
+        const { production } = await hierarchy();
+        const r1 = await next();
+        expect(await storage.revision!()).toBe(r1);
+        const flag = await storage.createFlag({ key: 'a' });
+        await next();
+        await storage.updateFlag({ key: 'a', defaultEnabled: true });
+        await next();
+        await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
+        await next();
+        await storage.updateEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 5 });
+        await next();
+        await storage.createSegment({ key: 'beta', conditions: [] });
+        await next();
+        await storage.deleteFlag('a');
+        const afterDelete = await next();
+        await expect(storage.createFlag({ key: 'x', rules: [{ priority: 0, conditions: [{ attribute: 'a', operator: 'nope' as never }] }] })).rejects.toThrow();
+        expect(await storage.revision!()).toBe(afterDelete);
+      });
+    });
+
     describe('concurrent writers', () => {
       it('loses no update when writers change different fields of one flag at once', async () => {
         await storage.createFlag({ key: 'busy' });
