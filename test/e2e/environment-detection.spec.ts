@@ -1,0 +1,201 @@
+import { Controller, Get, INestApplication, Req } from '@nestjs/common';
+import request from 'supertest';
+import { FeatureFlagsModule, FeatureFlagsModuleOptions, RequestEnvironment, getRequestEnvironment } from '../../lib';
+import { ADAPTERS, StartApp, bootApp, closeApps } from '../support/http';
+import { HIERARCHY } from './seed';
+
+@Controller()
+class EnvironmentController {
+  @Get('environment')
+  fromRequest(@Req() req: unknown): { environment: string | null } {
+    return { environment: getRequestEnvironment(req) };
+  }
+
+  @Get('environment/decorated')
+  fromDecorator(@RequestEnvironment() environment: string | null): { environment: string | null } {
+    return { environment };
+  }
+
+  @Get('plain')
+  plain(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp) => {
+  afterEach(closeApps);
+
+  function boot(options: FeatureFlagsModuleOptions = {}): Promise<INestApplication> {
+    return bootApp(start, {
+      imports: [FeatureFlagsModule.forRoot({ environments: HIERARCHY, ...options })],
+      controllers: [EnvironmentController],
+    });
+  }
+
+  describe('with the default options', () => {
+    let app: INestApplication;
+    beforeEach(async () => {
+      app = await boot();
+    });
+
+    it('uses the default environment when the request names none', async () => {
+      await request(app.getHttpServer()).get('/environment').expect(200, { environment: 'production' });
+    });
+
+    it('reads the X-Environment header', async () => {
+      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+    });
+
+    it('reads the env query parameter when there is no header', async () => {
+      await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'development' });
+    });
+
+    it('prefers the header over the query parameter', async () => {
+      await request(app.getHttpServer())
+        .get('/environment?env=development')
+        .set('X-Environment', 'staging')
+        .expect(200, { environment: 'staging' });
+    });
+
+    it('falls through an empty header to the query parameter', async () => {
+      await request(app.getHttpServer())
+        .get('/environment?env=development')
+        .set('X-Environment', '')
+        .expect(200, { environment: 'development' });
+    });
+
+    it('trims and lower-cases the header value', async () => {
+      await request(app.getHttpServer()).get('/environment').set('X-Environment', ' Staging ').expect(200, { environment: 'staging' });
+    });
+
+    it('trims and lower-cases the query value', async () => {
+      await request(app.getHttpServer()).get('/environment?env=%20DEVELOPMENT%20').expect(200, { environment: 'development' });
+    });
+
+    it('gives @RequestEnvironment() the same environment as getRequestEnvironment()', async () => {
+      await request(app.getHttpServer())
+        .get('/environment/decorated')
+        .set('X-Environment', 'development')
+        .expect(200, { environment: 'development' });
+      await request(app.getHttpServer()).get('/environment/decorated').expect(200, { environment: 'production' });
+    });
+
+    it('rejects an unknown environment with 400, naming the value and the allowed environments', async () => {
+      const res = await request(app.getHttpServer()).get('/environment').set('X-Environment', 'QA').expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        environment: 'QA',
+        allowedEnvironments: ['development', 'production', 'staging'],
+        message: expect.stringContaining('"QA"'),
+      });
+      for (const slug of ['development', 'production', 'staging']) expect(res.body.message).toContain(slug);
+    });
+
+    it('rejects an unknown environment on every route, not only those that read it', async () => {
+      const res = await request(app.getHttpServer()).get('/plain?env=qa').expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, environment: 'qa', allowedEnvironments: ['development', 'production', 'staging'] });
+    });
+  });
+
+  it('reads a configured header name instead of X-Environment', async () => {
+    const app = await boot({ environmentHeader: 'X-Deploy-Env' });
+    await request(app.getHttpServer()).get('/environment').set('X-Deploy-Env', 'staging').expect(200, { environment: 'staging' });
+    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'production' });
+  });
+
+  it('reads a configured query parameter instead of env', async () => {
+    const app = await boot({ environmentQueryParam: 'stage' });
+    await request(app.getHttpServer()).get('/environment?stage=staging').expect(200, { environment: 'staging' });
+    await request(app.getHttpServer()).get('/environment?env=staging').expect(200, { environment: 'production' });
+  });
+
+  it('ignores the query parameter when environmentQueryParam is null', async () => {
+    const app = await boot({ environmentQueryParam: null });
+    await request(app.getHttpServer()).get('/environment?env=staging').expect(200, { environment: 'production' });
+    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+  });
+
+  it('uses the configured default environment', async () => {
+    const app = await boot({ defaultEnvironment: 'development' });
+    await request(app.getHttpServer()).get('/environment').expect(200, { environment: 'development' });
+  });
+
+  it('rejects an environment outside allowedEnvironments even though it exists', async () => {
+    const app = await boot({ allowedEnvironments: ['production', 'staging'] });
+    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+    const res = await request(app.getHttpServer()).get('/environment').set('X-Environment', 'development').expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, environment: 'development', allowedEnvironments: ['production', 'staging'] });
+    expect(res.body.message).toEqual(expect.stringContaining('production'));
+    expect(res.body.message).toEqual(expect.stringContaining('staging'));
+  });
+
+  it("falls back to the default environment with onDisallowedEnvironment: 'fallback'", async () => {
+    const app = await boot({ onDisallowedEnvironment: 'fallback', allowedEnvironments: ['production', 'staging'] });
+    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'qa').expect(200, { environment: 'production' });
+    await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'production' });
+    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+  });
+
+  describe("the seed's locked-down production configuration", () => {
+    let app: INestApplication;
+    beforeEach(async () => {
+      app = await boot({ defaultEnvironment: 'production', environmentQueryParam: null, allowedEnvironments: ['production'] });
+    });
+
+    it('ignores ?env=development', async () => {
+      await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'production' });
+    });
+
+    it('refuses X-Environment: staging with 400', async () => {
+      const res = await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        environment: 'staging',
+        allowedEnvironments: ['production'],
+        message: expect.stringContaining('production'),
+      });
+      expect(res.body.message).toContain('"staging"');
+    });
+
+    it('accepts X-Environment: production', async () => {
+      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'Production').expect(200, { environment: 'production' });
+    });
+  });
+
+  describe('with enableEnvironmentMiddleware: false', () => {
+    let app: INestApplication;
+    beforeEach(async () => {
+      app = await boot({ enableEnvironmentMiddleware: false });
+    });
+
+    it('detects the environment on first use in getRequestEnvironment()', async () => {
+      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+      await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'development' });
+      await request(app.getHttpServer()).get('/environment').expect(200, { environment: 'production' });
+    });
+
+    it('detects the environment on first use in @RequestEnvironment()', async () => {
+      await request(app.getHttpServer())
+        .get('/environment/decorated')
+        .set('X-Environment', 'development')
+        .expect(200, { environment: 'development' });
+    });
+
+    it('detects with the options of the app serving the request when another app runs in the same process', async () => {
+      const other = await boot({ enableEnvironmentMiddleware: false, defaultEnvironment: 'staging', environmentHeader: 'X-Other-Env' });
+      await request(other.getHttpServer()).get('/environment').expect(200, { environment: 'staging' });
+      await request(app.getHttpServer()).get('/environment').expect(200, { environment: 'production' });
+      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'development').expect(200, { environment: 'development' });
+      await other.close();
+      await request(app.getHttpServer()).get('/environment/decorated').expect(200, { environment: 'production' });
+    });
+
+    it('leaves routes that never read the environment alone, and refuses a bad one where it is read', async () => {
+      await request(app.getHttpServer()).get('/plain').set('X-Environment', 'qa').expect(200, { ok: true });
+      const res = await request(app.getHttpServer()).get('/environment').set('X-Environment', 'qa').expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, environment: 'qa', allowedEnvironments: ['development', 'production', 'staging'] });
+    });
+  });
+});
