@@ -202,7 +202,7 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   /** The environments a request may select now. */
   selectableEnvironments(): string[] {
     const active = this.snapshot.listEnvironments().filter((e) => e.isActive).map((e) => e.slug);
-    return this.allowed ? active.filter((s) => this.allowed!.has(s)) : active.sort();
+    return (this.allowed ? active.filter((s) => this.allowed!.has(s)) : active).sort();
   }
 
   private async connectStorage(): Promise<void> {
