@@ -1,0 +1,996 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { SnapshotData, StorageChangeListener } from '../core/changes';
+import { assertEnvironmentParent } from '../core/engine';
+import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { createRedisClient, RedisConnection } from '../propagation/redis-change-bus';
+import {
+  assertChangeRequestFilter,
+  buildApiToken,
+  buildChangeRequest,
+  changeRequestMatches,
+  decidedChangeRequest,
+  resolveDecision,
+  revokedApiToken,
+} from './admin-records';
+import {
+  apiTokenState,
+  assertWrites,
+  auditEvent,
+  AuditEventInput,
+  AuditEventNotifier,
+  changeRequestSubject,
+  copyApiToken,
+  copyChangeRequest,
+  decisionContext,
+  environmentEventType,
+  environmentState,
+  eventMatches,
+  flagEventType,
+  flagState,
+  mergeWriteContexts,
+  overrideEventType,
+  overrideState,
+  resolveEventFilter,
+  resolveWriteContext,
+  ResolvedWriteContext,
+  segmentEventType,
+  segmentState,
+} from './audit';
+import {
+  AdminRecordAlreadyExistsError,
+  AdminRecordNotFoundError,
+  ApiTokenInput,
+  ChangeRequestApproval,
+  ChangeRequestDecision,
+  ChangeRequestFilter,
+  ChangeRequestInput,
+  ChangeRequestNotPendingError,
+  FeatureFlagAdminStorage,
+} from './feature-flag-admin-storage.interface';
+import {
+  AuditEventFilter,
+  AuditEventListener,
+  EnvironmentClone,
+  EnvironmentFlagInput,
+  EnvironmentFlagRef,
+  EnvironmentFlagUpdate,
+  EnvironmentInput,
+  EnvironmentUpdate,
+  FeatureFlagStorage,
+  FlagFilter,
+  FlagInput,
+  FlagUpdate,
+  SegmentInput,
+  SegmentUpdate,
+  StorageWrite,
+  StorageWriteResult,
+  WriteContext,
+} from './feature-flag-storage.interface';
+import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from './memory.storage';
+import { RedisKeys } from './redis/keys';
+import { COMMIT_SCRIPT, READ_SCRIPT } from './redis/scripts';
+import { RedisAccess, RedisTx } from './redis/transaction';
+import {
+  assertVersion,
+  buildEnvironment,
+  buildEnvironmentFlag,
+  buildFlag,
+  buildSegment,
+  ChangeNotifier,
+  mergeEnvironment,
+  mergeEnvironmentFlag,
+  mergeFlag,
+  mergeSegment,
+} from './storage-records';
+
+export { RedisKeys } from './redis/keys';
+
+/** Options of RedisStorage. */
+export interface RedisStorageOptions {
+  /** Prefix of every key (the module option `redisPrefix`). Default `feature-flags:`. */
+  prefix?: string;
+  /**
+   * Whether the storage owns the client: it then connects it in `init()` and quits it in `close()`.
+   * Default: true for a client it creates from a URL or options, false for an ioredis client passed in.
+   */
+  ownsClient?: boolean;
+  /** About how many audit events are kept, the oldest going first (0 keeps every event). Default 100,000. */
+  maxEvents?: number;
+}
+
+/**
+ * Settings of the clients the storage creates: fail fast while Redis is away (no offline queue, one
+ * retry, no resending of a command whose reply was lost — a commit must not run twice), and keep
+ * reconnecting in the background. Options passed in override them.
+ */
+const CLIENT_DEFAULTS: RedisOptions = {
+  lazyConnect: true,
+  connectTimeout: 2000,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+};
+
+/** How many times a write runs when what it read keeps changing under it. */
+const MAX_ATTEMPTS = 100;
+
+/** Reply errors that mean the server cannot serve now (loading, failing over, busy…). */
+const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|BUSY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF)\b/;
+
+/** The client with the storage's scripts (`defineCommand`). */
+interface ScriptedRedis extends Redis {
+  featureFlagsCommit(program: string): Promise<[number, number, number[]] | [number, number] | [number]>;
+  featureFlagsRead(prefix: string, what: string, a: string, b: string): Promise<unknown>;
+}
+
+function isRedisClient(value: unknown): value is Redis {
+  const v = value as Partial<Redis> | null;
+  return typeof v === 'object' && v !== null && typeof v.defineCommand === 'function' && typeof v.sendCommand === 'function';
+}
+
+// Records are kept as JSON; dates as ISO strings.
+
+function withDates(o: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  for (const f of fields) if (typeof o[f] === 'string') o[f] = new Date(o[f] as string);
+  return o;
+}
+
+const RECORD_DATES = ['createdAt', 'updatedAt'];
+const parse = (raw: string): Record<string, unknown> => JSON.parse(raw) as Record<string, unknown>;
+const decodeEnvironment = (raw: string): Environment => new Environment(withDates(parse(raw), RECORD_DATES) as Partial<Environment>);
+const decodeOverride = (raw: string): EnvironmentFlag => new EnvironmentFlag(withDates(parse(raw), RECORD_DATES) as Partial<EnvironmentFlag>);
+const decodeSegment = (raw: string): Segment => new Segment(withDates(parse(raw), RECORD_DATES) as Partial<Segment>);
+const decodeApiToken = (raw: string): ApiToken => new ApiToken(withDates(parse(raw), ['createdAt', 'expiresAt', 'revokedAt']) as Partial<ApiToken>);
+const decodeChangeRequest = (raw: string): ChangeRequest =>
+  new ChangeRequest(withDates(parse(raw), ['createdAt', 'decidedAt', 'updatedAt']) as Partial<ChangeRequest>);
+
+function decodeFlag(raw: string): FeatureFlag {
+  const o = withDates(parse(raw), RECORD_DATES) as Partial<FeatureFlag> & { rules?: Partial<FlagRule>[] };
+  return new FeatureFlag({ ...o, rules: (o.rules ?? []).map((r) => new FlagRule(r)) });
+}
+
+function encodeEvent(e: AuditEventInput): string {
+  return JSON.stringify({
+    type: e.type,
+    actor: e.actor,
+    flagKey: e.flagKey,
+    environment: e.environment,
+    before: e.before,
+    after: e.after,
+    reason: e.reason,
+    data: e.data,
+    createdAt: e.createdAt,
+  });
+}
+
+/** Stream entry `[id, [field, value…]]` → the event. */
+function decodeEvent([entryId, fields]: [string, string[]]): AuditEvent {
+  const json = fields[fields.indexOf('event') + 1];
+  const e = withDates(parse(json), ['createdAt']);
+  return new AuditEvent({ ...(e as Partial<AuditEvent>), id: Number(entryId.split('-')[1]) });
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Creation order, ties broken by id (as the SQL backends list overrides). */
+const byCreation = <T extends { createdAt: Date; id: string }>(a: T, b: T): number => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.id, b.id);
+/** Creation order, ties broken by slug (as the SQL backends list environments). */
+const bySlug = (a: Environment, b: Environment): number => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.slug, b.slug);
+/** Creation order, ties broken by key (as the SQL backends list segments). */
+const byKey = (a: Segment, b: Segment): number => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.key, b.key);
+
+function parentSlugIn(all: Environment[], env: Environment): string | null {
+  return env.parentId ? (all.find((e) => e.id === env.parentId)?.slug ?? null) : null;
+}
+
+const pause = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+
+/**
+ * Stores flags, environments, overrides and segments in Redis (ioredis), under a key prefix, with the
+ * seed's layout: `<prefix>flags:<environment>:<flag>` holds an environment's override of a flag (see
+ * `RedisKeys` for every key). For apps that run many instances and already run Redis; the module then also
+ * carries change notices over Redis pub/sub.
+ *
+ * Every write is one atomic Lua script (optimistic concurrency): the write reads what it needs, decides
+ * with the same record builders and checks as every other backend (validation, versions, uniqueness,
+ * parents and cycles), and commits its writes, its audit event and the revision bump in one script that
+ * first checks that nothing it read has changed since. If something did, the write runs again on the new
+ * data: an update carrying a stale `version` is then refused with VersionConflictError, one without a
+ * version applies on top of the concurrent writer's change. Changes and events are reported after the
+ * commit. A single Redis server (or a primary with replicas) is required, not Redis Cluster.
+ *
+ * @example
+ * const storage = new RedisStorage('redis://127.0.0.1:6379/0', { prefix: 'my-app:flags:' });
+ * await storage.init(); // connects and pings
+ */
+export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
+  /** The key layout. */
+  readonly keys: RedisKeys;
+  private readonly client: ScriptedRedis;
+  private readonly ownsClient: boolean;
+  private readonly maxEvents: number;
+  private readonly notifier = new ChangeNotifier();
+  private readonly eventNotifier = new AuditEventNotifier();
+  private readonly access: RedisAccess = { run: (work) => this.run(work) };
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastError: string | undefined;
+
+  /**
+   * @param connection a `redis://` URL or ioredis options (the storage creates and owns a client), or an
+   *   ioredis client (the storage uses it and leaves it open unless `ownsClient`).
+   */
+  constructor(connection: RedisConnection | Redis, options: RedisStorageOptions = {}) {
+    const prefix = options.prefix ?? 'feature-flags:';
+    if (typeof prefix !== 'string') throw new FeatureFlagsValidationError('prefix', 'must be a string');
+    const maxEvents = options.maxEvents ?? 100_000;
+    if (!Number.isInteger(maxEvents) || maxEvents < 0) throw new FeatureFlagsValidationError('maxEvents', 'must be a whole number (0 keeps every event)');
+    this.keys = new RedisKeys(prefix);
+    this.maxEvents = maxEvents;
+    let client: Redis;
+    if (isRedisClient(connection)) {
+      client = connection;
+      this.ownsClient = options.ownsClient ?? false;
+    } else {
+      client =
+        typeof connection === 'string' ? createRedisClient(connection, CLIENT_DEFAULTS) : createRedisClient({ ...CLIENT_DEFAULTS, ...connection });
+      this.ownsClient = options.ownsClient ?? true;
+      // Errors surface in the calls that fail; the event only keeps the last one for their message.
+      client.on('error', (e: Error) => void (this.lastError = e.message));
+      client.on('ready', () => void (this.lastError = undefined));
+    }
+    client.defineCommand('featureFlagsCommit', { numberOfKeys: 0, lua: COMMIT_SCRIPT });
+    client.defineCommand('featureFlagsRead', { numberOfKeys: 0, lua: READ_SCRIPT });
+    this.client = client as ScriptedRedis;
+  }
+
+  /** Connects (an owned client) and pings Redis. @throws StorageUnavailableError when Redis cannot be reached. */
+  async init(): Promise<void> {
+    const c = this.client;
+    try {
+      if (c.status === 'wait' || (c.status === 'end' && this.ownsClient)) await c.connect();
+      await c.ping();
+    } catch (e) {
+      throw new StorageUnavailableError(`Cannot connect to Redis for the feature flags: ${this.describe(e)}`, e);
+    }
+  }
+
+  /** Waits for running writes, then quits the client if the storage owns it. */
+  async close(): Promise<void> {
+    await this.queue;
+    if (!this.ownsClient || this.client.status === 'end') return;
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  subscribe(listener: StorageChangeListener): () => void {
+    return this.notifier.subscribe(listener);
+  }
+
+  subscribeEvents(listener: AuditEventListener): () => void {
+    return this.eventNotifier.subscribe(listener);
+  }
+
+  /** `<epoch>:<revision>`: the revision counter every write increments, and the store's epoch (new after a flush). */
+  async revision(): Promise<string> {
+    const [epoch, revision] = await this.run((c) => c.mget(this.keys.epoch, this.keys.revision));
+    return `${epoch ?? ''}:${revision ?? '0'}`;
+  }
+
+  async loadSnapshot(): Promise<SnapshotData> {
+    const [environments, flags, overrides, segments] = (await this.read('snapshot')) as string[][];
+    return {
+      environments: environments.map(decodeEnvironment).sort(bySlug),
+      flags: flags.map(decodeFlag).sort((a, b) => a.key.localeCompare(b.key)),
+      environmentFlags: overrides.map(decodeOverride).sort(byCreation),
+      segments: segments.map(decodeSegment).sort(byKey),
+    };
+  }
+
+  // Environments
+
+  async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
+    return this.write((tx) => this.createEnvironmentIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async getEnvironment(slug: string): Promise<Environment | null> {
+    if (typeof slug !== 'string') return null;
+    const raw = await this.run((c) => c.get(this.keys.environment(slug)));
+    return raw ? decodeEnvironment(raw) : null;
+  }
+
+  async getEnvironmentById(id: string): Promise<Environment | null> {
+    if (typeof id !== 'string') return null;
+    const raw = (await this.read('environment-by-id', id)) as string | null;
+    return raw ? decodeEnvironment(raw) : null;
+  }
+
+  async listEnvironments(): Promise<Environment[]> {
+    return ((await this.read('environments')) as string[]).map(decodeEnvironment).sort(bySlug);
+  }
+
+  async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
+    return this.write((tx) => this.updateEnvironmentIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
+    return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
+  }
+
+  async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
+    return this.write(async (tx) => {
+      const ctx = resolveWriteContext(context);
+      const env = buildEnvironment(input);
+      const all = await this.allEnvironments(tx);
+      const from = all.find((e) => e.slug === source);
+      if (!from) throw new NotFoundError('environment', String(source));
+      this.insertEnvironment(tx, all, env);
+      const sources = (await this.overridesOfEnvironment(tx, from)).sort((a, b) => byCreation(a.override, b.override));
+      const copies = sources.map(({ override: o, flag }) =>
+        buildEnvironmentFlag(
+          { environmentId: env.id, flagId: o.flagId, enabled: o.enabled, percentage: o.percentage, rules: o.rules, value: o.value, variants: o.variants, reason: o.reason },
+          flag.type,
+        ),
+      );
+      copies.forEach((copy, i) => {
+        this.putOverride(tx, copy, env.slug, sources[i].flag.key, true);
+        tx.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
+      });
+      tx.audit(
+        auditEvent('environment-cloned', ctx, {
+          environment: env.slug,
+          after: {
+            environment: environmentState(env, parentSlugIn(all, env)),
+            overrides: copies.map((c, i) => ({ flagKey: sources[i].flag.key, ...(overrideState(c) as object) })),
+          },
+          data: { source: from.slug, overrides: copies.length },
+        }),
+      );
+      return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
+    });
+  }
+
+  // Flags
+
+  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
+    return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async getFlag(key: string): Promise<FeatureFlag | null> {
+    if (typeof key !== 'string') return null;
+    const raw = await this.run((c) => c.get(this.keys.flag(key)));
+    return raw ? decodeFlag(raw) : null;
+  }
+
+  async listFlags(filter?: FlagFilter): Promise<FeatureFlag[]> {
+    return ((await this.read('flags')) as string[])
+      .map(decodeFlag)
+      .filter((f) => flagMatches(f, filter))
+      .sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
+    return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
+    return this.write((tx) => this.deleteFlagIn(tx, key, resolveWriteContext(context)));
+  }
+
+  // Environment flags (overrides)
+
+  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.write((tx) => this.createEnvironmentFlagIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
+    if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
+    const raw = (await this.read('override', ref.envId, ref.flagId)) as string | null;
+    return raw ? decodeOverride(raw) : null;
+  }
+
+  async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
+    const envId = filter?.envId;
+    const flagId = filter?.flagId;
+    if ((envId !== undefined && typeof envId !== 'string') || (flagId !== undefined && typeof flagId !== 'string')) return [];
+    return ((await this.read('overrides', envId ?? '', flagId ?? '')) as string[]).map(decodeOverride).sort(byCreation);
+  }
+
+  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.write((tx) => this.updateEnvironmentFlagIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
+    return this.write((tx) => this.deleteEnvironmentFlagIn(tx, ref, resolveWriteContext(context)));
+  }
+
+  // Segments
+
+  async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
+    return this.write((tx) => this.createSegmentIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async getSegment(key: string): Promise<Segment | null> {
+    if (typeof key !== 'string') return null;
+    const raw = await this.run((c) => c.get(this.keys.segment(key)));
+    return raw ? decodeSegment(raw) : null;
+  }
+
+  async listSegments(): Promise<Segment[]> {
+    return ((await this.read('segments')) as string[]).map(decodeSegment).sort(byKey);
+  }
+
+  async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
+    return this.write((tx) => this.updateSegmentIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {
+    return this.write((tx) => this.deleteSegmentIn(tx, key, resolveWriteContext(context)));
+  }
+
+  // Batches and the audit log
+
+  async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
+    assertWrites(writes);
+    resolveWriteContext(context);
+    const contexts = writes.map((w) => resolveWriteContext(mergeWriteContexts(context, w.context)));
+    return this.write(async (tx) => {
+      const results: StorageWriteResult[] = [];
+      for (let i = 0; i < writes.length; i++) results.push(await this.applyWrite(tx, writes[i], contexts[i]));
+      return results;
+    });
+  }
+
+  /** Reads the stream in pages from the right end, filtering as it goes. */
+  async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
+    const f = resolveEventFilter(filter);
+    if (f.types !== undefined && f.types.length === 0) return [];
+    if (f.beforeId !== undefined && f.beforeId <= 1) return [];
+    const page = Math.max(f.limit, 200);
+    const out: AuditEvent[] = [];
+    let low = f.afterId !== undefined ? f.afterId + 1 : 1;
+    let high = f.beforeId !== undefined ? f.beforeId - 1 : Number.MAX_SAFE_INTEGER;
+    while (low <= high && out.length < f.limit) {
+      const entries = (await this.run((c) =>
+        f.order === 'asc'
+          ? c.xrange(this.keys.events, `0-${low}`, high === Number.MAX_SAFE_INTEGER ? '+' : `0-${high}`, 'COUNT', page)
+          : c.xrevrange(this.keys.events, high === Number.MAX_SAFE_INTEGER ? '+' : `0-${high}`, `0-${low}`, 'COUNT', page),
+      )) as [string, string[]][];
+      for (const entry of entries) {
+        const event = decodeEvent(entry);
+        if (eventMatches(event, f)) out.push(event);
+        if (out.length >= f.limit) break;
+      }
+      if (entries.length < page) break;
+      const last = Number(entries[entries.length - 1][0].split('-')[1]);
+      if (f.order === 'asc') low = last + 1;
+      else high = last - 1;
+    }
+    return out;
+  }
+
+  // API tokens
+
+  async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
+    const ctx = resolveWriteContext(context);
+    const token = buildApiToken(input, ctx);
+    return this.write(async (tx) => {
+      if ((await tx.get(this.keys.apiToken(token.id))) !== null) throw new AdminRecordAlreadyExistsError('api token', token.id);
+      if ((await tx.hget(this.keys.apiTokenSecrets, token.secretHash)) !== null) throw new AdminRecordAlreadyExistsError('api token', token.secretHint);
+      tx.set(this.keys.apiToken(token.id), JSON.stringify(token));
+      tx.hset(this.keys.apiTokenSecrets, token.secretHash, token.id);
+      tx.rpush(this.keys.apiTokens, token.id);
+      tx.audit(auditEvent('api-token-created', ctx, { after: apiTokenState(token) }));
+      return copyApiToken(token);
+    });
+  }
+
+  async getApiToken(id: string): Promise<ApiToken | null> {
+    if (typeof id !== 'string') return null;
+    const raw = await this.run((c) => c.get(this.keys.apiToken(id)));
+    return raw ? decodeApiToken(raw) : null;
+  }
+
+  async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
+    if (typeof secretHash !== 'string') return null;
+    const raw = (await this.read('api-token-by-secret', secretHash)) as string | null;
+    return raw ? decodeApiToken(raw) : null;
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return ((await this.read('api-tokens')) as string[]).map(decodeApiToken);
+  }
+
+  async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    const ctx = resolveWriteContext(context);
+    return this.write(async (tx) => {
+      const raw = typeof id === 'string' ? await tx.get(this.keys.apiToken(id)) : null;
+      if (!raw) throw new AdminRecordNotFoundError('api token', String(id));
+      const token = decodeApiToken(raw);
+      if (token.revokedAt) return token;
+      const next = revokedApiToken(token, ctx);
+      tx.set(this.keys.apiToken(id), JSON.stringify(next));
+      tx.audit(auditEvent('api-token-revoked', ctx, { before: apiTokenState(token), after: apiTokenState(next) }));
+      return copyApiToken(next);
+    });
+  }
+
+  // Change requests
+
+  async createChangeRequest(input: ChangeRequestInput, context?: WriteContext): Promise<ChangeRequest> {
+    const ctx = resolveWriteContext(context);
+    const request = buildChangeRequest(input, ctx);
+    return this.write(async (tx) => {
+      if ((await tx.get(this.keys.changeRequest(request.id))) !== null) throw new AdminRecordAlreadyExistsError('change request', request.id);
+      tx.set(this.keys.changeRequest(request.id), JSON.stringify(request));
+      tx.rpush(this.keys.changeRequests, request.id);
+      tx.audit(auditEvent('change-request-created', ctx, changeRequestSubject(request, null)));
+      return copyChangeRequest(request);
+    });
+  }
+
+  async getChangeRequest(id: string): Promise<ChangeRequest | null> {
+    if (typeof id !== 'string') return null;
+    const raw = await this.run((c) => c.get(this.keys.changeRequest(id)));
+    return raw ? decodeChangeRequest(raw) : null;
+  }
+
+  async listChangeRequests(filter?: ChangeRequestFilter): Promise<ChangeRequest[]> {
+    assertChangeRequestFilter(filter);
+    return ((await this.read('change-requests')) as string[])
+      .map(decodeChangeRequest)
+      .filter((c) => changeRequestMatches(c, filter))
+      .reverse();
+  }
+
+  async approveChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequestApproval> {
+    const d = resolveDecision(decision);
+    return this.write(async (tx) => {
+      const request = await this.pendingRequest(tx, id, d.version);
+      const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
+      const results: StorageWriteResult[] = [];
+      for (const w of request.writes) results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
+      const next = decidedChangeRequest(request, 'applied', d);
+      tx.set(this.keys.changeRequest(id), JSON.stringify(next));
+      tx.audit(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));
+      return { changeRequest: copyChangeRequest(next), results };
+    });
+  }
+
+  async rejectChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequest> {
+    const d = resolveDecision(decision);
+    return this.write(async (tx) => {
+      const request = await this.pendingRequest(tx, id, d.version);
+      const next = decidedChangeRequest(request, 'rejected', d);
+      tx.set(this.keys.changeRequest(id), JSON.stringify(next));
+      tx.audit(auditEvent('change-request-rejected', decisionContext(d), changeRequestSubject(next, request)));
+      return copyChangeRequest(next);
+    });
+  }
+
+  // Writes, inside a transaction (`write`): each records its change and its audit event.
+
+  private applyWrite(tx: RedisTx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
+    switch (w.op) {
+      case 'createEnvironment':
+        return this.createEnvironmentIn(tx, w.input, ctx);
+      case 'updateEnvironment':
+        return this.updateEnvironmentIn(tx, w.update, ctx);
+      case 'deleteEnvironment':
+        return this.deleteEnvironmentIn(tx, w.slug, ctx);
+      case 'createFlag':
+        return this.createFlagIn(tx, w.input, ctx);
+      case 'updateFlag':
+        return this.updateFlagIn(tx, w.update, ctx);
+      case 'deleteFlag':
+        return this.deleteFlagIn(tx, w.key, ctx);
+      case 'createEnvironmentFlag':
+        return this.createEnvironmentFlagIn(tx, w.input, ctx);
+      case 'updateEnvironmentFlag':
+        return this.updateEnvironmentFlagIn(tx, w.update, ctx);
+      case 'deleteEnvironmentFlag':
+        return this.deleteEnvironmentFlagIn(tx, w.ref, ctx);
+      case 'createSegment':
+        return this.createSegmentIn(tx, w.input, ctx);
+      case 'updateSegment':
+        return this.updateSegmentIn(tx, w.update, ctx);
+      case 'deleteSegment':
+        return this.deleteSegmentIn(tx, w.key, ctx);
+    }
+  }
+
+  /** Checks and writes a new environment (every environment read in `all`), reporting the change but no event. */
+  private insertEnvironment(tx: RedisTx, all: Environment[], env: Environment): void {
+    if (all.some((e) => e.slug === env.slug)) throw new AlreadyExistsError('environment', env.slug);
+    if (all.some((e) => e.id === env.id)) throw new AlreadyExistsError('environment', env.id);
+    assertEnvironmentParent(all, env.slug, null, env.parentId);
+    this.putEnvironment(tx, env);
+    all.push(env);
+    tx.change({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
+  }
+
+  private async createEnvironmentIn(tx: RedisTx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
+    const env = buildEnvironment(input);
+    const all = await this.allEnvironments(tx);
+    this.insertEnvironment(tx, all, env);
+    tx.audit(auditEvent(environmentEventType(null, env), ctx, { environment: env.slug, after: environmentState(env, parentSlugIn(all, env)) }));
+    return copyEnvironment(env);
+  }
+
+  private async updateEnvironmentIn(tx: RedisTx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
+    const all = await this.allEnvironments(tx);
+    const byId = 'id' in update && update.id !== undefined;
+    const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
+    if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
+    const next = mergeEnvironment(existing, update);
+    if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
+    if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
+    if (next.slug !== existing.slug) {
+      // The environment's overrides move with it: flags:<old slug>:<flag> → flags:<new slug>:<flag>.
+      for (const flagId of await tx.smembers(this.keys.environmentOverrides(existing.id))) {
+        const key = await tx.hget(this.keys.flagIndex, flagId);
+        if (key === null) continue;
+        await this.move(tx, this.keys.override(existing.slug, key), this.keys.override(next.slug, key));
+      }
+      tx.del(this.keys.environment(existing.slug));
+    }
+    this.putEnvironment(tx, next);
+    tx.change({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
+    const after = all.map((e) => (e.id === next.id ? next : e));
+    tx.audit(
+      auditEvent(environmentEventType(existing, next), ctx, {
+        environment: existing.slug,
+        before: environmentState(existing, parentSlugIn(all, existing)),
+        after: environmentState(next, parentSlugIn(after, next)),
+      }),
+    );
+    return copyEnvironment(next);
+  }
+
+  private async deleteEnvironmentIn(tx: RedisTx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
+    if (typeof slug !== 'string') return false;
+    const all = await this.allEnvironments(tx);
+    const env = all.find((e) => e.slug === slug);
+    if (!env) return false;
+    const children = all.filter((e) => e.parentId === env.id).map((e) => e.slug);
+    if (children.length > 0) throw new EnvironmentInUseError(slug, children);
+    const overrides = await this.overridesOfEnvironment(tx, env);
+    for (const { override, flag } of overrides) this.removeOverride(tx, override, env.slug, flag.key);
+    tx.del(this.keys.environmentOverrides(env.id));
+    tx.del(this.keys.environment(env.slug));
+    tx.hdel(this.keys.environmentIndex, env.id);
+    tx.change({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
+    tx.audit(
+      auditEvent(environmentEventType(env, null), ctx, {
+        environment: env.slug,
+        before: environmentState(env, parentSlugIn(all, env)),
+        data: { deletedOverrides: overrides.length },
+      }),
+    );
+    return true;
+  }
+
+  private async createFlagIn(tx: RedisTx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+    const flag = buildFlag(input);
+    if ((await tx.get(this.keys.flag(flag.key))) !== null) throw new AlreadyExistsError('flag', flag.key);
+    if ((await tx.hget(this.keys.flagIndex, flag.id)) !== null) throw new AlreadyExistsError('flag', flag.id);
+    this.putFlag(tx, flag);
+    tx.change({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
+    tx.audit(auditEvent(flagEventType(null, flag), ctx, { flagKey: flag.key, after: flagState(flag) }));
+    return copyFlag(flag);
+  }
+
+  private async updateFlagIn(tx: RedisTx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+    const byId = 'id' in update && update.id !== undefined;
+    const identifier = byId ? update.id : (update as { key: string }).key;
+    const existing = byId ? await this.flagById(tx, update.id) : await this.flagByKey(tx, (update as { key: string }).key);
+    if (!existing) throw new NotFoundError('flag', String(identifier));
+    const next = mergeFlag(existing, update);
+    if (next.key !== existing.key) {
+      if ((await tx.get(this.keys.flag(next.key))) !== null) throw new AlreadyExistsError('flag', next.key);
+      // The flag's overrides move with it: flags:<environment>:<old key> → flags:<environment>:<new key>.
+      for (const envId of await tx.smembers(this.keys.flagOverrides(existing.id))) {
+        const slug = await tx.hget(this.keys.environmentIndex, envId);
+        if (slug === null) continue;
+        await this.move(tx, this.keys.override(slug, existing.key), this.keys.override(slug, next.key));
+      }
+      tx.del(this.keys.flag(existing.key));
+    }
+    this.putFlag(tx, next);
+    tx.change({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
+    tx.audit(auditEvent(flagEventType(existing, next), ctx, { flagKey: existing.key, before: flagState(existing), after: flagState(next) }));
+    return copyFlag(next);
+  }
+
+  private async deleteFlagIn(tx: RedisTx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+    const flag = await this.flagByKey(tx, key);
+    if (!flag) return false;
+    let deleted = 0;
+    for (const envId of await tx.smembers(this.keys.flagOverrides(flag.id))) {
+      const slug = await tx.hget(this.keys.environmentIndex, envId);
+      const raw = slug === null ? null : await tx.get(this.keys.override(slug, flag.key));
+      if (raw === null) continue;
+      this.removeOverride(tx, decodeOverride(raw), slug!, flag.key);
+      deleted++;
+    }
+    tx.del(this.keys.flagOverrides(flag.id));
+    tx.del(this.keys.flag(flag.key));
+    tx.hdel(this.keys.flagIndex, flag.id);
+    tx.change({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
+    tx.audit(auditEvent(flagEventType(flag, null), ctx, { flagKey: flag.key, before: flagState(flag), data: { deletedOverrides: deleted } }));
+    return true;
+  }
+
+  private async createEnvironmentFlagIn(tx: RedisTx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+    const slug = typeof input?.environmentId === 'string' ? await tx.hget(this.keys.environmentIndex, input.environmentId) : null;
+    if (slug === null) throw new NotFoundError('environment', input?.environmentId);
+    const flag = await this.flagById(tx, input.flagId);
+    if (!flag) throw new NotFoundError('flag', input.flagId);
+    const override = buildEnvironmentFlag(input, flag.type);
+    if ((await tx.get(this.keys.override(slug, flag.key))) !== null) throw new AlreadyExistsError('environment flag', `${flag.key}@${slug}`);
+    if ((await tx.hget(this.keys.overrideIndex, override.id)) !== null) throw new AlreadyExistsError('environment flag', override.id);
+    this.putOverride(tx, override, slug, flag.key, true);
+    tx.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
+    tx.audit(auditEvent(overrideEventType(null, override), ctx, { flagKey: flag.key, environment: slug, after: overrideState(override) }));
+    return copyOverride(override);
+  }
+
+  private async updateEnvironmentFlagIn(tx: RedisTx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+    const byId = 'id' in update && update.id !== undefined;
+    const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
+    const found = byId ? await this.overrideById(tx, update.id) : await this.overrideOf(tx, environmentId, flagId);
+    if (!found) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
+    const { override: existing, slug, key } = found;
+    const flag = (await this.flagByKey(tx, key))!;
+    const next = mergeEnvironmentFlag(existing, update, flag.type);
+    this.putOverride(tx, next, slug, key, false);
+    tx.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
+    tx.audit(auditEvent(overrideEventType(existing, next), ctx, { flagKey: key, environment: slug, before: overrideState(existing), after: overrideState(next) }));
+    return copyOverride(next);
+  }
+
+  private async deleteEnvironmentFlagIn(tx: RedisTx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
+    const found = await this.overrideOf(tx, ref?.envId, ref?.flagId);
+    if (!found) return false;
+    const { override: o, slug, key } = found;
+    this.removeOverride(tx, o, slug, key);
+    tx.change({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
+    tx.audit(auditEvent(overrideEventType(o, null), ctx, { flagKey: key, environment: slug, before: overrideState(o) }));
+    return true;
+  }
+
+  private async createSegmentIn(tx: RedisTx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
+    const segment = buildSegment(input);
+    if ((await tx.get(this.keys.segment(segment.key))) !== null) throw new AlreadyExistsError('segment', segment.key);
+    if ((await tx.hget(this.keys.segmentIndex, segment.id)) !== null) throw new AlreadyExistsError('segment', segment.id);
+    if (segment.parentId && (await tx.hget(this.keys.segmentIndex, segment.parentId)) === null) throw new NotFoundError('segment', segment.parentId);
+    this.putSegment(tx, segment);
+    tx.change({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
+    tx.audit(auditEvent(segmentEventType(null, segment), ctx, { after: segmentState(segment), data: { segment: segment.key } }));
+    return copySegment(segment);
+  }
+
+  private async updateSegmentIn(tx: RedisTx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
+    const byId = 'id' in update && update.id !== undefined;
+    const identifier = byId ? update.id : (update as Segment).key;
+    let existing: Segment | null = null;
+    if (typeof identifier === 'string') {
+      const key = byId ? await tx.hget(this.keys.segmentIndex, identifier) : identifier;
+      const raw = key === null ? null : await tx.get(this.keys.segment(key));
+      existing = raw ? decodeSegment(raw) : null;
+    }
+    if (!existing) throw new NotFoundError('segment', String(identifier));
+    const next = mergeSegment(existing, update);
+    if (next.key !== existing.key && (await tx.get(this.keys.segment(next.key))) !== null) throw new AlreadyExistsError('segment', next.key);
+    if (next.parentId && (await tx.hget(this.keys.segmentIndex, next.parentId)) === null) throw new NotFoundError('segment', next.parentId);
+    if (next.key !== existing.key) tx.del(this.keys.segment(existing.key));
+    this.putSegment(tx, next);
+    tx.change({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
+    tx.audit(auditEvent(segmentEventType(existing, next), ctx, { before: segmentState(existing), after: segmentState(next), data: { segment: existing.key } }));
+    return copySegment(next);
+  }
+
+  private async deleteSegmentIn(tx: RedisTx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    const raw = await tx.get(this.keys.segment(key));
+    if (!raw) return false;
+    const s = decodeSegment(raw);
+    tx.del(this.keys.segment(s.key));
+    tx.hdel(this.keys.segmentIndex, s.id);
+    tx.change({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
+    tx.audit(auditEvent(segmentEventType(s, null), ctx, { before: segmentState(s), data: { segment: s.key } }));
+    return true;
+  }
+
+  private async pendingRequest(tx: RedisTx, id: string, version: number | undefined): Promise<ChangeRequest> {
+    const raw = typeof id === 'string' ? await tx.get(this.keys.changeRequest(id)) : null;
+    if (!raw) throw new AdminRecordNotFoundError('change request', String(id));
+    const request = decodeChangeRequest(raw);
+    if (request.status !== 'pending') throw new ChangeRequestNotPendingError(id, request.status);
+    assertVersion('change request', id, request.version, version);
+    return request;
+  }
+
+  // Reads and writes of records inside a transaction
+
+  /** Every environment (the index and each record: all of them are guards of the write). */
+  private async allEnvironments(tx: RedisTx): Promise<Environment[]> {
+    const index = await tx.hgetall(this.keys.environmentIndex);
+    const raws = await tx.mget([...index.values()].map((slug) => this.keys.environment(slug)));
+    return raws.filter((raw): raw is string => raw !== null).map(decodeEnvironment);
+  }
+
+  private async flagByKey(tx: RedisTx, key: unknown): Promise<FeatureFlag | null> {
+    if (typeof key !== 'string') return null;
+    const raw = await tx.get(this.keys.flag(key));
+    return raw ? decodeFlag(raw) : null;
+  }
+
+  private async flagById(tx: RedisTx, id: unknown): Promise<FeatureFlag | null> {
+    if (typeof id !== 'string') return null;
+    return this.flagByKey(tx, await tx.hget(this.keys.flagIndex, id));
+  }
+
+  /** The override of a flag in an environment (by ids), with the slug and key that name its Redis key. */
+  private async overrideOf(tx: RedisTx, envId: unknown, flagId: unknown): Promise<{ override: EnvironmentFlag; slug: string; key: string } | null> {
+    if (typeof envId !== 'string' || typeof flagId !== 'string') return null;
+    const slug = await tx.hget(this.keys.environmentIndex, envId);
+    const key = slug === null ? null : await tx.hget(this.keys.flagIndex, flagId);
+    const raw = key === null ? null : await tx.get(this.keys.override(slug!, key));
+    return raw ? { override: decodeOverride(raw), slug: slug!, key: key! } : null;
+  }
+
+  private async overrideById(tx: RedisTx, id: unknown): Promise<{ override: EnvironmentFlag; slug: string; key: string } | null> {
+    if (typeof id !== 'string') return null;
+    const pair = await tx.hget(this.keys.overrideIndex, id);
+    if (pair === null) return null;
+    const [envId, flagId] = JSON.parse(pair) as [string, string];
+    return this.overrideOf(tx, envId, flagId);
+  }
+
+  /** Every override of an environment, with its flag. */
+  private async overridesOfEnvironment(tx: RedisTx, env: Environment): Promise<{ override: EnvironmentFlag; flag: FeatureFlag }[]> {
+    const out: { override: EnvironmentFlag; flag: FeatureFlag }[] = [];
+    for (const flagId of await tx.smembers(this.keys.environmentOverrides(env.id))) {
+      const flag = await this.flagById(tx, flagId);
+      const raw = flag ? await tx.get(this.keys.override(env.slug, flag.key)) : null;
+      if (raw) out.push({ override: decodeOverride(raw), flag: flag! });
+    }
+    return out;
+  }
+
+  /** Moves a record from one key to another (renames). */
+  private async move(tx: RedisTx, from: string, to: string): Promise<void> {
+    const raw = await tx.get(from);
+    if (raw === null) return;
+    tx.set(to, raw);
+    tx.del(from);
+  }
+
+  private putEnvironment(tx: RedisTx, env: Environment): void {
+    tx.set(this.keys.environment(env.slug), JSON.stringify(env));
+    tx.hset(this.keys.environmentIndex, env.id, env.slug);
+  }
+
+  private putFlag(tx: RedisTx, flag: FeatureFlag): void {
+    tx.set(this.keys.flag(flag.key), JSON.stringify(flag));
+    tx.hset(this.keys.flagIndex, flag.id, flag.key);
+  }
+
+  private putSegment(tx: RedisTx, segment: Segment): void {
+    tx.set(this.keys.segment(segment.key), JSON.stringify(segment));
+    tx.hset(this.keys.segmentIndex, segment.id, segment.key);
+  }
+
+  private putOverride(tx: RedisTx, o: EnvironmentFlag, slug: string, key: string, isNew: boolean): void {
+    tx.set(this.keys.override(slug, key), JSON.stringify(o));
+    if (!isNew) return;
+    tx.hset(this.keys.overrideIndex, o.id, JSON.stringify([o.environmentId, o.flagId]));
+    tx.sadd(this.keys.environmentOverrides(o.environmentId), o.flagId);
+    tx.sadd(this.keys.flagOverrides(o.flagId), o.environmentId);
+  }
+
+  private removeOverride(tx: RedisTx, o: EnvironmentFlag, slug: string, key: string): void {
+    tx.del(this.keys.override(slug, key));
+    tx.hdel(this.keys.overrideIndex, o.id);
+    tx.srem(this.keys.environmentOverrides(o.environmentId), o.flagId);
+    tx.srem(this.keys.flagOverrides(o.flagId), o.environmentId);
+  }
+
+  // Running against Redis
+
+  /** Runs a write's attempts until one commits (or is refused); reports its changes and events after the commit. */
+  private write<T>(work: (tx: RedisTx) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const tx = new RedisTx(this.access);
+        let result: T;
+        try {
+          result = await work(tx);
+        } catch (e) {
+          // A refusal is final only if what it was based on is still current (reads are not one snapshot).
+          if (e instanceof StorageUnavailableError || tx.guards.length === 0 || attempt >= MAX_ATTEMPTS || (await this.holds(tx))) throw e;
+          await pause(attempt);
+          continue;
+        }
+        if (tx.isEmpty) {
+          if (tx.guards.length <= 1 || attempt >= MAX_ATTEMPTS || (await this.holds(tx))) return result;
+          await pause(attempt);
+          continue;
+        }
+        const reply = await this.commit(tx);
+        if (reply[0] === 1) {
+          const ids = (reply as [number, number, number[]])[2];
+          for (const change of tx.changes) this.notifier.emit(change);
+          tx.events.forEach((event, i) => this.eventNotifier.emit(new AuditEvent({ ...event, id: Number(ids[i]) })));
+          return result;
+        }
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new StorageUnavailableError(`The feature-flag data in Redis kept changing during the write (${MAX_ATTEMPTS} attempts): try again.`);
+        }
+        await pause(attempt);
+      }
+    });
+  }
+
+  private commit(tx: RedisTx): Promise<[number, number, number[]] | [number, number] | [number]> {
+    const program = {
+      guards: tx.guards,
+      ops: tx.ops,
+      events: tx.events.map(encodeEvent),
+      seq: this.keys.eventSeq,
+      stream: this.keys.events,
+      max: String(this.maxEvents),
+      revision: this.keys.revision,
+      epoch: this.keys.epoch,
+      epochValue: randomUUID(),
+    };
+    return this.run((c) => c.featureFlagsCommit(JSON.stringify(program)));
+  }
+
+  /** Whether everything a transaction read is still what Redis holds. */
+  private async holds(tx: RedisTx): Promise<boolean> {
+    const reply = await this.run((c) => c.featureFlagsCommit(JSON.stringify({ guards: tx.guards, check: true })));
+    return reply[0] === 1;
+  }
+
+  private read(what: string, a = '', b = ''): Promise<unknown> {
+    return this.run((c) => c.featureFlagsRead(this.keys.prefix, what, a, b));
+  }
+
+  /** Runs writes one at a time (in this process; other processes are handled by the commit's guards). */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs a command, failing fast with StorageUnavailableError while Redis is unreachable. */
+  private async run<T>(work: (client: ScriptedRedis) => Promise<T>): Promise<T> {
+    const status = this.client.status;
+    if (status === 'end' || status === 'close' || status === 'reconnecting') {
+      throw new StorageUnavailableError(`Redis is unreachable (connection ${status}${this.lastError ? `: ${this.lastError}` : ''}).`);
+    }
+    try {
+      return await work(this.client);
+    } catch (e) {
+      if (e instanceof FeatureFlagsError) throw e;
+      const err = e as Error;
+      if (err?.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(err.message)) throw e;
+      throw new StorageUnavailableError(`Redis is unreachable: ${this.describe(e)}`, e);
+    }
+  }
+
+  private describe(e: unknown): string {
+    const message = (e as Error)?.message ?? String(e);
+    return this.lastError && this.lastError !== message ? `${message} (${this.lastError})` : message;
+  }
+}

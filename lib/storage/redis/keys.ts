@@ -1,0 +1,81 @@
+/**
+ * The Redis key layout of RedisStorage, under a prefix (default `feature-flags:`). Records are JSON
+ * strings; indexes map ids to the natural keys (slug, key) that name the records. The Lua scripts
+ * (scripts.ts) use the same names.
+ *
+ * | key | type | holds |
+ * |---|---|---|
+ * | `flags:<environment slug>:<flag key>` | string | an environment's override of a flag (JSON) |
+ * | `flag:<key>` | string | a base flag with its rules (JSON) |
+ * | `environment:<slug>` | string | an environment (JSON) |
+ * | `segment:<key>` | string | a segment (JSON) |
+ * | `index:flags`, `index:environments`, `index:segments` | hash | id → key / slug |
+ * | `index:overrides` | hash | override id → `[environmentId, flagId]` (JSON) |
+ * | `environment-overrides:<environment id>` | set | ids of the flags the environment overrides |
+ * | `flag-overrides:<flag id>` | set | ids of the environments that override the flag |
+ * | `api-token:<id>`, `api-tokens` | string, list | a token (JSON, the secret's hash, never the secret); ids in creation order |
+ * | `index:api-token-secrets` | hash | secret hash → token id |
+ * | `change-request:<id>`, `change-requests` | string, list | a change request (JSON); ids in creation order |
+ * | `events`, `events:seq` | stream, counter | the audit log: entry `0-<id>` holds event `<id>` (JSON) |
+ * | `revision`, `epoch` | counter, string | incremented by every write; set once per store (revision()) |
+ */
+export class RedisKeys {
+  readonly environmentIndex: string;
+  readonly flagIndex: string;
+  readonly segmentIndex: string;
+  readonly overrideIndex: string;
+  readonly apiTokenSecrets: string;
+  readonly apiTokens: string;
+  readonly changeRequests: string;
+  readonly events: string;
+  readonly eventSeq: string;
+  readonly revision: string;
+  readonly epoch: string;
+
+  constructor(readonly prefix: string) {
+    this.environmentIndex = `${prefix}index:environments`;
+    this.flagIndex = `${prefix}index:flags`;
+    this.segmentIndex = `${prefix}index:segments`;
+    this.overrideIndex = `${prefix}index:overrides`;
+    this.apiTokenSecrets = `${prefix}index:api-token-secrets`;
+    this.apiTokens = `${prefix}api-tokens`;
+    this.changeRequests = `${prefix}change-requests`;
+    this.events = `${prefix}events`;
+    this.eventSeq = `${prefix}events:seq`;
+    this.revision = `${prefix}revision`;
+    this.epoch = `${prefix}epoch`;
+  }
+
+  /** An environment's override of a flag: the seed's `flags:<environment>:<flag>`. */
+  override(environmentSlug: string, flagKey: string): string {
+    return `${this.prefix}flags:${environmentSlug}:${flagKey}`;
+  }
+
+  flag(key: string): string {
+    return `${this.prefix}flag:${key}`;
+  }
+
+  environment(slug: string): string {
+    return `${this.prefix}environment:${slug}`;
+  }
+
+  segment(key: string): string {
+    return `${this.prefix}segment:${key}`;
+  }
+
+  environmentOverrides(environmentId: string): string {
+    return `${this.prefix}environment-overrides:${environmentId}`;
+  }
+
+  flagOverrides(flagId: string): string {
+    return `${this.prefix}flag-overrides:${flagId}`;
+  }
+
+  apiToken(id: string): string {
+    return `${this.prefix}api-token:${id}`;
+  }
+
+  changeRequest(id: string): string {
+    return `${this.prefix}change-request:${id}`;
+  }
+}
