@@ -5,9 +5,14 @@
 export * from './core';
 // TypeORM entities
 export { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment, FEATURE_FLAG_ENTITIES } from './entities';
+export { ApiToken, AuditEvent, ChangeRequest, API_TOKEN_TYPES, CHANGE_REQUEST_STATUSES } from './entities';
+export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus } from './entities';
 export type { FeatureFlagConstructor } from './entities/feature-flag.entity';
 // Storage
 export * from './storage/feature-flag-storage.interface';
+export * from './storage/feature-flag-admin-storage.interface';
+export { AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './storage/audit';
+export type { AuditEventType } from './storage/audit';
 export { MemoryStorage } from './storage/memory.storage';
 export { TypeOrmStorage } from './storage/typeorm.storage';
 export { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from './storage/connection';
@@ -17,7 +22,7 @@ export { FeatureFlagsModule } from './feature-flags.module';
 export { OPTIONS_TYPE as FeatureFlagsModuleForRootOptions, ASYNC_OPTIONS_TYPE as FeatureFlagsModuleAsyncOptions } from './feature-flags.module-definition';
 export * from './interfaces/feature-flags-module-options.interface';
 export { FeatureFlagsService } from './feature-flags.service';
-export type { OverrideState, PromotionOptions, PromotionResult, Widen } from './feature-flags.service';
+export type { OverrideState, PromotionOptions, PromotionPlan, PromotionResult, Widen } from './feature-flags.service';
 export { EnvironmentResolver } from './environment.resolver';
 export { FeatureFlagGuard } from './guards/feature-flag.guard';
 export type { FeatureFlagOptions } from './guards/feature-flag.guard';
@@ -33,3 +38,5 @@ export type { FeatureFlagsHealth, FeatureFlagsHealthStatus } from './feature-fla
 export { BOOTSTRAP_FORMAT, readBootstrapFile, writeBootstrapFile } from './propagation/bootstrap-file';
 export type { BootstrapData } from './propagation/bootstrap-file';
 export type { ChangeBus } from './propagation/change-bus.interface';
+// Admin HTTP API, audit events
+export * from './admin';

@@ -1,0 +1,98 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { API_TOKEN_TYPES } from '../../entities';
+import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
+import { ADMIN_ACCESS_METADATA, FEATURE_FLAGS_ADMIN_OPTIONS } from '../feature-flags-admin.internal-constants';
+import { ResolvedAdminOptions } from '../feature-flags-admin.options';
+import { AdminForbiddenException, AdminPayloadTooLargeException, AdminUnauthorizedException } from '../http/admin.exceptions';
+import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
+import { AdminAccessLevel } from './admin-access.decorator';
+import { assertAllEnvironments, setRequestPrincipal } from './admin-principal';
+import { API_TOKEN_PREFIX, bearerSecret, digestsEqual, hashApiTokenSecret } from './api-token-secret';
+
+/** The principal of the bootstrap token (`adminToken` option). */
+export const BOOTSTRAP_PRINCIPAL: AdminPrincipal = Object.freeze({ id: 'bootstrap-token', name: 'bootstrap-token', type: 'admin', environments: '*' });
+
+interface RequestLike {
+  headers?: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+/**
+ * Guards every admin route: refuses oversized bodies (413), authenticates the caller (your
+ * `authenticate` hook, the bootstrap token, or an API token: 401 otherwise) and checks its token type
+ * against the route's `@AdminAccess()` level (403). Environment scopes are checked by the routes.
+ */
+@Injectable()
+export class AdminAuthGuard implements CanActivate {
+  private readonly bootstrapHash: string | undefined;
+
+  constructor(
+    @Inject(FEATURE_FLAGS_ADMIN_OPTIONS) private readonly options: ResolvedAdminOptions,
+    @Inject(FeatureFlagAdminStorage) private readonly storage: FeatureFlagAdminStorage,
+    private readonly reflector: Reflector,
+  ) {
+    this.bootstrapHash = options.adminToken ? hashApiTokenSecret(options.adminToken) : undefined;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<RequestLike & object>();
+    this.checkBodySize(request);
+    const principal = await this.authenticate(request);
+    const level = this.reflector.getAllAndOverride<AdminAccessLevel | undefined>(ADMIN_ACCESS_METADATA, [context.getHandler(), context.getClass()]) ?? 'write';
+    if (level !== 'read' && principal.type !== 'admin') {
+      throw new AdminForbiddenException('READ_ONLY_TOKEN', 'This token is read-only: it cannot change anything.');
+    }
+    if (level === 'manage') assertAllEnvironments(principal, 'This operation');
+    setRequestPrincipal(request, principal);
+    return true;
+  }
+
+  /** Who is calling; throws AdminUnauthorizedException when nobody valid is. */
+  protected async authenticate(request: RequestLike): Promise<AdminPrincipal> {
+    if (this.options.authenticate) {
+      const principal = await this.options.authenticate(request);
+      if (principal) return checkedPrincipal(principal);
+    }
+    const secret = bearerSecret(request.headers?.authorization);
+    if (secret === undefined) throw new AdminUnauthorizedException('Send an admin API token: "Authorization: Bearer <token>".');
+    const hash = hashApiTokenSecret(secret);
+    if (this.bootstrapHash !== undefined && digestsEqual(hash, this.bootstrapHash)) return BOOTSTRAP_PRINCIPAL;
+    if (this.options.apiTokens && secret.startsWith(API_TOKEN_PREFIX)) {
+      const token = await this.storage.findApiTokenBySecretHash(hash);
+      if (token && digestsEqual(token.secretHash, hash)) {
+        if (token.revokedAt) throw new AdminUnauthorizedException(`This API token ("${token.name}") was revoked.`);
+        if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) {
+          throw new AdminUnauthorizedException(`This API token ("${token.name}") expired at ${token.expiresAt.toISOString()}.`);
+        }
+        return { id: token.id, name: `token:${token.name}`, type: token.type, environments: token.environments.includes('*') ? '*' : token.environments };
+      }
+    }
+    throw new AdminUnauthorizedException('The API token is not valid.');
+  }
+
+  /** Refuses a body larger than `bodyLimit` (by its Content-Length, else by its parsed size). */
+  protected checkBodySize(request: RequestLike): void {
+    const header = request.headers?.['content-length'];
+    const declared = Number(Array.isArray(header) ? header[0] : header);
+    let size = Number.isFinite(declared) ? declared : 0;
+    if (!size && request.body !== undefined && request.body !== null && typeof request.body === 'object') {
+      size = Buffer.byteLength(JSON.stringify(request.body) ?? '');
+    }
+    if (size > this.options.bodyLimit) throw new AdminPayloadTooLargeException(size, this.options.bodyLimit);
+  }
+}
+
+/** A hook's principal, checked (a malformed one is the app's bug, reported as such). */
+function checkedPrincipal(p: AdminPrincipal): AdminPrincipal {
+  const envs = p.environments;
+  const ok =
+    typeof p.id === 'string' &&
+    p.id !== '' &&
+    typeof p.name === 'string' &&
+    p.name !== '' &&
+    (API_TOKEN_TYPES as readonly string[]).includes(p.type) &&
+    (envs === '*' || (Array.isArray(envs) && envs.every((e) => typeof e === 'string')));
+  if (!ok) throw new Error(`FeatureFlagsAdminModule: the authenticate hook returned an invalid principal: ${JSON.stringify(p)}`);
+  return { id: p.id, name: p.name, type: p.type, environments: envs === '*' || envs.includes('*') ? '*' : [...envs] };
+}

@@ -1,0 +1,8 @@
+/** Resolved admin options (internal). */
+export const FEATURE_FLAGS_ADMIN_OPTIONS = Symbol('FEATURE_FLAGS_ADMIN_OPTIONS');
+/** Metadata key of @AdminAccess (internal). */
+export const ADMIN_ACCESS_METADATA = 'feature-flags:admin-access';
+/** The default mount point of the admin routes. */
+export const DEFAULT_ADMIN_PREFIX = 'api/admin';
+/** The default admin body limit, in bytes. */
+export const DEFAULT_ADMIN_BODY_LIMIT = 64 * 1024;

@@ -1,0 +1,69 @@
+import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { FeatureFlagsConfigurationError } from '../core/errors';
+import { FeatureFlagAdminStorage, isFeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
+import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
+import { ApiTokensAdminController, ChangeRequestsAdminController, EventsAdminController } from './controllers/audit-admin.controller';
+import { EnvironmentsAdminController } from './controllers/environments-admin.controller';
+import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
+import { FeatureFlagEvents } from './feature-flag-events';
+import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
+import { FEATURE_FLAGS_ADMIN_OPTIONS } from './feature-flags-admin.internal-constants';
+import { resolveAdminOptions } from './feature-flags-admin.options';
+import { AdminResponder } from './http/admin-responder';
+import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
+import { ApiTokenAdminService } from './services/api-token-admin.service';
+import { ChangeProtection } from './services/change-protection.service';
+import { ChangeRequestAdminService } from './services/change-request-admin.service';
+import { EnvironmentAdminService } from './services/environment-admin.service';
+import { EventAdminService } from './services/event-admin.service';
+import { FlagAdminService } from './services/flag-admin.service';
+
+/**
+ * The admin HTTP API, imported next to a global `FeatureFlagsModule`: flags per environment, promotion,
+ * environments (clone, compare), the audit log, API tokens and change requests, under `prefix`
+ * (default `api/admin`). Every route needs `Authorization: Bearer <token>`.
+ *
+ * @example
+ * @Module({
+ *   imports: [
+ *     FeatureFlagsModule.forRoot({ backend: 'database', connection: process.env.DATABASE_URL, isGlobal: true }),
+ *     FeatureFlagsAdminModule.forRoot({ adminToken: process.env.FEATURE_FLAGS_ADMIN_TOKEN }),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  controllers: [FeatureFlagsAdminController, EnvironmentsAdminController, EventsAdminController, ApiTokensAdminController, ChangeRequestsAdminController],
+  providers: [
+    {
+      provide: FEATURE_FLAGS_ADMIN_OPTIONS,
+      useFactory: (options: FeatureFlagsAdminModuleOptions) => resolveAdminOptions(options),
+      inject: [FEATURE_FLAGS_ADMIN_MODULE_OPTIONS],
+    },
+    // The flags module's storage: its backends implement the admin contract too (checked at bootstrap).
+    { provide: FeatureFlagAdminStorage, useExisting: FeatureFlagStorage },
+    AdminResponder,
+    ChangeProtection,
+    FlagAdminService,
+    EnvironmentAdminService,
+    EventAdminService,
+    ApiTokenAdminService,
+    ChangeRequestAdminService,
+    FeatureFlagEvents,
+  ],
+  exports: [FeatureFlagEvents, FeatureFlagAdminStorage],
+})
+export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
+  constructor(@Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    if (!isFeatureFlagAdminStorage(this.storage)) {
+      throw new FeatureFlagsConfigurationError(
+        'storage',
+        'does not implement FeatureFlagAdminStorage (API tokens, change requests), which FeatureFlagsAdminModule needs: use the memory or database backend, or implement it',
+      );
+    }
+  }
+}

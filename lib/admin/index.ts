@@ -1,0 +1,23 @@
+/** The admin HTTP API (re-exported by the package's index). */
+export { FeatureFlagsAdminModule } from './feature-flags-admin.module';
+export { OPTIONS_TYPE as FeatureFlagsAdminModuleForRootOptions, ASYNC_OPTIONS_TYPE as FeatureFlagsAdminModuleAsyncOptions } from './feature-flags-admin.module-definition';
+export * from './interfaces/feature-flags-admin-options.interface';
+export { FeatureFlagEvents } from './feature-flag-events';
+export { API_TOKEN_PREFIX, generateApiTokenSecret, hashApiTokenSecret } from './auth/api-token-secret';
+export { AdminAccess, CurrentPrincipal } from './auth/admin-access.decorator';
+export type { AdminAccessLevel } from './auth/admin-access.decorator';
+export { AdminAuthGuard } from './auth/admin-auth.guard';
+export { AdminExceptionFilter, toAdminErrorResponse } from './http/admin-exception.filter';
+export { ConfirmationRequiredException, EnvironmentForbiddenException, FlagNotArchivedError } from './http/admin.exceptions';
+export { isProtectedEnvironment, requiresApproval } from './views/views';
+export type {
+  ApiTokenView,
+  ChangeRequestView,
+  EnvironmentView,
+  EventView,
+  FlagInEnvironmentView,
+  FlagView,
+  FlagWithOverridesView,
+  OverrideView,
+  PendingChangeView,
+} from './views/views';

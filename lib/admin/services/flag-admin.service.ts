@@ -1,0 +1,331 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AlreadyExistsError, FeatureFlagsValidationError, NotFoundError, VersionConflictError } from '../../core/errors';
+import { FlagStatus, JsonValue } from '../../core/types';
+import { EnvironmentFlag, FeatureFlag } from '../../entities';
+import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
+import { EnvironmentFlagUpdate, FeatureFlagStorage, FlagUpdate, StorageWrite } from '../../storage/feature-flag-storage.interface';
+import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
+import { CreateFlagDto, FlagActionDto, ListFlagsQueryDto, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
+import { FlagNotArchivedError } from '../http/admin.exceptions';
+import { AdminResponse } from '../http/admin-responder';
+import { etagOf, expectedVersion } from '../http/if-match';
+import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
+import { flagInEnvironmentView, flagView, FlagWithOverridesView, overrideView, pendingChangeView } from '../views/views';
+import { ChangeProtection, EnactedChange, PlannedChange } from './change-protection.service';
+import { FlagRecords, servedChanges, simulateWrites, turnsOffOnly } from './change-impact';
+import { environmentOf, FlagState, loadFlagState, Resolution } from './flag-records';
+
+const OVERRIDE_FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants'] as const;
+const BASE_ONLY_FIELDS = ['name', 'description', 'tags', 'metadata'] as const;
+
+/** How many times a write that raced a concurrent create is retried on top of it. */
+const CREATE_RACE_ATTEMPTS = 3;
+
+/**
+ * The flag routes' logic: reads resolve from storage (fresh, whatever instance wrote last); writes go
+ * through `ChangeProtection` and storage, with the caller as the actor of their audit events.
+ */
+@Injectable()
+export class FlagAdminService {
+  constructor(
+    @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
+    private readonly flags: FeatureFlagsService,
+    private readonly protection: ChangeProtection,
+  ) {}
+
+  /** `GET /feature-flags/:key[?env=]`. */
+  async get(key: string, env: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+    const state = await loadFlagState(this.storage, key);
+    if (env !== undefined) {
+      assertEnvironmentAccess(principal, env, 'read');
+      return this.inEnvironment(state, env, 200);
+    }
+    return { status: 200, body: this.withOverrides(state, principal), etag: etagOf(state.flag.version) };
+  }
+
+  /** `GET /feature-flags`. */
+  async list(query: ListFlagsQueryDto, principal: AdminPrincipal): Promise<AdminResponse> {
+    const status: FlagStatus[] | undefined = query.status === 'all' ? undefined : query.status ? [query.status] : ['active', 'inactive'];
+    const all = await this.storage.listFlags({ status, tag: query.tag, search: query.search });
+    const limit = query.limit ?? 100;
+    const offset = query.offset ?? 0;
+    const page = all.slice(offset, offset + limit);
+    let items: unknown[] = page.map(flagView);
+    if (query.env !== undefined) {
+      assertEnvironmentAccess(principal, query.env, 'read');
+      const environments = await this.storage.listEnvironments();
+      const env = environmentOf(environments, query.env);
+      const overrides = (await this.storage.listEnvironmentFlags()).filter((o) => page.some((f) => f.id === o.flagId));
+      const resolution = new Resolution(environments, page, overrides);
+      items = page.map((f) => {
+        const r = resolution.resolve(f, env.slug);
+        return { ...flagView(f), resolved: { environment: env.slug, enabled: r.enabled, percentage: r.percentage, value: r.value, sources: r.sources } };
+      });
+    }
+    return { status: 200, body: { items, total: all.length, limit, offset } };
+  }
+
+  /** `POST /feature-flags`. */
+  async create(dto: CreateFlagDto, principal: AdminPrincipal): Promise<AdminResponse> {
+    assertAllEnvironments(principal, 'A new flag');
+    const { reason, confirm, ...input } = dto;
+    const environments = await this.storage.listEnvironments();
+    const write: StorageWrite = { op: 'createFlag', input: input as never };
+    const before: FlagRecords = { flag: null, overrides: [] };
+    const after = simulateWrites(before, [write]);
+    const impact = servedChanges(environments, before, after);
+    const enacted = await this.protection.enact(
+      {
+        title: `Create flag "${dto.key}"`,
+        flagKey: dto.key,
+        environments,
+        direct: [],
+        indirect: impact.changed,
+        writes: [write],
+        preview: { before: null, after: JSON.parse(JSON.stringify(flagView(after.flag!))) as JsonValue },
+        killSwitch: false,
+      },
+      { principal, confirm, reason },
+    );
+    if (enacted.status === 'pending') return pending(enacted);
+    const flag = enacted.results[0] as FeatureFlag;
+    return { status: 201, body: flagView(flag), etag: etagOf(flag.version) };
+  }
+
+  /** `PATCH /feature-flags/:key`: an environment's override with `environment`, else the base flag. */
+  async patch(key: string, dto: PatchFlagDto, ifMatch: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+    const version = expectedVersion(ifMatch, dto.version);
+    if (dto.environment !== undefined && dto.environment !== null) return this.patchOverride(key, dto.environment, dto, version, principal);
+    return this.patchBase(key, dto, version, principal);
+  }
+
+  private async patchOverride(key: string, slug: string, dto: PatchFlagDto, version: number | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+    for (const field of BASE_ONLY_FIELDS) {
+      if (dto[field] !== undefined) throw new FeatureFlagsValidationError(field, 'belongs to the base flag: send it without "environment"');
+    }
+    const fields: Record<string, unknown> = {};
+    for (const field of OVERRIDE_FIELDS) if (dto[field] !== undefined) fields[field] = dto[field];
+    if (Object.keys(fields).length === 0 && dto.reason === undefined) {
+      throw new FeatureFlagsValidationError('body', `names nothing to change: send one of ${OVERRIDE_FIELDS.join(', ')}, reason`);
+    }
+    if (dto.reason !== undefined) fields.reason = dto.reason;
+    assertEnvironmentAccess(principal, slug, 'change');
+    for (let attempt = 1; ; attempt++) {
+      const state = await loadFlagState(this.storage, key);
+      const env = environmentOf(state.environments, slug);
+      const existing = state.overrides.find((o) => o.environmentId === env.id);
+      checkVersion(`${key}@${slug}`, version, existing?.version ?? 0);
+      const write: StorageWrite = existing
+        ? { op: 'updateEnvironmentFlag', update: { id: existing.id, ...(version !== undefined ? { version } : {}), ...fields } as EnvironmentFlagUpdate }
+        : { op: 'createEnvironmentFlag', input: { environmentId: env.id, flagId: state.flag.id, ...fields } };
+      const deferred: StorageWrite =
+        write.op === 'updateEnvironmentFlag' ? { op: 'updateEnvironmentFlag', update: { ...write.update, version: existing!.version } } : write;
+      try {
+        const enacted = await this.protection.enact(
+          this.plan(state, `Change "${key}" in "${slug}"`, [slug], [write], [deferred], existing ? { [slug]: overrideView(existing, slug) } : { [slug]: null }),
+          { principal, confirm: dto.confirm, reason: dto.reason },
+        );
+        if (enacted.status === 'pending') return pending(enacted);
+        return this.inEnvironment(await loadFlagState(this.storage, key), slug, 200);
+      } catch (e) {
+        // Created by someone else meanwhile: without If-Match, apply on top of it.
+        if (e instanceof AlreadyExistsError && !existing && version === undefined && attempt < CREATE_RACE_ATTEMPTS) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async patchBase(key: string, dto: PatchFlagDto, version: number | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+    if (dto.percentage !== undefined) throw new FeatureFlagsValidationError('percentage', 'exists only per environment: name the "environment"');
+    if (dto.enabled === null) throw new FeatureFlagsValidationError('enabled', 'must be true or false for the base flag (null means "inherit", for environments)');
+    assertAllEnvironments(principal, 'A change to the base flag');
+    const state = await loadFlagState(this.storage, key);
+    checkVersion(key, version, state.flag.version);
+    const changes: Record<string, unknown> = {};
+    if (dto.enabled !== undefined) changes.defaultEnabled = dto.enabled;
+    if (dto.value !== undefined) changes.defaultValue = dto.value;
+    if (dto.rules !== undefined) changes.rules = dto.rules ?? [];
+    if (dto.variants !== undefined) changes.variants = dto.variants;
+    for (const field of BASE_ONLY_FIELDS) if (dto[field] !== undefined) changes[field] = dto[field];
+    if (Object.keys(changes).length === 0) {
+      throw new FeatureFlagsValidationError('body', 'names nothing to change: send one of enabled, value, rules, variants, name, description, tags, metadata (or an environment)');
+    }
+    const write: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, ...(version !== undefined ? { version } : {}), ...changes } as FlagUpdate };
+    const deferred: StorageWrite = { op: 'updateFlag', update: { ...(write.update as FlagUpdate), version: state.flag.version } as FlagUpdate };
+    const enacted = await this.protection.enact(this.plan(state, `Change the base definition of "${key}"`, [], [write], [deferred], { base: flagView(state.flag) }), {
+      principal,
+      confirm: dto.confirm,
+      reason: dto.reason,
+    });
+    if (enacted.status === 'pending') return pending(enacted);
+    const next = await loadFlagState(this.storage, key);
+    return { status: 200, body: this.withOverrides(next, principal), etag: etagOf(next.flag.version) };
+  }
+
+  /** `DELETE /feature-flags/:key/environments/:slug`: the environment inherits the flag again. */
+  async removeOverride(key: string, slug: string, confirm: boolean | undefined, reason: string | undefined, ifMatch: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+    const version = expectedVersion(ifMatch, undefined);
+    assertEnvironmentAccess(principal, slug, 'change');
+    const state = await loadFlagState(this.storage, key);
+    const env = environmentOf(state.environments, slug);
+    const existing = state.overrides.find((o) => o.environmentId === env.id);
+    if (!existing) throw new NotFoundError('environment flag', `${key}@${slug}`);
+    checkVersion(`${key}@${slug}`, version, existing.version);
+    const write: StorageWrite = { op: 'deleteEnvironmentFlag', ref: { envId: env.id, flagId: state.flag.id } };
+    const enacted = await this.protection.enact(this.plan(state, `Remove the override of "${key}" in "${slug}" (inherit again)`, [slug], [write], undefined, { [slug]: overrideView(existing, slug) }), {
+      principal,
+      confirm,
+      reason,
+    });
+    if (enacted.status === 'pending') return pending(enacted);
+    return this.inEnvironment(await loadFlagState(this.storage, key), slug, 200);
+  }
+
+  /** `POST /feature-flags/:key/promote` (seed 001): copies `from`'s override to `to`. */
+  async promote(key: string, dto: PromoteFlagDto, principal: AdminPrincipal): Promise<AdminResponse> {
+    assertEnvironmentAccess(principal, dto.from, 'read');
+    assertEnvironmentAccess(principal, dto.to, 'change');
+    const plan = await this.flags.planPromotion(dto.from, dto.to, { flags: [key] });
+    const [result] = plan.results;
+    if (dto.dryRun === true) return { status: 200, body: result };
+    const state = await loadFlagState(this.storage, key);
+    const target = environmentOf(state.environments, dto.to);
+    const existing = state.overrides.find((o) => o.environmentId === target.id);
+    const enacted = await this.protection.enact(
+      this.plan(state, `Promote "${key}" from "${dto.from}" to "${dto.to}"`, [dto.to], plan.writes, undefined, { [dto.to]: existing ? overrideView(existing, dto.to) : null }),
+      { principal, confirm: dto.confirm, reason: dto.reason },
+    );
+    if (enacted.status === 'pending') return pending(enacted);
+    return { status: 200, body: { ...result, dryRun: false } satisfies PromotionResult };
+  }
+
+  /** Applies (or previews) a promotion plan of several flags into one environment. */
+  async promoteMany(plan: PromotionPlan, dto: { dryRun?: boolean; confirm?: boolean; reason?: string | null }, principal: AdminPrincipal): Promise<AdminResponse> {
+    const summary = (dryRun: boolean) => ({
+      from: plan.from,
+      to: plan.to,
+      dryRun,
+      changed: plan.results.filter((r) => r.changed).length,
+      results: plan.results.map((r) => ({ ...r, dryRun })),
+    });
+    if (dto.dryRun === true || plan.writes.length === 0) return { status: 200, body: summary(dto.dryRun === true) };
+    const environments = await this.storage.listEnvironments();
+    const allOverrides = await this.storage.listEnvironmentFlags();
+    const flagsById = new Map((await this.storage.listFlags()).map((f) => [f.id, f]));
+    const indirect = new Set<string>();
+    let killSwitch = true;
+    for (const write of plan.writes) {
+      const flagId =
+        write.op === 'createEnvironmentFlag'
+          ? write.input.flagId
+          : write.op === 'updateEnvironmentFlag'
+            ? allOverrides.find((o) => o.id === (write.update as EnvironmentFlag).id)?.flagId
+            : undefined;
+      const flag = flagId ? flagsById.get(flagId) : undefined;
+      if (!flag) continue;
+      const before: FlagRecords = { flag, overrides: allOverrides.filter((o) => o.flagId === flag.id) };
+      servedChanges(environments, before, simulateWrites(before, [write])).changed.forEach((slug) => indirect.add(slug));
+      killSwitch &&= turnsOffOnly(write, before);
+    }
+    const enacted = await this.protection.enact(
+      {
+        title: `Promote ${plan.writes.length} flag(s) from "${plan.from}" to "${plan.to}"`,
+        flagKey: null,
+        environments,
+        direct: [plan.to],
+        indirect: [...indirect],
+        writes: plan.writes,
+        preview: promotionPreview(plan.results.filter((r) => r.changed)),
+        killSwitch,
+      },
+      { principal, confirm: dto.confirm, reason: dto.reason },
+    );
+    if (enacted.status === 'pending') return pending(enacted);
+    return { status: 200, body: summary(false) };
+  }
+
+  /** `POST /feature-flags/:key/archive` and `/restore`. */
+  async setStatus(key: string, status: 'archived' | 'active', dto: FlagActionDto, principal: AdminPrincipal): Promise<AdminResponse> {
+    assertAllEnvironments(principal, status === 'archived' ? 'Archiving a flag' : 'Restoring a flag');
+    const state = await loadFlagState(this.storage, key);
+    if (state.flag.status !== status) {
+      const write: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, status } };
+      const deferred: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, status, version: state.flag.version } };
+      const enacted = await this.protection.enact(
+        this.plan(state, `${status === 'archived' ? 'Archive' : 'Restore'} "${key}"`, [], [write], [deferred], { base: { status: state.flag.status } }),
+        { principal, confirm: dto.confirm, reason: dto.reason },
+      );
+      if (enacted.status === 'pending') return pending(enacted);
+    }
+    const flag = (await this.storage.getFlag(key)) ?? state.flag;
+    return { status: 200, body: flagView(flag), etag: etagOf(flag.version) };
+  }
+
+  /** `DELETE /feature-flags/:key`: only an archived flag (it serves nothing anywhere). */
+  async delete(key: string, reason: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+    assertAllEnvironments(principal, 'Deleting a flag');
+    const flag = await this.storage.getFlag(key);
+    if (!flag) throw new NotFoundError('flag', key);
+    if (flag.status !== 'archived') throw new FlagNotArchivedError(key);
+    await this.storage.deleteFlag(key, { actor: principal.name, reason: reason ?? null, data: { principalId: principal.id } });
+    return { status: 204, body: undefined };
+  }
+
+  /** A planned change of one flag: its writes, and the environments whose served state they change. */
+  private plan(state: FlagState, title: string, direct: string[], writes: StorageWrite[], deferred: StorageWrite[] | undefined, before: Record<string, unknown>): PlannedChange {
+    const records: FlagRecords = { flag: state.flag, overrides: state.overrides };
+    const after = simulateWrites(records, writes);
+    const impact = servedChanges(state.environments, records, after);
+    const afterView: Record<string, unknown> = {};
+    for (const slug of Object.keys(before)) {
+      if (slug === 'base') afterView.base = after.flag ? flagView(after.flag) : null;
+      else {
+        const env = environmentOf(state.environments, slug);
+        const o = after.overrides.find((x) => x.environmentId === env.id);
+        afterView[slug] = o ? overrideView(o, slug) : null;
+      }
+    }
+    return {
+      title,
+      flagKey: state.flag.key,
+      environments: state.environments,
+      direct,
+      indirect: impact.changed,
+      writes,
+      deferredWrites: deferred,
+      preview: JSON.parse(JSON.stringify({ before, after: afterView, servedChangesIn: impact.changed })) as JsonValue,
+      killSwitch: writes.every((w) => turnsOffOnly(w, records)),
+    };
+  }
+
+  private inEnvironment(state: FlagState, slug: string, status: number): AdminResponse {
+    const env = environmentOf(state.environments, slug);
+    const resolved = new Resolution(state.environments, [state.flag], state.overrides).resolve(state.flag, env.slug);
+    const override = state.overrides.find((o) => o.environmentId === env.id);
+    return { status, body: flagInEnvironmentView(state.flag, resolved, override), etag: etagOf(override?.version ?? 0) };
+  }
+
+  private withOverrides(state: FlagState, principal: AdminPrincipal): FlagWithOverridesView {
+    const overrides: FlagWithOverridesView['overrides'] = {};
+    for (const o of state.overrides) {
+      const env = state.environments.find((e) => e.id === o.environmentId);
+      if (env && canAccessEnvironment(principal, env.slug)) overrides[env.slug] = overrideView(o, env.slug);
+    }
+    return { flag: flagView(state.flag), overrides };
+  }
+}
+
+/** Refuses a write whose expected version is not the current one (0: the record does not exist). */
+function checkVersion(identifier: string, expected: number | undefined, actual: number): void {
+  if (expected !== undefined && expected !== actual) {
+    throw new VersionConflictError(identifier.includes('@') ? 'environment flag' : 'flag', identifier, expected, actual);
+  }
+}
+
+function promotionPreview(results: PromotionResult[]): JsonValue {
+  return JSON.parse(JSON.stringify(results.map((r) => ({ flagKey: r.flagKey, from: r.from, to: r.to, before: r.before, after: r.after })))) as JsonValue;
+}
+
+function pending(enacted: Extract<EnactedChange, { status: 'pending' }>): AdminResponse {
+  return { status: 202, body: pendingChangeView(enacted.changeRequest) };
+}
