@@ -9,7 +9,7 @@ import {
 
 /** Options with every default applied, validated once at boot. */
 export interface ResolvedFeatureFlagsOptions extends FeatureFlagsModuleOptions {
-  backend: 'database' | 'memory';
+  backend: 'database' | 'memory' | 'redis';
   enableEnvironmentMiddleware: boolean;
   environmentHeader: string;
   /** Lower-cased header name, as Node exposes headers. */
@@ -35,7 +35,10 @@ function fail(option: string, problem: string): never {
 export function resolveOptions(options: FeatureFlagsModuleOptions | undefined): ResolvedFeatureFlagsOptions {
   const o = options ?? {};
   const backend = o.backend ?? 'memory';
-  if (backend !== 'database' && backend !== 'memory') fail('backend', `must be "database" or "memory", got ${JSON.stringify(backend)}`);
+  if (backend !== 'database' && backend !== 'memory' && backend !== 'redis') {
+    fail('backend', `must be "database", "memory" or "redis", got ${JSON.stringify(backend)}`);
+  }
+  if (backend === 'redis' && !o.storage && o.redis === undefined) fail('redis', 'is required with backend "redis" (a redis:// URL or ioredis options)');
   if (backend === 'database' && !o.storage) {
     if (o.connection === undefined && o.dataSource === undefined) {
       fail('connection', 'is required with backend "database" (or set "dataSource" to share an app connection)');

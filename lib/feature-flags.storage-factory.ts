@@ -8,6 +8,7 @@ import { MemoryStorage } from './storage/memory.storage';
 import { ChangeNotifier } from './storage/storage-records';
 import { StorageChangeListener } from './core/changes';
 import { TypeOrmStorage } from './storage/typeorm.storage';
+import { RedisStorage } from './storage/redis.storage';
 
 /**
  * A storage whose backend is created by `init()`: used to share an app's `TypeOrmModule` connection,
@@ -67,6 +68,7 @@ export function appDataSource(moduleRef: ModuleRef, name: string): DataSource {
 export function createStorage(options: ResolvedFeatureFlagsOptions, moduleRef: ModuleRef): FeatureFlagStorage {
   if (options.storage) return options.storage;
   if (options.backend === 'memory') return new MemoryStorage();
+  if (options.backend === 'redis') return new RedisStorage(options.redis!, { prefix: options.redisPrefix, ownsClient: true });
   if (options.connection !== undefined) {
     return new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(options.connection)), {
       ownsDataSource: true,

@@ -15,6 +15,7 @@ export { AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './storage/audit';
 export type { AuditEventType } from './storage/audit';
 export { MemoryStorage } from './storage/memory.storage';
 export { TypeOrmStorage } from './storage/typeorm.storage';
+export { RedisStorage } from './storage/redis.storage';
 export { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from './storage/connection';
 export { FEATURE_FLAG_MIGRATIONS } from './migrations';
 // Nest module

@@ -44,8 +44,11 @@ export interface IncomingRequestLike {
 
 /** Options of `FeatureFlagsModule.forRoot` / `forRootAsync`. */
 export interface FeatureFlagsModuleOptions {
-  /** Where flags live: `database` (TypeORM) or `memory` (process memory). Default `memory`. */
-  backend?: 'database' | 'memory';
+  /**
+   * Where flags live: `database` (TypeORM), `redis` (Redis through ioredis: needs `redis`, keys under
+   * `redisPrefix`; changes then also travel over Redis pub/sub) or `memory` (process memory). Default `memory`.
+   */
+  backend?: 'database' | 'memory' | 'redis';
   /**
    * For `database`: a connection the module owns — a URL (`postgres://…`, `mysql://…`, `sqlite:<path>`,
    * `sqlite::memory:`) or TypeORM `DataSourceOptions`. The module runs its migrations on it at boot.
