@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { resolve } from 'node:path';
-import { FeatureFlagsModule, IncomingRequestLike } from '../lib';
+import { FeatureFlagsAdminModule, FeatureFlagsModule, IncomingRequestLike } from '../lib';
+import { sampleAdminToken } from './admin-token';
 import { AppController } from './app.controller';
 import { SampleFlagsSeeder } from './sample-flags.seeder';
 
@@ -32,6 +33,10 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
         country: header(request, 'x-country'),
       }),
       isGlobal: true,
+    }),
+    // The admin HTTP API under /api/admin (Swagger UI at /docs, see main.ts).
+    FeatureFlagsAdminModule.forRootAsync({
+      useFactory: () => ({ adminToken: sampleAdminToken() }),
     }),
   ],
   controllers: [AppController],

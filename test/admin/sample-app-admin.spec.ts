@@ -1,0 +1,123 @@
+import { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { dirname } from 'node:path';
+import request from 'supertest';
+
+/**
+ * @fastify/static (which serves Swagger UI's assets on Fastify) requires two ESM-only packages, glob and
+ * content-disposition. Node ≥ 20.19 loads them (require of ESM), so `npm start` with HTTP_ADAPTER=fastify
+ * works; Jest's CommonJS runtime cannot. They are stubbed here, by their resolved paths: glob is only used
+ * with `wildcard: false` and content-disposition by `reply.download()`, neither of which serving /docs does.
+ */
+function stubEsmOnlyDependenciesOfFastifyStatic(): void {
+  const from = { paths: [dirname(require.resolve('@fastify/static'))] };
+  jest.doMock(require.resolve('glob', from), () => ({ glob: async () => [] }));
+  jest.doMock(require.resolve('content-disposition', from), () => ({ __esModule: true, default: () => 'attachment' }));
+}
+
+/**
+ * Seed 001's three commands against the sample app as `npm start` runs it (its slugs, its protected
+ * production), with the admin token header; and the OpenAPI document and Swagger UI on /docs.
+ */
+describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) => {
+  const TOKEN = 'sample-app-test-admin-token-0123456789';
+  let app: INestApplication;
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+  const api = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    if (adapter === 'fastify') stubEsmOnlyDependenciesOfFastifyStatic();
+    process.env.DATABASE_URL = 'sqlite::memory:';
+    process.env.FEATURE_FLAGS_ADMIN_TOKEN = TOKEN;
+    const { AppModule } = await import('../../sample-app/app.module');
+    const { setupSwagger } = await import('../../sample-app/swagger');
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = adapter === 'fastify' ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+    setupSwagger(app);
+    await app.init();
+    if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    delete process.env.DATABASE_URL;
+    delete process.env.FEATURE_FLAGS_ADMIN_TOKEN;
+  });
+
+  it('declares its environments with seed 000 settings: production requires approval', async () => {
+    const res = await api().get('/api/admin/environments').set(auth).expect(200);
+    expect(res.body.items.map((e: { slug: string; parent: string | null; protected: boolean; requiresApproval: boolean }) => [e.slug, e.parent, e.protected, e.requiresApproval])).toEqual(
+      expect.arrayContaining([
+        ['production', null, true, true],
+        ['staging', 'production', false, false],
+        ['development', 'staging', false, false],
+      ]),
+    );
+  });
+
+  it("runs seed 001's walkthrough: get, patch staging, promote to production (confirmation, then approval by another token)", async () => {
+    // 1. curl /api/admin/feature-flags/ui.dark_mode?env=staging
+    const got = await api().get('/api/admin/feature-flags/ui.dark_mode?env=staging').set(auth).expect(200);
+    expect(got.body).toMatchObject({
+      flag: { key: 'ui.dark_mode' },
+      environment: 'staging',
+      chain: ['staging', 'production'],
+      resolved: { enabled: true, percentage: 0 },
+      sources: { enabled: 'production', percentage: 'production', rules: 'base' },
+      override: null,
+    });
+    expect(got.headers.etag).toBe('"0"');
+
+    // 2. curl -X PATCH … -d '{"enabled": true, "environment": "staging"}'
+    const patched = await api().patch('/api/admin/feature-flags/ui.dark_mode').set(auth).send({ enabled: true, environment: 'staging' }).expect(200);
+    expect(patched.body).toMatchObject({ environment: 'staging', sources: { enabled: 'staging' }, override: { enabled: true, percentage: null, version: 1 } });
+
+    // 3. curl -X POST …/promote -d '{"from": "staging", "to": "production"}'
+    const refused = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(auth).send({ from: 'staging', to: 'production' }).expect(428);
+    expect(refused.body).toMatchObject({ code: 'CONFIRMATION_REQUIRED', environments: ['production'] });
+    const before = await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(auth).expect(200);
+    expect(before.body.override).toMatchObject({ enabled: true, percentage: 0, version: 1 });
+
+    const preview = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(auth).send({ from: 'staging', to: 'production', dryRun: true }).expect(200);
+    expect(preview.body).toMatchObject({ flagKey: 'ui.dark_mode', changed: true, dryRun: true, before: { percentage: 0 }, after: { enabled: true, percentage: null } });
+
+    const pending = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(auth).send({ from: 'staging', to: 'production', confirm: true }).expect(202);
+    expect(pending.body).toMatchObject({ status: 'pending', changeRequest: { status: 'pending', environments: ['production'], flagKey: 'ui.dark_mode' } });
+    const id = pending.body.changeRequest.id as string;
+    // Nothing applied yet, and the requester cannot approve its own request.
+    expect((await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(auth)).body.override.version).toBe(1);
+    await api().post(`/api/admin/change-requests/${id}/approve`).set(auth).send({}).expect(403);
+
+    const reviewer = await api().post('/api/admin/api-tokens').set(auth).send({ name: 'reviewer', type: 'admin', environments: ['production'] }).expect(201);
+    const approved = await api().post(`/api/admin/change-requests/${id}/approve`).set({ Authorization: `Bearer ${reviewer.body.secret}` }).send({ reason: 'LGTM' }).expect(200);
+    expect(approved.body).toMatchObject({ status: 'applied', decidedBy: 'token:reviewer' });
+    const after = await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(auth).expect(200);
+    expect(after.body).toMatchObject({ resolved: { enabled: true, percentage: null }, override: { enabled: true, percentage: null, version: 2 } });
+
+    const events = await api().get('/api/admin/events?flag=ui.dark_mode&limit=3').set(auth).expect(200);
+    expect(events.body.items.map((e: { type: string; actor: string }) => [e.type, e.actor])).toEqual([
+      ['change-request-approved', 'token:reviewer'],
+      ['feature-promoted', 'bootstrap-token'],
+      ['change-request-created', 'bootstrap-token'],
+    ]);
+  });
+
+  it('serves the OpenAPI document and Swagger UI on /docs, every admin route documented', async () => {
+    const ui = await api().get('/docs').expect(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+    expect(ui.text).toContain('swagger');
+    const doc = await api().get('/docs-json').expect(200);
+    const adminPaths = Object.keys(doc.body.paths).filter((p) => p.startsWith('/api/admin/'));
+    expect(adminPaths.length).toBe(19);
+    for (const path of adminPaths) {
+      for (const [method, operation] of Object.entries(doc.body.paths[path] as Record<string, { summary?: string; security?: unknown[]; responses: object }>)) {
+        expect([path, method, typeof operation.summary]).toEqual([path, method, 'string']);
+        expect(operation.security).toEqual([{ bearer: [] }]);
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
+      }
+    }
+    expect(doc.body.components.schemas).toHaveProperty('PatchFlagDto');
+    expect(doc.body.components.schemas.PatchFlagDto.properties).toHaveProperty('environment');
+  });
+});
