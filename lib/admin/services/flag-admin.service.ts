@@ -126,7 +126,9 @@ export class FlagAdminService {
           { principal, confirm: dto.confirm, reason: dto.reason },
         );
         if (enacted.status === 'pending') return pending(enacted);
-        return this.inEnvironment(await loadFlagState(this.storage, key), slug, 200);
+        // The answer describes this write (what a concurrent writer did next is not ours to report).
+        const written = enacted.results[0] as EnvironmentFlag;
+        return this.inEnvironment({ ...state, overrides: [...state.overrides.filter((o) => o.environmentId !== env.id), written] }, slug, 200);
       } catch (e) {
         // Created by someone else meanwhile: without If-Match, apply on top of it.
         if (e instanceof AlreadyExistsError && !existing && version === undefined && attempt < CREATE_RACE_ATTEMPTS) continue;
@@ -158,8 +160,8 @@ export class FlagAdminService {
       reason: dto.reason,
     });
     if (enacted.status === 'pending') return pending(enacted);
-    const next = await loadFlagState(this.storage, key);
-    return { status: 200, body: this.withOverrides(next, principal), etag: etagOf(next.flag.version) };
+    const flag = enacted.results[0] as FeatureFlag;
+    return { status: 200, body: this.withOverrides({ ...state, flag }, principal), etag: etagOf(flag.version) };
   }
 
   /** `DELETE /feature-flags/:key/environments/:slug`: the environment inherits the flag again. */
@@ -178,7 +180,7 @@ export class FlagAdminService {
       reason,
     });
     if (enacted.status === 'pending') return pending(enacted);
-    return this.inEnvironment(await loadFlagState(this.storage, key), slug, 200);
+    return this.inEnvironment({ ...state, overrides: state.overrides.filter((o) => o.id !== existing.id) }, slug, 200);
   }
 
   /** `POST /feature-flags/:key/promote` (seed 001): copies `from`'s override to `to`. */
@@ -256,9 +258,10 @@ export class FlagAdminService {
         { principal, confirm: dto.confirm, reason: dto.reason },
       );
       if (enacted.status === 'pending') return pending(enacted);
+      const flag = enacted.results[0] as FeatureFlag;
+      return { status: 200, body: flagView(flag), etag: etagOf(flag.version) };
     }
-    const flag = (await this.storage.getFlag(key)) ?? state.flag;
-    return { status: 200, body: flagView(flag), etag: etagOf(flag.version) };
+    return { status: 200, body: flagView(state.flag), etag: etagOf(state.flag.version) };
   }
 
   /** `DELETE /feature-flags/:key`: only an archived flag (it serves nothing anywhere). */
