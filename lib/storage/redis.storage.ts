@@ -102,8 +102,9 @@ export interface RedisStorageOptions {
 
 /**
  * Settings of the clients the storage creates: fail fast while Redis is away (no offline queue, one
- * retry, no resending of a command whose reply was lost — a commit must not run twice), and keep
- * reconnecting in the background. Options passed in override them.
+ * retry, no resending of a command whose reply was lost — a commit must not run twice — and no command
+ * waiting more than 5 s for its reply), and keep reconnecting in the background. Options passed in
+ * override them.
  */
 const CLIENT_DEFAULTS: RedisOptions = {
   lazyConnect: true,
@@ -111,6 +112,7 @@ const CLIENT_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: 1,
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false,
+  commandTimeout: 5000,
   retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
 };
 
@@ -216,6 +218,8 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
   private readonly access: RedisAccess = { run: (work) => this.run(work) };
   private queue: Promise<unknown> = Promise.resolve();
   private lastError: string | undefined;
+  /** Commands awaiting their reply: failed at once when the connection drops (ioredis would keep them). */
+  private readonly inFlight = new Set<(error: StorageUnavailableError) => void>();
 
   /**
    * @param connection a `redis://` URL or ioredis options (the storage creates and owns a client), or an
@@ -240,6 +244,10 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
       client.on('error', (e: Error) => void (this.lastError = e.message));
       client.on('ready', () => void (this.lastError = undefined));
     }
+    client.on('close', () => {
+      const error = new StorageUnavailableError(`The connection to Redis was lost${this.lastError ? ` (${this.lastError})` : ''}.`);
+      for (const fail of [...this.inFlight]) fail(error);
+    });
     client.defineCommand('featureFlagsCommit', { numberOfKeys: 0, lua: COMMIT_SCRIPT });
     client.defineCommand('featureFlagsRead', { numberOfKeys: 0, lua: READ_SCRIPT });
     this.client = client as ScriptedRedis;
@@ -980,7 +988,12 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
       throw new StorageUnavailableError(`Redis is unreachable (connection ${status}${this.lastError ? `: ${this.lastError}` : ''}).`);
     }
     try {
-      return await work(this.client);
+      return await new Promise<T>((resolve, reject) => {
+        this.inFlight.add(reject);
+        work(this.client)
+          .then(resolve, reject)
+          .finally(() => this.inFlight.delete(reject));
+      });
     } catch (e) {
       if (e instanceof FeatureFlagsError) throw e;
       const err = e as Error;
