@@ -187,6 +187,24 @@ function parentSlugIn(all: Environment[], env: Environment): string | null {
   return env.parentId ? (all.find((e) => e.id === env.parentId)?.slug ?? null) : null;
 }
 
+/** Waits for a connecting client to be ready (at most its connect timeout, or 10 s). */
+function whenReady(c: Redis): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      c.off('ready', ready);
+      c.off('close', closed);
+      if (error) reject(error);
+      else resolve();
+    };
+    const ready = (): void => done();
+    const closed = (): void => done(new Error('Connection is closed.'));
+    const timer = setTimeout(() => done(new Error('connect timed out')), c.options.connectTimeout ?? 10_000);
+    c.once('ready', ready);
+    c.once('close', closed);
+  });
+}
+
 const pause = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
 
 /**
@@ -220,6 +238,10 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
   private lastError: string | undefined;
   /** Commands awaiting their reply: failed at once when the connection drops (ioredis would keep them). */
   private readonly inFlight = new Set<(error: StorageUnavailableError) => void>();
+  private readonly onClose = (): void => {
+    const error = new StorageUnavailableError(`The connection to Redis was lost${this.lastError ? ` (${this.lastError})` : ''}.`);
+    for (const fail of [...this.inFlight]) fail(error);
+  };
 
   /**
    * @param connection a `redis://` URL or ioredis options (the storage creates and owns a client), or an
@@ -244,10 +266,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
       client.on('error', (e: Error) => void (this.lastError = e.message));
       client.on('ready', () => void (this.lastError = undefined));
     }
-    client.on('close', () => {
-      const error = new StorageUnavailableError(`The connection to Redis was lost${this.lastError ? ` (${this.lastError})` : ''}.`);
-      for (const fail of [...this.inFlight]) fail(error);
-    });
+    client.on('close', this.onClose);
     client.defineCommand('featureFlagsCommit', { numberOfKeys: 0, lua: COMMIT_SCRIPT });
     client.defineCommand('featureFlagsRead', { numberOfKeys: 0, lua: READ_SCRIPT });
     this.client = client as ScriptedRedis;
@@ -256,8 +275,10 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
   /** Connects (an owned client) and pings Redis. @throws StorageUnavailableError when Redis cannot be reached. */
   async init(): Promise<void> {
     const c = this.client;
+    if (!c.listeners('close').includes(this.onClose)) c.on('close', this.onClose);
     try {
       if (c.status === 'wait' || (c.status === 'end' && this.ownsClient)) await c.connect();
+      else if (c.status === 'connecting' || c.status === 'connect') await whenReady(c);
       await c.ping();
     } catch (e) {
       throw new StorageUnavailableError(`Cannot connect to Redis for the feature flags: ${this.describe(e)}`, e);
@@ -267,6 +288,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
   /** Waits for running writes, then quits the client if the storage owns it. */
   async close(): Promise<void> {
     await this.queue;
+    this.client.off('close', this.onClose);
     if (!this.ownsClient || this.client.status === 'end') return;
     if (this.client.status !== 'ready') {
       this.client.disconnect();

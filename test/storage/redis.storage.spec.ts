@@ -364,6 +364,16 @@ describeWithService('redis', 'RedisStorage', () => {
         } finally {
           shared.disconnect();
         }
+        // A client still connecting (without an offline queue) is waited for.
+        const connecting = new Redis(SERVICE_URLS.redis, { enableOfflineQueue: false });
+        try {
+          const guest = new RedisStorage(connecting, { prefix });
+          await guest.init();
+          expect(await guest.getFlag('shared')).not.toBeNull();
+          await guest.close();
+        } finally {
+          connecting.disconnect();
+        }
       });
 
       it('refuses an invalid prefix or event limit', () => {
