@@ -266,6 +266,11 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
       client.on('error', (e: Error) => void (this.lastError = e.message));
       client.on('ready', () => void (this.lastError = undefined));
     }
+    if (client.options?.keyPrefix) {
+      // Scripts name their keys in arguments, which ioredis does not prefix: the prefix option does it all.
+      if (this.ownsClient) client.disconnect();
+      throw new FeatureFlagsValidationError('keyPrefix', 'is not supported by RedisStorage: use its "prefix" option (the module option "redisPrefix") instead');
+    }
     client.on('close', this.onClose);
     client.defineCommand('featureFlagsCommit', { numberOfKeys: 0, lua: COMMIT_SCRIPT });
     client.defineCommand('featureFlagsRead', { numberOfKeys: 0, lua: READ_SCRIPT });

@@ -379,6 +379,8 @@ describeWithService('redis', 'RedisStorage', () => {
       it('refuses an invalid prefix or event limit', () => {
         expect(() => new RedisStorage(SERVICE_URLS.redis, { prefix: 42 as never })).toThrow(/prefix/);
         expect(() => new RedisStorage(SERVICE_URLS.redis, { maxEvents: -1 })).toThrow(/maxEvents/);
+        // ioredis does not prefix keys named in script arguments: a client keyPrefix would split the store.
+        expect(() => new RedisStorage({ host: '127.0.0.1', keyPrefix: 'app:' })).toThrow(/keyPrefix.*prefix/);
       });
 
       it('keeps about maxEvents audit events, the newest', async () => {
