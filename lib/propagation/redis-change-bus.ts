@@ -30,7 +30,8 @@ export class RedisChangeBus implements ChangeBus {
   async start(onPayload: (payload: string) => void): Promise<void> {
     // Fail fast instead of queueing publishes while Redis is away; reconnect forever in the background.
     const options: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2000) };
-    this.publisher = createRedisClient(this.connection, options);
+    // A publish in flight when the connection drops must fail rather than wait for the reconnect.
+    this.publisher = createRedisClient(this.connection, { ...options, commandTimeout: 2000, autoResendUnfulfilledCommands: false });
     this.subscriber = createRedisClient(this.connection, { ...options, maxRetriesPerRequest: null, enableOfflineQueue: true });
     this.publisher.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
