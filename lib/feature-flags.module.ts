@@ -8,6 +8,7 @@ import { ResolvedFeatureFlagsOptions, resolveOptions } from './feature-flags.opt
 import { FeatureFlagsRuntime } from './feature-flags.runtime';
 import { FeatureFlagsService } from './feature-flags.service';
 import { createStorage } from './feature-flags.storage-factory';
+import { FeatureFlagEvents } from './feature-flag-events';
 import { FeatureFlagGuard } from './guards/feature-flag.guard';
 import { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
 import { FeatureFlagsModuleOptions } from './interfaces/feature-flags-module-options.interface';
@@ -53,8 +54,17 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
     FeatureFlagGuard,
     EnvironmentMiddleware,
     FeatureFlagsHealthIndicator,
+    FeatureFlagEvents,
   ],
-  exports: [FeatureFlagsService, EnvironmentResolver, FeatureFlagStorage, FeatureFlagGuard, FeatureFlagsRuntime, FeatureFlagsHealthIndicator],
+  exports: [
+    FeatureFlagsService,
+    EnvironmentResolver,
+    FeatureFlagStorage,
+    FeatureFlagGuard,
+    FeatureFlagsRuntime,
+    FeatureFlagsHealthIndicator,
+    FeatureFlagEvents,
+  ],
 })
 export class FeatureFlagsModule extends ConfigurableModuleClass implements NestModule {
   constructor(@Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions) {

@@ -3,9 +3,10 @@ import { DataSource } from 'typeorm';
 import { FeatureFlagsConfigurationError } from './core/errors';
 import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
 import { featureFlagDataSourceOptions } from './storage/connection';
-import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
+import { AuditEventListener, FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { MemoryStorage } from './storage/memory.storage';
 import { ChangeNotifier } from './storage/storage-records';
+import { AuditEventNotifier } from './storage/audit';
 import { StorageChangeListener } from './core/changes';
 import { TypeOrmStorage } from './storage/typeorm.storage';
 import { RedisStorage } from './storage/redis.storage';
@@ -18,6 +19,7 @@ function deferredStorage(create: () => FeatureFlagStorage): FeatureFlagStorage {
   let inner: FeatureFlagStorage | undefined;
   // Listeners may subscribe before init (the runtime does): they are relayed from the inner storage.
   const notifier = new ChangeNotifier();
+  const eventNotifier = new AuditEventNotifier();
   return new Proxy({} as FeatureFlagStorage, {
     get(_target, property) {
       if (property === 'init') {
@@ -25,11 +27,13 @@ function deferredStorage(create: () => FeatureFlagStorage): FeatureFlagStorage {
           if (inner === undefined) {
             inner = create();
             inner.subscribe((change) => notifier.emit(change));
+            inner.subscribeEvents((event) => eventNotifier.emit(event));
           }
           await inner.init();
         };
       }
       if (property === 'subscribe') return (listener: StorageChangeListener) => notifier.subscribe(listener);
+      if (property === 'subscribeEvents') return (listener: AuditEventListener) => eventNotifier.subscribe(listener);
       if (inner === undefined) {
         // Nest probes providers for lifecycle hooks and thenables before init: nothing to see yet.
         if (property === 'close') return async () => undefined;

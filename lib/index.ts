@@ -34,6 +34,7 @@ export { DisallowedEnvironmentException } from './environment/disallowed-environ
 export { EnvironmentMiddleware } from './environment/environment.middleware';
 // Several instances, health
 export { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
+export { FeatureFlagEvents } from './feature-flag-events';
 export type { FeatureFlagsHealthIndicatorResult } from './health/feature-flags.health-indicator';
 export type { FeatureFlagsHealth, FeatureFlagsHealthStatus } from './feature-flags.runtime';
 export { BOOTSTRAP_FORMAT, readBootstrapFile, writeBootstrapFile } from './propagation/bootstrap-file';

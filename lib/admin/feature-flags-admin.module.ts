@@ -5,7 +5,6 @@ import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 import { ApiTokensAdminController, ChangeRequestsAdminController, EventsAdminController } from './controllers/audit-admin.controller';
 import { EnvironmentsAdminController } from './controllers/environments-admin.controller';
 import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
-import { FeatureFlagEvents } from './feature-flag-events';
 import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
 import { FEATURE_FLAGS_ADMIN_OPTIONS } from './feature-flags-admin.internal-constants';
 import { resolveAdminOptions } from './feature-flags-admin.options';
@@ -49,9 +48,8 @@ import { FlagAdminService } from './services/flag-admin.service';
     EventAdminService,
     ApiTokenAdminService,
     ChangeRequestAdminService,
-    FeatureFlagEvents,
   ],
-  exports: [FeatureFlagEvents, FeatureFlagAdminStorage],
+  exports: [FeatureFlagAdminStorage],
 })
 export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
   constructor(@Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage) {
@@ -62,7 +60,7 @@ export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements 
     if (!isFeatureFlagAdminStorage(this.storage)) {
       throw new FeatureFlagsConfigurationError(
         'storage',
-        'does not implement FeatureFlagAdminStorage (API tokens, change requests), which FeatureFlagsAdminModule needs: use the memory or database backend, or implement it',
+        'does not implement FeatureFlagAdminStorage (API tokens, change requests), which FeatureFlagsAdminModule needs: use the memory, database or redis backend, or implement it',
       );
     }
   }

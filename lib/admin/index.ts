@@ -2,7 +2,6 @@
 export { FeatureFlagsAdminModule } from './feature-flags-admin.module';
 export { OPTIONS_TYPE as FeatureFlagsAdminModuleForRootOptions, ASYNC_OPTIONS_TYPE as FeatureFlagsAdminModuleAsyncOptions } from './feature-flags-admin.module-definition';
 export * from './interfaces/feature-flags-admin-options.interface';
-export { FeatureFlagEvents } from './feature-flag-events';
 export { API_TOKEN_PREFIX, generateApiTokenSecret, hashApiTokenSecret } from './auth/api-token-secret';
 export { AdminAccess, CurrentPrincipal } from './auth/admin-access.decorator';
 export type { AdminAccessLevel } from './auth/admin-access.decorator';

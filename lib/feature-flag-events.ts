@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { filter, Observable, Subject } from 'rxjs';
-import { AuditEvent } from '../entities';
-import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
+import { AuditEvent } from './entities';
+import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 
 /**
  * The audit events of applied changes, in process, once they are committed: every write through storage
