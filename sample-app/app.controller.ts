@@ -1,9 +1,21 @@
 import { Controller, Get, Headers, Param, Req } from '@nestjs/common';
-import { FeatureFlag, FeatureFlagsService, RequestEnvironment, getRequestEnvironment } from '../lib';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { FeatureFlag, FeatureFlagsHealthIndicator, FeatureFlagsService, RequestEnvironment, getRequestEnvironment } from '../lib';
 
 @Controller()
 export class AppController {
-  constructor(private readonly flags: FeatureFlagsService) {}
+  constructor(
+    private readonly flags: FeatureFlagsService,
+    private readonly health: HealthCheckService,
+    private readonly featureFlagsHealth: FeatureFlagsHealthIndicator,
+  ) {}
+
+  /** Up (or degraded: serving the last snapshot while the store is away) or down (503), with why. */
+  @Get('health')
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.featureFlagsHealth.isHealthy('featureFlags')]);
+  }
 
   /** Seed 000's handler: the environment detected for this request. */
   @Get('debug/environment')

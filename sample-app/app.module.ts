@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { resolve } from 'node:path';
 import { FeatureFlagsAdminModule, FeatureFlagsModule, IncomingRequestLike } from '../lib';
 import { sampleAdminToken } from './admin-token';
@@ -11,7 +12,8 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
 }
 
 /**
- * The sample application: an embedded SQLite file by default, PostgreSQL or MySQL with DATABASE_URL.
+ * The sample application: an embedded SQLite file by default, PostgreSQL or MySQL with DATABASE_URL;
+ * REDIS_URL, FEATURE_FLAGS_RECONCILE_MS and FEATURE_FLAGS_BOOTSTRAP_FILE for several instances.
  */
 @Module({
   imports: [
@@ -32,8 +34,15 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
         targetingKey: header(request, 'x-user-id'),
         country: header(request, 'x-country'),
       }),
+      // Several instances: REDIS_URL carries changes over pub/sub (else LISTEN/NOTIFY on PostgreSQL).
+      redis: process.env.REDIS_URL || undefined,
+      reconcileIntervalMs: process.env.FEATURE_FLAGS_RECONCILE_MS ? Number(process.env.FEATURE_FLAGS_RECONCILE_MS) : undefined,
+      // Start from this export when the store is down at boot; kept fresh after every full load.
+      bootstrapFile: process.env.FEATURE_FLAGS_BOOTSTRAP_FILE || undefined,
+      writeBootstrapFile: Boolean(process.env.FEATURE_FLAGS_BOOTSTRAP_FILE),
       isGlobal: true,
     }),
+    TerminusModule.forRoot({ logger: false }),
     // The admin HTTP API under /api/admin (Swagger UI at /docs, see main.ts).
     FeatureFlagsAdminModule.forRootAsync({
       useFactory: () => ({ adminToken: sampleAdminToken() }),

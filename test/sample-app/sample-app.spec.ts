@@ -59,6 +59,14 @@ describe.each(['express', 'fastify'])('sample app (%s)', (adapter) => {
     expect(missing.body).toMatchObject({ reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND', value: null });
   });
 
+  it('GET /health reports the module up, with where its snapshot came from', async () => {
+    const res = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      info: { featureFlags: { status: 'up', state: 'up', storage: 'reachable', propagation: { transport: 'none' }, snapshot: { source: 'storage', flags: 3, environments: 3 } } },
+    });
+  });
+
   it('refuses an unknown environment with 400 naming it', async () => {
     const res = await request(app.getHttpServer()).get('/debug/environment').set('X-Environment', 'qa').expect(400);
     expect(res.body).toEqual({
