@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ClientConfig } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
@@ -20,11 +21,32 @@ export function postgresClientConfig(options: DataSourceOptions): ClientConfig |
 }
 
 /**
- * The change bus the options ask for: Redis pub/sub, PostgreSQL LISTEN/NOTIFY, or none.
+ * What identifies the store the flags live in, whatever host name reaches it: the database and schema
+ * (a TypeORM store), or nothing beyond the Redis prefix (the Redis store). Instances of different stores
+ * must never apply each other's notices, so the channel carries it.
+ */
+export function storeIdentity(databaseOptions: DataSourceOptions | undefined): string {
+  if (!databaseOptions) return '';
+  const o = databaseOptions as { type: string; url?: string; database?: unknown; schema?: string };
+  let database = typeof o.database === 'string' ? o.database : '';
+  let schema = o.schema ?? '';
+  if (o.url) {
+    const u = new URL(o.url);
+    database = decodeURIComponent(u.pathname.replace(/^\//, '')) || database;
+    schema = u.searchParams.get('schema') ?? schema;
+  }
+  return createHash('sha1').update(`${o.type}|${database}|${schema || 'default'}`).digest('hex').slice(0, 12);
+}
+
+/**
+ * The change bus the options ask for: Redis pub/sub, PostgreSQL LISTEN/NOTIFY, or none. The channel is
+ * scoped to the store (`redisPrefix` + store identity), so apps sharing a Redis server or a PostgreSQL
+ * database with other stores hear only their own changes.
  * @param databaseOptions the options of the database the flags live in (when it is TypeORM).
  */
 export function createChangeBus(options: ResolvedFeatureFlagsOptions, databaseOptions: DataSourceOptions | undefined): ChangeBus | undefined {
-  const channel = `${options.redisPrefix}changes`;
+  const identity = storeIdentity(databaseOptions);
+  const channel = `${options.redisPrefix}changes${identity ? `:${identity}` : ''}`;
   const wanted = options.propagation;
   if (wanted === 'none') return undefined;
   if (wanted === 'redis' || (wanted === 'auto' && options.redis !== undefined)) {
@@ -34,5 +56,6 @@ export function createChangeBus(options: ResolvedFeatureFlagsOptions, databaseOp
   if (wanted === 'postgres' && !pg) {
     throw new Error('FeatureFlagsModule: option "propagation" is "postgres", but the flags are not stored in PostgreSQL.');
   }
-  return pg ? new PostgresChangeBus(pg, channel.replace(/[^A-Za-z0-9_]/g, '_')) : undefined;
+  // PostgreSQL channel names are identifiers of at most 63 bytes.
+  return pg ? new PostgresChangeBus(pg, channel.replace(/[^A-Za-z0-9_]/g, '_').slice(-63)) : undefined;
 }
