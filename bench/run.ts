@@ -8,6 +8,7 @@
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import { join } from 'node:path';
 import { RunReport, resultsMarkdown, runMeta, textSection } from './harness/report';
 import { Suite, SuiteResult, emptyResult } from './harness/types';
@@ -100,7 +101,10 @@ async function main(): Promise<void> {
   for (const suite of selected) {
     log(`-- ${suite.section}. ${suite.title}${args.quick ? ' (quick)' : ''}`);
     const t0 = Date.now();
+    const loadBefore = os.loadavg()[0];
     const result = await runInChild(suite, args.quick);
+    // The machine may be shared: say how busy it was, next to the figures.
+    result.data.loadAverage1m = { before: loadBefore, after: os.loadavg()[0] };
     log(`-- ${suite.id}: ${result.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     report.suites[suite.id] = { section: suite.section, title: suite.title, ...result };
     console.log(`\n${textSection(suite, result)}\n`);

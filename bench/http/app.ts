@@ -8,10 +8,13 @@
  *   `@FeatureFlag('bench-hello')` on the route; the flag is on, so every request gets 200.
  * - empty-middleware: the bare route behind a Nest middleware that only calls next() (what Nest's
  *   middleware mechanism costs by itself).
+ * - als-middleware: the same, but the middleware calls next() inside `AsyncLocalStorage.run()`, as the
+ *   environment middleware does (what the per-request async context costs on this Node version).
  * - guard-only: the guarded route with `enableEnvironmentMiddleware: false` (the guard detects the
  *   environment itself).
  */
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Controller, Get, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -20,7 +23,7 @@ import { FeatureFlagsModule } from '../../lib/feature-flags.module';
 import { IncomingRequestLike } from '../../lib/interfaces/feature-flags-module-options.interface';
 import { MemoryStorage } from '../../lib/storage/memory.storage';
 
-export const HTTP_VARIANTS = ['bare', 'guarded', 'empty-middleware', 'guard-only'] as const;
+export const HTTP_VARIANTS = ['bare', 'guarded', 'empty-middleware', 'als-middleware', 'guard-only'] as const;
 export type HttpVariant = (typeof HTTP_VARIANTS)[number];
 export type HttpAdapterName = 'express' | 'fastify';
 
@@ -48,8 +51,24 @@ class EmptyMiddleware implements NestMiddleware {
   }
 }
 
+const als = new AsyncLocalStorage<{ request: unknown }>();
+
+@Injectable()
+class AlsMiddleware implements NestMiddleware {
+  use(req: unknown, _res: unknown, next: () => void): void {
+    als.run({ request: req }, next);
+  }
+}
+
 @Module({ controllers: [BareController] })
 class BareModule {}
+
+@Module({ controllers: [BareController] })
+class AlsMiddlewareModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AlsMiddleware).forRoutes('{*splat}');
+  }
+}
 
 @Module({ controllers: [BareController] })
 class EmptyMiddlewareModule implements NestModule {
@@ -89,6 +108,8 @@ async function moduleFor(variant: HttpVariant): Promise<Type<unknown>> {
       return BareModule;
     case 'empty-middleware':
       return EmptyMiddlewareModule;
+    case 'als-middleware':
+      return AlsMiddlewareModule;
     case 'guarded':
       return flagModule(true);
     case 'guard-only':
@@ -110,6 +131,9 @@ async function main(): Promise<void> {
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   process.on('message', (m) => {
+    // The CPU time this process has used, so that the section can report CPU per request (which, unlike
+    // throughput, does not depend on what else the machine is doing).
+    if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
     if (m === 'stop') void app.close().then(() => process.exit(0));
   });
   process.on('disconnect', () => process.exit(0));

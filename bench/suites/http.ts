@@ -8,7 +8,7 @@ import autocannon = require('autocannon');
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { HTTP_VARIANTS, HttpAdapterName, HttpVariant } from '../http/app';
-import { fmt, median, percent, sig, sleep } from '../harness/stats';
+import { fmt, median, percent, sig, sleep, times } from '../harness/stats';
 import { ResultTable, Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
 
 /** How a run loads the apps. */
@@ -22,17 +22,19 @@ export interface HttpSizes {
   variants: readonly HttpVariant[];
 }
 
-export const FULL_HTTP: HttpSizes = { rounds: 5, duration: 5, warmup: 3, connections: 50, variants: HTTP_VARIANTS };
+export const FULL_HTTP: HttpSizes = { rounds: 10, duration: 3, warmup: 3, connections: 50, variants: HTTP_VARIANTS };
 export const QUICK_HTTP: HttpSizes = { rounds: 1, duration: 1, warmup: 1, connections: 20, variants: ['bare', 'guarded'] };
 
 /** Guarded throughput must keep at least this share of bare throughput. */
 export const HTTP_MIN_SHARE = 0.95;
 
-const ADAPTERS: HttpAdapterName[] = ['express', 'fastify'];
+/** Both adapters; BENCH_HTTP_ADAPTERS=fastify (or express) narrows a run while investigating one. */
+const ADAPTERS: HttpAdapterName[] = (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify').split(',').filter((a): a is HttpAdapterName => a === 'express' || a === 'fastify');
 const LABELS: Record<HttpVariant, string> = {
   bare: 'bare route',
   guarded: 'middleware + @FeatureFlag guard',
   'empty-middleware': 'empty Nest middleware (diagnostic)',
+  'als-middleware': 'empty Nest middleware in AsyncLocalStorage.run (diagnostic)',
   'guard-only': 'guard, middleware off (diagnostic)',
 };
 
@@ -81,9 +83,26 @@ interface Load {
   p50: number;
   p99: number;
   requests: number;
+  /** CPU time (user + system) the app process spent per request, in microseconds. */
+  cpuUs: number;
+}
+
+/** The app process's CPU time so far, in microseconds. */
+function cpuOf(app: RunningApp): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown): void => {
+      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      app.child.off('message', onMessage);
+      resolve(cpu.user + cpu.system);
+    };
+    app.child.on('message', onMessage);
+    app.child.send('cpu');
+  });
 }
 
 async function load(app: RunningApp, sizes: HttpSizes, duration: number): Promise<Load> {
+  const cpuBefore = await cpuOf(app);
   const r = await autocannon({
     url: app.url,
     connections: sizes.connections,
@@ -93,7 +112,8 @@ async function load(app: RunningApp, sizes: HttpSizes, duration: number): Promis
   if (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0) {
     throw new Error(`${app.url} (${app.variant}): ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx responses`);
   }
-  return { rps: r.requests.total / duration, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
+  const cpu = (await cpuOf(app)) - cpuBefore;
+  return { rps: r.requests.total / duration, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, cpuUs: cpu / r.requests.total };
 }
 
 interface VariantFigures {
@@ -104,6 +124,10 @@ interface VariantFigures {
   medianRps: number;
   medianP99: number;
   medianP50: number;
+  cpuUs: number[];
+  medianCpuUs: number;
+  /** Median over rounds of (this variant's CPU per request ÷ the bare route's in the same round). */
+  cpuOfBare: number;
   /** Median over rounds of (this variant's req/s ÷ the bare route's req/s in the same round). */
   shareOfBare: number;
 }
@@ -118,7 +142,10 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
       const figures = new Map<HttpVariant, Load[]>(sizes.variants.map((v) => [v, []]));
       for (let r = 0; r < sizes.rounds; r++) {
         for (let k = 0; k < apps.length; k++) {
-          const app = apps[(r + k) % apps.length];
+          // Rotate the order, and reverse it every other round, so that bare and guarded alternate
+          // positions and neighbours.
+          const i = r % 2 === 0 ? (r + k) % apps.length : (r + apps.length - 1 - k) % apps.length;
+          const app = apps[i];
           figures.get(app.variant)!.push(await load(app, sizes, sizes.duration));
           await sleep(200);
         }
@@ -136,6 +163,9 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
           medianP99: median(loads.map((l) => l.p99)),
           medianP50: median(loads.map((l) => l.p50)),
           shareOfBare: median(loads.map((l, i) => l.rps / bare[i].rps)),
+          cpuUs: loads.map((l) => l.cpuUs),
+          medianCpuUs: median(loads.map((l) => l.cpuUs)),
+          cpuOfBare: median(loads.map((l, i) => l.cpuUs / bare[i].cpuUs)),
         };
       });
     } finally {
@@ -145,8 +175,16 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
 
   const tables: ResultTable[] = ADAPTERS.map((adapter) => ({
     title: `${adapter[0].toUpperCase()}${adapter.slice(1)}: GET /hello, autocannon -c ${sizes.connections} for ${sizes.duration} s per load, median of ${sizes.rounds} interleaved rounds`,
-    columns: ['app', 'req/s', 'p50 ms', 'p99 ms', '÷ bare (req/s)'],
-    rows: perAdapter[adapter].map((f) => [LABELS[f.variant], fmt(f.medianRps), fmt(f.medianP50, 1), fmt(f.medianP99, 1), percent(f.shareOfBare, 1)]),
+    columns: ['app', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ bare', 'app CPU µs/request', 'CPU ÷ bare'],
+    rows: perAdapter[adapter].map((f) => [
+      LABELS[f.variant],
+      fmt(f.medianRps),
+      fmt(f.medianP50, 1),
+      fmt(f.medianP99, 1),
+      percent(f.shareOfBare, 1),
+      fmt(f.medianCpuUs, 1),
+      times(f.cpuOfBare),
+    ]),
   }));
   const targets: TargetResult[] = ADAPTERS.map((adapter) => {
     const guarded = perAdapter[adapter].find((f) => f.variant === 'guarded')!;
@@ -166,6 +204,7 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
     notes: [
       'Each app runs in its own process on 127.0.0.1; autocannon runs in the benchmark process. The machine has 2 cores: one for the app, one for the load.',
       '"÷ bare" is the median over rounds of the ratio within each round (bare and guarded loaded back to back), which cancels drift between rounds.',
+      '"app CPU µs/request" is the CPU time (user + system) the app process used during the load divided by the requests served: unlike req/s it does not depend on what else the machine is doing, so it is the steadier measure of what the middleware and guard cost.',
       'Every request carries `x-user-id` (the guarded apps build their evaluation context from it) and no environment header: the default environment.',
     ],
   };
