@@ -36,6 +36,7 @@ function git(args: string): string | null {
 /** The machine and build the figures belong to. */
 export function runMeta(mode: 'full' | 'quick', durationSeconds: number, command: string): RunMeta {
   const cpus = os.cpus();
+  // A run from an exported tree (no .git) names its commit in BENCH_COMMIT.
   const status = git('status --porcelain -- lib bench');
   return {
     date: new Date().toISOString(),
@@ -46,7 +47,7 @@ export function runMeta(mode: 'full' | 'quick', durationSeconds: number, command
     cpu: cpus[0]?.model?.trim() ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    commit: git('rev-parse --short HEAD'),
+    commit: git('rev-parse --short HEAD') ?? process.env.BENCH_COMMIT ?? null,
     dirty: status === null ? null : status !== '',
     durationSeconds: Math.round(durationSeconds),
     command,
