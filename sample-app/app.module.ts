@@ -36,6 +36,7 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
       }),
       // Several instances: REDIS_URL carries changes over pub/sub (else LISTEN/NOTIFY on PostgreSQL).
       redis: process.env.REDIS_URL || undefined,
+      redisPrefix: process.env.FEATURE_FLAGS_REDIS_PREFIX || undefined,
       reconcileIntervalMs: process.env.FEATURE_FLAGS_RECONCILE_MS ? Number(process.env.FEATURE_FLAGS_RECONCILE_MS) : undefined,
       // Start from this export when the store is down at boot; kept fresh after every full load.
       bootstrapFile: process.env.FEATURE_FLAGS_BOOTSTRAP_FILE || undefined,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, FeatureFlag, FeatureFlagStorage, InjectFeatureFlagStorage } from '../lib';
+import { AlreadyExistsError, FeatureFlag, FeatureFlagStorage, InjectFeatureFlagStorage, StorageUnavailableError } from '../lib';
 
 /**
  * Creates the sample flags on first boot (the environments come from the module's `environments`
@@ -14,6 +14,16 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
   constructor(@InjectFeatureFlagStorage() private readonly storage: FeatureFlagStorage) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.seed();
+    } catch (e) {
+      if (!(e instanceof StorageUnavailableError)) throw e;
+      // The app still starts (from its bootstrap file, if any); the flags are seeded on a later boot.
+      this.logger.warn(`The store is unreachable: sample flags not seeded (${e.message}).`);
+    }
+  }
+
+  private async seed(): Promise<void> {
     if (await this.storage.getFlag('new-checkout')) return;
     const [production, staging] = await Promise.all([this.storage.getEnvironment('production'), this.storage.getEnvironment('staging')]);
     if (!production || !staging) return;

@@ -23,7 +23,13 @@ export class PostgresChangeBus implements ChangeBus {
   async start(onPayload: (payload: string) => void): Promise<void> {
     this.onPayload = onPayload;
     this.closed = false;
-    await this.connectListener();
+    try {
+      await this.connectListener();
+    } catch (e) {
+      // Keep trying in the background; the caller logs the failure.
+      this.scheduleReconnect();
+      throw e;
+    }
   }
 
   async publish(payload: string): Promise<void> {
