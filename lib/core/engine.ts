@@ -206,7 +206,10 @@ export class FlagSnapshot {
   private readonly environmentsBySlug = new Map<string, EnvironmentDefinition>();
   private readonly flagsById = new Map<string, FlagDefinition>();
   private readonly flagsByKey = new Map<string, FlagDefinition>();
-  /** environmentId → flagId → override. */
+  /**
+   * flagId → environmentId → override. Flag first: resolving a flag reads its few overrides from one small
+   * map instead of one lookup per environment of the chain in maps that hold every flag.
+   */
   private readonly overrides = new Map<string, Map<string, EnvironmentFlagDefinition>>();
   private readonly segmentsById = new Map<string, SegmentDefinition>();
   private readonly segmentsByKey = new Map<string, SegmentDefinition>();
@@ -259,7 +262,7 @@ export class FlagSnapshot {
           this.putFlag(change.flag);
           this.forgetCompiledFlag(change.flag.key);
         } else {
-          for (const perEnv of this.overrides.values()) perEnv.delete(change.id);
+          this.overrides.delete(change.id);
         }
         return;
       }
@@ -275,7 +278,7 @@ export class FlagSnapshot {
           this.compiled.delete(old.slug);
         }
         if (change.op === 'upsert') this.putEnvironment(change.environment);
-        else this.overrides.delete(id);
+        else for (const perFlag of this.overrides.values()) perFlag.delete(id);
         this.forgetCompiledEnvironmentTree(id);
         return;
       }
@@ -283,7 +286,7 @@ export class FlagSnapshot {
         const envId = change.op === 'upsert' ? change.environmentFlag.environmentId : change.environmentId;
         const flagId = change.op === 'upsert' ? change.environmentFlag.flagId : change.flagId;
         if (change.op === 'upsert') this.putOverride(change.environmentFlag);
-        else this.overrides.get(envId)?.delete(flagId);
+        else this.overrides.get(flagId)?.delete(envId);
         const flag = this.flagsById.get(flagId);
         if (flag) {
           for (const slug of this.descendantSlugs(envId)) this.compiled.get(slug)?.delete(flag.key);
@@ -334,7 +337,7 @@ export class FlagSnapshot {
   }
 
   getOverride(environmentId: string, flagId: string): EnvironmentFlagDefinition | undefined {
-    return this.overrides.get(environmentId)?.get(flagId);
+    return this.overrides.get(flagId)?.get(environmentId);
   }
 
   listSegments(): SegmentDefinition[] {
@@ -369,7 +372,8 @@ export class FlagSnapshot {
    */
   resolve(flag: FlagDefinition, slug: string | null): ResolvedFlag {
     const chain = slug === null ? [] : this.getEnvironmentChain(slug);
-    const overrides = chain.map((env) => this.overrides.get(env.id)?.get(flag.id));
+    const perFlag = this.overrides.get(flag.id);
+    const overrides = chain.map((env) => perFlag?.get(env.id));
     const sources = {} as Record<OverridableField, FieldSource>;
     const pick = <F extends OverridableField>(field: F): EnvironmentFlagDefinition[F] | undefined => {
       for (let i = 0; i < chain.length; i++) {
@@ -556,12 +560,12 @@ export class FlagSnapshot {
   }
 
   private putOverride(o: EnvironmentFlagDefinition): void {
-    let perEnv = this.overrides.get(o.environmentId);
-    if (!perEnv) {
-      perEnv = new Map();
-      this.overrides.set(o.environmentId, perEnv);
+    let perFlag = this.overrides.get(o.flagId);
+    if (!perFlag) {
+      perFlag = new Map();
+      this.overrides.set(o.flagId, perFlag);
     }
-    perEnv.set(o.flagId, o);
+    perFlag.set(o.environmentId, o);
   }
 
   private putSegment(s: SegmentDefinition): void {
