@@ -1,4 +1,4 @@
-import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EnvironmentMiddleware } from './environment/environment.middleware';
 import { EnvironmentResolver } from './environment.resolver';
@@ -67,11 +67,22 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
   ],
 })
 export class FeatureFlagsModule extends ConfigurableModuleClass implements NestModule {
-  constructor(@Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions) {
+  constructor(
+    @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions,
+    private readonly runtime: FeatureFlagsRuntime,
+  ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    if (this.options.enableEnvironmentMiddleware) consumer.apply(EnvironmentMiddleware).forRoutes('{*splat}');
+    if (!this.options.enableEnvironmentMiddleware) return;
+    const excluded = this.runtime.detectionExclusions.flatMap((path) => [
+      { path, method: RequestMethod.ALL },
+      { path: `${path}/{*splat}`, method: RequestMethod.ALL },
+    ]);
+    consumer
+      .apply(EnvironmentMiddleware)
+      .exclude(...excluded)
+      .forRoutes('{*splat}');
   }
 }

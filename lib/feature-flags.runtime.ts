@@ -58,6 +58,8 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   private lastError: string | undefined;
   private checking: Promise<void> | undefined;
   private closed = false;
+  /** Route prefixes whose requests are not detected (the admin API takes `?env=` as a parameter). */
+  readonly detectionExclusions: string[] = [];
 
   constructor(
     @Inject(FEATURE_FLAGS_OPTIONS) readonly options: ResolvedFeatureFlagsOptions,
@@ -94,6 +96,15 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     await this.checking?.catch(() => undefined);
     await this.bus?.close();
     await this.storage.close();
+  }
+
+  /**
+   * Keeps requests under a route prefix out of environment detection: their `?env=` and environment
+   * header are theirs to interpret. Called by modules such as the admin API before middleware is mounted.
+   */
+  excludeFromDetection(prefix: string): void {
+    const path = prefix.replace(/^\/+|\/+$/g, '');
+    if (path && !this.detectionExclusions.includes(path)) this.detectionExclusions.push(path);
   }
 
   /** Whether a snapshot is loaded (from the store or a bootstrap file). */

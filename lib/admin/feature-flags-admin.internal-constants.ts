@@ -6,3 +6,6 @@ export const ADMIN_ACCESS_METADATA = 'feature-flags:admin-access';
 export const DEFAULT_ADMIN_PREFIX = 'api/admin';
 /** The default admin body limit, in bytes. */
 export const DEFAULT_ADMIN_BODY_LIMIT = 64 * 1024;
+
+/** The admin API's mount point, normalized (`api/admin`). */
+export const FEATURE_FLAGS_ADMIN_PREFIX = Symbol('FEATURE_FLAGS_ADMIN_PREFIX');

@@ -1,7 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { FeatureFlagsConfigurationError } from '../core/errors';
-import { DEFAULT_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
+import { DEFAULT_ADMIN_PREFIX, FEATURE_FLAGS_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
 
 /** Normalizes the mount point (`/api/admin/` → `api/admin`); refuses what is not a path. */
@@ -23,5 +23,6 @@ export const {
   .setExtras({ prefix: DEFAULT_ADMIN_PREFIX }, (definition, extras) => ({
     ...definition,
     imports: [...(definition.imports ?? []), RouterModule.register([{ path: normalizePrefix(extras.prefix), module: definition.module }])],
+    providers: [...(definition.providers ?? []), { provide: FEATURE_FLAGS_ADMIN_PREFIX, useValue: normalizePrefix(extras.prefix) }],
   }))
   .build();

@@ -6,7 +6,8 @@ import { ApiTokensAdminController, ChangeRequestsAdminController, EventsAdminCon
 import { EnvironmentsAdminController } from './controllers/environments-admin.controller';
 import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
 import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
-import { FEATURE_FLAGS_ADMIN_OPTIONS } from './feature-flags-admin.internal-constants';
+import { FEATURE_FLAGS_ADMIN_OPTIONS, FEATURE_FLAGS_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
+import { FeatureFlagsRuntime } from '../feature-flags.runtime';
 import { resolveAdminOptions } from './feature-flags-admin.options';
 import { AdminResponder } from './http/admin-responder';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
@@ -52,8 +53,14 @@ import { FlagAdminService } from './services/flag-admin.service';
   exports: [FeatureFlagAdminStorage],
 })
 export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
-  constructor(@Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage) {
+  constructor(
+    @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
+    @Inject(FEATURE_FLAGS_ADMIN_PREFIX) prefix: string,
+    runtime: FeatureFlagsRuntime,
+  ) {
     super();
+    // `?env=` on admin routes names the environment to manage, not the request's environment.
+    runtime.excludeFromDetection(prefix);
   }
 
   onApplicationBootstrap(): void {

@@ -12,7 +12,7 @@ import {
   MemoryStorage,
 } from '../../lib';
 import { ADMIN, ADMIN_TOKEN, bearer, closeApps, createToken, ENVIRONMENTS, flagKey, http, seedFlag, sqliteBackend, startAdminApp, storageOf } from './support/admin-app';
-import { bootApp, startExpress } from '../support/http';
+import { ADAPTERS, bootApp, startExpress } from '../support/http';
 
 afterEach(() => closeApps());
 
@@ -42,6 +42,31 @@ describe('FeatureFlagsAdminModule', () => {
     await http(app).get('/ops/environments').set(ADMIN).expect(401);
     const big = await http(app).patch('/ops/feature-flags/x').set(bearer('token-from-async-config-0123456789')).send({ reason: 'r'.repeat(5000) }).expect(413);
     expect(big.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body', limit: 4096 });
+  });
+
+  it.each(ADAPTERS)('is kept out of request-environment detection: a locked-down app still manages every environment (%s)', async (_adapter, start) => {
+    @Controller('feature')
+    class FeatureController {
+      @Post()
+      post() {
+        return { ok: true };
+      }
+    }
+    const app = await bootApp(start, {
+      imports: [
+        FeatureFlagsModule.forRoot({ backend: 'memory', environments: ENVIRONMENTS, allowedEnvironments: ['production'], isGlobal: true }),
+        FeatureFlagsAdminModule.forRoot({ adminToken: ADMIN_TOKEN, prefix: 'ops/flags' }),
+      ],
+      controllers: [FeatureController],
+    });
+    await http(app).post('/ops/flags/feature-flags').set(ADMIN).send({ key: 'locked' }).expect(201);
+    const staging = await http(app).get('/ops/flags/feature-flags/locked?env=staging').set(ADMIN).set('X-Environment', 'staging').expect(200);
+    expect(staging.body).toMatchObject({ environment: 'staging' });
+    await http(app).get('/ops/flags').set(ADMIN).set('X-Environment', 'staging').expect(404);
+    // Elsewhere detection still refuses what the app does not allow.
+    const refused = await http(app).post('/feature?env=staging').expect(400);
+    expect(refused.body).toMatchObject({ environment: 'staging', allowedEnvironments: ['production'] });
+    await http(app).post('/feature').expect(201, { ok: true });
   });
 
   it('runs on the memory backend too', async () => {
