@@ -5,31 +5,27 @@ import { assertEnvironmentParent } from '../core/engine';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
 import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
 import { createRedisClient, RedisConnection } from '../propagation/redis-change-bus';
+import { TransactionalStorage } from './transactional-storage';
 import {
   assertChangeRequestFilter,
   buildApiToken,
   buildChangeRequest,
   changeRequestMatches,
-  decidedChangeRequest,
-  resolveDecision,
   revokedApiToken,
 } from './admin-records';
 import {
   apiTokenState,
-  assertWrites,
   auditEvent,
   AuditEventInput,
   AuditEventNotifier,
   changeRequestSubject,
   copyApiToken,
   copyChangeRequest,
-  decisionContext,
   environmentEventType,
   environmentState,
   eventMatches,
   flagEventType,
   flagState,
-  mergeWriteContexts,
   overrideEventType,
   overrideState,
   resolveEventFilter,
@@ -42,8 +38,6 @@ import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
   ApiTokenInput,
-  ChangeRequestApproval,
-  ChangeRequestDecision,
   ChangeRequestFilter,
   ChangeRequestInput,
   ChangeRequestNotPendingError,
@@ -64,8 +58,6 @@ import {
   FlagUpdate,
   SegmentInput,
   SegmentUpdate,
-  StorageWrite,
-  StorageWriteResult,
   WriteContext,
 } from './feature-flag-storage.interface';
 import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from './memory.storage';
@@ -225,7 +217,7 @@ const pause = (attempt: number): Promise<void> => new Promise((resolve) => setTi
  * const storage = new RedisStorage('redis://127.0.0.1:6379/0', { prefix: 'my-app:flags:' });
  * await storage.init(); // connects and pings
  */
-export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
+export class RedisStorage extends TransactionalStorage<RedisTx> implements FeatureFlagStorage, FeatureFlagAdminStorage {
   /** The key layout. */
   readonly keys: RedisKeys;
   private readonly client: ScriptedRedis;
@@ -248,6 +240,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
    *   ioredis client (the storage uses it and leaves it open unless `ownsClient`).
    */
   constructor(connection: RedisConnection | Redis, options: RedisStorageOptions = {}) {
+    super();
     const prefix = options.prefix ?? 'feature-flags:';
     if (typeof prefix !== 'string') throw new FeatureFlagsValidationError('prefix', 'must be a string');
     const maxEvents = options.maxEvents ?? 100_000;
@@ -473,17 +466,6 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
 
   // Batches and the audit log
 
-  async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
-    assertWrites(writes);
-    resolveWriteContext(context);
-    const contexts = writes.map((w) => resolveWriteContext(mergeWriteContexts(context, w.context)));
-    return this.write(async (tx) => {
-      const results: StorageWriteResult[] = [];
-      for (let i = 0; i < writes.length; i++) results.push(await this.applyWrite(tx, writes[i], contexts[i]));
-      return results;
-    });
-  }
-
   /** Reads the stream in pages from the right end, filtering as it goes. */
   async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
     const f = resolveEventFilter(filter);
@@ -586,60 +568,10 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
       .reverse();
   }
 
-  async approveChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequestApproval> {
-    const d = resolveDecision(decision);
-    return this.write(async (tx) => {
-      const request = await this.pendingRequest(tx, id, d.version);
-      const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
-      const results: StorageWriteResult[] = [];
-      for (const w of request.writes) results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
-      const next = decidedChangeRequest(request, 'applied', d);
-      tx.set(this.keys.changeRequest(id), JSON.stringify(next));
-      tx.audit(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));
-      return { changeRequest: copyChangeRequest(next), results };
-    });
-  }
-
-  async rejectChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequest> {
-    const d = resolveDecision(decision);
-    return this.write(async (tx) => {
-      const request = await this.pendingRequest(tx, id, d.version);
-      const next = decidedChangeRequest(request, 'rejected', d);
-      tx.set(this.keys.changeRequest(id), JSON.stringify(next));
-      tx.audit(auditEvent('change-request-rejected', decisionContext(d), changeRequestSubject(next, request)));
-      return copyChangeRequest(next);
-    });
-  }
-
   // Writes, inside a transaction (`write`): each records its change and its audit event.
 
-  private applyWrite(tx: RedisTx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
-    switch (w.op) {
-      case 'createEnvironment':
-        return this.createEnvironmentIn(tx, w.input, ctx);
-      case 'updateEnvironment':
-        return this.updateEnvironmentIn(tx, w.update, ctx);
-      case 'deleteEnvironment':
-        return this.deleteEnvironmentIn(tx, w.slug, ctx);
-      case 'createFlag':
-        return this.createFlagIn(tx, w.input, ctx);
-      case 'updateFlag':
-        return this.updateFlagIn(tx, w.update, ctx);
-      case 'deleteFlag':
-        return this.deleteFlagIn(tx, w.key, ctx);
-      case 'createEnvironmentFlag':
-        return this.createEnvironmentFlagIn(tx, w.input, ctx);
-      case 'updateEnvironmentFlag':
-        return this.updateEnvironmentFlagIn(tx, w.update, ctx);
-      case 'deleteEnvironmentFlag':
-        return this.deleteEnvironmentFlagIn(tx, w.ref, ctx);
-      case 'createSegment':
-        return this.createSegmentIn(tx, w.input, ctx);
-      case 'updateSegment':
-        return this.updateSegmentIn(tx, w.update, ctx);
-      case 'deleteSegment':
-        return this.deleteSegmentIn(tx, w.key, ctx);
-    }
+  protected saveChangeRequest(tx: RedisTx, _pending: ChangeRequest, decided: ChangeRequest): void {
+    tx.set(this.keys.changeRequest(decided.id), JSON.stringify(decided));
   }
 
   /** Checks and writes a new environment (every environment read in `all`), reporting the change but no event. */
@@ -652,7 +584,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     tx.change({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
   }
 
-  private async createEnvironmentIn(tx: RedisTx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
+  protected async createEnvironmentIn(tx: RedisTx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
     const env = buildEnvironment(input);
     const all = await this.allEnvironments(tx);
     this.insertEnvironment(tx, all, env);
@@ -660,7 +592,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copyEnvironment(env);
   }
 
-  private async updateEnvironmentIn(tx: RedisTx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
+  protected async updateEnvironmentIn(tx: RedisTx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
     const all = await this.allEnvironments(tx);
     const byId = 'id' in update && update.id !== undefined;
     const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
@@ -690,7 +622,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copyEnvironment(next);
   }
 
-  private async deleteEnvironmentIn(tx: RedisTx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteEnvironmentIn(tx: RedisTx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
     if (typeof slug !== 'string') return false;
     const all = await this.allEnvironments(tx);
     const env = all.find((e) => e.slug === slug);
@@ -713,7 +645,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return true;
   }
 
-  private async createFlagIn(tx: RedisTx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async createFlagIn(tx: RedisTx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
     const flag = buildFlag(input);
     if ((await tx.get(this.keys.flag(flag.key))) !== null) throw new AlreadyExistsError('flag', flag.key);
     if ((await tx.hget(this.keys.flagIndex, flag.id)) !== null) throw new AlreadyExistsError('flag', flag.id);
@@ -723,7 +655,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copyFlag(flag);
   }
 
-  private async updateFlagIn(tx: RedisTx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async updateFlagIn(tx: RedisTx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
     const byId = 'id' in update && update.id !== undefined;
     const identifier = byId ? update.id : (update as { key: string }).key;
     const existing = byId ? await this.flagById(tx, update.id) : await this.flagByKey(tx, (update as { key: string }).key);
@@ -745,7 +677,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copyFlag(next);
   }
 
-  private async deleteFlagIn(tx: RedisTx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteFlagIn(tx: RedisTx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
     const flag = await this.flagByKey(tx, key);
     if (!flag) return false;
     let deleted = 0;
@@ -764,7 +696,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return true;
   }
 
-  private async createEnvironmentFlagIn(tx: RedisTx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+  protected async createEnvironmentFlagIn(tx: RedisTx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
     const slug = typeof input?.environmentId === 'string' ? await tx.hget(this.keys.environmentIndex, input.environmentId) : null;
     if (slug === null) throw new NotFoundError('environment', input?.environmentId);
     const flag = await this.flagById(tx, input.flagId);
@@ -778,7 +710,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copyOverride(override);
   }
 
-  private async updateEnvironmentFlagIn(tx: RedisTx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+  protected async updateEnvironmentFlagIn(tx: RedisTx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
     const byId = 'id' in update && update.id !== undefined;
     const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
     const found = byId ? await this.overrideById(tx, update.id) : await this.overrideOf(tx, environmentId, flagId);
@@ -792,7 +724,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copyOverride(next);
   }
 
-  private async deleteEnvironmentFlagIn(tx: RedisTx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteEnvironmentFlagIn(tx: RedisTx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
     const found = await this.overrideOf(tx, ref?.envId, ref?.flagId);
     if (!found) return false;
     const { override: o, slug, key } = found;
@@ -802,7 +734,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return true;
   }
 
-  private async createSegmentIn(tx: RedisTx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
+  protected async createSegmentIn(tx: RedisTx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
     const segment = buildSegment(input);
     if ((await tx.get(this.keys.segment(segment.key))) !== null) throw new AlreadyExistsError('segment', segment.key);
     if ((await tx.hget(this.keys.segmentIndex, segment.id)) !== null) throw new AlreadyExistsError('segment', segment.id);
@@ -813,7 +745,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copySegment(segment);
   }
 
-  private async updateSegmentIn(tx: RedisTx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
+  protected async updateSegmentIn(tx: RedisTx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
     const byId = 'id' in update && update.id !== undefined;
     const identifier = byId ? update.id : (update as Segment).key;
     let existing: Segment | null = null;
@@ -833,7 +765,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return copySegment(next);
   }
 
-  private async deleteSegmentIn(tx: RedisTx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteSegmentIn(tx: RedisTx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
     if (typeof key !== 'string') return false;
     const raw = await tx.get(this.keys.segment(key));
     if (!raw) return false;
@@ -845,7 +777,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
     return true;
   }
 
-  private async pendingRequest(tx: RedisTx, id: string, version: number | undefined): Promise<ChangeRequest> {
+  protected async pendingRequest(tx: RedisTx, id: string, version: number | undefined): Promise<ChangeRequest> {
     const raw = typeof id === 'string' ? await tx.get(this.keys.changeRequest(id)) : null;
     if (!raw) throw new AdminRecordNotFoundError('change request', String(id));
     const request = decodeChangeRequest(raw);
@@ -943,7 +875,7 @@ export class RedisStorage implements FeatureFlagStorage, FeatureFlagAdminStorage
   // Running against Redis
 
   /** Runs a write's attempts until one commits (or is refused); reports its changes and events after the commit. */
-  private write<T>(work: (tx: RedisTx) => Promise<T>): Promise<T> {
+  protected write<T>(work: (tx: RedisTx) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       for (let attempt = 1; ; attempt++) {
         const tx = new RedisTx(this.access);

@@ -12,13 +12,12 @@ import {
 import { DateUtils } from 'typeorm/util/DateUtils';
 import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, FeatureFlag, FlagRule, Segment } from '../entities';
 import { SQLITE_TYPES, migrationsFor } from '../migrations';
+import { TransactionalStorage } from './transactional-storage';
 import {
   apiTokenState,
-  assertWrites,
   auditEvent,
   AuditEventInput,
   changeRequestSubject,
-  decisionContext,
   AuditEventNotifier,
   copyApiToken,
   copyChangeRequest,
@@ -26,7 +25,6 @@ import {
   environmentState,
   flagEventType,
   flagState,
-  mergeWriteContexts,
   overrideEventType,
   overrideState,
   resolveEventFilter,
@@ -40,16 +38,12 @@ import {
   buildApiToken,
   buildChangeRequest,
   changeRequestMatches,
-  decidedChangeRequest,
-  resolveDecision,
   revokedApiToken,
 } from './admin-records';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
   ApiTokenInput,
-  ChangeRequestApproval,
-  ChangeRequestDecision,
   ChangeRequestFilter,
   ChangeRequestInput,
   ChangeRequestNotPendingError,
@@ -203,7 +197,7 @@ function isUnavailable(e: unknown): boolean {
  * const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(process.env.DATABASE_URL!)), { ownsDataSource: true });
  * await storage.init(); // connects and runs the migrations
  */
-export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
+export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureFlagStorage, FeatureFlagAdminStorage {
   private readonly notifier = new ChangeNotifier();
   private readonly eventNotifier = new AuditEventNotifier();
   private readonly ownsDataSource: boolean;
@@ -222,6 +216,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     private readonly dataSource: DataSource,
     options: TypeOrmStorageOptions = {},
   ) {
+    super();
     this.ownsDataSource = options.ownsDataSource ?? false;
     this.runMigrations = options.runMigrations ?? this.ownsDataSource;
     this.serialized = SQLITE_TYPES.includes(dataSource.options.type);
@@ -469,17 +464,6 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
 
   // Batches and the audit log
 
-  async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
-    assertWrites(writes);
-    resolveWriteContext(context);
-    const contexts = writes.map((w) => resolveWriteContext(mergeWriteContexts(context, w.context)));
-    return this.write(async (tx) => {
-      const results: StorageWriteResult[] = [];
-      for (let i = 0; i < writes.length; i++) results.push(await this.applyWrite(tx, writes[i], contexts[i]));
-      return results;
-    });
-  }
-
   async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
     const f = resolveEventFilter(filter);
     return this.read(async () => {
@@ -573,61 +557,16 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return requests.filter((c) => changeRequestMatches(c, filter));
   }
 
-  async approveChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequestApproval> {
-    const d = resolveDecision(decision);
-    return this.write(async (tx) => {
-      const request = await this.pendingRequest(tx, id, d.version);
-      const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
-      const results: StorageWriteResult[] = [];
-      for (const w of request.writes) results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
-      const next = decidedChangeRequest(request, 'applied', d);
-      await this.compareAndSet(tx.m, ChangeRequest, request, next, 'change request', id);
-      await tx.audit(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));
-      return { changeRequest: copyChangeRequest(next), results };
-    });
-  }
-
-  async rejectChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequest> {
-    const d = resolveDecision(decision);
-    return this.write(async (tx) => {
-      const request = await this.pendingRequest(tx, id, d.version);
-      const next = decidedChangeRequest(request, 'rejected', d);
-      await this.compareAndSet(tx.m, ChangeRequest, request, next, 'change request', id);
-      await tx.audit(auditEvent('change-request-rejected', decisionContext(d), changeRequestSubject(next, request)));
-      return copyChangeRequest(next);
-    });
-  }
-
   // Writes, inside a transaction (`write`): each records its change and its audit event.
 
-  private applyWrite(tx: Tx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
+  protected override applyWrite(tx: Tx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
+    // A unique-key violation is reported as the duplicate of the write being applied, not an earlier one.
     tx.duplicate = undefined;
-    switch (w.op) {
-      case 'createEnvironment':
-        return this.createEnvironmentIn(tx, w.input, ctx);
-      case 'updateEnvironment':
-        return this.updateEnvironmentIn(tx, w.update, ctx);
-      case 'deleteEnvironment':
-        return this.deleteEnvironmentIn(tx, w.slug, ctx);
-      case 'createFlag':
-        return this.createFlagIn(tx, w.input, ctx);
-      case 'updateFlag':
-        return this.updateFlagIn(tx, w.update, ctx);
-      case 'deleteFlag':
-        return this.deleteFlagIn(tx, w.key, ctx);
-      case 'createEnvironmentFlag':
-        return this.createEnvironmentFlagIn(tx, w.input, ctx);
-      case 'updateEnvironmentFlag':
-        return this.updateEnvironmentFlagIn(tx, w.update, ctx);
-      case 'deleteEnvironmentFlag':
-        return this.deleteEnvironmentFlagIn(tx, w.ref, ctx);
-      case 'createSegment':
-        return this.createSegmentIn(tx, w.input, ctx);
-      case 'updateSegment':
-        return this.updateSegmentIn(tx, w.update, ctx);
-      case 'deleteSegment':
-        return this.deleteSegmentIn(tx, w.key, ctx);
-    }
+    return super.applyWrite(tx, w, ctx);
+  }
+
+  protected async saveChangeRequest(tx: Tx, pending: ChangeRequest, decided: ChangeRequest): Promise<void> {
+    await this.compareAndSet(tx.m, ChangeRequest, pending, decided, 'change request', decided.id);
   }
 
   /** Inserts a new environment (every environment locked in `all`), reporting the change but no event. */
@@ -639,7 +578,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
   }
 
-  private async createEnvironmentIn(tx: Tx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
+  protected async createEnvironmentIn(tx: Tx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
     const env = buildEnvironment(input);
     tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
     const all = await this.lockEnvironments(tx.m);
@@ -648,7 +587,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copyEnvironment(env);
   }
 
-  private async updateEnvironmentIn(tx: Tx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
+  protected async updateEnvironmentIn(tx: Tx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
     const all = await this.lockEnvironments(tx.m);
     const byId = 'id' in update && update.id !== undefined;
     const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
@@ -669,7 +608,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copyEnvironment(next);
   }
 
-  private async deleteEnvironmentIn(tx: Tx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteEnvironmentIn(tx: Tx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
     if (typeof slug !== 'string') return false;
     const all = await this.lockEnvironments(tx.m);
     const env = all.find((e) => e.slug === slug);
@@ -689,7 +628,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return true;
   }
 
-  private async createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
     const flag = buildFlag(input);
     tx.duplicate = () => new AlreadyExistsError('flag', flag.key);
     if (await exists(tx.m, FeatureFlag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
@@ -701,7 +640,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copyFlag(flag);
   }
 
-  private async updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
     const byId = 'id' in update && update.id !== undefined;
     const identifier = String(byId ? update.id : (update as { key: string }).key);
     const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
@@ -720,7 +659,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copyFlag(next);
   }
 
-  private async deleteFlagIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteFlagIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
     if (typeof key !== 'string') return false;
     const flag = await this.findFlag(tx.m, { key }, true);
     if (!flag) return false;
@@ -732,7 +671,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return true;
   }
 
-  private async createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+  protected async createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
     const env = typeof input?.environmentId === 'string' ? await one(tx.m, Environment, { id: input.environmentId }) : null;
     if (!env) throw new NotFoundError('environment', input?.environmentId);
     const flag = typeof input.flagId === 'string' ? await one(tx.m, FeatureFlag, { id: input.flagId }) : null;
@@ -747,7 +686,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copyOverride(override);
   }
 
-  private async updateEnvironmentFlagIn(tx: Tx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+  protected async updateEnvironmentFlagIn(tx: Tx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
     const byId = 'id' in update && update.id !== undefined;
     const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
     let existing: EnvironmentFlag | null = null;
@@ -767,7 +706,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copyOverride(next);
   }
 
-  private async deleteEnvironmentFlagIn(tx: Tx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteEnvironmentFlagIn(tx: Tx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
     const o = await one(tx.m, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }, !this.serialized);
     if (!o) return false;
@@ -779,7 +718,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return true;
   }
 
-  private async createSegmentIn(tx: Tx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
+  protected async createSegmentIn(tx: Tx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
     const segment = buildSegment(input);
     tx.duplicate = () => new AlreadyExistsError('segment', segment.key);
     if (await exists(tx.m, Segment, { key: segment.key })) throw new AlreadyExistsError('segment', segment.key);
@@ -791,7 +730,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copySegment(segment);
   }
 
-  private async updateSegmentIn(tx: Tx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
+  protected async updateSegmentIn(tx: Tx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
     const byId = 'id' in update && update.id !== undefined;
     const identifier = String(byId ? update.id : (update as Segment).key);
     const where = byId ? { id: update.id } : { key: (update as Segment).key };
@@ -807,7 +746,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
     return copySegment(next);
   }
 
-  private async deleteSegmentIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
+  protected async deleteSegmentIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
     if (typeof key !== 'string') return false;
     const s = await one(tx.m, Segment, { key }, !this.serialized);
     if (!s) return false;
@@ -818,7 +757,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
   }
 
   /** A pending change request, locked until the transaction ends. */
-  private async pendingRequest(tx: Tx, id: string, version: number | undefined): Promise<ChangeRequest> {
+  protected async pendingRequest(tx: Tx, id: string, version: number | undefined): Promise<ChangeRequest> {
     const request = typeof id === 'string' ? await one(tx.m, ChangeRequest, { id }, !this.serialized) : null;
     if (!request) throw new AdminRecordNotFoundError('change request', String(id));
     if (request.status !== 'pending') throw new ChangeRequestNotPendingError(id, request.status);
@@ -863,7 +802,7 @@ export class TypeOrmStorage implements FeatureFlagStorage, FeatureFlagAdminStora
    * start: it then sees the winner's data and either applies on top of it or refuses with the error that
    * data calls for (VersionConflictError for a stale `version`, NotFoundError…).
    */
-  private async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  protected async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       for (let attempt = 1; ; attempt++) {
         const changes: StorageChange[] = [];
