@@ -353,3 +353,25 @@ export function decisionContext(d: { actor: string; reason: string | null }): Re
 export const copyEvent = (e: AuditEvent): AuditEvent => new AuditEvent(structuredClone({ ...e }));
 export const copyApiToken = (t: ApiToken): ApiToken => new ApiToken(structuredClone({ ...t }));
 export const copyChangeRequest = (c: ChangeRequest): ChangeRequest => new ChangeRequest(structuredClone({ ...c }));
+
+/**
+ * The `environment-cloned` event: the new environment and every override copied into it, keyed by flag.
+ * @param flagKeyOf the key of a copied override's flag.
+ */
+export function environmentClonedEvent(
+  ctx: ResolvedWriteContext,
+  env: Environment,
+  parentSlug: string | null,
+  sourceSlug: string,
+  copies: EnvironmentFlag[],
+  flagKeyOf: (copy: EnvironmentFlag, index: number) => string,
+): AuditEventInput {
+  return auditEvent('environment-cloned', ctx, {
+    environment: env.slug,
+    after: {
+      environment: environmentState(env, parentSlug),
+      overrides: copies.map((c, i) => ({ flagKey: flagKeyOf(c, i), ...(overrideState(c) as object) })),
+    },
+    data: { source: sourceSlug, overrides: copies.length },
+  });
+}

@@ -43,6 +43,7 @@ import {
   copyApiToken,
   copyChangeRequest,
   copyEvent,
+  environmentClonedEvent,
   environmentEventType,
   environmentState,
   eventMatches,
@@ -211,16 +212,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
         this.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
         copies.push(copy);
       }
-      this.record(
-        auditEvent('environment-cloned', ctx, {
-          environment: env.slug,
-          after: {
-            environment: environmentState(env, this.parentSlug(env)),
-            overrides: copies.map((c) => ({ flagKey: this.flags.get(c.flagId)!.key, ...(overrideState(c) as object) })),
-          },
-          data: { source: from.slug, overrides: copies.length },
-        }),
-      );
+      this.record(environmentClonedEvent(ctx, env, this.parentSlug(env), from.slug, copies, (c) => this.flags.get(c.flagId)!.key));
       return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
     });
   }

@@ -21,6 +21,7 @@ import {
   changeRequestSubject,
   copyApiToken,
   copyChangeRequest,
+  environmentClonedEvent,
   environmentEventType,
   environmentState,
   eventMatches,
@@ -325,10 +326,6 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
 
   // Environments
 
-  async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
-    return this.write((tx) => this.createEnvironmentIn(tx, input, resolveWriteContext(context)));
-  }
-
   async getEnvironment(slug: string): Promise<Environment | null> {
     if (typeof slug !== 'string') return null;
     const raw = await this.run((c) => c.get(this.keys.environment(slug)));
@@ -343,14 +340,6 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
 
   async listEnvironments(): Promise<Environment[]> {
     return ((await this.read('environments')) as string[]).map(decodeEnvironment).sort(bySlug);
-  }
-
-  async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
-    return this.write((tx) => this.updateEnvironmentIn(tx, update, resolveWriteContext(context)));
-  }
-
-  async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
-    return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
   }
 
   async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
@@ -372,25 +361,12 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
         this.putOverride(tx, copy, env.slug, sources[i].flag.key, true);
         tx.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
       });
-      tx.audit(
-        auditEvent('environment-cloned', ctx, {
-          environment: env.slug,
-          after: {
-            environment: environmentState(env, parentSlugIn(all, env)),
-            overrides: copies.map((c, i) => ({ flagKey: sources[i].flag.key, ...(overrideState(c) as object) })),
-          },
-          data: { source: from.slug, overrides: copies.length },
-        }),
-      );
+      tx.audit(environmentClonedEvent(ctx, env, parentSlugIn(all, env), from.slug, copies, (_c, i) => sources[i].flag.key));
       return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
     });
   }
 
   // Flags
-
-  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
-    return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
-  }
 
   async getFlag(key: string): Promise<FeatureFlag | null> {
     if (typeof key !== 'string') return null;
@@ -405,19 +381,11 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
-    return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
-  }
-
   async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
     return this.write((tx) => this.deleteFlagIn(tx, key, resolveWriteContext(context)));
   }
 
   // Environment flags (overrides)
-
-  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write((tx) => this.createEnvironmentFlagIn(tx, input, resolveWriteContext(context)));
-  }
 
   async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
@@ -432,19 +400,11 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     return ((await this.read('overrides', envId ?? '', flagId ?? '')) as string[]).map(decodeOverride).sort(byCreation);
   }
 
-  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write((tx) => this.updateEnvironmentFlagIn(tx, update, resolveWriteContext(context)));
-  }
-
   async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
     return this.write((tx) => this.deleteEnvironmentFlagIn(tx, ref, resolveWriteContext(context)));
   }
 
   // Segments
-
-  async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
-    return this.write((tx) => this.createSegmentIn(tx, input, resolveWriteContext(context)));
-  }
 
   async getSegment(key: string): Promise<Segment | null> {
     if (typeof key !== 'string') return null;
@@ -454,10 +414,6 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
 
   async listSegments(): Promise<Segment[]> {
     return ((await this.read('segments')) as string[]).map(decodeSegment).sort(byKey);
-  }
-
-  async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
-    return this.write((tx) => this.updateSegmentIn(tx, update, resolveWriteContext(context)));
   }
 
   async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {

@@ -61,6 +61,42 @@ export abstract class TransactionalStorage<Tx extends StorageTransaction> {
   /** Saves a decided change request over the pending one it was read as. */
   protected abstract saveChangeRequest(tx: Tx, pending: ChangeRequest, decided: ChangeRequest): Promise<void> | void;
 
+  async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
+    return this.write((tx) => this.createEnvironmentIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
+    return this.write((tx) => this.updateEnvironmentIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
+    return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
+  }
+
+  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
+    return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
+    return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.write((tx) => this.createEnvironmentFlagIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
+    return this.write((tx) => this.updateEnvironmentFlagIn(tx, update, resolveWriteContext(context)));
+  }
+
+  async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
+    return this.write((tx) => this.createSegmentIn(tx, input, resolveWriteContext(context)));
+  }
+
+  async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
+    return this.write((tx) => this.updateSegmentIn(tx, update, resolveWriteContext(context)));
+  }
+
   async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
     assertWrites(writes);
     resolveWriteContext(context);

@@ -21,6 +21,7 @@ import {
   AuditEventNotifier,
   copyApiToken,
   copyChangeRequest,
+  environmentClonedEvent,
   environmentEventType,
   environmentState,
   flagEventType,
@@ -317,10 +318,6 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   // Environments
 
-  async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
-    return this.write((tx) => this.createEnvironmentIn(tx, input, resolveWriteContext(context)));
-  }
-
   async getEnvironment(slug: string): Promise<Environment | null> {
     if (typeof slug !== 'string') return null;
     return this.read(() => one(this.dataSource.manager, Environment, { slug }));
@@ -333,14 +330,6 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   async listEnvironments(): Promise<Environment[]> {
     return this.read(() => this.environmentQuery(this.dataSource.manager).getMany());
-  }
-
-  async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
-    return this.write((tx) => this.updateEnvironmentIn(tx, update, resolveWriteContext(context)));
-  }
-
-  async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
-    return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
   }
 
   async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
@@ -366,25 +355,12 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
         await this.insert(tx.m, EnvironmentFlag, copy);
         tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
       }
-      await tx.audit(
-        auditEvent('environment-cloned', ctx, {
-          environment: env.slug,
-          after: {
-            environment: environmentState(env, parentSlugIn(all, env)),
-            overrides: copies.map((c) => ({ flagKey: flags.get(c.flagId)!.key, ...(overrideState(c) as object) })),
-          },
-          data: { source: from.slug, overrides: copies.length },
-        }),
-      );
+      await tx.audit(environmentClonedEvent(ctx, env, parentSlugIn(all, env), from.slug, copies, (c) => flags.get(c.flagId)!.key));
       return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
     });
   }
 
   // Flags
-
-  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
-    return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
-  }
 
   async getFlag(key: string): Promise<FeatureFlag | null> {
     if (typeof key !== 'string') return null;
@@ -396,20 +372,12 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return flags.filter((f) => flagMatches(f, filter)).sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
-    return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
-  }
-
   async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
     if (typeof key !== 'string') return false;
     return this.write((tx) => this.deleteFlagIn(tx, key, resolveWriteContext(context)));
   }
 
   // Environment flags (overrides)
-
-  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write((tx) => this.createEnvironmentFlagIn(tx, input, resolveWriteContext(context)));
-  }
 
   async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
@@ -429,20 +397,12 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return this.read(() => this.dataSource.manager.createQueryBuilder(EnvironmentFlag, 'o').where(where).orderBy('o.createdAt').addOrderBy('o.id').getMany());
   }
 
-  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write((tx) => this.updateEnvironmentFlagIn(tx, update, resolveWriteContext(context)));
-  }
-
   async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
     return this.write((tx) => this.deleteEnvironmentFlagIn(tx, ref, resolveWriteContext(context)));
   }
 
   // Segments
-
-  async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
-    return this.write((tx) => this.createSegmentIn(tx, input, resolveWriteContext(context)));
-  }
 
   async getSegment(key: string): Promise<Segment | null> {
     if (typeof key !== 'string') return null;
@@ -451,10 +411,6 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   async listSegments(): Promise<Segment[]> {
     return this.read(() => this.dataSource.manager.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany());
-  }
-
-  async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
-    return this.write((tx) => this.updateSegmentIn(tx, update, resolveWriteContext(context)));
   }
 
   async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {
