@@ -4,10 +4,9 @@
 // Evaluation core (framework-free)
 export * from './core';
 // TypeORM entities
-export { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment, FEATURE_FLAG_ENTITIES } from './entities';
+export { Environment, EnvironmentFlag, Flag, FlagRule, Segment, FEATURE_FLAG_ENTITIES } from './entities';
 export { ApiToken, AuditEvent, ChangeRequest, API_TOKEN_TYPES, CHANGE_REQUEST_STATUSES } from './entities';
 export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus } from './entities';
-export type { FeatureFlagConstructor } from './entities/feature-flag.entity';
 // Storage
 export * from './storage/feature-flag-storage.interface';
 export * from './storage/feature-flag-admin-storage.interface';
@@ -25,6 +24,7 @@ export * from './interfaces/feature-flags-module-options.interface';
 export { FeatureFlagsService } from './feature-flags.service';
 export type { OverrideState, PromotionOptions, PromotionPlan, PromotionResult, Widen } from './feature-flags.service';
 export { EnvironmentResolver } from './environment.resolver';
+export { FeatureFlag } from './decorators/feature-flag.decorator';
 export { FeatureFlagGuard } from './guards/feature-flag.guard';
 export type { FeatureFlagOptions } from './guards/feature-flag.guard';
 export { RequestEnvironment } from './decorators/request-environment.decorator';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, FeatureFlag, FeatureFlagStorage, InjectFeatureFlagStorage, StorageUnavailableError } from '../lib';
+import { AlreadyExistsError, Flag, FeatureFlagStorage, InjectFeatureFlagStorage, StorageUnavailableError } from '../lib';
 
 /**
  * Creates the sample flags on first boot (the environments come from the module's `environments`
@@ -34,7 +34,7 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
         [
           {
             op: 'createFlag',
-            input: new FeatureFlag({ id: checkout, key: 'new-checkout', name: 'New checkout', description: 'The redesigned checkout flow', tags: ['checkout'] }),
+            input: new Flag({ id: checkout, key: 'new-checkout', name: 'New checkout', description: 'The redesigned checkout flow', tags: ['checkout'] }),
           },
           // 100% in staging for full testing; development inherits it (no override needed).
           {

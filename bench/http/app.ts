@@ -18,7 +18,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Controller, Get, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { FeatureFlag } from '../../lib/entities/feature-flag.entity';
+import { FeatureFlag } from '../../lib/decorators/feature-flag.decorator';
 import { FeatureFlagsModule } from '../../lib/feature-flags.module';
 import { IncomingRequestLike } from '../../lib/interfaces/feature-flags-module-options.interface';
 import { MemoryStorage } from '../../lib/storage/memory.storage';

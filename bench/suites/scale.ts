@@ -12,7 +12,7 @@ import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { SnapshotData } from '../../lib/core/changes';
 import { FlagSnapshot } from '../../lib/core/engine';
 import { EnvironmentFlagDefinition, EvaluationContext } from '../../lib/core/types';
-import { EnvironmentFlag, FeatureFlag, FlagRule } from '../../lib/entities';
+import { EnvironmentFlag, Flag, FlagRule } from '../../lib/entities';
 import { featureFlagDataSourceOptions } from '../../lib/storage/connection';
 import { buildEnvironmentFlag, buildFlag } from '../../lib/storage/storage-records';
 import { TypeOrmStorage } from '../../lib/storage/typeorm.storage';
@@ -61,7 +61,7 @@ async function populate(storage: TypeOrmStorage, ds: DataSource, flags: number):
     bySlug.set(slug, env.id);
     envIds.push(env.id);
   }
-  const flagRows: FeatureFlag[] = [];
+  const flagRows: Flag[] = [];
   const ruleRows: FlagRule[] = [];
   const overrideRows: EnvironmentFlag[] = [];
   for (let i = 0; i < flags; i++) {
@@ -83,7 +83,7 @@ async function populate(storage: TypeOrmStorage, ds: DataSource, flags: number):
     const insert = async <T extends ObjectLiteral>(entity: EntityTarget<T>, rows: T[]): Promise<void> => {
       for (let i = 0; i < rows.length; i += CHUNK) await m.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + CHUNK)).execute();
     };
-    await insert(FeatureFlag, flagRows);
+    await insert(Flag, flagRows);
     await insert(FlagRule, ruleRows);
     await insert(EnvironmentFlag, overrideRows);
   });

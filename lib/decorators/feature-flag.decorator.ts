@@ -7,9 +7,12 @@ import { FeatureFlagGuard, FeatureFlagOptions, FeatureFlagRequirement } from '..
 /**
  * Guards a route handler (or every handler of a controller) with one or more flags: the request passes
  * only when all of them are on in its environment; otherwise 404 (or the configured `whenDisabled`).
- * Exposed publicly as `FeatureFlag` called as a function.
+ * @example
+ * @Get('checkout')
+ * @FeatureFlag('new-checkout')
+ * checkout() { … }
  */
-export function featureFlagDecorator(keys: string | string[], options?: FeatureFlagOptions): ClassDecorator & MethodDecorator {
+export function FeatureFlag(keys: string | string[], options?: FeatureFlagOptions): ClassDecorator & MethodDecorator {
   const list = Array.isArray(keys) ? keys : [keys];
   if (list.length === 0) throw new FeatureFlagsValidationError('keys', '@FeatureFlag() needs at least one flag key');
   list.forEach((k) => assertFlagKey(k, '@FeatureFlag() key'));

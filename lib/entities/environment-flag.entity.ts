@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { EnvironmentFlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant } from '../core/types';
 import { Environment } from './environment.entity';
-import { FeatureFlag } from './feature-flag.entity';
+import { Flag } from './flag.entity';
 
 /**
  * An environment's override of a flag. Each overridable field is nullable: null inherits from the parent
@@ -27,9 +27,9 @@ export class EnvironmentFlag implements EnvironmentFlagDefinition {
   @Column({ name: 'flag_id', type: 'varchar', length: 36 })
   flagId!: string;
 
-  @ManyToOne(() => FeatureFlag, { onDelete: 'CASCADE' })
+  @ManyToOne(() => Flag, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_environment_flags_flag_id' })
-  flag?: FeatureFlag;
+  flag?: Flag;
 
   @Column({ type: 'boolean', nullable: true })
   enabled!: boolean | null;

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Condition, FlagRuleDefinition, FlagValue } from '../core/types';
-import type { FeatureFlag } from './feature-flag.entity';
+import type { Flag } from './flag.entity';
 
 /**
  * A targeting rule of a flag's base definition. Rules are tried by ascending `priority`; the first whose
@@ -16,9 +16,9 @@ export class FlagRule implements FlagRuleDefinition {
   @Column({ name: 'flag_id', type: 'varchar', length: 36 })
   flagId!: string;
 
-  @ManyToOne('FeatureFlag', 'rules', { onDelete: 'CASCADE' })
+  @ManyToOne('Flag', 'rules', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_rules_flag_id' })
-  flag?: FeatureFlag;
+  flag?: Flag;
 
   @Column({ type: 'varchar', length: 255, nullable: true })
   name!: string | null;

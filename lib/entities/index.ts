@@ -3,11 +3,11 @@ import { AuditEvent } from './audit-event.entity';
 import { ChangeRequest } from './change-request.entity';
 import { Environment } from './environment.entity';
 import { EnvironmentFlag } from './environment-flag.entity';
-import { FeatureFlag } from './feature-flag.entity';
+import { Flag } from './flag.entity';
 import { FlagRule } from './flag-rule.entity';
 import { Segment } from './segment.entity';
 
-export { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment };
+export { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment };
 export { API_TOKEN_TYPES } from './api-token.entity';
 export type { ApiTokenDefinition, ApiTokenType } from './api-token.entity';
 export type { AuditEventDefinition } from './audit-event.entity';
@@ -15,4 +15,4 @@ export { CHANGE_REQUEST_STATUSES } from './change-request.entity';
 export type { ChangeRequestDefinition, ChangeRequestStatus } from './change-request.entity';
 
 /** Every TypeORM entity of the module: add them to your own `TypeOrmModule` when sharing its connection. */
-export const FEATURE_FLAG_ENTITIES = [FeatureFlag, FlagRule, Environment, EnvironmentFlag, Segment, AuditEvent, ApiToken, ChangeRequest] as const;
+export const FEATURE_FLAG_ENTITIES = [Flag, FlagRule, Environment, EnvironmentFlag, Segment, AuditEvent, ApiToken, ChangeRequest] as const;

@@ -1,6 +1,6 @@
 import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from '../entities';
 import { AuditEventFilter, StorageWrite, WriteContext } from './feature-flag-storage.interface';
 
 /**
@@ -129,7 +129,7 @@ export const WRITE_OPS: readonly StorageWrite['op'][] = [
 // What an event keeps of each record: every field a reader needs to see what changed, without ids of
 // rows that are replaced on every write (rule ids) or timestamps (the event has its own).
 
-export function flagState(f: FeatureFlag): JsonValue {
+export function flagState(f: Flag): JsonValue {
   return json({
     key: f.key,
     name: f.name,
@@ -234,7 +234,7 @@ export function auditEvent(
 }
 
 /** The type of a flag write: archiving and reviving are named, other updates are `feature-updated`. */
-export function flagEventType(before: FeatureFlag | null, after: FeatureFlag | null): AuditEventType {
+export function flagEventType(before: Flag | null, after: Flag | null): AuditEventType {
   if (!before) return 'feature-created';
   if (!after) return 'feature-deleted';
   if (after.status === 'archived' && before.status !== 'archived') return 'feature-archived';

@@ -1,20 +1,20 @@
 import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { JsonValue } from '../core/types';
-import { AuditEvent, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { AuditEvent, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 
 /** A rule as written: `id` and `flagId` are assigned by storage. */
 export type FlagRuleInput = Omit<Partial<FlagRule>, 'flag' | 'flagId'> & Pick<FlagRule, 'priority' | 'conditions'> & Partial<Pick<FlagRule, 'serveEnabled'>>;
 
 /** What `createFlag` takes: a key, and any other field (defaults: boolean, active, off). */
-export type FlagInput = Pick<FeatureFlag, 'key'> &
-  Partial<Omit<FeatureFlag, 'key' | 'rules' | 'createdAt' | 'updatedAt' | 'version'>> & { rules?: FlagRuleInput[] };
+export type FlagInput = Pick<Flag, 'key'> &
+  Partial<Omit<Flag, 'key' | 'rules' | 'createdAt' | 'updatedAt' | 'version'>> & { rules?: FlagRuleInput[] };
 
 /**
  * What `updateFlag` takes: the flag's `id` or `key`, and the fields to change (undefined: unchanged).
  * With `version`, the update applies only if the stored flag is still at that version.
  */
-export type FlagUpdate = (Pick<FeatureFlag, 'id'> | Pick<FeatureFlag, 'key'>) &
-  Partial<Omit<FeatureFlag, 'rules' | 'createdAt' | 'updatedAt'>> & { rules?: FlagRuleInput[] };
+export type FlagUpdate = (Pick<Flag, 'id'> | Pick<Flag, 'key'>) &
+  Partial<Omit<Flag, 'rules' | 'createdAt' | 'updatedAt'>> & { rules?: FlagRuleInput[] };
 
 /** What `createEnvironment` takes. */
 export type EnvironmentInput = Pick<Environment, 'name' | 'slug'> &
@@ -49,7 +49,7 @@ export interface EnvironmentFlagRef {
 
 /** Filters for `listFlags`. */
 export interface FlagFilter {
-  status?: FeatureFlag['status'] | FeatureFlag['status'][];
+  status?: Flag['status'] | Flag['status'][];
   tag?: string;
   /** Case-insensitive substring of key or name. */
   search?: string;
@@ -121,7 +121,7 @@ export type StorageWrite =
   | { op: 'deleteSegment'; key: string; context?: WriteContext };
 
 /** What each write of a batch returned, in order (the record written, or the delete's boolean). */
-export type StorageWriteResult = Environment | FeatureFlag | EnvironmentFlag | Segment | boolean;
+export type StorageWriteResult = Environment | Flag | EnvironmentFlag | Segment | boolean;
 
 /** What `cloneEnvironment` created. */
 export interface EnvironmentClone {
@@ -169,10 +169,10 @@ export interface FeatureFlagStorage {
    */
   cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone>;
 
-  createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag>;
-  getFlag(key: string): Promise<FeatureFlag | null>;
-  listFlags(filter?: FlagFilter): Promise<FeatureFlag[]>;
-  updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag>;
+  createFlag(input: FlagInput, context?: WriteContext): Promise<Flag>;
+  getFlag(key: string): Promise<Flag | null>;
+  listFlags(filter?: FlagFilter): Promise<Flag[]>;
+  updateFlag(update: FlagUpdate, context?: WriteContext): Promise<Flag>;
   deleteFlag(key: string, context?: WriteContext): Promise<boolean>;
 
   createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag>;

@@ -1,7 +1,7 @@
 import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
 import { AlreadyExistsError, EnvironmentInUseError, NotFoundError } from '../core/errors';
 import { assertEnvironmentParent } from '../core/engine';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
@@ -85,13 +85,13 @@ import {
  * objects a caller passed in nor those it got back share anything with what is stored.
  */
 export const copyEnvironment = (e: Environment): Environment => new Environment(structuredClone({ ...e }));
-export const copyFlag = (f: FeatureFlag): FeatureFlag =>
-  new FeatureFlag({ ...structuredClone({ ...f, rules: undefined }), rules: f.rules.map((r) => new FlagRule(structuredClone({ ...r }))) });
+export const copyFlag = (f: Flag): Flag =>
+  new Flag({ ...structuredClone({ ...f, rules: undefined }), rules: f.rules.map((r) => new FlagRule(structuredClone({ ...r }))) });
 export const copyOverride = (o: EnvironmentFlag): EnvironmentFlag => new EnvironmentFlag(structuredClone({ ...o }));
 export const copySegment = (s: Segment): Segment => new Segment(structuredClone({ ...s }));
 
 /** Matches a flag against a `listFlags` filter (shared by backends that filter in memory). */
-export function flagMatches(flag: FeatureFlag, filter: FlagFilter | undefined): boolean {
+export function flagMatches(flag: Flag, filter: FlagFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.status !== undefined) {
     const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
@@ -125,7 +125,7 @@ interface MemoryTx {
  */
 export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
   private readonly environments = new Map<string, Environment>();
-  private readonly flags = new Map<string, FeatureFlag>();
+  private readonly flags = new Map<string, Flag>();
   private readonly overrides = new Map<string, EnvironmentFlag>();
   private readonly segments = new Map<string, Segment>();
   private readonly tokens = new Map<string, ApiToken>();
@@ -219,23 +219,23 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
 
   // Flags
 
-  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
+  async createFlag(input: FlagInput, context?: WriteContext): Promise<Flag> {
     return this.atomically(() => this.createFlagIn(input, resolveWriteContext(context)));
   }
 
-  async getFlag(key: string): Promise<FeatureFlag | null> {
+  async getFlag(key: string): Promise<Flag | null> {
     const flag = this.findFlag(key);
     return flag ? copyFlag(flag) : null;
   }
 
-  async listFlags(filter?: FlagFilter): Promise<FeatureFlag[]> {
+  async listFlags(filter?: FlagFilter): Promise<Flag[]> {
     return [...this.flags.values()]
       .filter((f) => flagMatches(f, filter))
       .sort((a, b) => a.key.localeCompare(b.key))
       .map(copyFlag);
   }
 
-  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
+  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<Flag> {
     return this.atomically(() => this.updateFlagIn(update, resolveWriteContext(context)));
   }
 
@@ -484,7 +484,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     return true;
   }
 
-  private createFlagIn(input: FlagInput, ctx: ResolvedWriteContext): FeatureFlag {
+  private createFlagIn(input: FlagInput, ctx: ResolvedWriteContext): Flag {
     const flag = buildFlag(input);
     if (this.findFlag(flag.key)) throw new AlreadyExistsError('flag', flag.key);
     if (this.flags.has(flag.id)) throw new AlreadyExistsError('flag', flag.id);
@@ -494,7 +494,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     return copyFlag(flag);
   }
 
-  private updateFlagIn(update: FlagUpdate, ctx: ResolvedWriteContext): FeatureFlag {
+  private updateFlagIn(update: FlagUpdate, ctx: ResolvedWriteContext): Flag {
     const existing = 'id' in update && update.id !== undefined ? this.flags.get(update.id) : this.findFlag((update as { key: string }).key);
     if (!existing) throw new NotFoundError('flag', String('id' in update && update.id !== undefined ? update.id : (update as { key: string }).key));
     const next = mergeFlag(existing, update);
@@ -675,7 +675,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     return env;
   }
 
-  private findFlag(key: string): FeatureFlag | undefined {
+  private findFlag(key: string): Flag | undefined {
     for (const f of this.flags.values()) if (f.key === key) return f;
     return undefined;
   }

@@ -3,7 +3,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { assertEnvironmentParent } from '../core/engine';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import { createRedisClient, RedisConnection } from '../propagation/redis-change-bus';
 import { TransactionalStorage } from './transactional-storage';
 import {
@@ -142,9 +142,9 @@ const decodeApiToken = (raw: string): ApiToken => new ApiToken(withDates(parse(r
 const decodeChangeRequest = (raw: string): ChangeRequest =>
   new ChangeRequest(withDates(parse(raw), ['createdAt', 'decidedAt', 'updatedAt']) as Partial<ChangeRequest>);
 
-function decodeFlag(raw: string): FeatureFlag {
-  const o = withDates(parse(raw), RECORD_DATES) as Partial<FeatureFlag> & { rules?: Partial<FlagRule>[] };
-  return new FeatureFlag({ ...o, rules: (o.rules ?? []).map((r) => new FlagRule(r)) });
+function decodeFlag(raw: string): Flag {
+  const o = withDates(parse(raw), RECORD_DATES) as Partial<Flag> & { rules?: Partial<FlagRule>[] };
+  return new Flag({ ...o, rules: (o.rules ?? []).map((r) => new FlagRule(r)) });
 }
 
 function encodeEvent(e: AuditEventInput): string {
@@ -368,13 +368,13 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
 
   // Flags
 
-  async getFlag(key: string): Promise<FeatureFlag | null> {
+  async getFlag(key: string): Promise<Flag | null> {
     if (typeof key !== 'string') return null;
     const raw = await this.run((c) => c.get(this.keys.flag(key)));
     return raw ? decodeFlag(raw) : null;
   }
 
-  async listFlags(filter?: FlagFilter): Promise<FeatureFlag[]> {
+  async listFlags(filter?: FlagFilter): Promise<Flag[]> {
     return ((await this.read('flags')) as string[])
       .map(decodeFlag)
       .filter((f) => flagMatches(f, filter))
@@ -601,7 +601,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     return true;
   }
 
-  protected async createFlagIn(tx: RedisTx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async createFlagIn(tx: RedisTx, input: FlagInput, ctx: ResolvedWriteContext): Promise<Flag> {
     const flag = buildFlag(input);
     if ((await tx.get(this.keys.flag(flag.key))) !== null) throw new AlreadyExistsError('flag', flag.key);
     if ((await tx.hget(this.keys.flagIndex, flag.id)) !== null) throw new AlreadyExistsError('flag', flag.id);
@@ -611,7 +611,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     return copyFlag(flag);
   }
 
-  protected async updateFlagIn(tx: RedisTx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async updateFlagIn(tx: RedisTx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<Flag> {
     const byId = 'id' in update && update.id !== undefined;
     const identifier = byId ? update.id : (update as { key: string }).key;
     const existing = byId ? await this.flagById(tx, update.id) : await this.flagByKey(tx, (update as { key: string }).key);
@@ -751,13 +751,13 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     return raws.filter((raw): raw is string => raw !== null).map(decodeEnvironment);
   }
 
-  private async flagByKey(tx: RedisTx, key: unknown): Promise<FeatureFlag | null> {
+  private async flagByKey(tx: RedisTx, key: unknown): Promise<Flag | null> {
     if (typeof key !== 'string') return null;
     const raw = await tx.get(this.keys.flag(key));
     return raw ? decodeFlag(raw) : null;
   }
 
-  private async flagById(tx: RedisTx, id: unknown): Promise<FeatureFlag | null> {
+  private async flagById(tx: RedisTx, id: unknown): Promise<Flag | null> {
     if (typeof id !== 'string') return null;
     return this.flagByKey(tx, await tx.hget(this.keys.flagIndex, id));
   }
@@ -780,8 +780,8 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
   }
 
   /** Every override of an environment, with its flag. */
-  private async overridesOfEnvironment(tx: RedisTx, env: Environment): Promise<{ override: EnvironmentFlag; flag: FeatureFlag }[]> {
-    const out: { override: EnvironmentFlag; flag: FeatureFlag }[] = [];
+  private async overridesOfEnvironment(tx: RedisTx, env: Environment): Promise<{ override: EnvironmentFlag; flag: Flag }[]> {
+    const out: { override: EnvironmentFlag; flag: Flag }[] = [];
     for (const flagId of await tx.smembers(this.keys.environmentOverrides(env.id))) {
       const flag = await this.flagById(tx, flagId);
       const raw = flag ? await tx.get(this.keys.override(env.slug, flag.key)) : null;
@@ -803,7 +803,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     tx.hset(this.keys.environmentIndex, env.id, env.slug);
   }
 
-  private putFlag(tx: RedisTx, flag: FeatureFlag): void {
+  private putFlag(tx: RedisTx, flag: Flag): void {
     tx.set(this.keys.flag(flag.key), JSON.stringify(flag));
     tx.hset(this.keys.flagIndex, flag.id, flag.key);
   }

@@ -8,7 +8,7 @@ import {
   assertSegmentInput,
 } from '../core/validation';
 import { FlagType } from '../core/types';
-import { Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../entities';
+import { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import {
   EnvironmentFlagInput,
   EnvironmentFlagUpdate,
@@ -78,12 +78,12 @@ function buildRules(flagId: string, rules: FlagRuleInput[] | undefined): FlagRul
 }
 
 /** A new flag record from input, validated and defaulted. */
-export function buildFlag(input: FlagInput, now = new Date()): FeatureFlag {
+export function buildFlag(input: FlagInput, now = new Date()): Flag {
   const withDefaults = { type: 'boolean' as FlagType, ...defined(input) };
   assertFlagInput(withDefaults);
   assertBounded(input);
   const id = input.id ?? randomUUID();
-  return new FeatureFlag({
+  return new Flag({
     id,
     key: input.key,
     name: input.name ?? input.key,
@@ -103,14 +103,14 @@ export function buildFlag(input: FlagInput, now = new Date()): FeatureFlag {
 }
 
 /** The flag record after an update, validated, version-checked and with its version raised. */
-export function mergeFlag(existing: FeatureFlag, update: FlagUpdate, now = new Date()): FeatureFlag {
-  const changes = defined(update) as Partial<FeatureFlag> & { rules?: FlagRuleInput[] };
+export function mergeFlag(existing: Flag, update: FlagUpdate, now = new Date()): Flag {
+  const changes = defined(update) as Partial<Flag> & { rules?: FlagRuleInput[] };
   assertVersion('flag', existing.key, existing.version, changes.version);
   if (changes.id !== undefined && changes.id !== existing.id) throw new FeatureFlagsValidationError('id', 'cannot be changed');
   const merged = { ...existing, ...changes };
   assertFlagInput(merged);
   assertBounded({ name: merged.name });
-  return new FeatureFlag({
+  return new Flag({
     ...merged,
     id: existing.id,
     rules: changes.rules !== undefined ? buildRules(existing.id, changes.rules) : existing.rules,

@@ -1,4 +1,4 @@
-import { ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, Segment } from '../entities';
+import { ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from '../entities';
 import { decidedChangeRequest, resolveDecision } from './admin-records';
 import {
   AuditEventInput,
@@ -46,8 +46,8 @@ export abstract class TransactionalStorage<Tx extends StorageTransaction> {
   protected abstract createEnvironmentIn(tx: Tx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment>;
   protected abstract updateEnvironmentIn(tx: Tx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment>;
   protected abstract deleteEnvironmentIn(tx: Tx, slug: string, ctx: ResolvedWriteContext): Promise<boolean>;
-  protected abstract createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag>;
-  protected abstract updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag>;
+  protected abstract createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<Flag>;
+  protected abstract updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<Flag>;
   protected abstract deleteFlagIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean>;
   protected abstract createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag>;
   protected abstract updateEnvironmentFlagIn(tx: Tx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag>;
@@ -73,11 +73,11 @@ export abstract class TransactionalStorage<Tx extends StorageTransaction> {
     return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
   }
 
-  async createFlag(input: FlagInput, context?: WriteContext): Promise<FeatureFlag> {
+  async createFlag(input: FlagInput, context?: WriteContext): Promise<Flag> {
     return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
   }
 
-  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<FeatureFlag> {
+  async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<Flag> {
     return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
   }
 

@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from '../core/errors';
 import { DateUtils } from 'typeorm/util/DateUtils';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, FeatureFlag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, Flag, FlagRule, Segment } from '../entities';
 import { SQLITE_TYPES, migrationsFor } from '../migrations';
 import { TransactionalStorage } from './transactional-storage';
 import {
@@ -287,7 +287,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
   async revision(): Promise<string> {
     return this.read(async () => {
       const parts: string[] = [];
-      for (const entity of [FeatureFlag, Environment, EnvironmentFlag, Segment] as Function[]) {
+      for (const entity of [Flag, Environment, EnvironmentFlag, Segment] as Function[]) {
         const row = await this.dataSource
           .createQueryBuilder()
           .select('COUNT(*)', 'n')
@@ -343,7 +343,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
       await this.insertEnvironment(tx, all, env);
       const sources = await tx.m.createQueryBuilder(EnvironmentFlag, 'o').where({ environmentId: from.id }).orderBy('o.createdAt').addOrderBy('o.id').getMany();
       const flags = new Map(
-        sources.length === 0 ? [] : (await tx.m.createQueryBuilder(FeatureFlag, 'f').whereInIds(sources.map((o) => o.flagId)).getMany()).map((f) => [f.id, f]),
+        sources.length === 0 ? [] : (await tx.m.createQueryBuilder(Flag, 'f').whereInIds(sources.map((o) => o.flagId)).getMany()).map((f) => [f.id, f]),
       );
       const copies = sources.map((o) =>
         buildEnvironmentFlag(
@@ -362,12 +362,12 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   // Flags
 
-  async getFlag(key: string): Promise<FeatureFlag | null> {
+  async getFlag(key: string): Promise<Flag | null> {
     if (typeof key !== 'string') return null;
     return this.read(() => this.findFlag(this.dataSource.manager, { key }));
   }
 
-  async listFlags(filter?: FlagFilter): Promise<FeatureFlag[]> {
+  async listFlags(filter?: FlagFilter): Promise<Flag[]> {
     const flags = withRules(await this.read(() => this.flagQuery(this.dataSource.manager).getMany()));
     return flags.filter((f) => flagMatches(f, filter)).sort((a, b) => a.key.localeCompare(b.key));
   }
@@ -584,28 +584,28 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return true;
   }
 
-  protected async createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<Flag> {
     const flag = buildFlag(input);
     tx.duplicate = () => new AlreadyExistsError('flag', flag.key);
-    if (await exists(tx.m, FeatureFlag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
-    if (await exists(tx.m, FeatureFlag, { id: flag.id })) throw new AlreadyExistsError('flag', flag.id);
-    await this.insert(tx.m, FeatureFlag, flag);
+    if (await exists(tx.m, Flag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
+    if (await exists(tx.m, Flag, { id: flag.id })) throw new AlreadyExistsError('flag', flag.id);
+    await this.insert(tx.m, Flag, flag);
     await this.insertRules(tx.m, flag.rules);
     tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
     await tx.audit(auditEvent(flagEventType(null, flag), ctx, { flagKey: flag.key, after: flagState(flag) }));
     return copyFlag(flag);
   }
 
-  protected async updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<FeatureFlag> {
+  protected async updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<Flag> {
     const byId = 'id' in update && update.id !== undefined;
     const identifier = String(byId ? update.id : (update as { key: string }).key);
     const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
     if (!existing) throw new NotFoundError('flag', identifier);
     const next = mergeFlag(existing, update);
     tx.duplicate = () => new AlreadyExistsError('flag', next.key);
-    if (next.key !== existing.key && (await exists(tx.m, FeatureFlag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
+    if (next.key !== existing.key && (await exists(tx.m, Flag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
     // Rules are replaced only once the compare-and-set has won.
-    await this.compareAndSet(tx.m, FeatureFlag, existing, next, 'flag', existing.key);
+    await this.compareAndSet(tx.m, Flag, existing, next, 'flag', existing.key);
     if (update.rules !== undefined) {
       await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: next.id }).execute();
       await this.insertRules(tx.m, next.rules);
@@ -621,7 +621,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     if (!flag) return false;
     const deleted = await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ flagId: flag.id }).execute();
     await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: flag.id }).execute();
-    await tx.m.createQueryBuilder().delete().from(FeatureFlag).where({ id: flag.id }).execute();
+    await tx.m.createQueryBuilder().delete().from(Flag).where({ id: flag.id }).execute();
     tx.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
     await tx.audit(auditEvent(flagEventType(flag, null), ctx, { flagKey: flag.key, before: flagState(flag), data: { deletedOverrides: deleted.affected ?? 0 } }));
     return true;
@@ -630,7 +630,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
   protected async createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
     const env = typeof input?.environmentId === 'string' ? await one(tx.m, Environment, { id: input.environmentId }) : null;
     if (!env) throw new NotFoundError('environment', input?.environmentId);
-    const flag = typeof input.flagId === 'string' ? await one(tx.m, FeatureFlag, { id: input.flagId }) : null;
+    const flag = typeof input.flagId === 'string' ? await one(tx.m, Flag, { id: input.flagId }) : null;
     if (!flag) throw new NotFoundError('flag', input.flagId);
     const override = buildEnvironmentFlag(input, flag.type);
     tx.duplicate = () => new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
@@ -651,7 +651,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
       existing = await one(tx.m, EnvironmentFlag, { environmentId, flagId }, !this.serialized);
     }
     if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
-    const flag = (await one(tx.m, FeatureFlag, { id: existing.flagId }))!;
+    const flag = (await one(tx.m, Flag, { id: existing.flagId }))!;
     const env = (await one(tx.m, Environment, { id: existing.environmentId }))!;
     const next = mergeEnvironmentFlag(existing, update, flag.type);
     await this.compareAndSet(tx.m, EnvironmentFlag, existing, next, 'environment flag', existing.id);
@@ -666,7 +666,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
     const o = await one(tx.m, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }, !this.serialized);
     if (!o) return false;
-    const flag = (await one(tx.m, FeatureFlag, { id: o.flagId }))!;
+    const flag = (await one(tx.m, Flag, { id: o.flagId }))!;
     const env = (await one(tx.m, Environment, { id: o.environmentId }))!;
     await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ id: o.id }).execute();
     tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
@@ -816,15 +816,15 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   /** Flags with their rules in written order, in one statement (so a flag and its rules are consistent). */
   private flagQuery(m: EntityManager) {
-    return m.createQueryBuilder(FeatureFlag, 'f').leftJoinAndSelect('f.rules', 'r').orderBy('f.key').addOrderBy('r.position');
+    return m.createQueryBuilder(Flag, 'f').leftJoinAndSelect('f.rules', 'r').orderBy('f.key').addOrderBy('r.position');
   }
 
   /** A flag with its rules; `lock` first locks its row until the transaction ends (an update's read). */
-  private async findFlag(m: EntityManager, where: { id?: string; key?: string }, lock = false): Promise<FeatureFlag | null> {
+  private async findFlag(m: EntityManager, where: { id?: string; key?: string }, lock = false): Promise<Flag | null> {
     const value = where.id ?? where.key;
     if (typeof value !== 'string') return null;
     // Locked apart from the read: PostgreSQL cannot lock the nullable side of the rules join.
-    if (lock && !this.serialized && !(await one(m, FeatureFlag, where, true))) return null;
+    if (lock && !this.serialized && !(await one(m, Flag, where, true))) return null;
     const flag = await this.flagQuery(m).where(where).getOne();
     return flag ? withRules([flag])[0] : null;
   }
@@ -884,7 +884,7 @@ function exists(m: EntityManager, target: EntityTarget<ObjectLiteral>, where: Ob
 }
 
 /** Flags as TypeORM returns them, with `rules` always an array. */
-function withRules(flags: FeatureFlag[]): FeatureFlag[] {
+function withRules(flags: Flag[]): Flag[] {
   for (const flag of flags) flag.rules ??= [];
   return flags;
 }

@@ -9,6 +9,7 @@ import {
   FEATURE_FLAG_ENTITIES,
   FEATURE_FLAG_MIGRATIONS,
   FeatureFlag,
+  Flag,
   FeatureFlagsModule,
   FeatureFlagsModuleOptions,
   StorageUnavailableError,

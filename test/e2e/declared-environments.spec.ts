@@ -4,6 +4,7 @@ import {
   EnvironmentDeclaration,
   EnvironmentResolver,
   FeatureFlag,
+  Flag,
   FeatureFlagsModule,
   MemoryStorage,
   RequestEnvironment,

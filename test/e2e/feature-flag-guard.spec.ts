@@ -4,6 +4,7 @@ import request from 'supertest';
 import {
   DisabledFlagInfo,
   FeatureFlag,
+  Flag,
   FeatureFlagGuard,
   FeatureFlagsModule,
   FeatureFlagsModuleOptions,

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import {
   EnvironmentDeclaration,
   EnvironmentFlagInput,
-  FeatureFlag,
+  Flag,
   FeatureFlagStorage,
   FlagInput,
 } from '../../lib';
@@ -28,7 +28,7 @@ export function storageOf(app: INestApplication): FeatureFlagStorage {
  * @example
  * await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
  */
-export async function seedFlag(app: INestApplication, input: FlagInput, overrides: Record<string, Override> = {}): Promise<FeatureFlag> {
+export async function seedFlag(app: INestApplication, input: FlagInput, overrides: Record<string, Override> = {}): Promise<Flag> {
   const storage = storageOf(app);
   const flag = await storage.createFlag(input);
   for (const [slug, fields] of Object.entries(overrides)) {

@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import request from 'supertest';
-import { FeatureFlag, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions } from '../../lib';
+import { FeatureFlag, Flag, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions } from '../../lib';
 import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';

@@ -10,7 +10,7 @@ import {
   StorageChange,
   VersionConflictError,
 } from '../../lib/core';
-import { AuditEvent, Environment, EnvironmentFlag, FeatureFlag } from '../../lib/entities';
+import { AuditEvent, Environment, EnvironmentFlag, Flag } from '../../lib/entities';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
@@ -36,7 +36,7 @@ async function expectInvalid(promise: Promise<unknown>, field: string): Promise<
   expect((error as FeatureFlagsValidationError).field).toBe(field);
 }
 
-/** Whether a value is a Date (from any realm: jest's sandbox has its own Date). */
+/** Whether a value is a Date (from any realm: a test runner's sandbox may have its own Date). */
 function isDate(value: unknown): boolean {
   return Object.prototype.toString.call(value) === '[object Date]' && !Number.isNaN((value as Date).getTime());
 }
@@ -256,7 +256,7 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
     describe('flags', () => {
       it('creates a flag with defaults and reads it back', async () => {
         const flag = await storage.createFlag({ key: 'new-checkout' });
-        expect(flag).toBeInstanceOf(FeatureFlag);
+        expect(flag).toBeInstanceOf(Flag);
         expect(flag).toMatchObject({
           key: 'new-checkout',
           name: 'new-checkout',
@@ -388,7 +388,7 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
         await storage.createFlag({ key: 'b-flag', name: 'Beta Checkout', tags: ['checkout'] });
         await storage.createFlag({ key: 'a-flag', name: 'Alpha', status: 'archived', tags: ['ops'] });
         await storage.createFlag({ key: 'c-flag', name: 'Gamma', status: 'inactive', tags: ['checkout', 'ops'] });
-        const keys = (flags: FeatureFlag[]) => flags.map((f) => f.key);
+        const keys = (flags: Flag[]) => flags.map((f) => f.key);
         expect(keys(await storage.listFlags())).toEqual(['a-flag', 'b-flag', 'c-flag']);
         expect(keys(await storage.listFlags({ status: 'active' }))).toEqual(['b-flag']);
         expect(keys(await storage.listFlags({ status: ['archived', 'inactive'] }))).toEqual(['a-flag', 'c-flag']);
@@ -793,7 +793,7 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
       });
 
       it('reports a change only once it is durable: a listener can read it back', async () => {
-        const reads: Promise<FeatureFlag | null>[] = [];
+        const reads: Promise<Flag | null>[] = [];
         storage.subscribe((change) => {
           if (change.kind === 'flag' && change.op === 'upsert') reads.push(storage.getFlag(change.flag.key));
         });

@@ -1,5 +1,5 @@
 import { DataSource, DataSourceOptions, ObjectLiteral } from 'typeorm';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag, FlagRule, Segment } from '../../lib/entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../../lib/entities';
 import { featureFlagDataSourceOptions } from '../../lib/storage/connection';
 import { TypeOrmStorage } from '../../lib/storage/typeorm.storage';
 import { StorageFixture } from './storage-contract';
@@ -7,7 +7,7 @@ import { StorageFixture } from './storage-contract';
 /** Deletes every feature-flag row (children first; parents of environments unlinked before they go). */
 export async function emptyTables(ds: DataSource): Promise<void> {
   await ds.transaction(async (m) => {
-    for (const entity of [EnvironmentFlag, FlagRule, FeatureFlag, Segment, AuditEvent, ApiToken, ChangeRequest]) {
+    for (const entity of [EnvironmentFlag, FlagRule, Flag, Segment, AuditEvent, ApiToken, ChangeRequest]) {
       await m.createQueryBuilder().delete().from(entity).execute();
     }
     await m.createQueryBuilder().update(Environment).set({ parentId: null }).execute();
@@ -102,7 +102,7 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       await storage.createEnvironmentFlag({ environmentId: parent.id, flagId: other.id, enabled: true });
 
       await expect(ds.createQueryBuilder().delete().from(Environment).where({ id: parent.id }).execute()).rejects.toThrow();
-      await ds.createQueryBuilder().delete().from(FeatureFlag).where({ id: flag.id }).execute();
+      await ds.createQueryBuilder().delete().from(Flag).where({ id: flag.id }).execute();
       expect(await rowsOf(FlagRule, { flagId: flag.id })).toBe(0);
       expect(await rowsOf(EnvironmentFlag, { flagId: flag.id })).toBe(0);
       await ds.createQueryBuilder().delete().from(Environment).where({ id: child.id }).execute();

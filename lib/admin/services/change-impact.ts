@@ -1,6 +1,6 @@
 import { FlagSnapshot } from '../../core/engine';
 import { FeatureFlagsValidationError } from '../../core/errors';
-import { Environment, EnvironmentFlag, FeatureFlag } from '../../entities';
+import { Environment, EnvironmentFlag, Flag } from '../../entities';
 import { StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { buildEnvironmentFlag, buildFlag, mergeEnvironmentFlag, mergeFlag } from '../../storage/storage-records';
 import { ruleView } from '../views/views';
@@ -13,7 +13,7 @@ import { ruleView } from '../views/views';
 
 /** One flag's records: what the change starts from, or what it leads to. */
 export interface FlagRecords {
-  flag: FeatureFlag | null;
+  flag: Flag | null;
   overrides: EnvironmentFlag[];
 }
 
@@ -99,7 +99,7 @@ export function turnsOffOnly(write: StorageWrite, records: FlagRecords): boolean
       return u.enabled === false && OVERRIDE_FIELDS.every((f) => u[f] === undefined || (existing !== undefined && same(u[f], existing[f])));
     }
     case 'updateFlag': {
-      const u = write.update as Partial<FeatureFlag>;
+      const u = write.update as Partial<Flag>;
       const flag = records.flag;
       if (!flag) return false;
       const turnsOff = (u.status === 'archived' || u.status === 'inactive') || u.defaultEnabled === false;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AlreadyExistsError, FeatureFlagsValidationError, NotFoundError, VersionConflictError } from '../../core/errors';
 import { FlagStatus, JsonValue } from '../../core/types';
-import { EnvironmentFlag, FeatureFlag } from '../../entities';
+import { EnvironmentFlag, Flag } from '../../entities';
 import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
 import { EnvironmentFlagUpdate, FeatureFlagStorage, FlagUpdate, StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
@@ -88,7 +88,7 @@ export class FlagAdminService {
       { principal, confirm, reason },
     );
     if (enacted.status === 'pending') return pending(enacted);
-    const flag = enacted.results[0] as FeatureFlag;
+    const flag = enacted.results[0] as Flag;
     return { status: 201, body: flagView(flag), etag: etagOf(flag.version) };
   }
 
@@ -160,7 +160,7 @@ export class FlagAdminService {
       reason: dto.reason,
     });
     if (enacted.status === 'pending') return pending(enacted);
-    const flag = enacted.results[0] as FeatureFlag;
+    const flag = enacted.results[0] as Flag;
     return { status: 200, body: this.withOverrides({ ...state, flag }, principal), etag: etagOf(flag.version) };
   }
 
@@ -258,7 +258,7 @@ export class FlagAdminService {
         { principal, confirm: dto.confirm, reason: dto.reason },
       );
       if (enacted.status === 'pending') return pending(enacted);
-      const flag = enacted.results[0] as FeatureFlag;
+      const flag = enacted.results[0] as Flag;
       return { status: 200, body: flagView(flag), etag: etagOf(flag.version) };
     }
     return { status: 200, body: flagView(state.flag), etag: etagOf(state.flag.version) };

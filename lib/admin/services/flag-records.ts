@@ -1,12 +1,12 @@
 import { FlagSnapshot } from '../../core/engine';
 import { NotFoundError } from '../../core/errors';
 import { ResolvedFlag } from '../../core/types';
-import { Environment, EnvironmentFlag, FeatureFlag } from '../../entities';
+import { Environment, EnvironmentFlag, Flag } from '../../entities';
 import { FeatureFlagStorage } from '../../storage/feature-flag-storage.interface';
 
 /** A flag with everything needed to resolve it, read from storage (never from the in-memory snapshot). */
 export interface FlagState {
-  flag: FeatureFlag;
+  flag: Flag;
   environments: Environment[];
   overrides: EnvironmentFlag[];
 }
@@ -30,11 +30,11 @@ export function environmentOf(environments: Environment[], slug: string): Enviro
 export class Resolution {
   private readonly snapshot: FlagSnapshot;
 
-  constructor(environments: Environment[], flags: FeatureFlag[], overrides: EnvironmentFlag[]) {
+  constructor(environments: Environment[], flags: Flag[], overrides: EnvironmentFlag[]) {
     this.snapshot = new FlagSnapshot({ environments, flags, environmentFlags: overrides, segments: [] });
   }
 
-  resolve(flag: FeatureFlag, slug: string): ResolvedFlag {
+  resolve(flag: Flag, slug: string): ResolvedFlag {
     return this.snapshot.resolve(flag, slug);
   }
 }

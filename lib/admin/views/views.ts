@@ -1,5 +1,5 @@
 import { FlagRuleDefinition, JsonValue, ResolvedFlag } from '../../core/types';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FeatureFlag } from '../../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag } from '../../entities';
 
 /**
  * What the admin API answers: plain JSON views of the records (dates as ISO strings, no storage-internal
@@ -38,7 +38,7 @@ export interface FlagView {
   updatedAt: string | null;
 }
 
-export function flagView(f: FeatureFlag): FlagView {
+export function flagView(f: Flag): FlagView {
   return {
     key: f.key,
     name: f.name,
@@ -96,7 +96,7 @@ export interface FlagInEnvironmentView {
   override: OverrideView | null;
 }
 
-export function flagInEnvironmentView(flag: FeatureFlag, resolved: ResolvedFlag, override: EnvironmentFlag | undefined): FlagInEnvironmentView {
+export function flagInEnvironmentView(flag: Flag, resolved: ResolvedFlag, override: EnvironmentFlag | undefined): FlagInEnvironmentView {
   return {
     flag: { key: flag.key, name: flag.name, description: flag.description, type: flag.type, status: flag.status, tags: flag.tags, version: flag.version },
     environment: resolved.environment as string,
