@@ -83,7 +83,9 @@ function describeConcurrency(backend: AdminBackend): void {
       `${backend.name}, If-Match: ${WRITERS} writers, ${applied.length} applied (versions 2–${WRITERS + 1}), ${conflicts} 409s retried, ` +
         `${events.length} events, at most ${Math.max(...applied.map((a) => a.attempts))} attempts, ${elapsed} ms`,
     );
-  });
+    // Some thousand HTTP round trips (each writer retries until it wins: ~1,000 409s): 14–26 s on an idle
+    // two-core machine, so the default 30 s is too close to tell a slow machine from a hang.
+  }, 120_000);
 
   it(`${WRITERS} concurrent PATCHes without a version: none lost, versions 2–${WRITERS + 1}, one event each`, async () => {
     const key = flagKey('blind');

@@ -4,7 +4,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { generateApiTokenSecret } from '../../lib';
+import { BootstrapData, generateApiTokenSecret, readBootstrapFile } from '../../lib';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy, waitFor } from '../support/tcp-proxy';
 
@@ -102,6 +102,13 @@ async function dropSchema(schema: string): Promise<void> {
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
+}
+
+/** The `enabled` of a flag's staging override in a bootstrap export (undefined when it has none). */
+function stagingOverrideEnabled(data: BootstrapData, key: string): boolean | null | undefined {
+  const flag = data.flags.find((f) => f.key === key);
+  const staging = data.environments.find((e) => e.slug === 'staging');
+  return data.environmentFlags.find((o) => o.flagId === flag?.id && o.environmentId === staging?.id)?.enabled;
 }
 
 const stagingCheckout = async (i: Instance) =>
@@ -234,6 +241,18 @@ describeWithService('postgres', 'several sample-app instances (real processes)',
     }, 60000);
 
     it('an instance booting while the store is down starts from its bootstrap file and catches up when the store returns', async () => {
+      const file = join(bootstrapDir, 'instance-0.json');
+      // Instance 0 rewrites its bootstrap file on each reload (its periodic check, every 500 ms, reloads once
+      // the store's revision moved), so the file can trail the last change by one period: wait until it holds
+      // new-checkout on in staging, as the previous test left it.
+      await waitFor(
+        async () => {
+          const data = await readBootstrapFile(file).catch(() => null);
+          return data !== null && stagingOverrideEnabled(data, 'new-checkout') === true;
+        },
+        10000,
+        50,
+      );
       const pgPort = pgProxy.port;
       pgProxy.cut();
       let booted: Instance | undefined;
@@ -242,7 +261,7 @@ describeWithService('postgres', 'several sample-app instances (real processes)',
           {
             DATABASE_URL: pgUrl(schema, pgPort),
             FEATURE_FLAGS_RECONCILE_MS: '300',
-            FEATURE_FLAGS_BOOTSTRAP_FILE: join(bootstrapDir, 'instance-0.json'),
+            FEATURE_FLAGS_BOOTSTRAP_FILE: file,
           },
           'degraded',
         );
