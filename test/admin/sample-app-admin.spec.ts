@@ -1,20 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { dirname } from 'node:path';
 import request from 'supertest';
-
-/**
- * @fastify/static (which serves Swagger UI's assets on Fastify) requires two ESM-only packages, glob and
- * content-disposition. Node ≥ 20.19 loads them (require of ESM), so `npm start` with HTTP_ADAPTER=fastify
- * works; Jest's CommonJS runtime cannot. They are stubbed here, by their resolved paths: glob is only used
- * with `wildcard: false` and content-disposition by `reply.download()`, neither of which serving /docs does.
- */
-function stubEsmOnlyDependenciesOfFastifyStatic(): void {
-  const from = { paths: [dirname(require.resolve('@fastify/static'))] };
-  jest.doMock(require.resolve('glob', from), () => ({ glob: async () => [] }));
-  jest.doMock(require.resolve('content-disposition', from), () => ({ __esModule: true, default: () => 'attachment' }));
-}
 
 /**
  * Seed 001's three commands against the sample app as `npm start` runs it (its slugs, its protected
@@ -27,7 +14,6 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
   const api = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    if (adapter === 'fastify') stubEsmOnlyDependenciesOfFastifyStatic();
     process.env.DATABASE_URL = 'sqlite::memory:';
     process.env.FEATURE_FLAGS_ADMIN_TOKEN = TOKEN;
     const { AppModule } = await import('../../sample-app/app.module');

@@ -105,7 +105,7 @@ describe('TypeOrmStorage on SQLite', () => {
     });
 
     it('migrationsFor names the dialect migrations, and refuses other databases', () => {
-      expect(migrationsFor('better-sqlite3')).toEqual(migrationsFor('sqlite'));
+      expect(migrationsFor('better-sqlite3')).toEqual(migrationsFor('sqljs'));
       expect(migrationsFor('mariadb')).toEqual(migrationsFor('mysql'));
       expect(migrationsFor('postgres')).not.toEqual(migrationsFor('mysql'));
       expect(() => migrationsFor('mssql')).toThrow(FeatureFlagsValidationError);

@@ -47,7 +47,7 @@ const probed = new Map<ServiceName, ProbeResult>();
 
 /**
  * Whether a service answers, decided synchronously (in a child process, at most 5 s) so that a spec can pick
- * `describe` or `describe.skip` while jest collects its tests.
+ * `describe` or `describe.skip` while the runner collects its tests.
  */
 export function probeService(name: ServiceName): ProbeResult {
   let result = probed.get(name);

@@ -253,7 +253,7 @@ describe('operators', () => {
   });
 
   describe('date_after / date_before', () => {
-    afterEach(() => jest.useRealTimers());
+    afterEach(() => vi.useRealTimers());
 
     it('accept ISO strings, timestamps and Date objects', () => {
       const after = cond('signup', 'date_after', '2024-01-01T00:00:00Z');
@@ -265,7 +265,7 @@ describe('operators', () => {
     });
 
     it('compare against now when the attribute is currentTime and absent', () => {
-      jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00Z') });
+      vi.useFakeTimers({ now: new Date('2025-03-01T12:00:00Z') });
       expect(test(cond('currentTime', 'date_after', '2025-01-01T00:00:00Z'), {})).toBe(true);
       expect(test(cond('currentTime', 'date_after', '2025-06-01T00:00:00Z'), {})).toBe(false);
       expect(test(cond('currentTime', 'date_before', '2025-06-01T00:00:00Z'), {})).toBe(true);
@@ -280,7 +280,7 @@ describe('operators', () => {
   });
 
   describe('time_window', () => {
-    afterEach(() => jest.useRealTimers());
+    afterEach(() => vi.useRealTimers());
     const at = (iso: string) => ({ ts: iso });
     const win = (value: object, extra: Partial<Condition> = {}): Condition => ({ attribute: 'ts', operator: 'time_window', value, ...extra });
 
@@ -338,7 +338,7 @@ describe('operators', () => {
     });
 
     it('uses now when the attribute is absent, and is false for an unreadable timestamp', () => {
-      jest.useFakeTimers({ now: new Date(T_JAN_3_10H) });
+      vi.useFakeTimers({ now: new Date(T_JAN_3_10H) });
       expect(test(win({ start: '09:00', end: '11:00' }), {})).toBe(true);
       expect(test(win({ start: '11:00', end: '12:00' }), {})).toBe(false);
       expect(test(win({ start: '11:00', end: '12:00' }, { negate: true }), {})).toBe(true);
