@@ -8,6 +8,15 @@ export type Predicate = (context: EvaluationContext) => boolean;
 export type SegmentLookup = (key: string) => Predicate | undefined;
 
 const NEVER: Predicate = () => false;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * The value of a context attribute: an own property of the context, or undefined. What an object
+ * inherits (`constructor`, `__proto__`, `toString`, `valueOf`, `hasOwnProperty`…) is never an attribute.
+ */
+export function attributeOf(ctx: EvaluationContext, attribute: string): unknown {
+  return hasOwn.call(ctx, attribute) ? ctx[attribute] : undefined;
+}
 const OPERATOR_SET: ReadonlySet<string> = new Set(OPERATORS);
 
 /** Whether a string names a known operator. */
@@ -146,7 +155,7 @@ function stringTest(
   test: (actual: string) => boolean,
 ): Predicate {
   return (ctx) => {
-    const a = ctx[attribute];
+    const a = attributeOf(ctx, attribute);
     if (a === undefined || a === null) return false;
     if (Array.isArray(a)) return a.some((x) => isScalar(x) && test(fold(x, ci)));
     return isScalar(a) && test(fold(a, ci));
@@ -155,14 +164,14 @@ function stringTest(
 
 function numberTest(attribute: string, test: (actual: number) => boolean): Predicate {
   return (ctx) => {
-    const n = toNumber(ctx[attribute]);
+    const n = toNumber(attributeOf(ctx, attribute));
     return n !== undefined && test(n);
   };
 }
 
 function dateTest(attribute: string, test: (actual: number) => boolean): Predicate {
   return (ctx) => {
-    const raw = ctx[attribute];
+    const raw = attributeOf(ctx, attribute);
     const t = raw === undefined && attribute === 'currentTime' ? Date.now() : toTime(raw);
     return t !== undefined && test(t);
   };
@@ -170,7 +179,7 @@ function dateTest(attribute: string, test: (actual: number) => boolean): Predica
 
 function semverTest(attribute: string, test: (actual: string) => boolean): Predicate {
   return (ctx) => {
-    const a = ctx[attribute];
+    const a = attributeOf(ctx, attribute);
     if (typeof a !== 'string') return false;
     const v = semver.valid(a);
     return v !== null && test(v);
@@ -189,7 +198,7 @@ function timeWindowTest(attribute: string, w: TimeWindow): Predicate {
     weekday: 'short',
   });
   return (ctx) => {
-    const raw = ctx[attribute];
+    const raw = attributeOf(ctx, attribute);
     const t = raw === undefined ? Date.now() : toTime(raw);
     if (t === undefined) return false;
     let hour = 0;
@@ -222,19 +231,19 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
       if (typeof v === 'number') eq = numberTest(attr, (n) => n === v);
       else if (typeof v === 'boolean') {
         eq = (ctx) => {
-          const a = ctx[attr];
+          const a = attributeOf(ctx, attr);
           return a === v || (typeof a === 'string' && a.toLowerCase() === String(v));
         };
       } else {
         const expected = fold(v, ci);
         eq = (ctx) => {
-          const a = ctx[attr];
+          const a = attributeOf(ctx, attr);
           return isScalar(a) && fold(a, ci) === expected;
         };
       }
       if (c.operator === 'eq') return eq;
       return (ctx) => {
-        const a = ctx[attr];
+        const a = attributeOf(ctx, attr);
         return a !== undefined && a !== null && !eq(ctx);
       };
     }
@@ -251,29 +260,29 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
       const set = new Set((v as unknown[]).map((x) => fold(x, ci)));
       const inSet: Predicate = ci
         ? (ctx) => {
-            const a = ctx[attr];
+            const a = attributeOf(ctx, attr);
             return isScalar(a) && set.has(String(a).toLowerCase());
           }
         : (ctx) => {
-            const a = ctx[attr];
+            const a = attributeOf(ctx, attr);
             // A string is its own String(): the common case skips the conversion.
             return typeof a === 'string' ? set.has(a) : isScalar(a) && set.has(String(a));
           };
       if (c.operator === 'in') return inSet;
-      return (ctx) => isScalar(ctx[attr]) && !inSet(ctx);
+      return (ctx) => isScalar(attributeOf(ctx, attr)) && !inSet(ctx);
     }
     case 'contains':
     case 'not_contains': {
       const needle = fold(v, ci);
       // A string attribute contains a substring; a list attribute contains an element.
       const contains: Predicate = (ctx) => {
-        const a = ctx[attr];
+        const a = attributeOf(ctx, attr);
         if (Array.isArray(a)) return a.some((x) => isScalar(x) && fold(x, ci) === needle);
         return isScalar(a) && fold(a, ci).includes(needle);
       };
       if (c.operator === 'contains') return contains;
       return (ctx) => {
-        const a = ctx[attr];
+        const a = attributeOf(ctx, attr);
         return a !== undefined && a !== null && !contains(ctx);
       };
     }
@@ -348,7 +357,7 @@ export function compileCondition(condition: Condition, segments: SegmentLookup):
   // unparseable number, date or version stays false (fail closed), negated or not.
   const usable = usableBy(condition.operator);
   return (ctx) => {
-    const a = ctx[attr];
+    const a = attributeOf(ctx, attr);
     return a !== undefined && a !== null && usable(a) && !base(ctx);
   };
 }

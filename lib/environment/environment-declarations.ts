@@ -75,7 +75,7 @@ export async function syncDeclaredEnvironments(storage: FeatureFlagStorage, decl
         await storage.createEnvironment({
           slug: d.slug,
           name: d.name ?? titleCase(d.slug),
-          type: d.type ?? TYPE_BY_SLUG[d.slug] ?? 'development',
+          type: d.type ?? (Object.prototype.hasOwnProperty.call(TYPE_BY_SLUG, d.slug) ? TYPE_BY_SLUG[d.slug] : 'development'),
           ...wanted,
         });
         continue;
