@@ -1,4 +1,5 @@
 import * as semver from 'semver';
+import { MAX_MATCHED_LENGTH, MAX_MATCHED_VALUES, compilePattern, patternProblem } from './pattern';
 import { Condition, EvaluationContext, OPERATORS, Operator } from './types';
 
 /** A compiled test on an evaluation context. */
@@ -108,13 +109,7 @@ export function conditionProblem(condition: unknown): string | null {
     case 'lte':
       return toNumber(v) !== undefined ? null : `${c.operator} needs a number`;
     case 'matches':
-      if (typeof v !== 'string') return 'matches needs a regular expression string';
-      try {
-        new RegExp(v);
-        return null;
-      } catch (e) {
-        return `matches: invalid regular expression (${(e as Error).message})`;
-      }
+      return patternProblem(v);
     case 'semver_eq':
     case 'semver_gt':
     case 'semver_lt':
@@ -295,8 +290,13 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
       return stringTest(attr, ci, (s) => s.endsWith(suffix));
     }
     case 'matches': {
-      const re = new RegExp(String(v), ci ? 'i' : '');
-      return stringTest(attr, false, (s) => re.test(s));
+      const pattern = compilePattern(String(v), ci);
+      return (ctx) => {
+        const a = attributeOf(ctx, attr);
+        if (typeof a === 'string') return pattern.test(a);
+        if (Array.isArray(a)) return a.length <= MAX_MATCHED_VALUES && a.some((x) => isScalar(x) && pattern.test(String(x)));
+        return isScalar(a) && pattern.test(String(a));
+      };
     }
     case 'semver_eq': {
       const target = String(v);
@@ -376,11 +376,15 @@ function usableBy(operator: Operator): (value: unknown) => boolean {
     case 'semver_gt':
     case 'semver_lt':
       return (v) => typeof v === 'string' && semver.valid(v) !== null;
+    case 'matches':
+      // A value too long (or a list too long) to be tested is not usable: negated, it stays false.
+      return (v) =>
+        (isScalar(v) && String(v).length <= MAX_MATCHED_LENGTH) ||
+        (Array.isArray(v) && v.length <= MAX_MATCHED_VALUES && v.every((x) => !isScalar(x) || String(x).length <= MAX_MATCHED_LENGTH));
     case 'contains':
     case 'not_contains':
     case 'starts_with':
     case 'ends_with':
-    case 'matches':
       return (v) => isScalar(v) || Array.isArray(v);
     default:
       return isScalar;

@@ -1,5 +1,6 @@
 import { FeatureFlagsValidationError } from './errors';
 import { conditionProblem } from './operators';
+import { patternProblem } from './pattern';
 import {
   ENVIRONMENT_TYPES,
   FLAG_STATUSES,
@@ -12,6 +13,14 @@ import {
 export const FLAG_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Environment and segment slugs: lower-case letters, digits, `_` and `-`, at most 64. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Refuses an invalid condition, naming `<at>.value` when its `matches` pattern is the problem. */
+function assertCondition(condition: unknown, at: string): void {
+  const problem = conditionProblem(condition);
+  if (problem === null) return;
+  const c = condition as { operator?: unknown; value?: unknown };
+  fail(c.operator === 'matches' && problem === patternProblem(c.value) ? `${at}.value` : at, problem);
+}
 
 function fail(field: string, problem: string): never {
   throw new FeatureFlagsValidationError(field, problem);
@@ -75,10 +84,7 @@ export function assertRules(rules: unknown, field: string, type?: FlagType): voi
     if (r.enabled !== undefined && typeof r.enabled !== 'boolean') fail(`${at}.enabled`, 'must be a boolean');
     if (typeof r.serveEnabled !== 'boolean') fail(`${at}.serveEnabled`, 'must be a boolean');
     if (!Array.isArray(r.conditions)) fail(`${at}.conditions`, 'must be an array');
-    (r.conditions as unknown[]).forEach((c, j) => {
-      const problem = conditionProblem(c);
-      if (problem) fail(`${at}.conditions[${j}]`, problem);
-    });
+    (r.conditions as unknown[]).forEach((c, j) => assertCondition(c, `${at}.conditions[${j}]`));
     assertPercentage(r.rolloutPercentage, `${at}.rolloutPercentage`);
     if (type) assertValue(type, r.serveValue, `${at}.serveValue`);
   });
@@ -163,10 +169,7 @@ export function assertSegmentInput(input: object): void {
   const s = input as Record<string, unknown>;
   assertSlug(s.key, 'key');
   if (!Array.isArray(s.conditions)) fail('conditions', 'must be an array');
-  (s.conditions as unknown[]).forEach((c, j) => {
-    const problem = conditionProblem(c);
-    if (problem) fail(`conditions[${j}]`, problem);
-  });
+  (s.conditions as unknown[]).forEach((c, j) => assertCondition(c, `conditions[${j}]`));
 }
 
 /** Narrow helper for the value of a flag of a type (used by getValue type checks). */

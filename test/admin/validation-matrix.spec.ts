@@ -84,7 +84,8 @@ const CASES: Case[] = [
   { name: 'malformed date filter', method: 'get', path: '/api/admin/events?since=yesterday', status: 400, field: 'since' },
   // Unknown values
   { name: 'unknown operator', method: 'patch', path: F, body: { environment: 'staging', rules: [rule({}, { operator: 'like' })] }, status: 400, field: 'rules[0].conditions[0].operator' },
-  { name: 'invalid regular expression', method: 'patch', path: F, body: { environment: 'staging', rules: [rule({}, { operator: 'matches', value: '([a-' })] }, status: 400, field: 'rules[0].conditions[0]' },
+  { name: 'invalid regular expression', method: 'patch', path: F, body: { environment: 'staging', rules: [rule({}, { operator: 'matches', value: '([a-' })] }, status: 400, field: 'rules[0].conditions[0].value' },
+  { name: 'pattern RE2 cannot run (backreference)', method: 'patch', path: F, body: { environment: 'staging', rules: [rule({}, { operator: 'matches', value: '(a)\\1' })] }, status: 400, field: 'rules[0].conditions[0].value' },
   { name: 'unknown flag type', method: 'post', path: '/api/admin/feature-flags', body: { key: 'val.type', type: 'date' }, status: 400, field: 'type' },
   { name: 'unknown environment type', method: 'post', path: '/api/admin/environments', body: { slug: 'x-env', name: 'X', type: 'staging' }, status: 400, field: 'type' },
   { name: 'unknown token type', method: 'post', path: '/api/admin/api-tokens', body: { name: 't', type: 'root', environments: ['*'] }, status: 400, field: 'type' },

@@ -369,7 +369,7 @@ describe('validation helpers', () => {
     expect(assertSegmentInput({ key: 'beta-users', conditions: [cond('email', 'ends_with', '@beta.io')] })).toBeUndefined();
     expect(fieldOf(() => assertSegmentInput({ key: 'Beta Users', conditions: [] }))).toBe('key');
     expect(fieldOf(() => assertSegmentInput({ key: 'beta', conditions: 'x' }))).toBe('conditions');
-    expect(fieldOf(() => assertSegmentInput({ key: 'beta', conditions: [cond('e', 'eq', 'x'), cond('e', 'matches', '(')] }))).toBe('conditions[1]');
+    expect(fieldOf(() => assertSegmentInput({ key: 'beta', conditions: [cond('e', 'eq', 'x'), cond('e', 'matches', '(')] }))).toBe('conditions[1].value');
   });
 
   it('assertFlagKey / assertSlug / assertPercentage / assertValue use the field they are given', () => {
