@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { DataSourceOptions } from 'typeorm';
 import { SnapshotData, StorageChange } from './core/changes';
@@ -66,6 +66,7 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     @Inject(FeatureFlagStorage) readonly storage: FeatureFlagStorage,
     @Optional() private readonly moduleRef?: ModuleRef,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() private readonly applicationConfig?: ApplicationConfig,
   ) {
     this.allowed = options.allowedEnvironments ? new Set(options.allowedEnvironments) : undefined;
   }
@@ -105,6 +106,23 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   excludeFromDetection(prefix: string): void {
     const path = prefix.replace(/^\/+|\/+$/g, '');
     if (path && !this.detectionExclusions.includes(path)) this.detectionExclusions.push(path);
+  }
+
+  /**
+   * Whether a request's URL lies under a prefix kept out of detection (after the app's global prefix, if
+   * any). Read from the raw path, so that an encoded character the route matcher trips on (`%0A`) cannot
+   * take an admin request out of its exemption.
+   */
+  isExcludedFromDetection(url: string | undefined): boolean {
+    if (this.detectionExclusions.length === 0 || url === undefined) return false;
+    const q = url.indexOf('?');
+    let path = (q < 0 ? url : url.slice(0, q)).replace(/^\/+/, '');
+    const globalPrefix = (this.applicationConfig?.getGlobalPrefix() ?? '').replace(/^\/+|\/+$/g, '');
+    if (globalPrefix !== '' && (path === globalPrefix || path.startsWith(`${globalPrefix}/`))) path = path.slice(globalPrefix.length + 1);
+    for (const prefix of this.detectionExclusions) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return true;
+    }
+    return false;
   }
 
   /** Whether a snapshot is loaded (from the store or a bootstrap file). */

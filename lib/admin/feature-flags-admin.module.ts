@@ -1,4 +1,5 @@
 import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_FILTER, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { FeatureFlagsConfigurationError } from '../core/errors';
 import { FeatureFlagAdminStorage, isFeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
@@ -10,6 +11,7 @@ import { FEATURE_FLAGS_ADMIN_OPTIONS, FEATURE_FLAGS_ADMIN_PREFIX } from './featu
 import { FeatureFlagsRuntime } from '../feature-flags.runtime';
 import { resolveAdminOptions } from './feature-flags-admin.options';
 import { AdminResponder } from './http/admin-responder';
+import { AdminRouteErrorsFilter } from './http/admin-route-errors.filter';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
 import { ApiTokenAdminService } from './services/api-token-admin.service';
 import { ChangeProtection } from './services/change-protection.service';
@@ -32,9 +34,17 @@ import { FlagAdminService } from './services/flag-admin.service';
  * })
  * export class AppModule {}
  */
+const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminController, EventsAdminController, ApiTokensAdminController, ChangeRequestsAdminController];
+
 @Module({
-  controllers: [FeatureFlagsAdminController, EnvironmentsAdminController, EventsAdminController, ApiTokensAdminController, ChangeRequestsAdminController],
+  controllers: ADMIN_CONTROLLERS,
   providers: [
+    // The admin error shape for what fails on admin paths outside the routes (parser errors, 404, 405).
+    {
+      provide: APP_FILTER,
+      useFactory: (prefix: string, adapterHost: HttpAdapterHost, config: ApplicationConfig) => new AdminRouteErrorsFilter(prefix, ADMIN_CONTROLLERS, adapterHost, config),
+      inject: [FEATURE_FLAGS_ADMIN_PREFIX, HttpAdapterHost, ApplicationConfig],
+    },
     {
       provide: FEATURE_FLAGS_ADMIN_OPTIONS,
       useFactory: (options: FeatureFlagsAdminModuleOptions) => resolveAdminOptions(options),

@@ -81,6 +81,8 @@ export function assertRules(rules: unknown, field: string, type?: FlagType): voi
     if (typeof rule !== 'object' || rule === null) fail(at, 'must be an object');
     const r = rule as Record<string, unknown>;
     if (typeof r.priority !== 'number' || !Number.isInteger(r.priority)) fail(`${at}.priority`, 'must be an integer');
+    // Stored in an `integer` column: PostgreSQL and MySQL refuse anything outside 32 bits.
+    if (r.priority < -2_147_483_648 || r.priority > 2_147_483_647) fail(`${at}.priority`, 'must be an integer from -2147483648 to 2147483647');
     if (r.enabled !== undefined && typeof r.enabled !== 'boolean') fail(`${at}.enabled`, 'must be a boolean');
     if (typeof r.serveEnabled !== 'boolean') fail(`${at}.serveEnabled`, 'must be a boolean');
     if (!Array.isArray(r.conditions)) fail(`${at}.conditions`, 'must be an array');

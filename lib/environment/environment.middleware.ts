@@ -12,6 +12,8 @@ export class EnvironmentMiddleware implements NestMiddleware {
   constructor(private readonly runtime: FeatureFlagsRuntime) {}
 
   use(req: IncomingRequestLike, _res: unknown, next: (error?: unknown) => void): void {
+    // The route exclusions normally keep these requests away; a path they fail to match still is one.
+    if (this.runtime.isExcludedFromDetection(req.originalUrl ?? req.url)) return next();
     runWithRequestState(requestStateFor(this.runtime, req), next);
   }
 }

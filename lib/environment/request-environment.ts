@@ -77,14 +77,18 @@ function queryValue(req: IncomingRequestLike, name: string): string | undefined 
 export function detectEnvironment(runtime: FeatureFlagsRuntime, req: IncomingRequestLike): string | null {
   const o = runtime.options;
   let value = firstValue(req.headers[o.headerKey]);
-  if ((value === undefined || value === '') && o.environmentQueryParam !== null) value = queryValue(req, o.environmentQueryParam);
+  let fromQuery = false;
+  if ((value === undefined || value === '') && o.environmentQueryParam !== null) {
+    value = queryValue(req, o.environmentQueryParam);
+    fromQuery = true;
+  }
   if (value === undefined) return runtime.defaultEnvironment();
   const trimmed = value.trim();
   if (trimmed === '') return runtime.defaultEnvironment();
   const slug = trimmed.toLowerCase();
   if (runtime.isSelectable(slug)) return slug;
   if (o.onDisallowedEnvironment === 'fallback') return runtime.defaultEnvironment();
-  throw new DisallowedEnvironmentException(trimmed, runtime.selectableEnvironments());
+  throw new DisallowedEnvironmentException(trimmed, runtime.selectableEnvironments(), fromQuery ? `query parameter "${o.environmentQueryParam}"` : `header "${o.headerKey}"`);
 }
 
 /** The state of a request, detecting (and remembering) it on first use. */

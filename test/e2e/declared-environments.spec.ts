@@ -102,9 +102,11 @@ describe.each(ADAPTERS)('environments declared in the module options (%s)', (_ad
     expect(res.body).toEqual({
       statusCode: 400,
       error: 'Bad Request',
+      code: 'ENVIRONMENT_NOT_ALLOWED',
+      field: 'header "x-environment"',
       environment: 'qa',
       allowedEnvironments: ['development', 'production', 'staging'],
-      message: expect.stringContaining('"qa"'),
+      message: expect.stringContaining('header "x-environment"'),
     });
     await request(app.getHttpServer())
       .get('/environments/qa/chain')

@@ -72,7 +72,9 @@ describe.each(['express', 'fastify'])('sample app (%s)', (adapter) => {
     expect(res.body).toEqual({
       statusCode: 400,
       error: 'Bad Request',
-      message: 'Environment "qa" is not allowed. Allowed environments: development, production, staging.',
+      code: 'ENVIRONMENT_NOT_ALLOWED',
+      field: 'header "x-environment"',
+      message: 'The environment named by header "x-environment" is not allowed. Allowed environments: development, production, staging.',
       environment: 'qa',
       allowedEnvironments: ['development', 'production', 'staging'],
     });

@@ -1,6 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { FeatureFlagsValidationError } from '../../core/errors';
 import { API_TOKEN_TYPES } from '../../entities';
+import { MAX_INPUT_DEPTH } from '../http/admin-input-limits';
 import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { ADMIN_ACCESS_METADATA, FEATURE_FLAGS_ADMIN_OPTIONS } from '../feature-flags-admin.internal-constants';
 import { ResolvedAdminOptions } from '../feature-flags-admin.options';
@@ -77,7 +79,12 @@ export class AdminAuthGuard implements CanActivate {
     const declared = Number(Array.isArray(header) ? header[0] : header);
     let size = Number.isFinite(declared) ? declared : 0;
     if (!size && request.body !== undefined && request.body !== null && typeof request.body === 'object') {
-      size = Buffer.byteLength(JSON.stringify(request.body) ?? '');
+      try {
+        size = Buffer.byteLength(JSON.stringify(request.body) ?? '');
+      } catch {
+        // Only a body nested too deep for the call stack gets here (the pipe would refuse it too).
+        throw new FeatureFlagsValidationError('body', `nests objects and arrays deeper than ${MAX_INPUT_DEPTH} levels`);
+      }
     }
     if (size > this.options.bodyLimit) throw new AdminPayloadTooLargeException(size, this.options.bodyLimit);
   }

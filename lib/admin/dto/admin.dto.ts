@@ -1,4 +1,5 @@
 import { API_TOKEN_TYPES, ApiTokenType, CHANGE_REQUEST_STATUSES, ChangeRequestStatus } from '../../entities';
+import { MAX_INT32 } from '../http/admin-input-limits';
 import { swagger, validator } from '../optional-packages';
 import { IsFlagKey, IsSlug, Nullable, Optional, QueryInteger } from './dto-decorators';
 
@@ -42,6 +43,7 @@ export class DecisionDto {
   @Optional()
   @IsInt()
   @Min(1)
+  @Max(MAX_INT32)
   version?: number;
 }
 
@@ -101,6 +103,7 @@ export class ListEventsQueryDto {
   @QueryInteger()
   @IsInt()
   @Min(0)
+  @Max(MAX_INT32)
   before?: number;
 
   @ApiPropertyOptional({ description: 'Events newer than this id (oldest first).' })
@@ -108,6 +111,7 @@ export class ListEventsQueryDto {
   @QueryInteger()
   @IsInt()
   @Min(0)
+  @Max(MAX_INT32)
   after?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })

@@ -1,9 +1,10 @@
 import { ENVIRONMENT_TYPES, EnvironmentType } from '../../core/types';
+import { MAX_INT32 } from '../http/admin-input-limits';
 import { swagger, validator } from '../optional-packages';
 import { IsSlug, Nullable, Optional, QueryBoolean } from './dto-decorators';
 import { WriteOptionsDto } from './flag.dto';
 
-const { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, MaxLength, Min } = validator;
+const { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, MaxLength, Max, Min } = validator;
 const { ApiProperty, ApiPropertyOptional } = swagger;
 
 const SETTINGS_DESCRIPTION =
@@ -91,6 +92,7 @@ export class UpdateEnvironmentDto extends WriteOptionsDto {
   @Optional()
   @IsInt()
   @Min(0)
+  @Max(MAX_INT32)
   version?: number;
 }
 

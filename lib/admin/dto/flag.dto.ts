@@ -1,4 +1,5 @@
 import { FLAG_STATUSES, FLAG_TYPES, FlagStatus, FlagType } from '../../core/types';
+import { MAX_INT32 } from '../http/admin-input-limits';
 import { swagger, transformer, validator } from '../optional-packages';
 import { IsFlagKey, IsSlug, Nullable, Optional, QueryBoolean, QueryInteger } from './dto-decorators';
 import { RuleDto, VariantDto } from './rule.dto';
@@ -154,6 +155,7 @@ export class PatchFlagDto extends WriteOptionsDto {
   @Optional()
   @IsInt()
   @Min(0)
+  @Max(MAX_INT32)
   version?: number;
 }
 
@@ -235,5 +237,6 @@ export class ListFlagsQueryDto {
   @QueryInteger()
   @IsInt()
   @Min(0)
+  @Max(MAX_INT32)
   offset?: number;
 }

@@ -1,4 +1,5 @@
 import { OPERATORS, Operator } from '../../core/types';
+import { MAX_INT32, MIN_INT32 } from '../http/admin-input-limits';
 import { swagger, transformer, validator } from '../optional-packages';
 import { Nullable, Optional } from './dto-decorators';
 
@@ -42,6 +43,8 @@ export class RuleDto {
 
   @ApiProperty({ example: 0 })
   @IsInt()
+  @Min(MIN_INT32)
+  @Max(MAX_INT32)
   priority!: number;
 
   @ApiPropertyOptional({ default: true })

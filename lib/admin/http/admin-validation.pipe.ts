@@ -1,6 +1,7 @@
 import { ArgumentMetadata, BadRequestException, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FeatureFlagsConfigurationError } from '../../core/errors';
 import { missingAdminPackages } from '../optional-packages';
+import { inputProblem } from './admin-input-limits';
 
 /** One invalid field: its path (`rules[0].conditions[1].operator`) and what is wrong with it. */
 export interface FieldProblem {
@@ -69,6 +70,11 @@ export class AdminValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && metadata.metatype && this.toValidate(metadata) && !isPlainObject(value)) {
       throw validationFailed([{ field: 'body', problems: ['must be a JSON object'] }]);
+    }
+    // Before class-transformer and class-validator, which recurse: depth, reserved keys, NUL characters.
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const problem = inputProblem(value);
+      if (problem) throw validationFailed([{ field: problem.field, problems: [problem.problem] }]);
     }
     if (metadata.type === 'query' && metadata.metatype && this.toValidate(metadata) && (value === undefined || value === null)) value = {};
     return super.transform(value, metadata);
