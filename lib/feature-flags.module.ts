@@ -13,6 +13,14 @@ import { FeatureFlagGuard } from './guards/feature-flag.guard';
 import { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
 import { FeatureFlagsModuleOptions } from './interfaces/feature-flags-module-options.interface';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
+import { FeatureFlagsProvider } from './openfeature/feature-flags.provider';
+
+/** The OpenFeature provider of the module: the one given in the options, else a new one, bound to it. */
+function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlagsService, runtime: FeatureFlagsRuntime): FeatureFlagsProvider {
+  const provider = options.openFeatureProvider ?? new FeatureFlagsProvider();
+  provider.bind(service, runtime);
+  return provider;
+}
 
 /**
  * Multi-environment feature flags: storage, the in-memory evaluation snapshot, environment detection
@@ -55,8 +63,10 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
     EnvironmentMiddleware,
     FeatureFlagsHealthIndicator,
     FeatureFlagEvents,
+    { provide: FeatureFlagsProvider, useFactory: bindProvider, inject: [FEATURE_FLAGS_OPTIONS, FeatureFlagsService, FeatureFlagsRuntime] },
   ],
   exports: [
+    FeatureFlagsProvider,
     FeatureFlagsService,
     EnvironmentResolver,
     FeatureFlagStorage,

@@ -1,6 +1,7 @@
 import { ENVIRONMENT_TYPES } from './core/types';
 import { FeatureFlagsConfigurationError } from './core/errors';
 import { SLUG_PATTERN } from './core/validation';
+import { FeatureFlagsProvider } from './openfeature/feature-flags.provider';
 import {
   EnvironmentDeclaration,
   FeatureFlagsModuleOptions,
@@ -48,6 +49,9 @@ export function resolveOptions(options: FeatureFlagsModuleOptions | undefined): 
       fail('connection', 'must be a URL string or TypeORM DataSourceOptions');
     }
     if (o.dataSource !== undefined && (typeof o.dataSource !== 'string' || o.dataSource === '')) fail('dataSource', 'must be a connection name');
+  }
+  if (o.openFeatureProvider !== undefined && !(o.openFeatureProvider instanceof FeatureFlagsProvider)) {
+    fail('openFeatureProvider', 'must be a FeatureFlagsProvider (new FeatureFlagsProvider())');
   }
   const header = o.environmentHeader ?? 'X-Environment';
   if (typeof header !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) {

@@ -20,6 +20,18 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 /** `up`: in sync with the store; `degraded`: serving a possibly stale snapshot; `down`: nothing to serve. */
 export type FeatureFlagsHealthStatus = 'up' | 'degraded' | 'down';
 
+/**
+ * The state of the snapshot, as OpenFeature names it: `ready` (in sync with the store), `stale` (serving a
+ * snapshot the store may have moved past: it is unreachable, or the snapshot came from a bootstrap file),
+ * `error` (nothing to serve: no snapshot).
+ */
+export type SnapshotStatus = 'ready' | 'stale' | 'error';
+
+/** What the runtime tells its watchers (the OpenFeature provider, OFREP event streams). */
+export type RuntimeEvent =
+  | { type: 'changed'; flagKeys: string[] }
+  | { type: 'status'; status: SnapshotStatus; message?: string };
+
 /** What the module reports about itself (health checks, `GET /health`). */
 export interface FeatureFlagsHealth {
   status: FeatureFlagsHealthStatus;
@@ -58,6 +70,9 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   private lastError: string | undefined;
   private checking: Promise<void> | undefined;
   private closed = false;
+  private started = false;
+  private readonly watchers = new Set<(event: RuntimeEvent) => void>();
+  private lastStatus: SnapshotStatus | undefined;
   /** Route prefixes whose requests are not detected (the admin API takes `?env=` as a parameter). */
   readonly detectionExclusions: string[] = [];
 
@@ -86,10 +101,33 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
       this.timer.unref();
     }
     FeatureFlagsRegistry.register(this, this.httpServer());
+    this.started = true;
+    this.reportStatus();
+  }
+
+  /**
+   * Calls `listener` after every applied change (local, propagated or reloaded) with the keys of the flags
+   * it can change, and whenever the snapshot's status changes. Returns a function that stops it.
+   */
+  watch(listener: (event: RuntimeEvent) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** Whether the module has started (its snapshot loaded, or its absence known). */
+  hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** The snapshot's status: `ready`, `stale` or `error` (see SnapshotStatus). */
+  status(): SnapshotStatus {
+    if (this.source === 'none') return 'error';
+    return this.isStale() ? 'stale' : 'ready';
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    this.watchers.clear();
     FeatureFlagsRegistry.unregister(this);
     clearInterval(this.timer);
     this.unsubscribe?.();
@@ -170,8 +208,13 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     try {
       const revision = this.storage.revision ? await this.storage.revision() : undefined;
       const data = await this.storage.loadSnapshot();
+      const before = this.started && this.watchers.size > 0 ? snapshotFingerprint(this.snapshot) : undefined;
       this.snapshot.load(data);
       for (const change of this.pending) this.snapshot.apply(change);
+      if (before) {
+        const changed = changedFlagKeys(before, snapshotFingerprint(this.snapshot));
+        if (changed.length > 0) this.emit({ type: 'changed', flagKeys: changed });
+      }
       this.revision = revision;
       this.source = 'storage';
       this.loadedAt = new Date();
@@ -263,9 +306,59 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     );
   }
 
+  /** Applies a change to the snapshot and tells the watchers which flags it can change. */
+  private applyChange(change: StorageChange): void {
+    if (this.watchers.size === 0) {
+      this.snapshot.apply(change);
+      return;
+    }
+    const keys = new Set<string>();
+    const s = this.snapshot;
+    const all = (): void => s.listFlags().forEach((f) => keys.add(f.key));
+    switch (change.kind) {
+      case 'flag': {
+        const old = s.getFlagById(change.op === 'upsert' ? change.flag.id : change.id);
+        if (old) keys.add(old.key);
+        keys.add(change.op === 'upsert' ? change.flag.key : change.key);
+        break;
+      }
+      case 'environmentFlag': {
+        const flag = s.getFlagById(change.op === 'upsert' ? change.environmentFlag.flagId : change.flagId);
+        if (flag) keys.add(flag.key);
+        break;
+      }
+      default:
+        // An environment (inheritance) or a segment (conditions) can change any flag.
+        all();
+    }
+    s.apply(change);
+    if (change.kind === 'environment' || change.kind === 'segment') all();
+    if (keys.size > 0) this.emit({ type: 'changed', flagKeys: [...keys].sort() });
+  }
+
+  private emit(event: RuntimeEvent): void {
+    for (const listener of this.watchers) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.logger.error(`A feature-flags watcher failed on ${event.type}: ${(e as Error)?.stack ?? e}`);
+      }
+    }
+  }
+
+  /** Tells the watchers when the snapshot's status changed (once started). */
+  private reportStatus(): void {
+    if (!this.started || this.closed) return;
+    const status = this.status();
+    if (status === this.lastStatus) return;
+    this.lastStatus = status;
+    const message = status === 'ready' ? undefined : this.health().reason;
+    this.emit({ type: 'status', status, ...(message ? { message } : {}) });
+  }
+
   private onLocalChange(change: StorageChange): void {
     if (this.pending) this.pending.push(change);
-    else this.snapshot.apply(change);
+    else this.applyChange(change);
     const bus = this.bus;
     if (bus) {
       bus.publish(encodeNotice(this.instanceId, change, bus.maxPayloadBytes)).catch((e) => {
@@ -279,7 +372,7 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     if (!notice || notice.origin === this.instanceId) return;
     if (notice.change) {
       if (this.pending) this.pending.push(notice.change);
-      else this.snapshot.apply(notice.change);
+      else this.applyChange(notice.change);
       return;
     }
     if (notice.ref) {
@@ -320,7 +413,7 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
         break;
       }
     }
-    if (change) this.snapshot.apply(change);
+    if (change) this.applyChange(change);
   }
 
   private async startPropagation(): Promise<void> {
@@ -349,12 +442,14 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   private markReachable(): void {
     this.storageReachable = true;
     this.lastError = undefined;
+    this.reportStatus();
   }
 
   private markUnreachable(e: unknown): void {
     if (this.storageReachable && !this.closed) this.logger.warn(`The store is unreachable: serving the last snapshot (${(e as Error).message}).`);
     this.storageReachable = false;
     this.lastError = (e as Error).message;
+    this.reportStatus();
   }
 
   private httpServer(): object | undefined {
@@ -403,4 +498,30 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
       segments: this.snapshot.listSegments(),
     };
   }
+}
+
+/** Per flag, everything its evaluation reads (its definition and overrides), as JSON; and the rest. */
+interface Fingerprint {
+  flags: Map<string, string>;
+  /** Environments and segments: when they change, any flag can. */
+  shared: string;
+}
+
+function snapshotFingerprint(snapshot: FlagSnapshot): Fingerprint {
+  const environments = snapshot.listEnvironments();
+  const flags = new Map<string, string>();
+  for (const f of snapshot.listFlags()) {
+    const overrides = environments.map((e) => snapshot.getOverride(e.id, f.id) ?? null);
+    flags.set(f.key, JSON.stringify([f, overrides]));
+  }
+  return { flags, shared: JSON.stringify([environments, snapshot.listSegments()]) };
+}
+
+/** The keys of the flags that may evaluate differently between two fingerprints, sorted. */
+function changedFlagKeys(before: Fingerprint, after: Fingerprint): string[] {
+  const keys = new Set<string>();
+  const everything = before.shared !== after.shared;
+  for (const [key, value] of before.flags) if (everything || after.flags.get(key) !== value) keys.add(key);
+  for (const [key, value] of after.flags) if (everything || before.flags.get(key) !== value) keys.add(key);
+  return [...keys].sort();
 }

@@ -32,11 +32,13 @@ export { InjectFeatureFlagStorage } from './decorators/inject-feature-flag-stora
 export { getRequestEnvironment } from './environment/request-environment';
 export { DisallowedEnvironmentException } from './environment/disallowed-environment.exception';
 export { EnvironmentMiddleware } from './environment/environment.middleware';
+// OpenFeature (needs @openfeature/server-sdk once used)
+export { FeatureFlagsProvider, FEATURE_FLAGS_PROVIDER_NAME } from './openfeature/feature-flags.provider';
 // Several instances, health
 export { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
 export { FeatureFlagEvents } from './feature-flag-events';
 export type { FeatureFlagsHealthIndicatorResult } from './health/feature-flags.health-indicator';
-export type { FeatureFlagsHealth, FeatureFlagsHealthStatus } from './feature-flags.runtime';
+export type { FeatureFlagsHealth, FeatureFlagsHealthStatus, SnapshotStatus } from './feature-flags.runtime';
 export { BOOTSTRAP_FORMAT, readBootstrapFile, writeBootstrapFile } from './propagation/bootstrap-file';
 export type { BootstrapData } from './propagation/bootstrap-file';
 export type { ChangeBus } from './propagation/change-bus.interface';

@@ -80,3 +80,49 @@ export function compareInterleaved(contenders: readonly LoopContender[], options
     onPerPass: onPerPass[i],
   }));
 }
+
+/** A contender whose evaluations are asynchronous (awaited one after the other), like OpenFeature's. */
+export interface AsyncLoopContender {
+  name: string;
+  run(passes: number): Promise<number>;
+}
+
+/** `compareInterleaved` for asynchronous contenders: the same calibration, rotation and checks. */
+export async function compareInterleavedAsync(contenders: readonly AsyncLoopContender[], options: InterleaveOptions): Promise<ContenderMeasurement[]> {
+  const n = options.evaluationsPerPass;
+  const onPerPass: number[] = [];
+  for (const c of contenders) onPerPass.push(await c.run(1));
+  const passes: number[] = [];
+  for (const c of contenders) {
+    let ns = 0;
+    for (let i = 0; i < Math.max(1, options.warmupPasses); i++) {
+      const start = process.hrtime.bigint();
+      await c.run(1);
+      ns = nsSince(start);
+    }
+    passes.push(Math.max(1, Math.round((options.roundMs * 1e6) / Math.max(ns, 1))));
+  }
+  const rounds: number[][] = contenders.map(() => []);
+  for (let r = 0; r < options.rounds; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (r + k) % contenders.length;
+      collectGarbage();
+      const start = process.hrtime.bigint();
+      const on = await contenders[i].run(passes[i]);
+      const ns = nsSince(start);
+      if (on !== onPerPass[i] * passes[i]) {
+        throw new Error(`${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`);
+      }
+      rounds[i].push(ns / (passes[i] * n));
+    }
+    options.log?.(`  round ${r + 1}/${options.rounds}: ${contenders.map((c, i) => `${c.name} ${rounds[i][r].toFixed(1)} ns`).join(', ')}`);
+  }
+  return contenders.map((c, i) => ({
+    name: c.name,
+    nsPerEval: median(rounds[i]),
+    rounds: rounds[i],
+    passesPerRound: passes[i],
+    onShare: onPerPass[i] / n,
+    onPerPass: onPerPass[i],
+  }));
+}

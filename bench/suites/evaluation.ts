@@ -6,7 +6,9 @@ import { EvaluationContext } from '../../lib/core/types';
 import { murmur3 } from '../../lib/core/murmur3';
 import { RequestState, runWithRequestState } from '../../lib/environment/request-environment';
 import { bootOurLibrary, startGrowthBook, startUnleash } from '../contenders';
-import { ContenderMeasurement, LoopContender, compareInterleaved } from '../harness/interleave';
+import { EvaluationContext as OpenFeatureContext, OpenFeature } from '@openfeature/server-sdk';
+import { FeatureFlagsProvider } from '../../lib/openfeature/feature-flags.provider';
+import { AsyncLoopContender, ContenderMeasurement, LoopContender, compareInterleaved, compareInterleavedAsync } from '../harness/interleave';
 import { fmt, percent, sig, times } from '../harness/stats';
 import { Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
 import { BenchUser, NORDIC, WORKLOAD, alongSequence, evaluationSequence, workloadFlagKeys, workloadUsers } from '../workload';
@@ -33,8 +35,16 @@ export const CONTENDERS = {
   growthbook: 'GrowthBookClient isOn',
 } as const;
 
-/** Limits from the issue. */
-export const EVALUATION_TARGETS = { maxNs: 150, maxFloorRatio: 2, minPeerSpeedup: 8 } as const;
+/** The OpenFeature comparison's contenders (awaited one by one, as OpenFeature evaluates). */
+export const OPENFEATURE_CONTENDERS = {
+  serviceIsEnabled: 'FeatureFlagsService.isEnabled',
+  serviceEvaluate: 'FeatureFlagsService.evaluate (details)',
+  provider: 'FeatureFlagsProvider.resolveBooleanEvaluation (awaited)',
+  client: 'OpenFeature client.getBooleanValue (awaited, server-sdk)',
+} as const;
+
+/** Limits from the issues. */
+export const EVALUATION_TARGETS = { maxNs: 150, maxFloorRatio: 2, minPeerSpeedup: 8, maxProviderRatio: 2 } as const;
 
 const BUCKETS = 10_000;
 
@@ -158,7 +168,65 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
 
     options.log(`evaluation: ${contenders.length} contenders × ${sizes.rounds} rounds, ${fmt(n)} evaluations per pass`);
     const measured = compareInterleaved(contenders, { evaluationsPerPass: n, rounds: sizes.rounds, roundMs: sizes.roundMs, warmupPasses: sizes.warmupPasses, log: options.log });
-    return report(measured, sizes, n);
+
+    // OpenFeature: the provider over the same snapshot, against the service's own calls.
+    const provider = ours.app.get(FeatureFlagsProvider);
+    const domain = 'nestjs-feature-flags-bench';
+    await OpenFeature.setProviderAndWait(domain, provider);
+    const client = OpenFeature.getClient(domain);
+    const k = ourCtx.keys;
+    const c = ourCtx.contexts;
+    // The same context objects, typed as OpenFeature's (plain strings: targetingKey and country).
+    const ofc = c as unknown as OpenFeatureContext[];
+    const openFeature: AsyncLoopContender[] = [
+      {
+        name: OPENFEATURE_CONTENDERS.serviceIsEnabled,
+        async run(passes) {
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (service.isEnabled(k[i], c[i])) on++;
+          return on;
+        },
+      },
+      {
+        name: OPENFEATURE_CONTENDERS.serviceEvaluate,
+        async run(passes) {
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (service.evaluate(k[i], c[i], false).value) on++;
+          return on;
+        },
+      },
+      {
+        name: OPENFEATURE_CONTENDERS.provider,
+        async run(passes) {
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if ((await provider.resolveBooleanEvaluation(k[i], false, ofc[i])).value) on++;
+          return on;
+        },
+      },
+      {
+        name: OPENFEATURE_CONTENDERS.client,
+        async run(passes) {
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (await client.getBooleanValue(k[i], false, ofc[i])) on++;
+          return on;
+        },
+      },
+    ];
+    options.log(`evaluation (OpenFeature): ${openFeature.length} contenders × ${sizes.rounds} rounds`);
+    try {
+      const measuredOpenFeature = await compareInterleavedAsync(openFeature, {
+        evaluationsPerPass: n,
+        rounds: sizes.rounds,
+        roundMs: sizes.roundMs,
+        warmupPasses: sizes.warmupPasses,
+        log: options.log,
+      });
+      const differing = measuredOpenFeature.filter((m) => m.onPerPass !== measuredOpenFeature[0].onPerPass);
+      if (differing.length > 0) return abort(`OpenFeature contenders disagree: ${differing.map((m) => `${m.name} ${m.onPerPass}`).join(', ')}`, {});
+      return report(measured, measuredOpenFeature, sizes, n);
+    } finally {
+      await OpenFeature.clearProviders();
+    }
   } finally {
     unleash.destroy();
     growthbook.destroy();
@@ -170,7 +238,7 @@ function abort(reason: string, data: Record<string, unknown>): SuiteResult {
   return { status: 'aborted', reason, tables: [], targets: [], data, notes: [] };
 }
 
-function report(measured: ContenderMeasurement[], sizes: EvaluationSizes, n: number): SuiteResult {
+function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurement[], sizes: EvaluationSizes, n: number): SuiteResult {
   const by = (name: string): ContenderMeasurement => measured.find((m) => m.name === name)!;
   const floor = by(CONTENDERS.floor);
   const fasterPeer = [by(CONTENDERS.unleash), by(CONTENDERS.growthbook)].sort((a, b) => a.nsPerEval - b.nsPerEval)[0];
@@ -210,6 +278,17 @@ function report(measured: ContenderMeasurement[], sizes: EvaluationSizes, n: num
       },
     );
   }
+  const ofBy = (name: string): ContenderMeasurement => openFeature.find((m) => m.name === name)!;
+  const evaluate = ofBy(OPENFEATURE_CONTENDERS.serviceEvaluate);
+  const provider = ofBy(OPENFEATURE_CONTENDERS.provider);
+  const isEnabled = ofBy(OPENFEATURE_CONTENDERS.serviceIsEnabled);
+  targets.push({
+    name: 'FeatureFlagsProvider (awaited) vs FeatureFlagsService.evaluate',
+    target: `≤ ${EVALUATION_TARGETS.maxProviderRatio}× the service`,
+    measured: `${times(provider.nsPerEval / evaluate.nsPerEval)} (${fmt(provider.nsPerEval, 1)} / ${fmt(evaluate.nsPerEval, 1)} ns; ${times(provider.nsPerEval / isEnabled.nsPerEval)} isEnabled)`,
+    ratio: sig(provider.nsPerEval / evaluate.nsPerEval),
+    met: provider.nsPerEval / evaluate.nsPerEval <= EVALUATION_TARGETS.maxProviderRatio,
+  });
   return {
     status: 'ok',
     tables: [
@@ -218,17 +297,24 @@ function report(measured: ContenderMeasurement[], sizes: EvaluationSizes, n: num
         columns: ['contender', 'ns/eval (median)', 'range over rounds', '÷ floor', 'faster peer ÷ this', 'on-share'],
         rows,
       },
+      {
+        title: `OpenFeature: the same ${fmt(n)} evaluations, each awaited (median of ${sizes.rounds} interleaved rounds)`,
+        columns: ['contender', 'ns/eval (median)', 'range over rounds', '÷ FeatureFlagsService.evaluate', 'on-share'],
+        rows: openFeature.map((m) => [m.name, fmt(m.nsPerEval, 1), `${fmt(Math.min(...m.rounds), 1)}–${fmt(Math.max(...m.rounds), 1)}`, times(m.nsPerEval / evaluate.nsPerEval), percent(m.onShare)]),
+      },
     ],
     targets,
     data: {
       workload: { ...WORKLOAD, evaluationsPerPass: n },
       sizes,
       contenders: measured,
+      openFeature,
       fasterPeer: fasterPeer.name,
     },
     notes: [
       'The floor hashes only when the country test passes, as every contender does (a Nordic user is half the workload).',
       'FeatureFlagsService.isEnabled is called outside a request (default environment); "in a request" runs the same loop inside the request scope the middleware opens.',
+      'OpenFeature: the provider returns details (value, reason, variant, flag metadata) like FeatureFlagsService.evaluate, its yardstick; each call is awaited. The server-sdk client adds its own work (hooks, context merge, event details) on top.',
     ],
   };
 }

@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { EnvironmentSettings, EnvironmentType, EvaluationContext } from '../core/types';
 import type { RedisOptions } from 'ioredis';
 import type { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
+import type { FeatureFlagsProvider } from '../openfeature/feature-flags.provider';
 
 /**
  * An environment declared in configuration (like Flipt's config-defined environments): created at boot
@@ -112,4 +113,10 @@ export interface FeatureFlagsModuleOptions {
    * `open` lets the request through.
    */
   failMode?: 'closed' | 'open';
+  /**
+   * The OpenFeature provider to bind to this module, when you create it yourself to hand it to
+   * `OpenFeatureModule.forRoot({ defaultProvider })`. Without it the module binds a provider of its own;
+   * either way it is injectable as `FeatureFlagsProvider`.
+   */
+  openFeatureProvider?: FeatureFlagsProvider;
 }

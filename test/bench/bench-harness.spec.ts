@@ -4,7 +4,7 @@
  * timing: figures come from `npm run bench`, not from the test suite.
  */
 import { SuiteResult } from '../../bench/harness/types';
-import { CONTENDERS, runEvaluation } from '../../bench/suites/evaluation';
+import { CONTENDERS, OPENFEATURE_CONTENDERS, runEvaluation } from '../../bench/suites/evaluation';
 import { WORKLOAD } from '../../bench/workload';
 
 describe('benchmark harness: evaluation section (quick, in-process)', () => {
@@ -44,12 +44,25 @@ describe('benchmark harness: evaluation section (quick, in-process)', () => {
     expect(byName(CONTENDERS.growthbook).onPerPass).toBeGreaterThan(0);
   });
 
+  it('measures the OpenFeature provider on the same work as the service', () => {
+    const openFeature = result.data.openFeature as Measured[];
+    expect(openFeature.map((c) => c.name).sort()).toEqual(Object.values(OPENFEATURE_CONTENDERS).sort());
+    const floor = byName(CONTENDERS.floor).onPerPass;
+    for (const c of openFeature) {
+      expect(c.onPerPass).toBe(floor);
+      expect(c.rounds).toHaveLength(sizes.rounds);
+      expect(c.nsPerEval).toBeGreaterThan(0);
+    }
+    expect(result.tables[1].rows).toHaveLength(Object.keys(OPENFEATURE_CONTENDERS).length);
+  });
+
   it('reports a table and a verdict for every target', () => {
-    expect(result.tables).toHaveLength(1);
+    expect(result.tables).toHaveLength(2);
     expect(result.tables[0].rows).toHaveLength(Object.keys(CONTENDERS).length);
     expect(result.tables[0].rows.every((r) => r.length === result.tables[0].columns.length)).toBe(true);
-    // Three targets (ns, ÷ floor, × faster peer) for the service and for the core.
-    expect(result.targets).toHaveLength(6);
+    // Three targets (ns, ÷ floor, × faster peer) for the service and for the core; the provider's ratio.
+    expect(result.targets).toHaveLength(7);
+    expect(result.targets[6].name).toBe('FeatureFlagsProvider (awaited) vs FeatureFlagsService.evaluate');
     for (const t of result.targets) {
       expect(typeof t.met).toBe('boolean');
       expect(t.target).not.toBe('');

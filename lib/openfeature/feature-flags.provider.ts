@@ -1,0 +1,205 @@
+import type {
+  ErrorCode,
+  EvaluationContext as OpenFeatureContext,
+  FlagMetadata,
+  JsonValue as OpenFeatureJson,
+  OpenFeatureEventEmitter,
+  Provider,
+  ResolutionDetails,
+} from '@openfeature/server-sdk';
+import { EvaluationContext, FlagValue } from '../core/types';
+import type { FeatureFlagsRuntime, RuntimeEvent } from '../feature-flags.runtime';
+import type { FeatureFlagsService } from '../feature-flags.service';
+import { serverSdk } from './server-sdk';
+
+/** The name the provider reports in OpenFeature's provider metadata (and hooks' `providerMetadata`). */
+export const FEATURE_FLAGS_PROVIDER_NAME = 'nestjs-feature-flags';
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * An OpenFeature provider (`@openfeature/server-sdk`) over the module's in-memory snapshot: the same
+ * evaluation as `FeatureFlagsService.evaluate`, in the environment the context names (`environment`), else
+ * the current request's, else the default one. Never queries the store.
+ *
+ * - Values: boolean, string, number and object resolution; a flag serving another type than the default
+ *   value resolves to the default with `TYPE_MISMATCH`.
+ * - Reasons `STATIC`, `DEFAULT`, `TARGETING_MATCH`, `SPLIT`, `DISABLED`, `STALE` (the store is unreachable),
+ *   `ERROR`; error codes `FLAG_NOT_FOUND`, `TYPE_MISMATCH`, `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`
+ *   (unknown or inactive environment), `PROVIDER_NOT_READY`, `GENERAL`.
+ * - Flag metadata: `environment` (where it was evaluated) and `source` (which environment, `<slug>:defaults`
+ *   or `base` supplied the deciding field).
+ * - Events: `PROVIDER_READY` once the snapshot is loaded (and again when the store returns),
+ *   `PROVIDER_CONFIGURATION_CHANGED` with `flagsChanged` after every applied change (local, from another
+ *   instance, or found by a reload), `PROVIDER_STALE` when the store becomes unreachable, `PROVIDER_ERROR`
+ *   when there is no snapshot at all.
+ *
+ * `FeatureFlagsModule` binds one (yours, from the `openFeatureProvider` option, or its own) and provides it
+ * as `FeatureFlagsProvider`. Requires `@openfeature/server-sdk` (an optional peer) only once used.
+ *
+ * @example
+ * const flagsProvider = new FeatureFlagsProvider();
+ * @Module({
+ *   imports: [
+ *     FeatureFlagsModule.forRoot({ environments: [{ slug: 'production' }], openFeatureProvider: flagsProvider, isGlobal: true }),
+ *     OpenFeatureModule.forRoot({ defaultProvider: flagsProvider }),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+export class FeatureFlagsProvider implements Provider {
+  readonly metadata = { name: FEATURE_FLAGS_PROVIDER_NAME } as const;
+  readonly runsOn = 'server' as const;
+  readonly hooks = [];
+  private emitter: OpenFeatureEventEmitter | undefined;
+  private service: FeatureFlagsService | undefined;
+  private runtime: FeatureFlagsRuntime | undefined;
+  private unwatch: (() => void) | undefined;
+  private waiters: Waiter[] = [];
+  /** Whether the SDK saw this provider ready (it then needs a READY event to leave STALE or ERROR). */
+  private announced = false;
+  /** Flag metadata objects, one per environment and source (the SDK freezes them): no allocation per call. */
+  private readonly metadataCache = new Map<string | null, Map<string, FlagMetadata>>();
+
+  /** OpenFeature's provider events (created on first use, which loads `@openfeature/server-sdk`). */
+  get events(): OpenFeatureEventEmitter {
+    if (this.emitter === undefined) this.emitter = new (serverSdk().OpenFeatureEventEmitter)();
+    return this.emitter;
+  }
+
+  /**
+   * Binds the provider to a running module (done by `FeatureFlagsModule`; a provider bound again follows the
+   * last module).
+   * @internal
+   */
+  bind(service: FeatureFlagsService, runtime: FeatureFlagsRuntime): void {
+    this.unwatch?.();
+    this.service = service;
+    this.runtime = runtime;
+    this.unwatch = runtime.watch((event) => this.onRuntimeEvent(event));
+  }
+
+  /** Resolves once the module has a snapshot; rejects when it started without one (the SDK reports ERROR). */
+  initialize(): Promise<void> {
+    const runtime = this.runtime;
+    if (runtime !== undefined && runtime.hasStarted()) {
+      const status = runtime.status();
+      if (status === 'error') return Promise.reject(this.noSnapshotError(runtime));
+      this.announced = true;
+      // The SDK marks the provider READY when this resolves; a stale snapshot is reported right after.
+      if (status === 'stale') setImmediate(() => this.emitStale(runtime.health().reason));
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Stops following the module. The SDK calls it when the provider is replaced or OpenFeature closes. */
+  async onClose(): Promise<void> {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.announced = false;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error('The feature-flags provider was closed before it was ready.'));
+  }
+
+  resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: OpenFeatureContext): Promise<ResolutionDetails<boolean>> {
+    return Promise.resolve(this.resolve(flagKey, defaultValue, context));
+  }
+
+  resolveStringEvaluation(flagKey: string, defaultValue: string, context: OpenFeatureContext): Promise<ResolutionDetails<string>> {
+    return Promise.resolve(this.resolve(flagKey, defaultValue, context));
+  }
+
+  resolveNumberEvaluation(flagKey: string, defaultValue: number, context: OpenFeatureContext): Promise<ResolutionDetails<number>> {
+    return Promise.resolve(this.resolve(flagKey, defaultValue, context));
+  }
+
+  resolveObjectEvaluation<T extends OpenFeatureJson>(flagKey: string, defaultValue: T, context: OpenFeatureContext): Promise<ResolutionDetails<T>> {
+    return Promise.resolve(this.resolve(flagKey, defaultValue, context));
+  }
+
+  /** One resolution, synchronously (the `resolve*Evaluation` methods wrap it in a promise). */
+  resolve<T>(flagKey: string, defaultValue: T, context: OpenFeatureContext | undefined): ResolutionDetails<T> {
+    const service = this.service;
+    const runtime = this.runtime;
+    if (service === undefined || runtime === undefined || !runtime.hasSnapshot()) {
+      return failure(defaultValue, 'PROVIDER_NOT_READY', 'The feature-flags module has no snapshot yet (not started, or its store was unreachable at boot).');
+    }
+    const environment = context?.environment;
+    if (environment !== undefined && typeof environment !== 'string') {
+      return failure(defaultValue, 'INVALID_CONTEXT', `The context's "environment" must be a string (an environment slug), got ${typeof environment}.`);
+    }
+    const details = service.evaluate(flagKey, context as EvaluationContext | undefined, defaultValue as FlagValue);
+    const result: ResolutionDetails<T> = { value: details.value as T, reason: details.reason, flagMetadata: this.metadataOf(details.environment, details.source) };
+    if (details.variant !== undefined) result.variant = details.variant;
+    if (details.errorCode !== undefined) {
+      result.errorCode = details.errorCode as ErrorCode;
+      result.errorMessage = details.errorMessage;
+    }
+    return result;
+  }
+
+  private metadataOf(environment: string | null, source: string): FlagMetadata {
+    let bySource = this.metadataCache.get(environment);
+    if (bySource === undefined) {
+      bySource = new Map();
+      this.metadataCache.set(environment, bySource);
+    }
+    let metadata = bySource.get(source);
+    if (metadata === undefined) {
+      const fresh: FlagMetadata = environment === null ? { source } : { environment, source };
+      metadata = Object.freeze(fresh);
+      // Bounded by environments × sources (a handful each); a pathological store cannot grow it past this.
+      if (bySource.size < 256) bySource.set(source, metadata);
+    }
+    return metadata;
+  }
+
+  private onRuntimeEvent(event: RuntimeEvent): void {
+    const runtime = this.runtime!;
+    if (event.type === 'changed') {
+      if (this.emitter && this.announced) this.emitter.emit(serverSdk().ProviderEvents.ConfigurationChanged, { flagsChanged: event.flagKeys });
+      return;
+    }
+    if (this.waiters.length > 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      if (event.status === 'error') {
+        const error = this.noSnapshotError(runtime);
+        for (const w of waiters) w.reject(error);
+        return;
+      }
+      this.announced = true;
+      for (const w of waiters) w.resolve();
+      if (event.status === 'stale') setImmediate(() => this.emitStale(event.message));
+      return;
+    }
+    if (!this.emitter) return;
+    const events = serverSdk().ProviderEvents;
+    if (event.status === 'ready') {
+      this.announced = true;
+      this.emitter.emit(events.Ready, { message: 'The feature-flags store is reachable again; the snapshot is up to date.' });
+    } else if (event.status === 'stale') {
+      this.emitStale(event.message);
+    } else {
+      this.emitter.emit(events.Error, { message: event.message ?? 'The feature-flags module has no snapshot.' });
+    }
+  }
+
+  private emitStale(message: string | undefined): void {
+    if (this.runtime?.status() !== 'stale') return;
+    this.events.emit(serverSdk().ProviderEvents.Stale, { message: message ?? 'The feature-flags store is unreachable: serving the last snapshot.' });
+  }
+
+  private noSnapshotError(runtime: FeatureFlagsRuntime): Error {
+    return new Error(runtime.health().reason ?? 'The feature-flags module has no snapshot.');
+  }
+}
+
+function failure<T>(value: T, errorCode: string, errorMessage: string): ResolutionDetails<T> {
+  return { value, reason: 'ERROR', errorCode: errorCode as ErrorCode, errorMessage };
+}
