@@ -5,8 +5,8 @@
 export * from './core';
 // TypeORM entities
 export { Environment, EnvironmentFlag, Flag, FlagRule, Segment, FEATURE_FLAG_ENTITIES } from './entities';
-export { ApiToken, AuditEvent, ChangeRequest, API_TOKEN_TYPES, CHANGE_REQUEST_STATUSES } from './entities';
-export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus } from './entities';
+export { ApiToken, AuditEvent, ChangeRequest, ClientKey, API_TOKEN_TYPES, CHANGE_REQUEST_STATUSES } from './entities';
+export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus, ClientKeyDefinition } from './entities';
 // Storage
 export * from './storage/feature-flag-storage.interface';
 export * from './storage/feature-flag-admin-storage.interface';

@@ -4,6 +4,7 @@ import { FeatureFlagsConfigurationError } from '../core/errors';
 import { FeatureFlagAdminStorage, isFeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 import { ApiTokensAdminController, ChangeRequestsAdminController, EventsAdminController } from './controllers/audit-admin.controller';
+import { ClientKeysAdminController } from './controllers/client-keys-admin.controller';
 import { EnvironmentsAdminController } from './controllers/environments-admin.controller';
 import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
 import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
@@ -15,6 +16,7 @@ import { AdminRouteErrorsFilter } from './http/admin-route-errors.filter';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
 import { ApiTokenAdminService } from './services/api-token-admin.service';
 import { ChangeProtection } from './services/change-protection.service';
+import { ClientKeyAdminService } from './services/client-key-admin.service';
 import { ChangeRequestAdminService } from './services/change-request-admin.service';
 import { EnvironmentAdminService } from './services/environment-admin.service';
 import { EventAdminService } from './services/event-admin.service';
@@ -22,7 +24,7 @@ import { FlagAdminService } from './services/flag-admin.service';
 
 /**
  * The admin HTTP API, imported next to a global `FeatureFlagsModule`: flags per environment, promotion,
- * environments (clone, compare), the audit log, API tokens and change requests, under `prefix`
+ * environments (clone, compare), the audit log, API tokens, client keys and change requests, under `prefix`
  * (default `api/admin`). Every route needs `Authorization: Bearer <token>`.
  *
  * @example
@@ -34,7 +36,7 @@ import { FlagAdminService } from './services/flag-admin.service';
  * })
  * export class AppModule {}
  */
-const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminController, EventsAdminController, ApiTokensAdminController, ChangeRequestsAdminController];
+const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminController, EventsAdminController, ApiTokensAdminController, ClientKeysAdminController, ChangeRequestsAdminController];
 
 @Module({
   controllers: ADMIN_CONTROLLERS,
@@ -58,6 +60,7 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
     EnvironmentAdminService,
     EventAdminService,
     ApiTokenAdminService,
+    ClientKeyAdminService,
     ChangeRequestAdminService,
   ],
   exports: [FeatureFlagAdminStorage],
@@ -77,7 +80,7 @@ export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements 
     if (!isFeatureFlagAdminStorage(this.storage)) {
       throw new FeatureFlagsConfigurationError(
         'storage',
-        'does not implement FeatureFlagAdminStorage (API tokens, change requests), which FeatureFlagsAdminModule needs: use the memory, database or redis backend, or implement it',
+        'does not implement FeatureFlagAdminStorage (API tokens, client keys, change requests), which FeatureFlagsAdminModule needs: use the memory, database or redis backend, or implement it',
       );
     }
   }

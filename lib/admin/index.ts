@@ -3,6 +3,7 @@ export { FeatureFlagsAdminModule } from './feature-flags-admin.module';
 export { OPTIONS_TYPE as FeatureFlagsAdminModuleForRootOptions, ASYNC_OPTIONS_TYPE as FeatureFlagsAdminModuleAsyncOptions } from './feature-flags-admin.module-definition';
 export * from './interfaces/feature-flags-admin-options.interface';
 export { API_TOKEN_PREFIX, generateApiTokenSecret, hashApiTokenSecret } from './auth/api-token-secret';
+export { CLIENT_KEY_PREFIX, generateClientKeySecret } from './auth/client-key-secret';
 export { AdminAccess, CurrentPrincipal } from './auth/admin-access.decorator';
 export type { AdminAccessLevel } from './auth/admin-access.decorator';
 export { AdminAuthGuard } from './auth/admin-auth.guard';
@@ -13,6 +14,7 @@ export { isProtectedEnvironment, requiresApproval } from './views/views';
 export type {
   ApiTokenView,
   ChangeRequestView,
+  ClientKeyView,
   EnvironmentView,
   EventView,
   FlagInEnvironmentView,

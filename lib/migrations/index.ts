@@ -6,6 +6,9 @@ import { FeatureFlagsInitialSchemaSqlite1732000000000 } from './sqlite/173200000
 import { FeatureFlagsAdminSchemaMysql1733000000000 } from './mysql/1733000000000-AdminSchema';
 import { FeatureFlagsAdminSchemaPostgres1733000000000 } from './postgres/1733000000000-AdminSchema';
 import { FeatureFlagsAdminSchemaSqlite1733000000000 } from './sqlite/1733000000000-AdminSchema';
+import { FeatureFlagsClientKeysMysql1734000000000 } from './mysql/1734000000000-ClientKeys';
+import { FeatureFlagsClientKeysPostgres1734000000000 } from './postgres/1734000000000-ClientKeys';
+import { FeatureFlagsClientKeysSqlite1734000000000 } from './sqlite/1734000000000-ClientKeys';
 
 export {
   FeatureFlagsInitialSchemaMysql1732000000000,
@@ -14,16 +17,19 @@ export {
   FeatureFlagsAdminSchemaMysql1733000000000,
   FeatureFlagsAdminSchemaPostgres1733000000000,
   FeatureFlagsAdminSchemaSqlite1733000000000,
+  FeatureFlagsClientKeysMysql1734000000000,
+  FeatureFlagsClientKeysPostgres1734000000000,
+  FeatureFlagsClientKeysSqlite1734000000000,
 };
 
 type MigrationClass = new () => MigrationInterface;
 
 /** The migrations of the feature-flag tables on PostgreSQL, oldest first. */
-export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000, FeatureFlagsAdminSchemaPostgres1733000000000];
+export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000, FeatureFlagsAdminSchemaPostgres1733000000000, FeatureFlagsClientKeysPostgres1734000000000];
 /** The migrations of the feature-flag tables on MySQL and MariaDB, oldest first. */
-export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000, FeatureFlagsAdminSchemaMysql1733000000000];
+export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000, FeatureFlagsAdminSchemaMysql1733000000000, FeatureFlagsClientKeysMysql1734000000000];
 /** The migrations of the feature-flag tables on SQLite, oldest first. */
-export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000, FeatureFlagsAdminSchemaSqlite1733000000000];
+export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000, FeatureFlagsAdminSchemaSqlite1733000000000, FeatureFlagsClientKeysSqlite1734000000000];
 
 /** TypeORM's SQLite drivers: one schema for all of them. */
 export const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];

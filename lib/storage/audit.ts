@@ -36,6 +36,8 @@ export const AUDIT_EVENT_TYPES = [
   'segment-deleted',
   'api-token-created',
   'api-token-revoked',
+  'client-key-created',
+  'client-key-revoked',
   'change-request-created',
   'change-request-approved',
   'change-request-rejected',

@@ -1,6 +1,6 @@
 import { FeatureFlagsError } from '../core/errors';
 import { JsonValue } from '../core/types';
-import { ApiToken, ApiTokenType, ChangeRequest, ChangeRequestStatus } from '../entities';
+import { ApiToken, ApiTokenType, ChangeRequest, ChangeRequestStatus, ClientKey } from '../entities';
 import { StorageWrite, StorageWriteResult, WriteContext } from './feature-flag-storage.interface';
 
 /** What `createApiToken` takes: the secret's hash, never the secret. */
@@ -17,6 +17,19 @@ export interface ApiTokenInput {
   secretHint: string;
   /** Null or absent: the token never expires. */
   expiresAt?: Date | null;
+}
+
+/** What `createClientKey` takes: the secret's hash, never the secret. */
+export interface ClientKeyInput {
+  /** Default: a new UUID. */
+  id?: string;
+  name: string;
+  /** The environment (slug) the key evaluates in. */
+  environment: string;
+  /** Hex SHA-256 of the secret (64 characters). */
+  secretHash: string;
+  /** The first characters of the secret, shown in lists to recognize it. */
+  secretHint: string;
 }
 
 /** What `createChangeRequest` takes. */
@@ -72,22 +85,22 @@ export class ChangeRequestNotPendingError extends FeatureFlagsError {
   }
 }
 
-/** An API token or change request that does not exist. */
+/** An API token, client key or change request that does not exist. */
 export class AdminRecordNotFoundError extends FeatureFlagsError {
   override readonly code: string = 'NOT_FOUND';
   constructor(
-    readonly entity: 'api token' | 'change request',
+    readonly entity: 'api token' | 'client key' | 'change request',
     readonly identifier: string,
   ) {
     super(`No ${entity} "${identifier}" exists.`);
   }
 }
 
-/** A create that would duplicate an API token's id or secret, or a change request's id. */
+/** A create that would duplicate an API token's or client key's id or secret, or a change request's id. */
 export class AdminRecordAlreadyExistsError extends FeatureFlagsError {
   override readonly code: string = 'ALREADY_EXISTS';
   constructor(
-    readonly entity: 'api token' | 'change request',
+    readonly entity: 'api token' | 'client key' | 'change request',
     readonly identifier: string,
   ) {
     super(`A ${entity} "${identifier}" already exists.`);
@@ -95,7 +108,7 @@ export class AdminRecordAlreadyExistsError extends FeatureFlagsError {
 }
 
 /**
- * Where the admin API keeps its API tokens and change requests: a second contract, implemented by the same
+ * Where the admin API keeps its API tokens, client keys and change requests: a second contract, implemented by the same
  * backends as `FeatureFlagStorage` (MemoryStorage, TypeOrmStorage) and run by the same contract suite.
  * Every applied write records one audit event, as in `FeatureFlagStorage`.
  */
@@ -112,6 +125,22 @@ export interface FeatureFlagAdminStorage {
    * and records nothing. @throws AdminRecordNotFoundError for an unknown id.
    */
   revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken>;
+
+  /**
+   * Stores an environment-scoped client key (records `client-key-created`).
+   * @throws AdminRecordAlreadyExistsError for a duplicate id or secret hash.
+   */
+  createClientKey(input: ClientKeyInput, context?: WriteContext): Promise<ClientKey>;
+  getClientKey(id: string): Promise<ClientKey | null>;
+  /** The key whose secret hashes to `secretHash`, revoked ones included. */
+  findClientKeyBySecretHash(secretHash: string): Promise<ClientKey | null>;
+  /** Every client key, oldest first. */
+  listClientKeys(): Promise<ClientKey[]>;
+  /**
+   * Revokes a key from now on (records `client-key-revoked`). Revoking a revoked key changes nothing and
+   * records nothing. @throws AdminRecordNotFoundError for an unknown id.
+   */
+  revokeClientKey(id: string, context?: WriteContext): Promise<ClientKey>;
 
   /** Stores a pending change request (records `change-request-created`). */
   createChangeRequest(input: ChangeRequestInput, context?: WriteContext): Promise<ChangeRequest>;
@@ -139,7 +168,18 @@ export function isFeatureFlagAdminStorage(storage: unknown): storage is FeatureF
   return (
     typeof s === 'object' &&
     s !== null &&
-    ['createApiToken', 'findApiTokenBySecretHash', 'revokeApiToken', 'createChangeRequest', 'approveChangeRequest', 'rejectChangeRequest'].every(
+    [
+      'createApiToken',
+      'findApiTokenBySecretHash',
+      'revokeApiToken',
+      'createClientKey',
+      'findClientKeyBySecretHash',
+      'listClientKeys',
+      'revokeClientKey',
+      'createChangeRequest',
+      'approveChangeRequest',
+      'rejectChangeRequest',
+    ].every(
       (method) => typeof s[method] === 'function',
     )
   );

@@ -1,12 +1,13 @@
 import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
 import { AlreadyExistsError, EnvironmentInUseError, NotFoundError } from '../core/errors';
 import { assertEnvironmentParent } from '../core/engine';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
   ApiTokenInput,
   ChangeRequestApproval,
+  ClientKeyInput,
   ChangeRequestDecision,
   ChangeRequestFilter,
   ChangeRequestInput,
@@ -33,7 +34,6 @@ import {
   WriteContext,
 } from './feature-flag-storage.interface';
 import {
-  apiTokenState,
   assertWrites,
   auditEvent,
   AuditEventInput,
@@ -65,8 +65,8 @@ import {
   changeRequestMatches,
   decidedChangeRequest,
   resolveDecision,
-  revokedApiToken,
 } from './admin-records';
+import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS, copyClientKey, SecretRecord, SecretRecordKind } from './secret-records';
 import {
   assertVersion,
   ChangeNotifier,
@@ -129,6 +129,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
   private readonly overrides = new Map<string, EnvironmentFlag>();
   private readonly segments = new Map<string, Segment>();
   private readonly tokens = new Map<string, ApiToken>();
+  private readonly clientKeys = new Map<string, ClientKey>();
   private readonly changeRequests = new Map<string, ChangeRequest>();
   private readonly events: AuditEvent[] = [];
   private nextEventId = 1;
@@ -313,28 +314,18 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     return out;
   }
 
-  // API tokens
+  // API tokens and client keys (secret records: one implementation, two kinds)
 
   async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
-    return this.atomically(() => {
-      const ctx = resolveWriteContext(context);
-      const token = buildApiToken(input, ctx);
-      if (this.tokens.has(token.id)) throw new AdminRecordAlreadyExistsError('api token', token.id);
-      if ([...this.tokens.values()].some((t) => t.secretHash === token.secretHash)) throw new AdminRecordAlreadyExistsError('api token', token.secretHint);
-      this.put(this.tokens, token.id, copyApiToken(token));
-      this.record(auditEvent('api-token-created', ctx, { after: apiTokenState(token) }));
-      return copyApiToken(token);
-    });
+    return this.createSecretRecord(API_TOKEN_RECORDS, this.tokens, (ctx) => buildApiToken(input, ctx), context);
   }
 
   async getApiToken(id: string): Promise<ApiToken | null> {
-    const t = this.tokens.get(id);
-    return t ? copyApiToken(t) : null;
+    return this.getSecretRecord(API_TOKEN_RECORDS, this.tokens, id);
   }
 
   async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
-    for (const t of this.tokens.values()) if (t.secretHash === secretHash) return copyApiToken(t);
-    return null;
+    return this.findSecretRecord(API_TOKEN_RECORDS, this.tokens, secretHash);
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
@@ -342,15 +333,61 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
   }
 
   async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    return this.revokeSecretRecord(API_TOKEN_RECORDS, this.tokens, id, context);
+  }
+
+  async createClientKey(input: ClientKeyInput, context?: WriteContext): Promise<ClientKey> {
+    return this.createSecretRecord(CLIENT_KEY_RECORDS, this.clientKeys, (ctx) => buildClientKey(input, ctx), context);
+  }
+
+  async getClientKey(id: string): Promise<ClientKey | null> {
+    return this.getSecretRecord(CLIENT_KEY_RECORDS, this.clientKeys, id);
+  }
+
+  async findClientKeyBySecretHash(secretHash: string): Promise<ClientKey | null> {
+    return this.findSecretRecord(CLIENT_KEY_RECORDS, this.clientKeys, secretHash);
+  }
+
+  async listClientKeys(): Promise<ClientKey[]> {
+    return [...this.clientKeys.values()].map(copyClientKey);
+  }
+
+  async revokeClientKey(id: string, context?: WriteContext): Promise<ClientKey> {
+    return this.revokeSecretRecord(CLIENT_KEY_RECORDS, this.clientKeys, id, context);
+  }
+
+  private async createSecretRecord<T extends SecretRecord>(kind: SecretRecordKind<T>, map: Map<string, T>, build: (ctx: ResolvedWriteContext) => T, context?: WriteContext): Promise<T> {
     return this.atomically(() => {
       const ctx = resolveWriteContext(context);
-      const token = this.tokens.get(id);
-      if (!token) throw new AdminRecordNotFoundError('api token', String(id));
-      if (token.revokedAt) return copyApiToken(token);
-      const next = revokedApiToken(token, ctx);
-      this.put(this.tokens, id, copyApiToken(next));
-      this.record(auditEvent('api-token-revoked', ctx, { before: apiTokenState(token), after: apiTokenState(next) }));
-      return copyApiToken(next);
+      const record = build(ctx);
+      if (map.has(record.id)) throw new AdminRecordAlreadyExistsError(kind.entity, record.id);
+      if ([...map.values()].some((r) => r.secretHash === record.secretHash)) throw new AdminRecordAlreadyExistsError(kind.entity, record.secretHint);
+      this.put(map, record.id, kind.copy(record));
+      this.record(auditEvent(kind.createdEvent, ctx, kind.subject(null, record)));
+      return kind.copy(record);
+    });
+  }
+
+  private async getSecretRecord<T extends SecretRecord>(kind: SecretRecordKind<T>, map: Map<string, T>, id: string): Promise<T | null> {
+    const r = map.get(id);
+    return r ? kind.copy(r) : null;
+  }
+
+  private async findSecretRecord<T extends SecretRecord>(kind: SecretRecordKind<T>, map: Map<string, T>, secretHash: string): Promise<T | null> {
+    for (const r of map.values()) if (r.secretHash === secretHash) return kind.copy(r);
+    return null;
+  }
+
+  private async revokeSecretRecord<T extends SecretRecord>(kind: SecretRecordKind<T>, map: Map<string, T>, id: string, context?: WriteContext): Promise<T> {
+    return this.atomically(() => {
+      const ctx = resolveWriteContext(context);
+      const record = map.get(id);
+      if (!record) throw new AdminRecordNotFoundError(kind.entity, String(id));
+      if (record.revokedAt) return kind.copy(record);
+      const next = kind.revoked(record, ctx);
+      this.put(map, id, kind.copy(next));
+      this.record(auditEvent(kind.revokedEvent, ctx, kind.subject(record, next)));
+      return kind.copy(next);
     });
   }
 

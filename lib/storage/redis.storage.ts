@@ -3,7 +3,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { assertEnvironmentParent } from '../core/engine';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import { createRedisClient, RedisConnection } from '../propagation/redis-change-bus';
 import { TransactionalStorage } from './transactional-storage';
 import {
@@ -11,15 +11,13 @@ import {
   buildApiToken,
   buildChangeRequest,
   changeRequestMatches,
-  revokedApiToken,
 } from './admin-records';
+import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS, SecretRecord, SecretRecordKind } from './secret-records';
 import {
-  apiTokenState,
   auditEvent,
   AuditEventInput,
   AuditEventNotifier,
   changeRequestSubject,
-  copyApiToken,
   copyChangeRequest,
   environmentClonedEvent,
   environmentEventType,
@@ -39,6 +37,7 @@ import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
   ApiTokenInput,
+  ClientKeyInput,
   ChangeRequestFilter,
   ChangeRequestInput,
   ChangeRequestNotPendingError,
@@ -139,6 +138,18 @@ const decodeEnvironment = (raw: string): Environment => new Environment(withDate
 const decodeOverride = (raw: string): EnvironmentFlag => new EnvironmentFlag(withDates(parse(raw), RECORD_DATES) as Partial<EnvironmentFlag>);
 const decodeSegment = (raw: string): Segment => new Segment(withDates(parse(raw), RECORD_DATES) as Partial<Segment>);
 const decodeApiToken = (raw: string): ApiToken => new ApiToken(withDates(parse(raw), ['createdAt', 'expiresAt', 'revokedAt']) as Partial<ApiToken>);
+const decodeClientKey = (raw: string): ClientKey => new ClientKey(withDates(parse(raw), ['createdAt', 'revokedAt']) as Partial<ClientKey>);
+
+/** Where a kind of secret record lives in Redis, and the read-script names that reach it. */
+interface RedisSecretStore<T extends SecretRecord> {
+  kind: SecretRecordKind<T>;
+  record: (id: string) => string;
+  list: string;
+  secrets: string;
+  /** The read script's `by secret hash` and `list` names. */
+  reads: [string, string];
+  decode: (raw: string) => T;
+}
 const decodeChangeRequest = (raw: string): ChangeRequest =>
   new ChangeRequest(withDates(parse(raw), ['createdAt', 'decidedAt', 'updatedAt']) as Partial<ChangeRequest>);
 
@@ -450,49 +461,101 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     return out;
   }
 
-  // API tokens
+  // API tokens and client keys (secret records: one implementation, two kinds)
 
   async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
-    const ctx = resolveWriteContext(context);
-    const token = buildApiToken(input, ctx);
-    return this.write(async (tx) => {
-      if ((await tx.get(this.keys.apiToken(token.id))) !== null) throw new AdminRecordAlreadyExistsError('api token', token.id);
-      if ((await tx.hget(this.keys.apiTokenSecrets, token.secretHash)) !== null) throw new AdminRecordAlreadyExistsError('api token', token.secretHint);
-      tx.set(this.keys.apiToken(token.id), JSON.stringify(token));
-      tx.hset(this.keys.apiTokenSecrets, token.secretHash, token.id);
-      tx.rpush(this.keys.apiTokens, token.id);
-      tx.audit(auditEvent('api-token-created', ctx, { after: apiTokenState(token) }));
-      return copyApiToken(token);
-    });
+    return this.createSecretRecord(this.apiTokenStore, (ctx) => buildApiToken(input, ctx), context);
   }
 
   async getApiToken(id: string): Promise<ApiToken | null> {
-    if (typeof id !== 'string') return null;
-    const raw = await this.run((c) => c.get(this.keys.apiToken(id)));
-    return raw ? decodeApiToken(raw) : null;
+    return this.getSecretRecord(this.apiTokenStore, id);
   }
 
   async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
-    if (typeof secretHash !== 'string') return null;
-    const raw = (await this.read('api-token-by-secret', secretHash)) as string | null;
-    return raw ? decodeApiToken(raw) : null;
+    return this.findSecretRecord(this.apiTokenStore, secretHash);
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return ((await this.read('api-tokens')) as string[]).map(decodeApiToken);
+    return this.listSecretRecords(this.apiTokenStore);
   }
 
   async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    return this.revokeSecretRecord(this.apiTokenStore, id, context);
+  }
+
+  async createClientKey(input: ClientKeyInput, context?: WriteContext): Promise<ClientKey> {
+    return this.createSecretRecord(this.clientKeyStore, (ctx) => buildClientKey(input, ctx), context);
+  }
+
+  async getClientKey(id: string): Promise<ClientKey | null> {
+    return this.getSecretRecord(this.clientKeyStore, id);
+  }
+
+  async findClientKeyBySecretHash(secretHash: string): Promise<ClientKey | null> {
+    return this.findSecretRecord(this.clientKeyStore, secretHash);
+  }
+
+  async listClientKeys(): Promise<ClientKey[]> {
+    return this.listSecretRecords(this.clientKeyStore);
+  }
+
+  async revokeClientKey(id: string, context?: WriteContext): Promise<ClientKey> {
+    return this.revokeSecretRecord(this.clientKeyStore, id, context);
+  }
+
+  private get apiTokenStore(): RedisSecretStore<ApiToken> {
+    const keys = this.keys;
+    return { kind: API_TOKEN_RECORDS, record: (id) => keys.apiToken(id), list: keys.apiTokens, secrets: keys.apiTokenSecrets, reads: ['api-token-by-secret', 'api-tokens'], decode: decodeApiToken };
+  }
+
+  private get clientKeyStore(): RedisSecretStore<ClientKey> {
+    const keys = this.keys;
+    return { kind: CLIENT_KEY_RECORDS, record: (id) => keys.clientKey(id), list: keys.clientKeys, secrets: keys.clientKeySecrets, reads: ['client-key-by-secret', 'client-keys'], decode: decodeClientKey };
+  }
+
+  private async createSecretRecord<T extends SecretRecord>(store: RedisSecretStore<T>, build: (ctx: ResolvedWriteContext) => T, context?: WriteContext): Promise<T> {
     const ctx = resolveWriteContext(context);
+    const record = build(ctx);
+    const { kind } = store;
     return this.write(async (tx) => {
-      const raw = typeof id === 'string' ? await tx.get(this.keys.apiToken(id)) : null;
-      if (!raw) throw new AdminRecordNotFoundError('api token', String(id));
-      const token = decodeApiToken(raw);
-      if (token.revokedAt) return token;
-      const next = revokedApiToken(token, ctx);
-      tx.set(this.keys.apiToken(id), JSON.stringify(next));
-      tx.audit(auditEvent('api-token-revoked', ctx, { before: apiTokenState(token), after: apiTokenState(next) }));
-      return copyApiToken(next);
+      if ((await tx.get(store.record(record.id))) !== null) throw new AdminRecordAlreadyExistsError(kind.entity, record.id);
+      if ((await tx.hget(store.secrets, record.secretHash)) !== null) throw new AdminRecordAlreadyExistsError(kind.entity, record.secretHint);
+      tx.set(store.record(record.id), JSON.stringify(record));
+      tx.hset(store.secrets, record.secretHash, record.id);
+      tx.rpush(store.list, record.id);
+      tx.audit(auditEvent(kind.createdEvent, ctx, kind.subject(null, record)));
+      return kind.copy(record);
+    });
+  }
+
+  private async getSecretRecord<T extends SecretRecord>(store: RedisSecretStore<T>, id: string): Promise<T | null> {
+    if (typeof id !== 'string') return null;
+    const raw = await this.run((c) => c.get(store.record(id)));
+    return raw ? store.decode(raw) : null;
+  }
+
+  private async findSecretRecord<T extends SecretRecord>(store: RedisSecretStore<T>, secretHash: string): Promise<T | null> {
+    if (typeof secretHash !== 'string') return null;
+    const raw = (await this.read(store.reads[0], secretHash)) as string | null;
+    return raw ? store.decode(raw) : null;
+  }
+
+  private async listSecretRecords<T extends SecretRecord>(store: RedisSecretStore<T>): Promise<T[]> {
+    return ((await this.read(store.reads[1])) as string[]).map(store.decode);
+  }
+
+  private async revokeSecretRecord<T extends SecretRecord>(store: RedisSecretStore<T>, id: string, context?: WriteContext): Promise<T> {
+    const ctx = resolveWriteContext(context);
+    const { kind } = store;
+    return this.write(async (tx) => {
+      const raw = typeof id === 'string' ? await tx.get(store.record(id)) : null;
+      if (!raw) throw new AdminRecordNotFoundError(kind.entity, String(id));
+      const record = store.decode(raw);
+      if (record.revokedAt) return record;
+      const next = kind.revoked(record, ctx);
+      tx.set(store.record(id), JSON.stringify(next));
+      tx.audit(auditEvent(kind.revokedEvent, ctx, kind.subject(record, next)));
+      return kind.copy(next);
     });
   }
 

@@ -10,16 +10,14 @@ import {
   VersionConflictError,
 } from '../core/errors';
 import { DateUtils } from 'typeorm/util/DateUtils';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, Flag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, Flag, FlagRule, Segment } from '../entities';
 import { SQLITE_TYPES, migrationsFor } from '../migrations';
 import { TransactionalStorage } from './transactional-storage';
 import {
-  apiTokenState,
   auditEvent,
   AuditEventInput,
   changeRequestSubject,
   AuditEventNotifier,
-  copyApiToken,
   copyChangeRequest,
   environmentClonedEvent,
   environmentEventType,
@@ -39,13 +37,14 @@ import {
   buildApiToken,
   buildChangeRequest,
   changeRequestMatches,
-  revokedApiToken,
 } from './admin-records';
+import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS, SecretRecord, SecretRecordKind } from './secret-records';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
   ApiTokenInput,
   ChangeRequestFilter,
+  ClientKeyInput,
   ChangeRequestInput,
   ChangeRequestNotPendingError,
   FeatureFlagAdminStorage,
@@ -442,45 +441,85 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     });
   }
 
-  // API tokens
+  // API tokens and client keys (secret records: one implementation, two kinds)
 
   async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
-    const ctx = resolveWriteContext(context);
-    const token = buildApiToken(input, ctx);
-    return this.write(async (tx) => {
-      tx.duplicate = () => new AdminRecordAlreadyExistsError('api token', token.secretHint);
-      if (await exists(tx.m, ApiToken, { id: token.id })) throw new AdminRecordAlreadyExistsError('api token', token.id);
-      if (await exists(tx.m, ApiToken, { secretHash: token.secretHash })) throw new AdminRecordAlreadyExistsError('api token', token.secretHint);
-      await this.insert(tx.m, ApiToken, token);
-      await tx.audit(auditEvent('api-token-created', ctx, { after: apiTokenState(token) }));
-      return copyApiToken(token);
-    });
+    return this.createSecretRecord(API_TOKEN_RECORDS, ApiToken, (ctx) => buildApiToken(input, ctx), context);
   }
 
   async getApiToken(id: string): Promise<ApiToken | null> {
-    if (typeof id !== 'string') return null;
-    return this.read(() => one(this.dataSource.manager, ApiToken, { id }));
+    return this.getSecretRecord(ApiToken, { id });
   }
 
   async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
-    if (typeof secretHash !== 'string') return null;
-    return this.read(() => one(this.dataSource.manager, ApiToken, { secretHash }));
+    return this.getSecretRecord(ApiToken, { secretHash });
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return this.read(() => this.dataSource.manager.createQueryBuilder(ApiToken, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
+    return this.listSecretRecords(ApiToken);
   }
 
   async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    return this.revokeSecretRecord(API_TOKEN_RECORDS, ApiToken, id, context);
+  }
+
+  async createClientKey(input: ClientKeyInput, context?: WriteContext): Promise<ClientKey> {
+    return this.createSecretRecord(CLIENT_KEY_RECORDS, ClientKey, (ctx) => buildClientKey(input, ctx), context);
+  }
+
+  async getClientKey(id: string): Promise<ClientKey | null> {
+    return this.getSecretRecord(ClientKey, { id });
+  }
+
+  async findClientKeyBySecretHash(secretHash: string): Promise<ClientKey | null> {
+    return this.getSecretRecord(ClientKey, { secretHash });
+  }
+
+  async listClientKeys(): Promise<ClientKey[]> {
+    return this.listSecretRecords(ClientKey);
+  }
+
+  async revokeClientKey(id: string, context?: WriteContext): Promise<ClientKey> {
+    return this.revokeSecretRecord(CLIENT_KEY_RECORDS, ClientKey, id, context);
+  }
+
+  private async createSecretRecord<T extends SecretRecord & ObjectLiteral>(
+    kind: SecretRecordKind<T>,
+    entity: EntityTarget<T>,
+    build: (ctx: ResolvedWriteContext) => T,
+    context?: WriteContext,
+  ): Promise<T> {
+    const ctx = resolveWriteContext(context);
+    const record = build(ctx);
+    return this.write(async (tx) => {
+      tx.duplicate = () => new AdminRecordAlreadyExistsError(kind.entity, record.secretHint);
+      if (await exists(tx.m, entity, { id: record.id })) throw new AdminRecordAlreadyExistsError(kind.entity, record.id);
+      if (await exists(tx.m, entity, { secretHash: record.secretHash })) throw new AdminRecordAlreadyExistsError(kind.entity, record.secretHint);
+      await this.insert(tx.m, entity, record);
+      await tx.audit(auditEvent(kind.createdEvent, ctx, kind.subject(null, record)));
+      return kind.copy(record);
+    });
+  }
+
+  private async getSecretRecord<T extends SecretRecord & ObjectLiteral>(entity: EntityTarget<T>, where: { id: string } | { secretHash: string }): Promise<T | null> {
+    if (typeof Object.values(where)[0] !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, entity, where));
+  }
+
+  private async listSecretRecords<T extends SecretRecord & ObjectLiteral>(entity: EntityTarget<T>): Promise<T[]> {
+    return this.read(() => this.dataSource.manager.createQueryBuilder(entity, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
+  }
+
+  private async revokeSecretRecord<T extends SecretRecord & ObjectLiteral>(kind: SecretRecordKind<T>, entity: EntityTarget<T>, id: string, context?: WriteContext): Promise<T> {
     const ctx = resolveWriteContext(context);
     return this.write(async (tx) => {
-      const token = typeof id === 'string' ? await one(tx.m, ApiToken, { id }, !this.serialized) : null;
-      if (!token) throw new AdminRecordNotFoundError('api token', String(id));
-      if (token.revokedAt) return token;
-      const next = revokedApiToken(token, ctx);
-      await this.compareAndSet(tx.m, ApiToken, token, next, 'api token', id);
-      await tx.audit(auditEvent('api-token-revoked', ctx, { before: apiTokenState(token), after: apiTokenState(next) }));
-      return copyApiToken(next);
+      const record = typeof id === 'string' ? await one(tx.m, entity, { id }, !this.serialized) : null;
+      if (!record) throw new AdminRecordNotFoundError(kind.entity, String(id));
+      if (record.revokedAt) return record;
+      const next = kind.revoked(record, ctx);
+      await this.compareAndSet(tx.m, entity, record, next, kind.entity, id);
+      await tx.audit(auditEvent(kind.revokedEvent, ctx, kind.subject(record, next)));
+      return kind.copy(next);
     });
   }
 

@@ -33,6 +33,7 @@ describeWithService('postgres', 'TypeOrmStorage on PostgreSQL', () => {
     expect(rows.map((r) => r.table_name)).toEqual([
       'feature_flag_api_tokens',
       'feature_flag_change_requests',
+      'feature_flag_client_keys',
       'feature_flag_environment_flags',
       'feature_flag_environments',
       'feature_flag_events',

@@ -1274,6 +1274,62 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
       });
     });
 
+    describe('FeatureFlagAdminStorage: client keys', () => {
+      let admin: FeatureFlagAdminStorage;
+      const hash = (n: number) => (0xc0 + n).toString(16).padStart(64, '0');
+      beforeEach(() => {
+        admin = storage as unknown as FeatureFlagAdminStorage;
+      });
+
+      it('stores a key by the hash of its secret, bound to one environment, and audits its creation there', async () => {
+        const key = await admin.createClientKey({ name: 'web', environment: 'staging', secretHash: hash(1), secretHint: 'ffc_AbCd' }, { actor: 'alice', reason: 'Front-end' });
+        expect(key).toMatchObject({ name: 'web', environment: 'staging', secretHash: hash(1), secretHint: 'ffc_AbCd', createdBy: 'alice', revokedAt: null, revokedBy: null, version: 1 });
+        expect(isDate(key.createdAt)).toBe(true);
+        expect(await admin.getClientKey(key.id)).toEqual(key);
+        expect(await admin.getClientKey('missing')).toBeNull();
+        expect(await admin.findClientKeyBySecretHash(hash(1))).toEqual(key);
+        expect(await admin.findClientKeyBySecretHash(hash(2))).toBeNull();
+        // An API token with the same hash is another record: the two kinds never mix.
+        expect(await admin.findApiTokenBySecretHash(hash(1))).toBeNull();
+        const other = await admin.createClientKey({ name: 'ios', environment: 'production', secretHash: hash(2), secretHint: 'ffc_EfGh' });
+        expect(other.createdBy).toBe('system');
+        expect((await admin.listClientKeys()).map((k) => k.name)).toEqual(['web', 'ios']);
+        const events = await storage.listEvents({ type: 'client-key-created', order: 'asc' });
+        expect(events).toEqual([
+          expect.objectContaining({ actor: 'alice', reason: 'Front-end', environment: 'staging', after: expect.objectContaining({ id: key.id, name: 'web', environment: 'staging', secretHint: 'ffc_AbCd' }) }),
+          expect.objectContaining({ actor: 'system', environment: 'production' }),
+        ]);
+        expect(JSON.stringify(await storage.listEvents({ limit: 1000 }))).not.toContain(hash(1));
+      });
+
+      it('refuses invalid keys, naming the field, and duplicate ids or secrets', async () => {
+        const base = { name: 'k', environment: 'staging', secretHash: hash(3), secretHint: 'ffc_x' };
+        await expectInvalid(admin.createClientKey({ ...base, name: ' ' }), 'name');
+        await expectInvalid(admin.createClientKey({ ...base, environment: 'Prod' }), 'environment');
+        await expectInvalid(admin.createClientKey({ ...base, environment: undefined as never }), 'environment');
+        await expectInvalid(admin.createClientKey({ ...base, secretHash: 'plain-secret' }), 'secretHash');
+        await expectInvalid(admin.createClientKey({ ...base, secretHint: 'x'.repeat(17) }), 'secretHint');
+        const key = await admin.createClientKey(base);
+        await expect(admin.createClientKey({ ...base, name: 'again' })).rejects.toBeInstanceOf(AdminRecordAlreadyExistsError);
+        await expect(admin.createClientKey({ ...base, id: key.id, secretHash: hash(4) })).rejects.toBeInstanceOf(AdminRecordAlreadyExistsError);
+        expect(await admin.listClientKeys()).toHaveLength(1);
+        expect(await storage.listEvents({ type: 'client-key-created' })).toHaveLength(1);
+      });
+
+      it('revokes a key once (recording client-key-revoked), and refuses an unknown id', async () => {
+        const key = await admin.createClientKey({ name: 'k', environment: 'production', secretHash: hash(5), secretHint: 'ffc_y' });
+        const revoked = await admin.revokeClientKey(key.id, { actor: 'bob', reason: 'Leaked' });
+        expect(revoked).toMatchObject({ id: key.id, environment: 'production', revokedBy: 'bob', version: 2 });
+        expect(isDate(revoked.revokedAt)).toBe(true);
+        expect(await admin.findClientKeyBySecretHash(hash(5))).toEqual(revoked);
+        expect(await admin.revokeClientKey(key.id, { actor: 'carol' })).toEqual(revoked);
+        expect(await storage.listEvents({ type: 'client-key-revoked' })).toEqual([
+          expect.objectContaining({ actor: 'bob', reason: 'Leaked', environment: 'production', before: expect.objectContaining({ revokedAt: null }) }),
+        ]);
+        await expect(admin.revokeClientKey('missing')).rejects.toBeInstanceOf(AdminRecordNotFoundError);
+      });
+    });
+
     describe('FeatureFlagAdminStorage: change requests', () => {
       let admin: FeatureFlagAdminStorage;
       beforeEach(() => {

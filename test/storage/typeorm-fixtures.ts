@@ -1,5 +1,5 @@
 import { DataSource, DataSourceOptions, ObjectLiteral } from 'typeorm';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../../lib/entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../../lib/entities';
 import { featureFlagDataSourceOptions } from '../../lib/storage/connection';
 import { TypeOrmStorage } from '../../lib/storage/typeorm.storage';
 import { StorageFixture } from './storage-contract';
@@ -7,7 +7,7 @@ import { StorageFixture } from './storage-contract';
 /** Deletes every feature-flag row (children first; parents of environments unlinked before they go). */
 export async function emptyTables(ds: DataSource): Promise<void> {
   await ds.transaction(async (m) => {
-    for (const entity of [EnvironmentFlag, FlagRule, Flag, Segment, AuditEvent, ApiToken, ChangeRequest]) {
+    for (const entity of [EnvironmentFlag, FlagRule, Flag, Segment, AuditEvent, ApiToken, ClientKey, ChangeRequest]) {
       await m.createQueryBuilder().delete().from(entity).execute();
     }
     await m.createQueryBuilder().update(Environment).set({ parentId: null }).execute();
@@ -88,7 +88,7 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       expect(await ds.runMigrations()).toEqual([]);
       const table = ds.driver.buildTableName('feature_flag_migrations', ds.driver.schema, ds.driver.database);
       const rows = await ds.createQueryBuilder().select('m.name', 'name').from(table, 'm').getRawMany();
-      expect(rows.map((r: { name: string }) => r.name)).toEqual(['FeatureFlagsInitialSchema1732000000000', 'FeatureFlagsAdminSchema1733000000000']);
+      expect(rows.map((r: { name: string }) => r.name)).toEqual(['FeatureFlagsInitialSchema1732000000000', 'FeatureFlagsAdminSchema1733000000000', 'FeatureFlagsClientKeys1734000000000']);
     });
 
     it('foreign keys cascade from flags and environments, and refuse to orphan a child environment', async () => {

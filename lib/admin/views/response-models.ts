@@ -193,6 +193,28 @@ export class CreatedApiTokenModel {
   @ApiProperty() note!: string;
 }
 
+export class ClientKeyModel {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ example: 'production' }) environment!: string;
+  @ApiProperty({ example: 'ffc_AbCd' }) secretHint!: string;
+  @ApiProperty({ enum: ['active', 'revoked'] }) status!: string;
+  @ApiProperty() createdBy!: string;
+  @ApiProperty() createdAt!: string;
+  @ApiPropertyOptional({ nullable: true }) revokedAt!: string | null;
+  @ApiPropertyOptional({ nullable: true }) revokedBy!: string | null;
+}
+
+export class ClientKeyListModel {
+  @ApiProperty({ type: [ClientKeyModel] }) items!: ClientKeyModel[];
+}
+
+export class CreatedClientKeyModel {
+  @ApiProperty({ type: ClientKeyModel }) clientKey!: ClientKeyModel;
+  @ApiProperty({ example: 'ffc_3q2-…', description: 'The secret: shown in this answer only.' }) secret!: string;
+  @ApiProperty() note!: string;
+}
+
 export class ChangeRequestModel {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['pending', 'applied', 'rejected'] }) status!: string;

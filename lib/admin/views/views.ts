@@ -1,5 +1,5 @@
 import { FlagRuleDefinition, JsonValue, ResolvedFlag } from '../../core/types';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag } from '../../entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag } from '../../entities';
 
 /**
  * What the admin API answers: plain JSON views of the records (dates as ISO strings, no storage-internal
@@ -218,6 +218,34 @@ export function apiTokenView(t: ApiToken, now = Date.now()): ApiTokenView {
     expiresAt: iso(t.expiresAt),
     revokedAt: iso(t.revokedAt),
     revokedBy: t.revokedBy,
+  };
+}
+
+export interface ClientKeyView {
+  id: string;
+  name: string;
+  /** The one environment the key evaluates in. */
+  environment: string;
+  /** The first characters of the secret, to recognize it. */
+  secretHint: string;
+  status: 'active' | 'revoked';
+  createdBy: string;
+  createdAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+}
+
+export function clientKeyView(k: ClientKey): ClientKeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    environment: k.environment,
+    secretHint: k.secretHint,
+    status: k.revokedAt ? 'revoked' : 'active',
+    createdBy: k.createdBy,
+    createdAt: iso(k.createdAt),
+    revokedAt: iso(k.revokedAt),
+    revokedBy: k.revokedBy,
   };
 }
 

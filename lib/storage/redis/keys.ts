@@ -15,6 +15,8 @@
  * | `flag-overrides:<flag id>` | set | ids of the environments that override the flag |
  * | `api-token:<id>`, `api-tokens` | string, list | a token (JSON, the secret's hash, never the secret); ids in creation order |
  * | `index:api-token-secrets` | hash | secret hash → token id |
+ * | `client-key:<id>`, `client-keys` | string, list | a client key (JSON, the secret's hash, never the secret); ids in creation order |
+ * | `index:client-key-secrets` | hash | secret hash → client key id |
  * | `change-request:<id>`, `change-requests` | string, list | a change request (JSON); ids in creation order |
  * | `events`, `events:seq` | stream, counter | the audit log: entry `0-<id>` holds event `<id>` (JSON) |
  * | `revision`, `epoch` | counter, string | incremented by every write; set once per store (revision()) |
@@ -26,6 +28,8 @@ export class RedisKeys {
   readonly overrideIndex: string;
   readonly apiTokenSecrets: string;
   readonly apiTokens: string;
+  readonly clientKeySecrets: string;
+  readonly clientKeys: string;
   readonly changeRequests: string;
   readonly events: string;
   readonly eventSeq: string;
@@ -39,6 +43,8 @@ export class RedisKeys {
     this.overrideIndex = `${prefix}index:overrides`;
     this.apiTokenSecrets = `${prefix}index:api-token-secrets`;
     this.apiTokens = `${prefix}api-tokens`;
+    this.clientKeySecrets = `${prefix}index:client-key-secrets`;
+    this.clientKeys = `${prefix}client-keys`;
     this.changeRequests = `${prefix}change-requests`;
     this.events = `${prefix}events`;
     this.eventSeq = `${prefix}events:seq`;
@@ -73,6 +79,10 @@ export class RedisKeys {
 
   apiToken(id: string): string {
     return `${this.prefix}api-token:${id}`;
+  }
+
+  clientKey(id: string): string {
+    return `${this.prefix}client-key:${id}`;
   }
 
   changeRequest(id: string): string {

@@ -111,8 +111,8 @@ return {1, revision, ids}
  * - `overrides`: overrides, of environment id `a` and/or flag id `b` when not empty;
  * - `environment-by-id`, `flag-by-id`, `segment-by-id`: the record of id `a`, or nil;
  * - `override`: the override of environment id `a` and flag id `b`, or nil;
- * - `api-token-by-secret`: the token whose secret hash is `a`, or nil;
- * - `api-tokens`, `change-requests`: every record, in creation order.
+ * - `api-token-by-secret`, `client-key-by-secret`: the token or key whose secret hash is `a`, or nil;
+ * - `api-tokens`, `client-keys`, `change-requests`: every record, in creation order.
  */
 export const READ_SCRIPT = `
 local p, what, a, b = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -184,6 +184,8 @@ elseif what == 'override' then
   return redis.call('GET', p .. 'flags:' .. slug .. ':' .. key)
 elseif what == 'api-token-by-secret' then return byId('index:api-token-secrets', 'api-token:', a)
 elseif what == 'api-tokens' then return listed('api-tokens', 'api-token:')
+elseif what == 'client-key-by-secret' then return byId('index:client-key-secrets', 'client-key:', a)
+elseif what == 'client-keys' then return listed('client-keys', 'client-key:')
 elseif what == 'change-requests' then return listed('change-requests', 'change-request:')
 end
 return redis.error_reply('feature flags: unknown read ' .. tostring(what))
