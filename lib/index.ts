@@ -34,6 +34,10 @@ export { DisallowedEnvironmentException } from './environment/disallowed-environ
 export { EnvironmentMiddleware } from './environment/environment.middleware';
 // OpenFeature (needs @openfeature/server-sdk once used)
 export { FeatureFlagsProvider, FEATURE_FLAGS_PROVIDER_NAME } from './openfeature/feature-flags.provider';
+// OFREP (OpenFeature Remote Evaluation Protocol) with environment-scoped client keys
+export { FeatureFlagsOfrepModule, OFREP_PATH } from './ofrep/feature-flags-ofrep.module';
+export { OfrepHttpError } from './ofrep/ofrep.errors';
+export type { OfrepErrorBody } from './ofrep/ofrep.errors';
 // Several instances, health
 export { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
 export { FeatureFlagEvents } from './feature-flag-events';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { resolve } from 'node:path';
-import { FeatureFlagsAdminModule, FeatureFlagsModule, IncomingRequestLike } from '../lib';
+import { FeatureFlagsAdminModule, FeatureFlagsModule, FeatureFlagsOfrepModule, IncomingRequestLike } from '../lib';
 import { sampleAdminToken } from './admin-token';
 import { AppController } from './app.controller';
 import { SampleFlagsSeeder } from './sample-flags.seeder';
@@ -48,6 +48,8 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
     FeatureFlagsAdminModule.forRootAsync({
       useFactory: () => ({ adminToken: sampleAdminToken() }),
     }),
+    // OFREP at the root (/ofrep/v1/…), for OpenFeature clients holding a client key (POST /api/admin/client-keys).
+    FeatureFlagsOfrepModule,
   ],
   controllers: [AppController],
   providers: [SampleFlagsSeeder],

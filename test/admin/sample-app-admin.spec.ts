@@ -89,13 +89,31 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     ]);
   });
 
+  it('serves OFREP at the root to a client key created through the admin API, in its environment', async () => {
+    const created = await api().post('/api/admin/client-keys').set(auth).send({ name: 'web', environment: 'staging' }).expect(201);
+    const res = await api().post('/ofrep/v1/evaluate/flags/new-checkout').set('X-API-Key', created.body.secret).set('X-Environment', 'production').send({ context: { targetingKey: 'u1' } }).expect(200);
+    expect(res.body).toMatchObject({ key: 'new-checkout', value: true, metadata: { environment: 'staging' } });
+    await api().post('/ofrep/v1/evaluate/flags').send({ context: {} }).expect(401);
+  });
+
+  it('answers malformed JSON in each API\'s own shape: OFREP PARSE_ERROR, admin VALIDATION_FAILED, Nest\'s default elsewhere', async () => {
+    const send = (path: string) => api().post(path).set(auth).set('Content-Type', 'application/json').send('{"context": {');
+    expect((await send('/ofrep/v1/evaluate/flags/new-checkout').expect(400)).body).toMatchObject({ key: 'new-checkout', errorCode: 'PARSE_ERROR' });
+    expect((await send('/ofrep/v1/evaluate/flags').expect(400)).body).toMatchObject({ errorCode: 'PARSE_ERROR' });
+    expect((await send('/api/admin/client-keys').expect(400)).body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body' });
+    const elsewhere = (await send('/checkout').expect(400)).body;
+    expect(elsewhere).toMatchObject({ statusCode: 400 });
+    expect(elsewhere).not.toHaveProperty('errorCode');
+    expect(elsewhere).not.toHaveProperty('code');
+  });
+
   it('serves the OpenAPI document and Swagger UI on /docs, every admin route documented', async () => {
     const ui = await api().get('/docs').expect(200);
     expect(ui.headers['content-type']).toMatch(/text\/html/);
     expect(ui.text).toContain('swagger');
     const doc = await api().get('/docs-json').expect(200);
     const adminPaths = Object.keys(doc.body.paths).filter((p) => p.startsWith('/api/admin/'));
-    expect(adminPaths.length).toBe(19);
+    expect(adminPaths.length).toBe(21);
     for (const path of adminPaths) {
       for (const [method, operation] of Object.entries(doc.body.paths[path] as Record<string, { summary?: string; security?: unknown[]; responses: object }>)) {
         expect([path, method, typeof operation.summary]).toEqual([path, method, 'string']);
