@@ -38,6 +38,11 @@ export { FeatureFlagsProvider, FEATURE_FLAGS_PROVIDER_NAME } from './openfeature
 export { FeatureFlagsOfrepModule, OFREP_PATH } from './ofrep/feature-flags-ofrep.module';
 export { OfrepHttpError } from './ofrep/ofrep.errors';
 export type { OfrepErrorBody } from './ofrep/ofrep.errors';
+// Testing your app
+export { FeatureFlagsTestingModule, TESTING_ENVIRONMENTS } from './testing/feature-flags-testing.module';
+export type { FeatureFlagsTestingModuleOptions } from './testing/feature-flags-testing.module';
+export { FeatureFlagsTesting } from './testing/feature-flags-testing.service';
+export type { TestFlags } from './testing/feature-flags-testing.service';
 // Several instances, health
 export { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
 export { FeatureFlagEvents } from './feature-flag-events';
