@@ -78,6 +78,10 @@ import {
   mergeEnvironmentFlag,
   mergeFlag,
   mergeSegment,
+  unchangedEnvironment,
+  unchangedEnvironmentFlag,
+  unchangedFlag,
+  unchangedSegment,
 } from './storage-records';
 
 /**
@@ -491,6 +495,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
   private updateEnvironmentIn(update: EnvironmentUpdate, ctx: ResolvedWriteContext): Environment {
     const existing = this.requireEnvironment(update);
     const next = mergeEnvironment(existing, update);
+    if (unchangedEnvironment(existing, next)) return copyEnvironment(existing);
     if (next.slug !== existing.slug && this.findEnvironment(next.slug)) throw new AlreadyExistsError('environment', next.slug);
     if (next.parentId !== existing.parentId) {
       assertEnvironmentParent([...this.environments.values()], next.slug, next.id, next.parentId);
@@ -535,6 +540,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     const existing = 'id' in update && update.id !== undefined ? this.flags.get(update.id) : this.findFlag((update as { key: string }).key);
     if (!existing) throw new NotFoundError('flag', String('id' in update && update.id !== undefined ? update.id : (update as { key: string }).key));
     const next = mergeFlag(existing, update);
+    if (unchangedFlag(existing, next)) return copyFlag(existing);
     if (next.key !== existing.key && this.findFlag(next.key)) throw new AlreadyExistsError('flag', next.key);
     this.put(this.flags, next.id, copyFlag(next));
     this.change({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
@@ -580,6 +586,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     if (!existing) throw new NotFoundError('environment flag', 'id' in update && update.id ? update.id : `${(update as EnvironmentFlag).flagId}@${(update as EnvironmentFlag).environmentId}`);
     const flag = this.flags.get(existing.flagId)!;
     const next = mergeEnvironmentFlag(existing, update, flag.type);
+    if (unchangedEnvironmentFlag(existing, next)) return copyOverride(existing);
     this.put(this.overrides, next.id, copyOverride(next));
     this.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
     const env = this.environments.get(existing.environmentId)!;
@@ -619,6 +626,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     const existing = 'id' in update && update.id !== undefined ? this.segments.get(update.id) : this.findSegment((update as Segment).key);
     if (!existing) throw new NotFoundError('segment', String((update as Segment).id ?? (update as Segment).key));
     const next = mergeSegment(existing, update);
+    if (unchangedSegment(existing, next)) return copySegment(existing);
     if (next.key !== existing.key && this.findSegment(next.key)) throw new AlreadyExistsError('segment', next.key);
     if (next.parentId && !this.segments.has(next.parentId)) throw new NotFoundError('segment', next.parentId);
     this.put(this.segments, next.id, copySegment(next));

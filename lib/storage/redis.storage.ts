@@ -75,6 +75,10 @@ import {
   mergeEnvironmentFlag,
   mergeFlag,
   mergeSegment,
+  unchangedEnvironment,
+  unchangedEnvironmentFlag,
+  unchangedFlag,
+  unchangedSegment,
 } from './storage-records';
 
 export { RedisKeys } from './redis/keys';
@@ -617,6 +621,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
     if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
     const next = mergeEnvironment(existing, update);
+    if (unchangedEnvironment(existing, next)) return copyEnvironment(existing);
     if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
     if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
     if (next.slug !== existing.slug) {
@@ -680,6 +685,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     const existing = byId ? await this.flagById(tx, update.id) : await this.flagByKey(tx, (update as { key: string }).key);
     if (!existing) throw new NotFoundError('flag', String(identifier));
     const next = mergeFlag(existing, update);
+    if (unchangedFlag(existing, next)) return copyFlag(existing);
     if (next.key !== existing.key) {
       if ((await tx.get(this.keys.flag(next.key))) !== null) throw new AlreadyExistsError('flag', next.key);
       // The flag's overrides move with it: flags:<environment>:<old key> → flags:<environment>:<new key>.
@@ -737,6 +743,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     const { override: existing, slug, key } = found;
     const flag = (await this.flagByKey(tx, key))!;
     const next = mergeEnvironmentFlag(existing, update, flag.type);
+    if (unchangedEnvironmentFlag(existing, next)) return copyOverride(existing);
     this.putOverride(tx, next, slug, key, false);
     tx.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
     tx.audit(auditEvent(overrideEventType(existing, next), ctx, { flagKey: key, environment: slug, before: overrideState(existing), after: overrideState(next) }));
@@ -775,6 +782,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     }
     if (!existing) throw new NotFoundError('segment', String(identifier));
     const next = mergeSegment(existing, update);
+    if (unchangedSegment(existing, next)) return copySegment(existing);
     if (next.key !== existing.key && (await tx.get(this.keys.segment(next.key))) !== null) throw new AlreadyExistsError('segment', next.key);
     if (next.parentId && (await tx.hget(this.keys.segmentIndex, next.parentId)) === null) throw new NotFoundError('segment', next.parentId);
     if (next.key !== existing.key) tx.del(this.keys.segment(existing.key));

@@ -7,7 +7,7 @@ import {
   assertFlagInput,
   assertSegmentInput,
 } from '../core/validation';
-import { FlagType } from '../core/types';
+import { FlagType, JsonValue } from '../core/types';
 import { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import {
   EnvironmentFlagInput,
@@ -20,6 +20,7 @@ import {
   SegmentInput,
   SegmentUpdate,
 } from './feature-flag-storage.interface';
+import { environmentState, flagState, overrideState, segmentState } from './audit';
 
 /**
  * Record builders shared by every storage backend, so that validation, defaults and versioning are the
@@ -231,6 +232,52 @@ export function mergeSegment(existing: Segment, update: SegmentUpdate, now = new
   merged.createdAt = existing.createdAt;
   merged.updatedAt = now;
   return merged;
+}
+
+/** JSON with object keys sorted at every level, so that key order (PostgreSQL's jsonb reorders keys) never counts. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v as Record<string, unknown>).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  );
+}
+
+/** Whether two audit states are equal, their `version` aside. */
+function sameState(a: JsonValue, b: JsonValue): boolean {
+  const strip = (s: JsonValue): JsonValue => {
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) return s;
+    const { version: _version, ...rest } = s;
+    return rest;
+  };
+  return canonicalJson(strip(a)) === canonicalJson(strip(b));
+}
+
+/*
+ * A write that changes nothing is not a change: when an update leaves every field of the record as it was
+ * (what its audit event would show as `before` and `after`), storage keeps the stored record and its
+ * version, records no event and reports no change. These say whether `next` (a merged update) is such a
+ * no-op over `existing`. The version check of the update still applies before.
+ */
+
+/** Whether a flag update changes nothing (rules compared by content: their ids are replaced on every write). */
+export function unchangedFlag(existing: Flag, next: Flag): boolean {
+  return sameState(flagState(existing), flagState(next));
+}
+
+/** Whether an environment update changes nothing. */
+export function unchangedEnvironment(existing: Environment, next: Environment): boolean {
+  return (existing.parentId ?? null) === (next.parentId ?? null) && sameState(environmentState(existing), environmentState(next));
+}
+
+/** Whether an override update changes nothing (its reason included). */
+export function unchangedEnvironmentFlag(existing: EnvironmentFlag, next: EnvironmentFlag): boolean {
+  return sameState(overrideState(existing), overrideState(next));
+}
+
+/** Whether a segment update changes nothing. */
+export function unchangedSegment(existing: Segment, next: Segment): boolean {
+  return sameState(segmentState(existing), segmentState(next));
 }
 
 /** Fan-out of applied writes to subscribers; a throwing listener does not stop the others. */

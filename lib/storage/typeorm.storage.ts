@@ -80,6 +80,10 @@ import {
   mergeEnvironmentFlag,
   mergeFlag,
   mergeSegment,
+  unchangedEnvironment,
+  unchangedEnvironmentFlag,
+  unchangedFlag,
+  unchangedSegment,
 } from './storage-records';
 
 /** Options of TypeOrmStorage. */
@@ -588,6 +592,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
     if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
     const next = mergeEnvironment(existing, update);
+    if (unchangedEnvironment(existing, next)) return copyEnvironment(existing);
     tx.duplicate = () => new AlreadyExistsError('environment', next.slug);
     if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
     if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
@@ -641,6 +646,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
     if (!existing) throw new NotFoundError('flag', identifier);
     const next = mergeFlag(existing, update);
+    if (unchangedFlag(existing, next)) return copyFlag(existing);
     tx.duplicate = () => new AlreadyExistsError('flag', next.key);
     if (next.key !== existing.key && (await exists(tx.m, Flag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
     // Rules are replaced only once the compare-and-set has won.
@@ -693,6 +699,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     const flag = (await one(tx.m, Flag, { id: existing.flagId }))!;
     const env = (await one(tx.m, Environment, { id: existing.environmentId }))!;
     const next = mergeEnvironmentFlag(existing, update, flag.type);
+    if (unchangedEnvironmentFlag(existing, next)) return copyOverride(existing);
     await this.compareAndSet(tx.m, EnvironmentFlag, existing, next, 'environment flag', existing.id);
     tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
     await tx.audit(
@@ -732,6 +739,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     const existing = typeof (byId ? update.id : (update as Segment).key) === 'string' ? await one(tx.m, Segment, where, !this.serialized) : null;
     if (!existing) throw new NotFoundError('segment', identifier);
     const next = mergeSegment(existing, update);
+    if (unchangedSegment(existing, next)) return copySegment(existing);
     tx.duplicate = () => new AlreadyExistsError('segment', next.key);
     if (next.key !== existing.key && (await exists(tx.m, Segment, { key: next.key }))) throw new AlreadyExistsError('segment', next.key);
     if (next.parentId && !(await exists(tx.m, Segment, { id: next.parentId }))) throw new NotFoundError('segment', next.parentId);

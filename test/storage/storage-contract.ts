@@ -872,6 +872,69 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
       });
     });
 
+    describe('writes that change nothing', () => {
+      it('keep the version, record no event, report no change and keep the revision — for every kind of record', async () => {
+        const { production, staging } = await hierarchy();
+        const overrideRule = { ...countryRule, enabled: true, serveEnabled: true };
+        const flag = await storage.createFlag({
+          key: 'checkout',
+          type: 'string',
+          defaultValue: 'v1',
+          tags: ['a'],
+          metadata: { team: 'pay', nested: { b: 1, a: 2 } },
+          rules: [countryRule],
+          variants: [{ key: 'x', value: 'X', weight: 1 }],
+        });
+        const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 25, rules: [overrideRule], reason: 'trial' });
+        const segment = await storage.createSegment({ key: 'beta', conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }] });
+        const env = await storage.updateEnvironment({ slug: 'staging', settings: { requireApproval: false, defaultEnabled: true } });
+        const events = (await storage.listEvents({ limit: 1000 })).length;
+        const revision = await storage.revision!();
+        changes.length = 0;
+
+        const sameOverride = await storage.updateEnvironmentFlag({ id: o.id, enabled: true, percentage: 25, reason: 'trial' });
+        expect(sameOverride).toMatchObject({ enabled: true, percentage: 25, version: 1 });
+        expect((await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, version: 1, rules: [overrideRule] })).version).toBe(1);
+        const sameFlag = await storage.updateFlag({
+          key: 'checkout',
+          defaultValue: 'v1',
+          tags: ['a'],
+          metadata: { nested: { a: 2, b: 1 }, team: 'pay' },
+          rules: [countryRule],
+          variants: [{ key: 'x', value: 'X', weight: 1 }],
+        });
+        expect(sameFlag.version).toBe(1);
+        expect(sameFlag.rules).toEqual(flag.rules);
+        expect((await storage.updateEnvironment({ slug: 'staging', parentId: production.id, settings: { defaultEnabled: true, requireApproval: false } })).version).toBe(env.version);
+        expect((await storage.updateSegment({ key: 'beta', conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }] })).version).toBe(segment.version);
+        const batch = await storage.writeAll([
+          { op: 'updateEnvironmentFlag', update: { id: o.id, enabled: true } },
+          { op: 'updateFlag', update: { key: 'checkout', name: flag.name } },
+        ]);
+        expect((batch[0] as EnvironmentFlag).version).toBe(1);
+        expect((batch[1] as Flag).version).toBe(1);
+
+        expect(changes).toEqual([]);
+        expect((await storage.listEvents({ limit: 1000 })).length).toBe(events);
+        expect(await storage.revision!()).toBe(revision);
+        expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toEqual(o);
+        expect((await storage.getFlag('checkout'))!.version).toBe(1);
+      });
+
+      it('still refuse a stale version, and a real change after them is one change', async () => {
+        const { staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'checkout' });
+        const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+        await expect(storage.updateEnvironmentFlag({ id: o.id, version: 7, enabled: true })).rejects.toBeInstanceOf(VersionConflictError);
+        await storage.updateEnvironmentFlag({ id: o.id, version: 1, enabled: true });
+        changes.length = 0;
+        const changed = await storage.updateEnvironmentFlag({ id: o.id, version: 1, enabled: false });
+        expect(changed).toMatchObject({ enabled: false, version: 2 });
+        expect(changes).toHaveLength(1);
+        expect(await storage.listEvents({ type: 'feature-environment-disabled' })).toHaveLength(1);
+      });
+    });
+
     describe('concurrent writers', () => {
       it('loses no update when writers change different fields of one flag at once', async () => {
         await storage.createFlag({ key: 'busy' });

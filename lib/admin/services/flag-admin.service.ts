@@ -4,6 +4,7 @@ import { FlagStatus, JsonValue } from '../../core/types';
 import { EnvironmentFlag, Flag } from '../../entities';
 import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
 import { EnvironmentFlagUpdate, FeatureFlagStorage, FlagUpdate, StorageWrite } from '../../storage/feature-flag-storage.interface';
+import { mergeEnvironmentFlag, mergeFlag, unchangedEnvironmentFlag, unchangedFlag } from '../../storage/storage-records';
 import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
 import { CreateFlagDto, FlagActionDto, ListFlagsQueryDto, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
 import { FlagNotArchivedError } from '../http/admin.exceptions';
@@ -118,6 +119,10 @@ export class FlagAdminService {
       const write: StorageWrite = existing
         ? { op: 'updateEnvironmentFlag', update: { id: existing.id, ...(version !== undefined ? { version } : {}), ...fields } as EnvironmentFlagUpdate }
         : { op: 'createEnvironmentFlag', input: { environmentId: env.id, flagId: state.flag.id, ...fields } };
+      // A write that changes nothing is not a change: no protection, no event, the version stays.
+      if (existing && write.op === 'updateEnvironmentFlag' && unchangedEnvironmentFlag(existing, mergeEnvironmentFlag(existing, write.update, state.flag.type))) {
+        return this.inEnvironment(state, slug, 200, false);
+      }
       const deferred: StorageWrite =
         write.op === 'updateEnvironmentFlag' ? { op: 'updateEnvironmentFlag', update: { ...write.update, version: existing!.version } } : write;
       try {
@@ -128,7 +133,12 @@ export class FlagAdminService {
         if (enacted.status === 'pending') return pending(enacted);
         // The answer describes this write (what a concurrent writer did next is not ours to report).
         const written = enacted.results[0] as EnvironmentFlag;
-        return this.inEnvironment({ ...state, overrides: [...state.overrides.filter((o) => o.environmentId !== env.id), written] }, slug, 200);
+        return this.inEnvironment(
+          { ...state, overrides: [...state.overrides.filter((o) => o.environmentId !== env.id), written] },
+          slug,
+          200,
+          !existing || written.version !== existing.version,
+        );
       } catch (e) {
         // Created by someone else meanwhile: without If-Match, apply on top of it.
         if (e instanceof AlreadyExistsError && !existing && version === undefined && attempt < CREATE_RACE_ATTEMPTS) continue;
@@ -153,6 +163,9 @@ export class FlagAdminService {
       throw new FeatureFlagsValidationError('body', 'names nothing to change: send one of enabled, value, rules, variants, name, description, tags, metadata (or an environment)');
     }
     const write: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, ...(version !== undefined ? { version } : {}), ...changes } as FlagUpdate };
+    if (unchangedFlag(state.flag, mergeFlag(state.flag, write.update))) {
+      return { status: 200, body: { ...this.withOverrides(state, principal), changed: false }, etag: etagOf(state.flag.version) };
+    }
     const deferred: StorageWrite = { op: 'updateFlag', update: { ...(write.update as FlagUpdate), version: state.flag.version } as FlagUpdate };
     const enacted = await this.protection.enact(this.plan(state, `Change the base definition of "${key}"`, [], [write], [deferred], { base: flagView(state.flag) }), {
       principal,
@@ -161,7 +174,7 @@ export class FlagAdminService {
     });
     if (enacted.status === 'pending') return pending(enacted);
     const flag = enacted.results[0] as Flag;
-    return { status: 200, body: this.withOverrides({ ...state, flag }, principal), etag: etagOf(flag.version) };
+    return { status: 200, body: { ...this.withOverrides({ ...state, flag }, principal), changed: flag.version !== state.flag.version }, etag: etagOf(flag.version) };
   }
 
   /** `DELETE /feature-flags/:key/environments/:slug`: the environment inherits the flag again. */
@@ -301,11 +314,13 @@ export class FlagAdminService {
     };
   }
 
-  private inEnvironment(state: FlagState, slug: string, status: number): AdminResponse {
+  /** The flag as `slug` serves it; `changed` is said by the answers to writes. */
+  private inEnvironment(state: FlagState, slug: string, status: number, changed?: boolean): AdminResponse {
     const env = environmentOf(state.environments, slug);
     const resolved = new Resolution(state.environments, [state.flag], state.overrides).resolve(state.flag, env.slug);
     const override = state.overrides.find((o) => o.environmentId === env.id);
-    return { status, body: flagInEnvironmentView(state.flag, resolved, override), etag: etagOf(override?.version ?? 0) };
+    const view = flagInEnvironmentView(state.flag, resolved, override);
+    return { status, body: changed === undefined ? view : { ...view, changed }, etag: etagOf(override?.version ?? 0) };
   }
 
   private withOverrides(state: FlagState, principal: AdminPrincipal): FlagWithOverridesView {

@@ -80,11 +80,13 @@ export class FlagInEnvironmentModel {
   })
   sources!: Record<string, string>;
   @ApiPropertyOptional({ type: OverrideModel, nullable: true }) override!: OverrideModel | null;
+  @ApiPropertyOptional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' }) changed?: boolean;
 }
 
 export class FlagWithOverridesModel {
   @ApiProperty({ type: FlagModel }) flag!: FlagModel;
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/OverrideModel' } }) overrides!: Record<string, OverrideModel>;
+  @ApiPropertyOptional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' }) changed?: boolean;
 }
 
 export class FlagPageModel {
