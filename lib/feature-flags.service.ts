@@ -5,33 +5,11 @@ import { Environment, EnvironmentFlag } from './entities';
 import { contextInRequest, currentRequestState, environmentSlug } from './environment/request-environment';
 import { FeatureFlagsHealth, FeatureFlagsRuntime } from './feature-flags.runtime';
 import { BootstrapData, toBootstrap, writeBootstrapFile } from './propagation/bootstrap-file';
-import { FeatureFlagStorage, StorageWrite } from './storage/feature-flag-storage.interface';
+import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
+import { planPromotion, PromotionPlan, PromotionResult } from './storage/promotion-plan';
 
-/** The overridable state of a flag in one environment, as promotion copies it. */
-export interface OverrideState {
-  enabled: boolean | null;
-  percentage: number | null;
-  rules: FlagRuleDefinition[] | null;
-  value: FlagValue | null;
-  variants: FlagVariant[] | null;
-  reason: string | null;
-}
-
-/** What a promotion changed (or, with `dryRun`, would change). */
-export interface PromotionResult {
-  flagKey: string;
-  from: string;
-  to: string;
-  /** The target's override before the promotion (null: it had none and inherited). */
-  before: OverrideState | null;
-  /** The target's override after it. */
-  after: OverrideState;
-  /** Whether the target's override differs from what it was. */
-  changed: boolean;
-  dryRun: boolean;
-  /** The version of the target's override before the promotion (null: none); the promotion applies only on it. */
-  targetVersion: number | null;
-}
+export type { OverrideState, PromotionPlan, PromotionResult } from './storage/promotion-plan';
+export type { ServedChange, ServedFields } from './core/promotion';
 
 /** Options of a promotion. */
 export interface PromotionOptions {
@@ -43,36 +21,10 @@ export interface PromotionOptions {
   reason?: string;
 }
 
-/** A promotion computed, not applied: what it would change, and the storage writes that apply it. */
-export interface PromotionPlan {
-  from: string;
-  to: string;
-  /** One result per promoted flag (`dryRun: true`), sorted by flag key. */
-  results: PromotionResult[];
-  /**
-   * The writes of the changed overrides (`feature-promoted` events), each bound to the version of the
-   * target it was computed from: applied later (after an approval), a target changed meanwhile is refused
-   * with VersionConflictError instead of being overwritten.
-   */
-  writes: StorageWrite[];
-}
-
 /** The type of a default value, widened from a literal (`'none'` → string). */
 export type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T;
 
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({}) as EvaluationContext;
-const PROMOTED_FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants', 'reason'] as const;
-
-function stateOf(o: EnvironmentFlag): OverrideState {
-  return {
-    enabled: o.enabled,
-    percentage: o.percentage,
-    rules: o.rules,
-    value: o.value,
-    variants: o.variants ?? null,
-    reason: o.reason ?? null,
-  };
-}
 
 /**
  * Evaluates flags (in memory, never throwing, never querying the store) and promotes configuration
@@ -147,11 +99,15 @@ export class FeatureFlagsService {
   }
 
   /**
-   * Copies a flag's override from one environment to another (creating or updating the target's
-   * override), recording a `feature-promoted` event. Returns what changed; with `dryRun`, what would
-   * change, writing nothing.
+   * Makes `to` serve exactly what `from` serves of a flag, for every context: the target's override is
+   * written with every field `from` resolves along its own chain (creating or updating it), recording a
+   * `feature-promoted` event. Environments inheriting from `to` change only where they inherit a promoted
+   * field. Returns what changed — the target's override before and after, and `served`: each environment
+   * whose answers change, with its resolved fields before and after; with `dryRun`, what would change,
+   * writing nothing.
    * @throws NotFoundError for an unknown flag or environment; NothingToPromoteError when `from` has no
-   * override of the flag; VersionConflictError when the target changed while promoting.
+   * override of the flag; FeatureFlagsValidationError when `from` serves no value of a flag `to` would
+   * inherit a value of; VersionConflictError when the target changed while promoting.
    */
   async promoteFlag(key: string, from: string, to: string, options: PromotionOptions = {}): Promise<PromotionResult> {
     const plan = await this.planPromotion(from, to, { flags: [key] });
@@ -159,8 +115,9 @@ export class FeatureFlagsService {
   }
 
   /**
-   * Promotes every override of `from` to `to` (flags without an override in `from` are left alone), all in
-   * one transaction: every changed override is written, or none. The result lists each flag.
+   * Promotes every flag `from` overrides, and every other flag `to` serves differently from `from`, all in
+   * one transaction (every changed override is written, or none): afterwards `to` serves every flag as
+   * `from` did. The result lists each flag.
    */
   async promoteAllFlags(from: string, to: string, options: PromotionOptions = {}): Promise<PromotionResult[]> {
     return this.applyPromotion(await this.planPromotion(from, to), options);
@@ -174,55 +131,7 @@ export class FeatureFlagsService {
    * without an override in `from`; FeatureFlagsValidationError when `from` and `to` are the same.
    */
   async planPromotion(from: string, to: string, options: { flags?: string[] } = {}): Promise<PromotionPlan> {
-    const [source, target] = await Promise.all([this.requireEnvironment(from), this.requireEnvironment(to)]);
-    if (source.id === target.id) throw new FeatureFlagsValidationError('to', `must differ from "from" ("${from}")`);
-    const [sourceOverrides, targetOverrides, allFlags] = await Promise.all([
-      this.storage.listEnvironmentFlags({ envId: source.id }),
-      this.storage.listEnvironmentFlags({ envId: target.id }),
-      this.storage.listFlags(),
-    ]);
-    const flags = new Map(allFlags.map((f) => [f.id, f.key]));
-    const bySourceFlag = new Map(sourceOverrides.map((o) => [o.flagId, o]));
-    const byTargetFlag = new Map(targetOverrides.map((o) => [o.flagId, o]));
-    let promoted: EnvironmentFlag[];
-    if (options.flags) {
-      const ids = new Map(allFlags.map((f) => [f.key, f.id]));
-      promoted = options.flags.map((key) => {
-        const id = ids.get(key);
-        if (id === undefined) throw new NotFoundError('flag', key);
-        const o = bySourceFlag.get(id);
-        if (!o) throw new NothingToPromoteError(key, source.slug);
-        return o;
-      });
-    } else {
-      promoted = sourceOverrides.filter((o) => flags.has(o.flagId));
-    }
-    const results: PromotionResult[] = [];
-    const writes: StorageWrite[] = [];
-    const context = { eventType: 'feature-promoted', data: { from: source.slug, to: target.slug } };
-    for (const o of promoted.sort((a, b) => flags.get(a.flagId)!.localeCompare(flags.get(b.flagId)!))) {
-      const existing = byTargetFlag.get(o.flagId);
-      const after = stateOf(o);
-      const before = existing ? stateOf(existing) : null;
-      const changed = before === null || PROMOTED_FIELDS.some((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
-      results.push({
-        flagKey: flags.get(o.flagId)!,
-        from: source.slug,
-        to: target.slug,
-        before,
-        after,
-        changed,
-        dryRun: true,
-        targetVersion: existing ? existing.version : null,
-      });
-      if (!changed) continue;
-      writes.push(
-        existing
-          ? { op: 'updateEnvironmentFlag', update: { id: existing.id, version: existing.version, ...after }, context }
-          : { op: 'createEnvironmentFlag', input: { environmentId: target.id, flagId: o.flagId, ...after }, context },
-      );
-    }
-    return { from: source.slug, to: target.slug, results, writes };
+    return planPromotion(this.storage, from, to, options);
   }
 
   private async applyPromotion(plan: PromotionPlan, options: PromotionOptions): Promise<PromotionResult[]> {

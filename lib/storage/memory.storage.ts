@@ -83,6 +83,7 @@ import {
   unchangedFlag,
   unchangedSegment,
 } from './storage-records';
+import { clonedOverrideInputs } from './cloned-overrides';
 
 /**
  * Deep copies of records (shared by backends): storage keeps and hands out copies only, so that neither the
@@ -207,12 +208,9 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
       if (!from) throw new NotFoundError('environment', String(source));
       const env = this.insertEnvironment(input);
       const copies: EnvironmentFlag[] = [];
-      for (const o of [...this.overrides.values()].filter((x) => x.environmentId === from.id)) {
-        const flag = this.flags.get(o.flagId)!;
-        const copy = buildEnvironmentFlag(
-          { environmentId: env.id, flagId: o.flagId, enabled: o.enabled, percentage: o.percentage, rules: o.rules, value: o.value, variants: o.variants, reason: o.reason },
-          flag.type,
-        );
+      const inputs = clonedOverrideInputs([...this.environments.values()], [...this.flags.values()], [...this.overrides.values()], from, env);
+      for (const { input: copyInput, flag } of inputs) {
+        const copy = buildEnvironmentFlag(copyInput, flag.type);
         this.put(this.overrides, copy.id, copyOverride(copy));
         this.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
         copies.push(copy);

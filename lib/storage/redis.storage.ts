@@ -80,6 +80,7 @@ import {
   unchangedFlag,
   unchangedSegment,
 } from './storage-records';
+import { clonedOverrideInputs } from './cloned-overrides';
 
 export { RedisKeys } from './redis/keys';
 
@@ -365,13 +366,11 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
       const from = all.find((e) => e.slug === source);
       if (!from) throw new NotFoundError('environment', String(source));
       this.insertEnvironment(tx, all, env);
-      const sources = (await this.overridesOfEnvironment(tx, from)).sort((a, b) => byCreation(a.override, b.override));
-      const copies = sources.map(({ override: o, flag }) =>
-        buildEnvironmentFlag(
-          { environmentId: env.id, flagId: o.flagId, enabled: o.enabled, percentage: o.percentage, rules: o.rules, value: o.value, variants: o.variants, reason: o.reason },
-          flag.type,
-        ),
-      );
+      // The clone serves what its source serves: every flag's resolved fields, wherever it is re-parented.
+      const { flags, overrides } = await this.allFlagsAndOverrides(tx, all);
+      const inputs = clonedOverrideInputs(all, flags, overrides.sort(byCreation), from, env);
+      const sources = inputs.map(({ flag }) => ({ flag }));
+      const copies = inputs.map(({ input: copyInput, flag }) => buildEnvironmentFlag(copyInput, flag.type));
       copies.forEach((copy, i) => {
         this.putOverride(tx, copy, env.slug, sources[i].flag.key, true);
         tx.change({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
@@ -859,6 +858,18 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
       if (raw) out.push({ override: decodeOverride(raw), flag: flag! });
     }
     return out;
+  }
+
+  /** Every flag and every override (as guards of the write). */
+  private async allFlagsAndOverrides(tx: RedisTx, environments: Environment[]): Promise<{ flags: Flag[]; overrides: EnvironmentFlag[] }> {
+    const flagIndex = await tx.hgetall(this.keys.flagIndex);
+    const flags = (await tx.mget([...flagIndex.values()].map((key) => this.keys.flag(key)))).filter((raw): raw is string => raw !== null).map(decodeFlag);
+    const keyOf = new Map(flags.map((f) => [f.id, f.key]));
+    const slugOf = new Map(environments.map((e) => [e.id, e.slug]));
+    const pairs = [...(await tx.hgetall(this.keys.overrideIndex)).values()].map((pair) => JSON.parse(pair) as [string, string]);
+    const names = pairs.filter(([envId, flagId]) => slugOf.has(envId) && keyOf.has(flagId)).map(([envId, flagId]) => this.keys.override(slugOf.get(envId)!, keyOf.get(flagId)!));
+    const overrides = (await tx.mget(names)).filter((raw): raw is string => raw !== null).map(decodeOverride);
+    return { flags, overrides };
   }
 
   /** Moves a record from one key to another (renames). */

@@ -85,6 +85,7 @@ import {
   unchangedFlag,
   unchangedSegment,
 } from './storage-records';
+import { clonedOverrideInputs } from './cloned-overrides';
 
 /** Options of TypeOrmStorage. */
 export interface TypeOrmStorageOptions {
@@ -344,16 +345,12 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
       const from = all.find((e) => e.slug === source);
       if (!from) throw new NotFoundError('environment', String(source));
       await this.insertEnvironment(tx, all, env);
-      const sources = await tx.m.createQueryBuilder(EnvironmentFlag, 'o').where({ environmentId: from.id }).orderBy('o.createdAt').addOrderBy('o.id').getMany();
-      const flags = new Map(
-        sources.length === 0 ? [] : (await tx.m.createQueryBuilder(Flag, 'f').whereInIds(sources.map((o) => o.flagId)).getMany()).map((f) => [f.id, f]),
-      );
-      const copies = sources.map((o) =>
-        buildEnvironmentFlag(
-          { environmentId: env.id, flagId: o.flagId, enabled: o.enabled, percentage: o.percentage, rules: o.rules, value: o.value, variants: o.variants, reason: o.reason },
-          flags.get(o.flagId)!.type,
-        ),
-      );
+      // The clone serves what its source serves: every flag's resolved fields, wherever it is re-parented.
+      const overrides = await tx.m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany();
+      const allFlags = await this.flagQuery(tx.m).getMany().then(withRules);
+      const inputs = clonedOverrideInputs(all, allFlags, overrides, from, env);
+      const flags = new Map(inputs.map(({ flag }) => [flag.id, flag]));
+      const copies = inputs.map(({ input: copyInput, flag }) => buildEnvironmentFlag(copyInput, flag.type));
       for (const copy of copies) {
         await this.insert(tx.m, EnvironmentFlag, copy);
         tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });

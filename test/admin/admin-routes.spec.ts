@@ -192,7 +192,7 @@ function describeRoutes(backend: AdminBackend): void {
       expect((await api().get(`/api/admin/feature-flags/${key}?env=production`).set(ADMIN)).body.override).toMatchObject({ enabled: true });
     });
 
-    it('POST /feature-flags/:key/promote copies an override (dry run first), and answers 409 when the source has none', async () => {
+    it('POST /feature-flags/:key/promote writes what the source serves (dry run first), and answers 409 when the source has none', async () => {
       const key = flagKey('promoted');
       await seedFlag(app, key, { staging: { enabled: true, percentage: 100, reason: 'QA' } });
       const dry = await api().post(`/api/admin/feature-flags/${key}/promote`).set(ADMIN).send({ from: 'staging', to: 'development', dryRun: true }).expect(200);
@@ -201,8 +201,11 @@ function describeRoutes(backend: AdminBackend): void {
         from: 'staging',
         to: 'development',
         before: null,
-        after: { enabled: true, percentage: 100, rules: null, value: null, variants: null, reason: 'QA' },
+        // Every field staging resolves, written explicitly (its rules and variants are the base flag's: none).
+        after: { enabled: true, percentage: 100, rules: [], value: null, variants: [], reason: 'QA' },
         changed: true,
+        // Development inherits from staging: nobody's answers change.
+        served: [],
         dryRun: true,
         targetVersion: null,
       });

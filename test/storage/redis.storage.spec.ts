@@ -295,7 +295,8 @@ describeWithService('redis', 'RedisStorage', () => {
         const writers = await Promise.all(Array.from({ length: 10 }, () => another()));
         const events = writers.map(() => 0);
         writers.forEach((w, i) => w.subscribeEvents(() => events[i]++));
-        await Promise.all(writers.map((w, i) => w.updateEnvironmentFlag({ id: o.id, percentage: i })));
+        // Each sets a percentage the override never had (0 would be a no-op for the first: no event).
+        await Promise.all(writers.map((w, i) => w.updateEnvironmentFlag({ id: o.id, percentage: i + 1 })));
         expect(events).toEqual(Array(10).fill(1));
       });
     });

@@ -1236,7 +1236,7 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
     });
 
     describe('cloneEnvironment', () => {
-      it('creates the environment with a copy of every override of the source, recording one environment-cloned event', async () => {
+      it('creates the environment serving what the source serves (every field it resolves, written explicitly), recording one environment-cloned event', async () => {
         const { production, staging } = await hierarchy();
         const a = await storage.createFlag({ key: 'a' });
         const b = await storage.createFlag({ key: 'b', type: 'string', defaultValue: 'x' });
@@ -1254,9 +1254,10 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
         const copied = await storage.listEnvironmentFlags({ envId: clone.environment.id });
         expect(copied.map((o) => o.id).sort()).toEqual(clone.overrides.map((o) => o.id).sort());
         const copyOfA = copied.find((o) => o.flagId === a.id)!;
-        expect(copyOfA).toMatchObject({ enabled: true, percentage: 30, reason: 'QA', version: 1 });
+        expect(copyOfA).toMatchObject({ enabled: true, percentage: 30, rules: [], value: null, variants: [], reason: 'QA', version: 1 });
         expect(copyOfA.id).not.toBe(sa.id);
-        expect(copied.find((o) => o.flagId === b.id)).toMatchObject({ value: 'staging copy', rules: [expect.objectContaining({ name: 'France' })] });
+        // b: staging's own value and rules, and what it inherits (off by default, no rollout: 100%), explicitly.
+        expect(copied.find((o) => o.flagId === b.id)).toMatchObject({ enabled: false, percentage: 100, value: 'staging copy', rules: [expect.objectContaining({ name: 'France' })] });
         expect(changes).toHaveLength(3);
         const [event] = await storage.listEvents({ limit: 1 });
         expect(event).toMatchObject({
@@ -1270,6 +1271,30 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
         // The copies evolve on their own.
         await storage.updateEnvironmentFlag({ id: copyOfA.id, percentage: 90 });
         expect((await storage.getEnvironmentFlag({ envId: staging.id, flagId: a.id }))!.percentage).toBe(30);
+      });
+
+      it('a clone under another parent serves what its source served, flags it inherited included; nothing else changes', async () => {
+        const { production, development } = await hierarchy();
+        const inherited = await storage.createFlag({ key: 'inherited', rules: [countryRule] });
+        await storage.createEnvironmentFlag({ environmentId: production.id, flagId: inherited.id, enabled: true, percentage: 10 });
+        const own = await storage.createFlag({ key: 'own', type: 'string', defaultValue: 'base' });
+        await storage.createEnvironmentFlag({ environmentId: development.id, flagId: own.id, enabled: true, value: 'dev' });
+        const before = new FlagSnapshot(await storage.loadSnapshot());
+        // Under no parent: production's override of "inherited" must come along.
+        const clone = await storage.cloneEnvironment('development', { name: 'Sandbox', slug: 'sandbox', parentId: null });
+        expect(clone.overrides.map((o) => o.flagId).sort()).toEqual([inherited.id, own.id].sort());
+        const after = new FlagSnapshot(await storage.loadSnapshot());
+        for (let i = 0; i < 40; i++) {
+          const ctx = { targetingKey: `user-${i}`, country: i % 3 === 0 ? 'FR' : 'DE' };
+          for (const key of ['inherited', 'own']) {
+            const was = before.evaluate(key, 'development', ctx, 'code');
+            const is = after.evaluate(key, 'sandbox', ctx, 'code');
+            expect([key, i, is.enabled, is.value, is.reason]).toEqual([key, i, was.enabled, was.value, was.reason]);
+            for (const slug of ['production', 'staging', 'development']) {
+              expect(after.evaluate(key, slug, ctx, 'code')).toEqual(before.evaluate(key, slug, ctx, 'code'));
+            }
+          }
+        }
       });
 
       it('refuses an unknown source or a taken slug, creating nothing', async () => {

@@ -206,10 +206,12 @@ export class FlagAdminService {
     const state = await loadFlagState(this.storage, key);
     const target = environmentOf(state.environments, dto.to);
     const existing = state.overrides.find((o) => o.environmentId === target.id);
-    const enacted = await this.protection.enact(
-      this.plan(state, `Promote "${key}" from "${dto.from}" to "${dto.to}"`, [dto.to], plan.writes, undefined, { [dto.to]: existing ? overrideView(existing, dto.to) : null }),
-      { principal, confirm: dto.confirm, reason: dto.reason },
-    );
+    const planned = this.plan(state, `Promote "${key}" from "${dto.from}" to "${dto.to}"`, [dto.to], plan.writes, undefined, {
+      [dto.to]: existing ? overrideView(existing, dto.to) : null,
+    });
+    // The reviewer sees what each environment will serve, not only the override written.
+    planned.preview = { ...(planned.preview as Record<string, JsonValue>), served: JSON.parse(JSON.stringify(result.served)) as JsonValue };
+    const enacted = await this.protection.enact(planned, { principal, confirm: dto.confirm, reason: dto.reason });
     if (enacted.status === 'pending') return pending(enacted);
     return { status: 200, body: { ...result, dryRun: false } satisfies PromotionResult };
   }
@@ -341,7 +343,7 @@ function checkVersion(identifier: string, expected: number | undefined, actual: 
 }
 
 function promotionPreview(results: PromotionResult[]): JsonValue {
-  return JSON.parse(JSON.stringify(results.map((r) => ({ flagKey: r.flagKey, from: r.from, to: r.to, before: r.before, after: r.after })))) as JsonValue;
+  return JSON.parse(JSON.stringify(results.map((r) => ({ flagKey: r.flagKey, from: r.from, to: r.to, before: r.before, after: r.after, served: r.served })))) as JsonValue;
 }
 
 function pending(enacted: Extract<EnactedChange, { status: 'pending' }>): AdminResponse {
