@@ -16,6 +16,14 @@ export interface ApiTokenDefinition {
   /** The first characters of the secret, to recognize it in a list (`ffa_AbCd`). */
   secretHint: string;
   createdBy: string;
+  /** The id of the principal that created it (`bootstrap-token`, a user's id, another token's id); null for tokens older than this field. */
+  createdById: string | null;
+  /**
+   * The principal it acts as for the two-person rule, when not itself: a token created by another API token
+   * acts as that token's principal (transitively). Null: a principal of its own (created by the bootstrap
+   * token or by an `authenticate` identity).
+   */
+  principalId: string | null;
   createdAt: Date;
   /** After this instant the token is refused; null: never expires. */
   expiresAt: Date | null;
@@ -49,6 +57,12 @@ export class ApiToken implements ApiTokenDefinition {
 
   @Column({ name: 'created_by', type: 'varchar', length: 255 })
   createdBy!: string;
+
+  @Column({ name: 'created_by_id', type: 'varchar', length: 255, nullable: true })
+  createdById!: string | null;
+
+  @Column({ name: 'principal_id', type: 'varchar', length: 255, nullable: true })
+  principalId!: string | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt!: Date;

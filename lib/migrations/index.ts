@@ -9,6 +9,9 @@ import { FeatureFlagsAdminSchemaSqlite1733000000000 } from './sqlite/17330000000
 import { FeatureFlagsClientKeysMysql1734000000000 } from './mysql/1734000000000-ClientKeys';
 import { FeatureFlagsClientKeysPostgres1734000000000 } from './postgres/1734000000000-ClientKeys';
 import { FeatureFlagsClientKeysSqlite1734000000000 } from './sqlite/1734000000000-ClientKeys';
+import { FeatureFlagsTokenPrincipalMysql1735000000000 } from './mysql/1735000000000-TokenPrincipal';
+import { FeatureFlagsTokenPrincipalPostgres1735000000000 } from './postgres/1735000000000-TokenPrincipal';
+import { FeatureFlagsTokenPrincipalSqlite1735000000000 } from './sqlite/1735000000000-TokenPrincipal';
 
 export {
   FeatureFlagsInitialSchemaMysql1732000000000,
@@ -20,16 +23,19 @@ export {
   FeatureFlagsClientKeysMysql1734000000000,
   FeatureFlagsClientKeysPostgres1734000000000,
   FeatureFlagsClientKeysSqlite1734000000000,
+  FeatureFlagsTokenPrincipalMysql1735000000000,
+  FeatureFlagsTokenPrincipalPostgres1735000000000,
+  FeatureFlagsTokenPrincipalSqlite1735000000000,
 };
 
 type MigrationClass = new () => MigrationInterface;
 
 /** The migrations of the feature-flag tables on PostgreSQL, oldest first. */
-export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000, FeatureFlagsAdminSchemaPostgres1733000000000, FeatureFlagsClientKeysPostgres1734000000000];
+export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000, FeatureFlagsAdminSchemaPostgres1733000000000, FeatureFlagsClientKeysPostgres1734000000000, FeatureFlagsTokenPrincipalPostgres1735000000000];
 /** The migrations of the feature-flag tables on MySQL and MariaDB, oldest first. */
-export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000, FeatureFlagsAdminSchemaMysql1733000000000, FeatureFlagsClientKeysMysql1734000000000];
+export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000, FeatureFlagsAdminSchemaMysql1733000000000, FeatureFlagsClientKeysMysql1734000000000, FeatureFlagsTokenPrincipalMysql1735000000000];
 /** The migrations of the feature-flag tables on SQLite, oldest first. */
-export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000, FeatureFlagsAdminSchemaSqlite1733000000000, FeatureFlagsClientKeysSqlite1734000000000];
+export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000, FeatureFlagsAdminSchemaSqlite1733000000000, FeatureFlagsClientKeysSqlite1734000000000, FeatureFlagsTokenPrincipalSqlite1735000000000];
 
 /** TypeORM's SQLite drivers: one schema for all of them. */
 export const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];

@@ -48,6 +48,10 @@ export function buildApiToken(input: ApiTokenInput, context: ResolvedWriteContex
   if (typeof input.secretHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.secretHash)) fail('secretHash', 'must be a hex SHA-256 (64 characters)');
   if (typeof input.secretHint !== 'string' || input.secretHint.length > 16) fail('secretHint', 'must be a string of at most 16 characters');
   if (input.expiresAt !== undefined && input.expiresAt !== null && !isDate(input.expiresAt)) fail('expiresAt', 'must be a Date or null');
+  for (const field of ['createdById', 'principalId'] as const) {
+    const v = input[field];
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v === '' || v.length > MAX_NAME)) fail(field, `must be a non-empty string of at most ${MAX_NAME} characters`);
+  }
   return new ApiToken({
     id: input.id ?? randomUUID(),
     name: input.name,
@@ -56,6 +60,8 @@ export function buildApiToken(input: ApiTokenInput, context: ResolvedWriteContex
     secretHash: input.secretHash,
     secretHint: input.secretHint,
     createdBy: context.actor,
+    createdById: input.createdById ?? null,
+    principalId: input.principalId ?? null,
     createdAt: now,
     expiresAt: input.expiresAt ?? null,
     revokedAt: null,

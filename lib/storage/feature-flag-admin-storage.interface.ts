@@ -17,6 +17,10 @@ export interface ApiTokenInput {
   secretHint: string;
   /** Null or absent: the token never expires. */
   expiresAt?: Date | null;
+  /** The id of the principal creating it. */
+  createdById?: string | null;
+  /** The principal it acts as for the two-person rule; null or absent: itself. */
+  principalId?: string | null;
 }
 
 /** What `createClientKey` takes: the secret's hash, never the secret. */

@@ -21,8 +21,12 @@ function describeRoutes(backend: AdminBackend): void {
   let app: INestApplication;
   const api = () => http(app);
 
+  /** A named token for changes that need approval (the bootstrap token may not request them). */
+  let REQUESTER: Record<string, string>;
+
   beforeAll(async () => {
     app = await startAdminApp({ backend });
+    REQUESTER = bearer((await createToken(app, 'admin', ['*'], 'requester')).secret);
   });
 
   afterAll(async () => {
@@ -72,7 +76,7 @@ function describeRoutes(backend: AdminBackend): void {
       const refused = await api().post('/api/admin/feature-flags').set(ADMIN).send({ key: on, defaultEnabled: true }).expect(428);
       expect(refused.body).toMatchObject({ code: 'CONFIRMATION_REQUIRED', field: 'confirm' });
       expect(refused.body.environments).toEqual(expect.arrayContaining(['production', 'qa']));
-      const pending = await api().post('/api/admin/feature-flags').set(ADMIN).send({ key: on, defaultEnabled: true, confirm: true }).expect(202);
+      const pending = await api().post('/api/admin/feature-flags').set(REQUESTER).send({ key: on, defaultEnabled: true, confirm: true }).expect(202);
       expect(pending.body).toMatchObject({ status: 'pending', changeRequest: { status: 'pending', flagKey: on, environments: ['production'] } });
       await api().get(`/api/admin/feature-flags/${on}`).set(ADMIN).expect(404);
       const [event] = (await api().get(`/api/admin/events?flag=${key}`).set(ADMIN).expect(200)).body.items;
@@ -187,7 +191,7 @@ function describeRoutes(backend: AdminBackend): void {
       const again = await api().delete(`/api/admin/feature-flags/${key}/environments/staging`).set(ADMIN).expect(404);
       expect(again.body).toMatchObject({ code: 'NOT_FOUND', entity: 'environment flag', identifier: `${key}@staging` });
       await api().delete(`/api/admin/feature-flags/${key}/environments/production`).set(ADMIN).expect(428);
-      const pending = await api().delete(`/api/admin/feature-flags/${key}/environments/production?confirm=true`).set(ADMIN).expect(202);
+      const pending = await api().delete(`/api/admin/feature-flags/${key}/environments/production?confirm=true`).set(REQUESTER).expect(202);
       expect(pending.body.changeRequest).toMatchObject({ writes: [{ op: 'deleteEnvironmentFlag' }] });
       expect((await api().get(`/api/admin/feature-flags/${key}?env=production`).set(ADMIN)).body.override).toMatchObject({ enabled: true });
     });
@@ -243,7 +247,7 @@ function describeRoutes(backend: AdminBackend): void {
       expect(event).toMatchObject({ actor: 'bootstrap-token', reason: 'Incident 123', data: { killSwitch: true } });
       // Archiving again changes nothing.
       expect((await api().post(`/api/admin/feature-flags/${key}/archive`).set(ADMIN).send({}).expect(200)).body.version).toBe(2);
-      const restore = await api().post(`/api/admin/feature-flags/${key}/restore`).set(ADMIN).send({ confirm: true }).expect(202);
+      const restore = await api().post(`/api/admin/feature-flags/${key}/restore`).set(REQUESTER).send({ confirm: true }).expect(202);
       expect(restore.body.changeRequest).toMatchObject({ environments: ['production'], writes: [{ op: 'updateFlag', update: { status: 'active', version: 2 } }] });
       await api().delete(`/api/admin/feature-flags/${key}`).set(ADMIN).expect(204);
       await api().get(`/api/admin/feature-flags/${key}`).set(ADMIN).expect(404);
@@ -310,7 +314,7 @@ function describeRoutes(backend: AdminBackend): void {
       expect(refused.body).toMatchObject({ code: 'CONFIRMATION_REQUIRED', environments: ['qa'] });
       expect((await api().patch('/api/admin/environments/qa').set(ADMIN).send({ description: 'QA', confirm: true }).expect(200)).body.description).toBe('QA');
       // Lifting production's approval is itself a change that needs approval.
-      const pending = await api().patch('/api/admin/environments/production').set(ADMIN).send({ settings: {}, confirm: true }).expect(202);
+      const pending = await api().patch('/api/admin/environments/production').set(REQUESTER).send({ settings: {}, confirm: true }).expect(202);
       expect(pending.body.changeRequest).toMatchObject({ environments: ['production'], writes: [{ op: 'updateEnvironment' }] });
       expect((await api().get('/api/admin/environments/production').set(ADMIN)).body.settings).toEqual({ requireApproval: true });
       await api().delete('/api/admin/environments/qa').set(ADMIN).expect(428);
@@ -349,7 +353,7 @@ function describeRoutes(backend: AdminBackend): void {
       expect(done.body).toMatchObject({ dryRun: false, changed: 2 });
       expect((await api().get(`/api/admin/feature-flags/${a}?env=${target}`).set(ADMIN)).body.override).toMatchObject({ enabled: true, version: 2 });
       expect((await api().get(`/api/admin/feature-flags/${b}?env=${target}`).set(ADMIN)).body.override).toMatchObject({ percentage: 20, version: 1 });
-      const toProduction = await api().post(`/api/admin/environments/${source}/promote`).set(ADMIN).send({ to: 'production', confirm: true, flags: [a] }).expect(202);
+      const toProduction = await api().post(`/api/admin/environments/${source}/promote`).set(REQUESTER).send({ to: 'production', confirm: true, flags: [a] }).expect(202);
       expect(toProduction.body.changeRequest).toMatchObject({ environments: ['production'], writes: [{ context: { eventType: 'feature-promoted' } }] });
       await api().post(`/api/admin/environments/${source}/promote`).set(ADMIN).send({ to: target, flags: ['not-there'] }).expect(404);
     });
@@ -454,7 +458,7 @@ function describeRoutes(backend: AdminBackend): void {
     it('GET /change-requests lists and filters them; GET /change-requests/:id reads one; approve and reject decide', async () => {
       const key = flagKey('requested');
       await seedFlag(app, key, { production: { enabled: false } });
-      const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, environment: 'production', confirm: true, reason: 'Launch' }).expect(202);
+      const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ enabled: true, environment: 'production', confirm: true, reason: 'Launch' }).expect(202);
       const id = pending.body.changeRequest.id as string;
       const list = await api().get(`/api/admin/change-requests?flag=${key}&status=pending&environment=production`).set(ADMIN).expect(200);
       expect(list.body.items.map((c: { id: string }) => c.id)).toEqual([id]);
@@ -465,7 +469,7 @@ function describeRoutes(backend: AdminBackend): void {
         status: 'pending',
         flagKey: key,
         reason: 'Launch',
-        createdBy: 'bootstrap-token',
+        createdBy: 'token:requester',
         preview: { before: { production: { enabled: false } }, after: { production: { enabled: true } }, servedChangesIn: expect.arrayContaining(['production']) },
       });
       const reviewer = await createToken(app, 'admin', ['production']);

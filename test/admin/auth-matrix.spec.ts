@@ -129,11 +129,14 @@ const CASES = ACTIONS.flatMap((action) => PRINCIPALS.map((principal) => [action.
 describe('admin API auth matrix (sqlite)', () => {
   const backend = sqliteBackend();
   let app: INestApplication;
+  /** A named token for changes that need approval (the bootstrap token may not request them). */
+  let REQUESTER: Record<string, string>;
   const secrets = {} as Record<Principal, string>;
   const api = () => http(app);
 
   beforeAll(async () => {
     app = await startAdminApp({ backend });
+    REQUESTER = bearer((await createToken(app, 'admin', ['*'], 'requester')).secret);
     secrets['admin *'] = (await createToken(app, 'admin', ['*'])).secret;
     secrets['admin [staging]'] = (await createToken(app, 'admin', ['staging'])).secret;
     secrets['admin [production]'] = (await createToken(app, 'admin', ['production'])).secret;
@@ -150,7 +153,7 @@ describe('admin API auth matrix (sqlite)', () => {
   async function fixture(): Promise<Fixture> {
     const key = flagKey('matrix');
     await seedFlag(app, key, { production: { enabled: true, percentage: 10 }, staging: { enabled: true, percentage: 100 } });
-    const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ percentage: 20, environment: 'production', confirm: true }).expect(202);
+    const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ percentage: 20, environment: 'production', confirm: true }).expect(202);
     return { key, changeRequestId: pending.body.changeRequest.id };
   }
 

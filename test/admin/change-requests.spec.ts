@@ -9,6 +9,8 @@ import { ADMIN, AdminBackend, bearer, closeApps, createToken, flagKey, http, pos
  */
 function describeProtection(backend: AdminBackend): void {
   let app: INestApplication;
+  /** A named token for changes that need approval (the bootstrap token may not request them). */
+  let REQUESTER: Record<string, string>;
   let reviewer: string;
   let stagingAdmin: string;
   let reader: string;
@@ -19,6 +21,7 @@ function describeProtection(backend: AdminBackend): void {
 
   beforeAll(async () => {
     app = await startAdminApp({ backend });
+    REQUESTER = bearer((await createToken(app, 'admin', ['*'], 'requester')).secret);
     app.get(FeatureFlagEvents).subscribe((e) => seen.push(e));
     reviewer = (await createToken(app, 'admin', ['production'], 'reviewer')).secret;
     stagingAdmin = (await createToken(app, 'admin', ['staging'])).secret;
@@ -95,7 +98,7 @@ function describeProtection(backend: AdminBackend): void {
   it('anything more than turning off is not a kill switch: it becomes a change request', async () => {
     const key = flagKey('not-kill');
     await seedFlag(app, key, { production: { enabled: true, percentage: 10 } });
-    const res = await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: false, percentage: 50, environment: 'production', confirm: true }).expect(202);
+    const res = await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ enabled: false, percentage: 50, environment: 'production', confirm: true }).expect(202);
     expect(res.body).toMatchObject({ status: 'pending', changeRequest: { environments: ['production'] } });
     expect((await inProduction(key)).override).toMatchObject({ enabled: true, percentage: 10, version: 1 });
   });
@@ -104,7 +107,7 @@ function describeProtection(backend: AdminBackend): void {
     const key = flagKey('approved');
     await seedFlag(app, key, { production: { enabled: false } });
     const from = seen.length;
-    const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, percentage: 10, environment: 'production', confirm: true, reason: 'Launch at 10%' }).expect(202);
+    const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ enabled: true, percentage: 10, environment: 'production', confirm: true, reason: 'Launch at 10%' }).expect(202);
     const id = pending.body.changeRequest.id as string;
     expect(pending.body).toMatchObject({
       status: 'pending',
@@ -115,7 +118,7 @@ function describeProtection(backend: AdminBackend): void {
         flagKey: key,
         environments: ['production'],
         reason: 'Launch at 10%',
-        createdBy: 'bootstrap-token',
+        createdBy: 'token:requester',
         decidedBy: null,
         version: 1,
         preview: { before: { production: { enabled: false, percentage: null } }, after: { production: { enabled: true, percentage: 10 } } },
@@ -123,8 +126,10 @@ function describeProtection(backend: AdminBackend): void {
     });
     expect((await inProduction(key)).override).toMatchObject({ enabled: false, version: 1 });
 
-    const self = await api().post(`/api/admin/change-requests/${id}/approve`).set(ADMIN).send({}).expect(403);
+    const self = await api().post(`/api/admin/change-requests/${id}/approve`).set(REQUESTER).send({}).expect(403);
     expect(self.body).toMatchObject({ statusCode: 403, code: 'SELF_APPROVAL', changeRequestId: id });
+    // The bootstrap token is a setup credential: it approves nothing.
+    expect((await api().post(`/api/admin/change-requests/${id}/approve`).set(ADMIN).send({}).expect(403)).body).toMatchObject({ code: 'SETUP_TOKEN' });
     const readOnly = await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(reader)).send({}).expect(403);
     expect(readOnly.body).toMatchObject({ code: 'READ_ONLY_TOKEN' });
     const outOfScope = await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(stagingAdmin)).send({}).expect(403);
@@ -140,8 +145,8 @@ function describeProtection(backend: AdminBackend): void {
 
     const steps = (await eventsOf(key)).slice(2);
     expect(steps.map((e) => [e.type, e.actor])).toEqual([
-      ['change-request-created', 'bootstrap-token'],
-      ['feature-environment-enabled', 'bootstrap-token'],
+      ['change-request-created', 'token:requester'],
+      ['feature-environment-enabled', 'token:requester'],
       ['change-request-approved', 'token:reviewer'],
     ]);
     expect(steps[1]).toMatchObject({ reason: 'Launch at 10%', data: { changeRequestId: id, approvedBy: 'token:reviewer' }, after: { enabled: true, percentage: 10, version: 2 } });
@@ -152,15 +157,15 @@ function describeProtection(backend: AdminBackend): void {
   it('a rejected request applies nothing; its author may withdraw it; a decided request cannot be decided again', async () => {
     const key = flagKey('rejected');
     await seedFlag(app, key, { production: { enabled: false } });
-    const first = (await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
+    const first = (await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ enabled: true, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
     const rejected = await api().post(`/api/admin/change-requests/${first}/reject`).set(bearer(reviewer)).send({ reason: 'Not this week' }).expect(200);
     expect(rejected.body).toMatchObject({ status: 'rejected', decidedBy: 'token:reviewer', decisionReason: 'Not this week' });
     await api().post(`/api/admin/change-requests/${first}/approve`).set(bearer(reviewer)).send({}).expect(409);
     expect((await inProduction(key)).override).toMatchObject({ enabled: false, version: 1 });
-    const second = (await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
-    expect((await api().post(`/api/admin/change-requests/${second}/reject`).set(ADMIN).send({ reason: 'Withdrawn' }).expect(200)).body).toMatchObject({
+    const second = (await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ enabled: true, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
+    expect((await api().post(`/api/admin/change-requests/${second}/reject`).set(REQUESTER).send({ reason: 'Withdrawn' }).expect(200)).body).toMatchObject({
       status: 'rejected',
-      decidedBy: 'bootstrap-token',
+      decidedBy: 'token:requester',
     });
     const types = (await eventsOf(key)).map((e) => e.type);
     expect(types).toEqual(['feature-created', 'feature-environment-disabled', 'change-request-created', 'change-request-rejected', 'change-request-created', 'change-request-rejected']);
@@ -169,7 +174,7 @@ function describeProtection(backend: AdminBackend): void {
   it('a request whose target moved since (say, a kill switch) is refused on approval with 409 and stays pending', async () => {
     const key = flagKey('stale');
     await seedFlag(app, key, { production: { enabled: true, percentage: 10 } });
-    const id = (await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ percentage: 100, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
+    const id = (await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ percentage: 100, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
     await api().patch(`/api/admin/feature-flags/${key}`).set(bearer(reviewer)).send({ enabled: false, environment: 'production', confirm: true }).expect(200);
     const conflict = await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(reviewer)).send({}).expect(409);
     expect(conflict.body).toMatchObject({ code: 'VERSION_CONFLICT', expectedVersion: 1, actualVersion: 2 });
@@ -180,11 +185,11 @@ function describeProtection(backend: AdminBackend): void {
   it('changes that reach production through inheritance need its approval too (base flag, promotion into it)', async () => {
     const key = flagKey('indirect');
     await seedFlag(app, key);
-    const base = await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, confirm: true }).expect(202);
+    const base = await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ enabled: true, confirm: true }).expect(202);
     expect(base.body.changeRequest).toMatchObject({ environments: ['production'], preview: { servedChangesIn: expect.arrayContaining(['production', 'staging', 'development', 'qa']) } });
     // A change only staging and development see needs neither.
     await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, environment: 'staging' }).expect(200);
-    const promote = await api().post(`/api/admin/feature-flags/${key}/promote`).set(ADMIN).send({ from: 'staging', to: 'production', confirm: true }).expect(202);
+    const promote = await api().post(`/api/admin/feature-flags/${key}/promote`).set(REQUESTER).send({ from: 'staging', to: 'production', confirm: true }).expect(202);
     const id = promote.body.changeRequest.id;
     await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(reviewer)).send({}).expect(200);
     expect((await inProduction(key)).override).toMatchObject({ enabled: true, version: 1 });

@@ -88,7 +88,7 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       expect(await ds.runMigrations()).toEqual([]);
       const table = ds.driver.buildTableName('feature_flag_migrations', ds.driver.schema, ds.driver.database);
       const rows = await ds.createQueryBuilder().select('m.name', 'name').from(table, 'm').getRawMany();
-      expect(rows.map((r: { name: string }) => r.name)).toEqual(['FeatureFlagsInitialSchema1732000000000', 'FeatureFlagsAdminSchema1733000000000', 'FeatureFlagsClientKeys1734000000000']);
+      expect(rows.map((r: { name: string }) => r.name)).toEqual(['FeatureFlagsInitialSchema1732000000000', 'FeatureFlagsAdminSchema1733000000000', 'FeatureFlagsClientKeys1734000000000', 'FeatureFlagsTokenPrincipal1735000000000']);
     });
 
     it('foreign keys cascade from flags and environments, and refuse to orphan a child environment', async () => {

@@ -9,7 +9,7 @@ import { ResolvedAdminOptions } from '../feature-flags-admin.options';
 import { AdminForbiddenException, AdminPayloadTooLargeException, AdminUnauthorizedException } from '../http/admin.exceptions';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { AdminAccessLevel } from './admin-access.decorator';
-import { assertAllEnvironments, setRequestPrincipal } from './admin-principal';
+import { assertAllEnvironments, markApiTokenPrincipal, setRequestPrincipal } from './admin-principal';
 import { API_TOKEN_PREFIX, bearerSecret, digestsEqual, hashApiTokenSecret } from './api-token-secret';
 
 /** The principal of the bootstrap token (`adminToken` option). */
@@ -67,7 +67,14 @@ export class AdminAuthGuard implements CanActivate {
         if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) {
           throw new AdminUnauthorizedException(`This API token ("${token.name}") expired at ${token.expiresAt.toISOString()}.`);
         }
-        return { id: token.id, name: `token:${token.name}`, type: token.type, environments: token.environments.includes('*') ? '*' : token.environments };
+        return markApiTokenPrincipal({
+          id: token.id,
+          name: `token:${token.name}`,
+          type: token.type,
+          environments: token.environments.includes('*') ? '*' : token.environments,
+          // A token created by another token acts, for the two-person rule, as that token's principal.
+          accountableId: token.principalId ?? token.id,
+        });
       }
     }
     throw new AdminUnauthorizedException('The API token is not valid.');
@@ -101,5 +108,9 @@ function checkedPrincipal(p: AdminPrincipal): AdminPrincipal {
     (API_TOKEN_TYPES as readonly string[]).includes(p.type) &&
     (envs === '*' || (Array.isArray(envs) && envs.every((e) => typeof e === 'string')));
   if (!ok) throw new Error(`FeatureFlagsAdminModule: the authenticate hook returned an invalid principal: ${JSON.stringify(p)}`);
-  return { id: p.id, name: p.name, type: p.type, environments: envs === '*' || envs.includes('*') ? '*' : [...envs] };
+  const accountable = p.accountableId;
+  if (accountable !== undefined && (typeof accountable !== 'string' || accountable === '')) {
+    throw new Error(`FeatureFlagsAdminModule: the authenticate hook returned an invalid accountableId: ${JSON.stringify(p)}`);
+  }
+  return { id: p.id, name: p.name, type: p.type, environments: envs === '*' || envs.includes('*') ? '*' : [...envs], ...(accountable !== undefined ? { accountableId: accountable } : {}) };
 }

@@ -2,6 +2,25 @@ import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interf
 import { AdminForbiddenException, EnvironmentForbiddenException } from '../http/admin.exceptions';
 
 const principals = new WeakMap<object, AdminPrincipal>();
+/** The principals the admin guard made from API tokens (not from the bootstrap token or `authenticate`). */
+const apiTokenPrincipals = new WeakSet<AdminPrincipal>();
+
+/** The id of the principal who answers for `principal` under the two-person rule. */
+export function accountableId(principal: AdminPrincipal): string {
+  return principal.accountableId ?? principal.id;
+}
+
+/** Marks a principal as made from an API token (by the admin guard). */
+export function markApiTokenPrincipal(principal: AdminPrincipal): AdminPrincipal {
+  apiTokenPrincipals.add(principal);
+  return principal;
+}
+
+/** Whether a principal was made from an API token: tokens it creates act as its accountable principal. */
+export function isApiTokenPrincipal(principal: AdminPrincipal): boolean {
+  return apiTokenPrincipals.has(principal);
+}
+
 
 /** Remembers the principal of a request (keyed by the framework request object). */
 export function setRequestPrincipal(request: object, principal: AdminPrincipal): void {

@@ -21,6 +21,20 @@ export class AdminForbiddenException extends ForbiddenException {
   }
 }
 
+/**
+ * 403: the bootstrap token (`adminToken`) is a setup credential. It creates named API tokens; it can
+ * neither request nor approve a change that needs approval.
+ */
+export class SetupTokenException extends AdminForbiddenException {
+  constructor(action: 'request' | 'approve') {
+    super(
+      'SETUP_TOKEN',
+      `The bootstrap token is a setup credential: it cannot ${action === 'request' ? 'request' : 'approve'} a change that needs approval. ` +
+        'Create named API tokens with it (POST /api-tokens) — one for each requester and reviewer — or authenticate people with the "authenticate" option.',
+    );
+  }
+}
+
 /** 403: the principal may not read or change an environment (Unleash's environment-scoped tokens). */
 export class EnvironmentForbiddenException extends AdminForbiddenException {
   constructor(principal: AdminPrincipal, environment: string, action: 'read' | 'change', what?: string) {

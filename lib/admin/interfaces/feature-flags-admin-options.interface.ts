@@ -13,6 +13,11 @@ export interface AdminPrincipal {
   type: ApiTokenType;
   /** The environments (slugs) it may read and change, or `'*'` for all of them. */
   environments: string[] | '*';
+  /**
+   * Who answers for this principal under the two-person rule, when not itself (default: `id`). The admin
+   * guard sets it for API tokens created by another API token (that token's principal, transitively).
+   */
+  accountableId?: string;
 }
 
 /**

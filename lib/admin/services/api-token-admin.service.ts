@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FeatureFlagsValidationError } from '../../core/errors';
 import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage } from '../../storage/feature-flag-storage.interface';
+import { accountableId, isApiTokenPrincipal } from '../auth/admin-principal';
 import { generateApiTokenSecret, hashApiTokenSecret, SECRET_HINT_LENGTH } from '../auth/api-token-secret';
 import { CreateApiTokenDto } from '../dto/admin.dto';
 import { AdminResponse } from '../http/admin-responder';
@@ -35,8 +36,20 @@ export class ApiTokenAdminService {
       if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) throw new FeatureFlagsValidationError('expiresAt', 'must be a date in the future');
     }
     const secret = generateApiTokenSecret();
+    // Who answers for the new token under the two-person rule: itself when the bootstrap token or an
+    // `authenticate` identity creates it (a named principal), else the creating token's principal.
+    const principalId = isApiTokenPrincipal(principal) ? accountableId(principal) : null;
     const token = await this.admin.createApiToken(
-      { name: dto.name.trim(), type: dto.type, environments, secretHash: hashApiTokenSecret(secret), secretHint: secret.slice(0, SECRET_HINT_LENGTH), expiresAt },
+      {
+        name: dto.name.trim(),
+        type: dto.type,
+        environments,
+        secretHash: hashApiTokenSecret(secret),
+        secretHint: secret.slice(0, SECRET_HINT_LENGTH),
+        expiresAt,
+        createdById: principal.id,
+        principalId,
+      },
       { actor: principal.name, data: { principalId: principal.id } },
     );
     return {

@@ -3,7 +3,9 @@ import { JsonValue } from '../../core/types';
 import { ChangeRequest, Environment } from '../../entities';
 import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage, StorageWrite, StorageWriteResult } from '../../storage/feature-flag-storage.interface';
-import { ConfirmationRequiredException } from '../http/admin.exceptions';
+import { accountableId } from '../auth/admin-principal';
+import { BOOTSTRAP_PRINCIPAL } from '../auth/admin-auth.guard';
+import { ConfirmationRequiredException, SetupTokenException } from '../http/admin.exceptions';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { isProtectedEnvironment, requiresApproval } from '../views/views';
 
@@ -63,6 +65,7 @@ export class ChangeProtection {
     const approvals = touched.filter((slug) => requiresApproval(bySlug.get(slug)!));
     const { principal, reason } = requester;
     if (approvals.length > 0 && !change.killSwitch) {
+      if (principal === BOOTSTRAP_PRINCIPAL) throw new SetupTokenException('request');
       const changeRequest = await this.admin.createChangeRequest(
         {
           title: change.title,
@@ -70,7 +73,7 @@ export class ChangeProtection {
           environments: approvals,
           writes: change.deferredWrites ?? change.writes,
           preview: change.preview,
-          createdById: principal.id,
+          createdById: accountableId(principal),
         },
         { actor: principal.name, reason: reason ?? null, data: { principalId: principal.id } },
       );

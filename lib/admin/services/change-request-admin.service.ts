@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ChangeRequest } from '../../entities';
 import { AdminRecordNotFoundError, FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
-import { assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
+import { accountableId, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
+import { BOOTSTRAP_PRINCIPAL } from '../auth/admin-auth.guard';
 import { DecisionDto, ListChangeRequestsQueryDto } from '../dto/admin.dto';
-import { AdminForbiddenException } from '../http/admin.exceptions';
+import { AdminForbiddenException, SetupTokenException } from '../http/admin.exceptions';
 import { AdminResponse } from '../http/admin-responder';
 import { etagOf } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
@@ -32,10 +33,14 @@ export class ChangeRequestAdminService {
   async approve(id: string, dto: DecisionDto, principal: AdminPrincipal): Promise<AdminResponse> {
     const request = await this.require(id);
     for (const e of request.environments) assertEnvironmentAccess(principal, e, 'change');
-    if (request.createdById !== null && request.createdById === principal.id) {
-      throw new AdminForbiddenException('SELF_APPROVAL', 'A change request must be approved by someone else than who asked for it (another token or user).', {
-        changeRequestId: id,
-      });
+    if (principal === BOOTSTRAP_PRINCIPAL) throw new SetupTokenException('approve');
+    // The two-person rule compares accountable principals: a token created by the requester's token is the requester.
+    if (request.createdById !== null && request.createdById === accountableId(principal)) {
+      throw new AdminForbiddenException(
+        'SELF_APPROVAL',
+        'A change request must be approved by someone else than who asked for it: another person, or a token created for another person (a token created by the requester\'s token counts as the requester).',
+        { changeRequestId: id },
+      );
     }
     const { changeRequest } = await this.admin.approveChangeRequest(id, { actor: principal.name, actorId: principal.id, reason: dto.reason ?? null, version: dto.version });
     return { status: 200, body: changeRequestView(changeRequest), etag: etagOf(changeRequest.version) };

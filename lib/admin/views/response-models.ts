@@ -179,6 +179,8 @@ export class ApiTokenModel {
   @ApiProperty({ example: 'ffa_AbCd' }) secretHint!: string;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status!: string;
   @ApiProperty() createdBy!: string;
+  @ApiPropertyOptional({ nullable: true, description: 'The id of the principal that created it (`bootstrap-token`, a user id, a token id).' }) createdById!: string | null;
+  @ApiProperty({ description: 'The principal it acts as for the two-person rule: its own id, or (created by another token) that token\'s principal.' }) actsAs!: string;
   @ApiProperty() createdAt!: string;
   @ApiPropertyOptional({ nullable: true }) expiresAt!: string | null;
   @ApiPropertyOptional({ nullable: true }) revokedAt!: string | null;

@@ -199,6 +199,10 @@ export interface ApiTokenView {
   secretHint: string;
   status: 'active' | 'expired' | 'revoked';
   createdBy: string;
+  /** The id of the principal that created it. */
+  createdById: string | null;
+  /** The principal it acts as for the two-person rule: its own id, or the principal of the token that created it. */
+  actsAs: string;
   createdAt: string | null;
   expiresAt: string | null;
   revokedAt: string | null;
@@ -214,6 +218,8 @@ export function apiTokenView(t: ApiToken, now = Date.now()): ApiTokenView {
     secretHint: t.secretHint,
     status: t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt.getTime() <= now ? 'expired' : 'active',
     createdBy: t.createdBy,
+    createdById: t.createdById ?? null,
+    actsAs: t.principalId ?? t.id,
     createdAt: iso(t.createdAt),
     expiresAt: iso(t.expiresAt),
     revokedAt: iso(t.revokedAt),
