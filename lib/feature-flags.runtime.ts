@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Option
 import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { DataSourceOptions } from 'typeorm';
-import { SnapshotData, StorageChange } from './core/changes';
+import { ChangeRevision, SnapshotData, StorageChange } from './core/changes';
 import { FlagSnapshot } from './core/engine';
 import { FeatureFlagsConfigurationError, StorageUnavailableError } from './core/errors';
 import { syncDeclaredEnvironments } from './environment/environment-declarations';
@@ -10,7 +10,7 @@ import { FeatureFlagsRegistry } from './environment/request-environment';
 import { FEATURE_FLAGS_OPTIONS } from './feature-flags.internal-constants';
 import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
 import { appDataSource } from './feature-flags.storage-factory';
-import { readBootstrapFile, writeBootstrapFile } from './propagation/bootstrap-file';
+import { BootstrapFileWriter, readBootstrapFile } from './propagation/bootstrap-file';
 import { ChangeBus } from './propagation/change-bus.interface';
 import { createChangeBus } from './propagation/change-bus.factory';
 import { ChangeRef, decodeNotice, encodeNotice } from './propagation/change-notice';
@@ -59,10 +59,20 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   private readonly logger = new Logger('FeatureFlags');
   private readonly allowed: ReadonlySet<string> | undefined;
   private unsubscribe: (() => void) | undefined;
-  private pending: StorageChange[] | undefined;
+  private pending: [StorageChange, ChangeRevision | undefined][] | undefined;
   private bus: ChangeBus | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The store revision the snapshot was last known to match. */
   private revision: string | undefined;
+  /** Stores that number their commits: the last commit every change of which this instance applied. */
+  private sequence: { epoch: string; n: number } | undefined;
+  /** Commits applied in part or out of order: `<epoch>:<n>` → the parts seen. */
+  private readonly partial = new Map<string, { parts: number; seen: Set<number> }>();
+  /** A change was applied whose revision this instance cannot know (the next check reloads). */
+  private untracked = false;
+  private bootstrapWriter: BootstrapFileWriter | undefined;
+  /** How many times the whole snapshot was reloaded from the store (boot included). */
+  reloads = 0;
   private storageReachable = false;
   private storageReady = false;
   private source: 'storage' | 'bootstrap' | 'none' = 'none';
@@ -87,7 +97,12 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   }
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = this.storage.subscribe((change) => this.onLocalChange(change));
+    if (this.options.writeBootstrapFile && this.options.bootstrapFile) {
+      this.bootstrapWriter = new BootstrapFileWriter(this.options.bootstrapFile, () => this.exportData(), (e) =>
+        this.logger.warn(`Could not write the bootstrap file: ${e.message}`),
+      );
+    }
+    this.unsubscribe = this.storage.subscribe((change, revision) => this.onLocalChange(change, revision));
     try {
       await this.connectStorage();
     } catch (e) {
@@ -133,6 +148,8 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     await this.checking?.catch(() => undefined);
+    await this.bootstrapWriter?.flush();
+    this.bootstrapWriter?.stop();
     await this.bus?.close();
     await this.storage.close();
   }
@@ -210,18 +227,24 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
       const data = await this.storage.loadSnapshot();
       const before = this.started && this.watchers.size > 0 ? snapshotFingerprint(this.snapshot) : undefined;
       this.snapshot.load(data);
-      for (const change of this.pending) this.snapshot.apply(change);
+      this.reloads++;
+      this.revision = revision;
+      this.untracked = false;
+      const numbered = revision === undefined ? null : /^(.*):(\d+)$/.exec(revision);
+      this.sequence = numbered ? { epoch: numbered[1], n: Number(numbered[2]) } : undefined;
+      for (const [change, changeRevision] of this.pending) {
+        this.snapshot.apply(change);
+        this.noteApplied(changeRevision);
+      }
+      this.advance();
       if (before) {
         const changed = changedFlagKeys(before, snapshotFingerprint(this.snapshot));
         if (changed.length > 0) this.emit({ type: 'changed', flagKeys: changed });
       }
-      this.revision = revision;
       this.source = 'storage';
       this.loadedAt = new Date();
       this.markReachable();
-      if (this.options.writeBootstrapFile && this.options.bootstrapFile) {
-        writeBootstrapFile(this.options.bootstrapFile, data).catch((e) => this.logger.warn(`Could not write the bootstrap file: ${(e as Error).message}`));
-      }
+      this.bootstrapWriter?.schedule();
     } finally {
       this.pending = undefined;
     }
@@ -244,8 +267,11 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
         const wasReachable = this.storageReachable;
         if (this.storage.revision) {
           const revision = await this.storage.revision();
-          if (!wasReachable || revision !== this.revision) await this.reload();
-          else this.markReachable();
+          if (!wasReachable || !this.isCurrent(revision)) await this.reload();
+          else {
+            this.revision = revision;
+            this.markReachable();
+          }
         } else {
           await this.reload();
         }
@@ -307,7 +333,7 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   }
 
   /** Applies a change to the snapshot and tells the watchers which flags it can change. */
-  private applyChange(change: StorageChange): void {
+  private applyToSnapshot(change: StorageChange): void {
     if (this.watchers.size === 0) {
       this.snapshot.apply(change);
       return;
@@ -356,12 +382,57 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     this.emit({ type: 'status', status, ...(message ? { message } : {}) });
   }
 
-  private onLocalChange(change: StorageChange): void {
-    if (this.pending) this.pending.push(change);
-    else this.applyChange(change);
+  /**
+   * Whether the snapshot holds exactly what the store at `revision` holds, without reloading: by content
+   * (stores with `revisionOf`), or by having applied every commit up to it (stores that number their
+   * commits), or by having applied nothing since the revision was last read.
+   */
+  private isCurrent(revision: string): boolean {
+    if (this.pending) return false;
+    if (this.storage.revisionOf) return this.storage.revisionOf(this.exportData()) === revision;
+    if (this.sequence) return `${this.sequence.epoch}:${this.sequence.n}` === revision;
+    return !this.untracked && revision === this.revision;
+  }
+
+  /** Records that a change was applied (with where it left the store, when known). */
+  private noteApplied(revision: ChangeRevision | undefined): void {
+    this.bootstrapWriter?.schedule();
+    if (!revision) {
+      this.untracked = true;
+      return;
+    }
+    const key = `${revision.epoch}:${revision.n}`;
+    let seen = this.partial.get(key);
+    if (!seen) {
+      seen = { parts: revision.parts, seen: new Set() };
+      this.partial.set(key, seen);
+    }
+    seen.seen.add(revision.part);
+    this.advance();
+  }
+
+  /** Moves the known sequence over every commit applied in full. */
+  private advance(): void {
+    const seq = this.sequence;
+    if (!seq) return;
+    for (;;) {
+      const key = `${seq.epoch}:${seq.n + 1}`;
+      const next = this.partial.get(key);
+      if (!next || next.seen.size < next.parts) break;
+      this.partial.delete(key);
+      seq.n++;
+    }
+    for (const key of this.partial.keys()) {
+      const m = /^(.*):(\d+)$/.exec(key)!;
+      if (m[1] !== seq.epoch || Number(m[2]) <= seq.n) this.partial.delete(key);
+    }
+  }
+
+  private onLocalChange(change: StorageChange, revision?: ChangeRevision): void {
+    this.applyChange(change, revision);
     const bus = this.bus;
     if (bus) {
-      bus.publish(encodeNotice(this.instanceId, change, bus.maxPayloadBytes)).catch((e) => {
+      bus.publish(encodeNotice(this.instanceId, change, bus.maxPayloadBytes, revision)).catch((e) => {
         this.logger.warn(`Could not publish a change to the other instances (${(e as Error).message}); they will pick it up at their next check.`);
       });
     }
@@ -371,17 +442,26 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     const notice = decodeNotice(payload);
     if (!notice || notice.origin === this.instanceId) return;
     if (notice.change) {
-      if (this.pending) this.pending.push(notice.change);
-      else this.applyChange(notice.change);
+      this.applyChange(notice.change, notice.revision);
       return;
     }
     if (notice.ref) {
-      this.fetchRef(notice.ref).catch((e) => this.markUnreachable(e));
+      this.fetchRef(notice.ref, notice.revision).catch((e) => this.markUnreachable(e));
     }
   }
 
+  /** Applies a change to the snapshot (after the reload running, if one is). */
+  private applyChange(change: StorageChange, revision: ChangeRevision | undefined): void {
+    if (this.pending) {
+      this.pending.push([change, revision]);
+      return;
+    }
+    this.applyToSnapshot(change);
+    this.noteApplied(revision);
+  }
+
   /** Reads a changed record named by a reference and applies it. */
-  private async fetchRef(ref: ChangeRef): Promise<void> {
+  private async fetchRef(ref: ChangeRef, revision: ChangeRevision | undefined): Promise<void> {
     let change: StorageChange | undefined;
     switch (ref.kind) {
       case 'flag': {
@@ -413,7 +493,9 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
         break;
       }
     }
-    if (change) this.applyChange(change);
+    // Read back after the commit: the record may be newer than the notice (its own notice follows).
+    if (change) this.applyChange(change, revision);
+    else this.noteApplied(revision);
   }
 
   private async startPropagation(): Promise<void> {

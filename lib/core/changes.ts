@@ -27,5 +27,18 @@ export type StorageChange =
   | { kind: 'segment'; op: 'upsert'; segment: SegmentDefinition }
   | { kind: 'segment'; op: 'delete'; id: string; key: string };
 
-/** Receives the changes a storage backend applied. */
-export type StorageChangeListener = (change: StorageChange) => void;
+/**
+ * Where an applied change leaves the store's revision, for stores whose revision is a sequence of commits
+ * (`<epoch>:<n>`): the change is part `part` (0-based) of the `parts` changes of commit `n`. An instance
+ * that has applied every part of every commit up to `n` knows the store is at `<epoch>:<n>` without
+ * reloading.
+ */
+export interface ChangeRevision {
+  epoch: string;
+  n: number;
+  part: number;
+  parts: number;
+}
+
+/** Receives the changes a storage backend applied (and, when the store numbers its commits, where each leaves it). */
+export type StorageChangeListener = (change: StorageChange, revision?: ChangeRevision) => void;

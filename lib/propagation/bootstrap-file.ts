@@ -24,6 +24,60 @@ export async function writeBootstrapFile(path: string, data: SnapshotData): Prom
   await rename(tmp, path);
 }
 
+/**
+ * Keeps a bootstrap file following the snapshot: `schedule()` after every applied change writes the file
+ * (atomically) once changes pause for `delayMs`, and at least every `maxDelayMs` while they keep coming.
+ * Writes never overlap; `flush()` writes what is pending now (at shutdown).
+ */
+export class BootstrapFileWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private firstPending: number | undefined;
+  private running: Promise<void> = Promise.resolve();
+  /** How many times the file was written. */
+  writes = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly data: () => SnapshotData,
+    private readonly onError: (error: Error) => void,
+    private readonly delayMs = 50,
+    private readonly maxDelayMs = 500,
+  ) {}
+
+  /** Asks for a write soon. */
+  schedule(): void {
+    const now = Date.now();
+    this.firstPending ??= now;
+    clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.delayMs, this.firstPending + this.maxDelayMs - now));
+    this.timer = setTimeout(() => void this.flush(), wait);
+    this.timer.unref();
+  }
+
+  /** Writes now if a write is pending; resolves once the file is on disk. */
+  flush(): Promise<void> {
+    if (this.firstPending === undefined) return this.running;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.firstPending = undefined;
+    this.running = this.running.then(async () => {
+      try {
+        await writeBootstrapFile(this.path, this.data());
+        this.writes++;
+      } catch (e) {
+        this.onError(e as Error);
+      }
+    });
+    return this.running;
+  }
+
+  /** Stops scheduled writes (after a last `flush()`). */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
 const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
 
 /**

@@ -1,4 +1,4 @@
-import { StorageChange } from '../core/changes';
+import { ChangeRevision, StorageChange } from '../core/changes';
 
 /**
  * What one instance tells the others after a write: the change itself, or — when it is too large for the
@@ -12,6 +12,8 @@ export interface ChangeNotice {
   change?: StorageChange;
   /** Otherwise what changed, to be read back from storage. */
   ref?: ChangeRef;
+  /** Where the change left the store's revision, when the store numbers its commits. */
+  revision?: ChangeRevision;
 }
 
 /** Identifies a changed record without its content. */
@@ -38,10 +40,10 @@ export function refOf(change: StorageChange): ChangeRef {
 }
 
 /** Serializes a notice, falling back to a reference when the full change exceeds `maxBytes`. */
-export function encodeNotice(origin: string, change: StorageChange, maxBytes: number): string {
-  const full = JSON.stringify({ origin, change } satisfies ChangeNotice);
+export function encodeNotice(origin: string, change: StorageChange, maxBytes: number, revision?: ChangeRevision): string {
+  const full = JSON.stringify({ origin, change, ...(revision ? { revision } : {}) } satisfies ChangeNotice);
   if (Buffer.byteLength(full) <= maxBytes) return full;
-  return JSON.stringify({ origin, ref: refOf(change) } satisfies ChangeNotice);
+  return JSON.stringify({ origin, ref: refOf(change), ...(revision ? { revision } : {}) } satisfies ChangeNotice);
 }
 
 const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);

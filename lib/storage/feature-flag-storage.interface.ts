@@ -213,6 +213,13 @@ export interface FeatureFlagStorage {
    */
   revision?(): Promise<string>;
 
+  /**
+   * The revision a store holding exactly `data` would report (stores whose revision is a fingerprint of
+   * their content). With it, or with changes that carry their `ChangeRevision`, an instance that applied
+   * every change knows its snapshot is current and the periodic check does not reload it.
+   */
+  revisionOf?(data: SnapshotData): string;
+
   /** Registers a listener for applied writes; returns a function that removes it. */
   subscribe(listener: StorageChangeListener): () => void;
 }

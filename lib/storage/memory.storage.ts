@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
 import { AlreadyExistsError, EnvironmentInUseError, NotFoundError } from '../core/errors';
 import { assertEnvironmentParent } from '../core/engine';
@@ -139,6 +140,8 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
   private readonly events: AuditEvent[] = [];
   private nextEventId = 1;
   private readonly maxEvents: number;
+  /** Tells this store's revisions from another's. */
+  private readonly epoch = randomUUID();
   private readonly notifier = new ChangeNotifier();
   private readonly eventNotifier = new AuditEventNotifier();
   private tx: MemoryTx | undefined;
@@ -161,7 +164,7 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
 
   /** The number of applied writes. */
   async revision(): Promise<string> {
-    return String(this.notifier.count);
+    return `${this.epoch}:${this.notifier.count}`;
   }
 
   async loadSnapshot(): Promise<SnapshotData> {
@@ -665,7 +668,8 @@ export class MemoryStorage implements FeatureFlagStorage, FeatureFlagAdminStorag
     const recorded = tx.events.map((e) => new AuditEvent({ ...e, id: this.nextEventId++ }));
     this.events.push(...recorded);
     if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
-    for (const change of tx.changes) this.notifier.emit(change);
+    // Every change is a commit of its own: revision `<epoch>:<count>`.
+    for (const change of tx.changes) this.notifier.emit(change, { epoch: this.epoch, n: this.notifier.count + 1, part: 0, parts: 1 });
     for (const event of recorded) this.eventNotifier.emit(event);
     return result;
   }

@@ -121,7 +121,7 @@ const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|BUSY|TRYAGAIN|CLUSTERDO
 
 /** The client with the storage's scripts (`defineCommand`). */
 interface ScriptedRedis extends Redis {
-  featureFlagsCommit(program: string): Promise<[number, number, number[]] | [number, number] | [number]>;
+  featureFlagsCommit(program: string): Promise<[number, number, number[], string] | [number, number] | [number]>;
   featureFlagsRead(prefix: string, what: string, a: string, b: string): Promise<unknown>;
 }
 
@@ -933,8 +933,8 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
         }
         const reply = await this.commit(tx);
         if (reply[0] === 1) {
-          const ids = (reply as [number, number, number[]])[2];
-          for (const change of tx.changes) this.notifier.emit(change);
+          const [, n, ids, epoch] = reply as [number, number, number[], string];
+          tx.changes.forEach((change, part) => this.notifier.emit(change, { epoch, n: Number(n), part, parts: tx.changes.length }));
           tx.events.forEach((event, i) => this.eventNotifier.emit(new AuditEvent({ ...event, id: Number(ids[i]) })));
           return result;
         }
@@ -946,7 +946,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     });
   }
 
-  private commit(tx: RedisTx): Promise<[number, number, number[]] | [number, number] | [number]> {
+  private commit(tx: RedisTx): Promise<[number, number, number[], string] | [number, number] | [number]> {
     const program = {
       guards: tx.guards,
       ops: tx.ops,
@@ -955,6 +955,8 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
       stream: this.keys.events,
       max: String(this.maxEvents),
       revision: this.keys.revision,
+      // Only what the snapshot holds moves the revision (not API tokens or change requests).
+      bump: tx.changes.length > 0,
       epoch: this.keys.epoch,
       epochValue: randomUUID(),
     };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { StorageChange, StorageChangeListener } from '../core/changes';
+import { ChangeRevision, StorageChange, StorageChangeListener } from '../core/changes';
 import { FeatureFlagsValidationError, VersionConflictError } from '../core/errors';
 import {
   assertEnvironmentFlagInput,
@@ -291,11 +291,11 @@ export class ChangeNotifier {
     return () => this.listeners.delete(listener);
   }
 
-  emit(change: StorageChange): void {
+  emit(change: StorageChange, revision?: ChangeRevision): void {
     this.count++;
     for (const listener of this.listeners) {
       try {
-        listener(change);
+        listener(change, revision);
       } catch {
         // A subscriber's failure must not undo or block a write that is already durable.
       }

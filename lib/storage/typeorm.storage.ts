@@ -190,6 +190,18 @@ function isUnavailable(e: unknown): boolean {
   return /Connection terminated|pool after calling end|Pool is closed|Can't add new command when connection is in closed state/i.test(message ?? '');
 }
 
+/** The tables whose fingerprint is the revision, in order (see `revision()`). */
+const REVISION_TABLES: Function[] = [Flag, Environment, EnvironmentFlag, Segment];
+
+/** A timestamp as the drivers return it (Date; SQLite: a UTC string) in milliseconds; '' for none. */
+function millisOf(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '';
+  if (Object.prototype.toString.call(value) === '[object Date]') return String((value as Date).getTime());
+  const s = String(value);
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`);
+  return Number.isNaN(ms) ? s : String(ms);
+}
+
 /**
  * Stores flags, environments, overrides and segments in PostgreSQL, MySQL/MariaDB or SQLite through
  * TypeORM: the backend for apps that run more than one instance or must keep their flags.
@@ -291,7 +303,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
   async revision(): Promise<string> {
     return this.read(async () => {
       const parts: string[] = [];
-      for (const entity of [Flag, Environment, EnvironmentFlag, Segment] as Function[]) {
+      for (const entity of REVISION_TABLES) {
         const row = await this.dataSource
           .createQueryBuilder()
           .select('COUNT(*)', 'n')
@@ -299,11 +311,30 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
           .addSelect('MAX(x.updatedAt)', 'u')
           .from(entity, 'x')
           .getRawOne<{ n: unknown; v: unknown; u: unknown }>();
-        const u = row?.u instanceof Date ? row.u.toISOString() : String(row?.u ?? '');
-        parts.push(`${String(row?.n)}.${String(row?.v)}.${u}`);
+        parts.push(`${Number(row?.n ?? 0)}.${Number(row?.v ?? 0)}.${millisOf(row?.u)}`);
       }
       return parts.join('/');
     });
+  }
+
+  /**
+   * The revision a store holding exactly `data` reports: the same fingerprint, computed from records. An
+   * instance compares it with `revision()` to know its snapshot is current without reloading it.
+   */
+  revisionOf(data: SnapshotData): string {
+    return [data.flags, data.environments, data.environmentFlags, data.segments]
+      .map((records) => {
+        let v = 0;
+        let u = -Infinity;
+        for (const r of records as { version?: number; updatedAt?: Date }[]) {
+          v += r.version ?? 0;
+          // Not instanceof: copies made by structuredClone may hold Dates of another realm.
+          const t = Object.prototype.toString.call(r.updatedAt) === '[object Date]' ? (r.updatedAt as Date).getTime() : NaN;
+          if (t > u) u = t;
+        }
+        return `${records.length}.${v}.${records.length === 0 || u === -Infinity ? '' : u}`;
+      })
+      .join('/');
   }
 
   async loadSnapshot(): Promise<SnapshotData> {

@@ -935,6 +935,32 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
       });
     });
 
+    describe('revisionOf', () => {
+      it('gives, from what a snapshot holds, the revision the store reports (when the backend fingerprints its content)', async () => {
+        if (!storage.revisionOf) return;
+        const { staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'a', rules: [countryRule] });
+        const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+        await storage.updateEnvironmentFlag({ id: o.id, percentage: 12.5 });
+        await storage.createSegment({ key: 'beta', conditions: [] });
+        await storage.updateFlag({ key: 'a', name: 'A' });
+        expect(storage.revisionOf(await storage.loadSnapshot())).toBe(await storage.revision!());
+        // What the change listeners received, applied to a snapshot, gives it too.
+        const replica = new FlagSnapshot(await storage.loadSnapshot());
+        changes.length = 0;
+        await storage.deleteFlag('a');
+        await storage.createFlag({ key: 'b' });
+        for (const change of changes) replica.apply(change);
+        const data = {
+          environments: replica.listEnvironments(),
+          flags: replica.listFlags(),
+          environmentFlags: replica.listEnvironments().flatMap((e) => replica.listFlags().map((f) => replica.getOverride(e.id, f.id)).filter((x) => x !== undefined)),
+          segments: replica.listSegments(),
+        };
+        expect(storage.revisionOf(data)).toBe(await storage.revision!());
+      });
+    });
+
     describe('concurrent writers', () => {
       it('loses no update when writers change different fields of one flag at once', async () => {
         await storage.createFlag({ key: 'busy' });

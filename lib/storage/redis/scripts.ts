@@ -19,10 +19,11 @@
  *   the entry id `0-<id>` (trimmed to about `max` entries when `max` > 0).
  * - `ops`: the writes — `["set", key, value]`, `["del", key]`, `["hset", key, field, value]`,
  *   `["hdel", key, field]`, `["sadd", key, member]`, `["srem", key, member]`, `["rpush", key, value]`.
- * - `revision`, `epoch`, `epochValue`: the revision counter is incremented once per commit; the epoch is
+ * - `revision`, `bump`, `epoch`, `epochValue`: the revision counter is incremented once per commit that changes
+ *   what the snapshot holds (`bump`); the epoch is
  *   set when missing (a flushed store starts a new one).
  *
- * Returns `{1, revision, {eventIds…}}` once applied. Guards are all compared, and every op checked,
+ * Returns `{1, revision, {eventIds…}, epoch}` once applied. Guards are all compared, and every op checked,
  * before the first write: a refused commit writes nothing.
  */
 export const COMMIT_SCRIPT = `
@@ -98,8 +99,9 @@ for _, o in ipairs(p.ops) do
   end
 end
 redis.call('SET', p.epoch, p.epochValue, 'NX')
-local revision = redis.call('INCR', p.revision)
-return {1, revision, ids}
+local revision
+if p.bump then revision = redis.call('INCR', p.revision) else revision = tonumber(redis.call('GET', p.revision) or '0') end
+return {1, revision, ids, redis.call('GET', p.epoch)}
 `;
 
 /**
