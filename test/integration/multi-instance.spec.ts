@@ -156,8 +156,11 @@ describeWithService('postgres', 'several sample-app instances (real processes)',
     });
   });
 
-  describeWithService('redis', 'with PostgreSQL and Redis cut and restored mid-traffic', () => {
-    const schema = `ff_fault_${process.pid}_${Date.now().toString(36)}`;
+  // FEATURE_FLAGS_IT_FAULT_RUNS=50 repeats this block (one build, fresh instances and schema each run).
+  const FAULT_RUNS = Math.max(1, Number(process.env.FEATURE_FLAGS_IT_FAULT_RUNS ?? 1) || 1);
+  for (let run = 1; run <= FAULT_RUNS; run++)
+  describeWithService('redis', `with PostgreSQL and Redis cut and restored mid-traffic${FAULT_RUNS > 1 ? ` (run ${run} of ${FAULT_RUNS})` : ''}`, () => {
+    const schema = `ff_fault_${process.pid}_${Date.now().toString(36)}_${run}`;
     const pgProxy = new TcpProxy('127.0.0.1', PG_PORT);
     const redisProxy = new TcpProxy('127.0.0.1', REDIS_PORT);
     const bootstrapDir = mkdtempSync(join(tmpdir(), 'ff-it-bootstrap-'));
