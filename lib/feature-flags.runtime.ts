@@ -285,9 +285,30 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     return this.checking;
   }
 
-  /** The environment of evaluations that name none; null while no environment exists. */
+  /**
+   * The environment of evaluations that name none; null while it does not exist (nor any environment):
+   * flags then evaluate on their base definition.
+   */
   defaultEnvironment(): string | null {
-    return this.snapshot.hasEnvironments() ? this.options.defaultEnvironment : null;
+    if (!this.snapshot.hasEnvironments()) return null;
+    const slug = this.options.defaultEnvironment;
+    // Declared environments exist (checked at boot); run-time created ones may not exist yet.
+    return this.options.environments.length > 0 || this.snapshot.getEnvironment(slug) !== undefined ? slug : null;
+  }
+
+  /** Whether the options name `slug` (allowedEnvironments, defaultEnvironment) and it does not exist (yet). */
+  isNamedButMissing(slug: string): boolean {
+    if (this.snapshot.getEnvironment(slug) !== undefined) return false;
+    return (this.allowed?.has(slug) ?? false) || slug === this.options.defaultEnvironment;
+  }
+
+  /** The environments the options name that do not exist, with the options naming each. */
+  missingEnvironments(): { slug: string; options: string[] }[] {
+    const named = new Map<string, string[]>();
+    const add = (slug: string, option: string) => named.set(slug, [...(named.get(slug) ?? []), option]);
+    for (const slug of this.options.allowedEnvironments ?? []) add(slug, 'allowedEnvironments');
+    add(this.options.defaultEnvironment, 'defaultEnvironment');
+    return [...named].filter(([slug]) => !this.snapshot.getEnvironment(slug)).map(([slug, options]) => ({ slug, options }));
   }
 
   /** Whether a request may select an environment (normalized slug). */
@@ -542,7 +563,28 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
     }
   }
 
+  /**
+   * Checks the environments the options name. With declared `environments`, a name that does not exist is
+   * a configuration error (as before). Without — environments are created at run time, through storage or
+   * the admin API (seed 000's order) — the module boots and warns naming what is missing; requests that
+   * name a missing environment get EnvironmentNotCreatedException (503) until it exists, and it works as
+   * soon as it does.
+   */
   private checkEnvironmentsExist(): void {
+    if (this.options.environments.length === 0) {
+      const missing = this.missingEnvironments();
+      if (missing.length > 0) {
+        this.logger.warn(
+          `Environments named in the options do not exist yet: ${missing.map((m) => `"${m.slug}" (${m.options.join(', ')})`).join(', ')}. ` +
+            'Create them (storage.createEnvironment or POST /api/admin/environments): each works as soon as it exists, without a restart. ' +
+            'Until then a request naming one gets 503 ENVIRONMENT_NOT_CREATED' +
+            (missing.some((m) => m.options.includes('defaultEnvironment')) ? ', and requests naming none evaluate flags on their base definition.' : '.'),
+        );
+      }
+      const def = this.snapshot.getEnvironment(this.options.defaultEnvironment);
+      if (def && !def.isActive) throw new FeatureFlagsConfigurationError('defaultEnvironment', `names "${def.slug}", which is inactive.`);
+      return;
+    }
     const known = this.snapshot.listEnvironments().map((e) => e.slug);
     if (known.length === 0) {
       if (this.options.allowedEnvironments) {

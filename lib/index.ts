@@ -30,7 +30,7 @@ export type { FeatureFlagOptions } from './guards/feature-flag.guard';
 export { RequestEnvironment } from './decorators/request-environment.decorator';
 export { InjectFeatureFlagStorage } from './decorators/inject-feature-flag-storage.decorator';
 export { getRequestEnvironment } from './environment/request-environment';
-export { DisallowedEnvironmentException } from './environment/disallowed-environment.exception';
+export { DisallowedEnvironmentException, EnvironmentNotCreatedException } from './environment/disallowed-environment.exception';
 export { EnvironmentMiddleware } from './environment/environment.middleware';
 // OpenFeature (needs @openfeature/server-sdk once used)
 export { FeatureFlagsProvider, FEATURE_FLAGS_PROVIDER_NAME } from './openfeature/feature-flags.provider';

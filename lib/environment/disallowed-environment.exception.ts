@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
 
 /** The most characters of a refused environment name an answer repeats. */
 export const MAX_ECHOED_ENVIRONMENT_LENGTH = 64;
@@ -35,5 +35,31 @@ export class DisallowedEnvironmentException extends BadRequestException {
       allowedEnvironments,
     });
     this.environment = value;
+  }
+}
+
+/**
+ * A request named an environment the module options name (`allowedEnvironments`, `defaultEnvironment`)
+ * that has not been created yet. Answers HTTP 503 (the server is not ready for it; nothing is wrong with
+ * the request): `{"statusCode":503,"error":"Service Unavailable","code":"ENVIRONMENT_NOT_CREATED",
+ * "message":…,"field":"header \"x-environment\"","environment":"staging","availableEnvironments":[…]}`. Once the environment is created
+ * (storage or admin API) requests for it work, without a restart.
+ */
+export class EnvironmentNotCreatedException extends ServiceUnavailableException {
+  constructor(
+    readonly environment: string,
+    readonly availableEnvironments: string[],
+    /** Where the request named it: the environment header or the query parameter. */
+    readonly field = 'environment',
+  ) {
+    super({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'ENVIRONMENT_NOT_CREATED',
+      message: `Environment "${environment}" is configured but has not been created yet: create it (storage.createEnvironment or POST /api/admin/environments) and it is served at once. Available now: ${availableEnvironments.join(', ') || '(none)'}.`,
+      field,
+      environment,
+      availableEnvironments,
+    });
   }
 }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EvaluationContext } from '../core/types';
 import type { FeatureFlagsRuntime } from '../feature-flags.runtime';
 import { IncomingRequestLike } from '../interfaces/feature-flags-module-options.interface';
-import { DisallowedEnvironmentException } from './disallowed-environment.exception';
+import { DisallowedEnvironmentException, EnvironmentNotCreatedException } from './disallowed-environment.exception';
 
 /** What the module knows about the request being served. */
 export interface RequestState {
@@ -88,7 +88,9 @@ export function detectEnvironment(runtime: FeatureFlagsRuntime, req: IncomingReq
   const slug = trimmed.toLowerCase();
   if (runtime.isSelectable(slug)) return slug;
   if (o.onDisallowedEnvironment === 'fallback') return runtime.defaultEnvironment();
-  throw new DisallowedEnvironmentException(trimmed, runtime.selectableEnvironments(), fromQuery ? `query parameter "${o.environmentQueryParam}"` : `header "${o.headerKey}"`);
+  const field = fromQuery ? `query parameter "${o.environmentQueryParam}"` : `header "${o.headerKey}"`;
+  if (runtime.isNamedButMissing(slug)) throw new EnvironmentNotCreatedException(slug, runtime.selectableEnvironments(), field);
+  throw new DisallowedEnvironmentException(trimmed, runtime.selectableEnvironments(), field);
 }
 
 /** The state of a request, detecting (and remembering) it on first use. */
