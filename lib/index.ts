@@ -15,6 +15,7 @@ export type { AuditEventType } from './storage/audit';
 export { MemoryStorage } from './storage/memory.storage';
 export { TypeOrmStorage } from './storage/typeorm.storage';
 export { RedisStorage } from './storage/redis.storage';
+export type { EffectiveFlagState } from './storage/redis/effective-state';
 export { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from './storage/connection';
 export { FEATURE_FLAG_MIGRATIONS } from './migrations';
 // Nest module

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
-import { assertEnvironmentParent } from '../core/engine';
+import { assertEnvironmentParent, FlagSnapshot } from '../core/engine';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
 import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import { createRedisClient, RedisConnection } from '../propagation/redis-change-bus';
@@ -61,6 +61,7 @@ import {
   WriteContext,
 } from './feature-flag-storage.interface';
 import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from './memory.storage';
+import { effectiveState } from './redis/effective-state';
 import { RedisKeys } from './redis/keys';
 import { COMMIT_SCRIPT, READ_SCRIPT } from './redis/scripts';
 import { RedisAccess, RedisTx } from './redis/transaction';
@@ -112,6 +113,9 @@ const CLIENT_DEFAULTS: RedisOptions = {
   commandTimeout: 5000,
   retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
 };
+
+/** The key layout this version writes (see RedisKeys). */
+const LAYOUT = '2';
 
 /** How many times a write runs when what it read keeps changing under it. */
 const MAX_ATTEMPTS = 100;
@@ -298,6 +302,34 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     } catch (e) {
       throw new StorageUnavailableError(`Cannot connect to Redis for the feature flags: ${this.describe(e)}`, e);
     }
+    await this.upgradeLayout();
+  }
+
+  /**
+   * Brings a store written by an earlier version to the current key layout, once: its overrides move from
+   * `flags:<environment>:<flag>` to `override:<environment>:<flag>`, and `flags:` keys get the effective
+   * states. One atomic commit (it moves no revision: nothing served changes).
+   */
+  private async upgradeLayout(): Promise<void> {
+    if ((await this.run((c) => c.get(this.keys.layout))) === LAYOUT) return;
+    await this.write(async (tx) => {
+      if ((await tx.get(this.keys.layout)) === LAYOUT) return;
+      const envs = await this.allEnvironments(tx);
+      const slugOf = new Map(envs.map((e) => [e.id, e.slug]));
+      const keyOf = await tx.hgetall(this.keys.flagIndex);
+      for (const pair of (await tx.hgetall(this.keys.overrideIndex)).values()) {
+        const [envId, flagId] = JSON.parse(pair) as [string, string];
+        const slug = slugOf.get(envId);
+        const key = keyOf.get(flagId);
+        if (slug === undefined || key === undefined || (await tx.get(this.keys.override(slug, key))) !== null) continue;
+        const old = await tx.get(this.keys.effective(slug, key));
+        if (old !== null && 'environmentId' in (JSON.parse(old) as object)) tx.set(this.keys.override(slug, key), old);
+      }
+      const { flags, overrides } = await this.allFlagsAndOverrides(tx, envs);
+      const snapshot = new FlagSnapshot({ environments: envs, flags, environmentFlags: overrides, segments: [] });
+      for (const env of envs) for (const flag of flags) tx.set(this.keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
+      tx.set(this.keys.layout, LAYOUT);
+    });
   }
 
   /** Waits for running writes, then quits the client if the storage owns it. */
@@ -630,6 +662,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
         if (key === null) continue;
         await this.move(tx, this.keys.override(existing.slug, key), this.keys.override(next.slug, key));
       }
+      for (const key of (await tx.hgetall(this.keys.flagIndex)).values()) tx.del(this.keys.effective(existing.slug, key));
       tx.del(this.keys.environment(existing.slug));
     }
     this.putEnvironment(tx, next);
@@ -693,6 +726,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
         if (slug === null) continue;
         await this.move(tx, this.keys.override(slug, existing.key), this.keys.override(slug, next.key));
       }
+      for (const slug of (await tx.hgetall(this.keys.environmentIndex)).values()) tx.del(this.keys.effective(slug, existing.key));
       tx.del(this.keys.flag(existing.key));
     }
     this.putFlag(tx, next);
@@ -860,6 +894,69 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     return out;
   }
 
+  /**
+   * Rewrites `flags:<environment>:<flag>` — the effective state — of every (environment, flag) the
+   * transaction's changes affect: a flag's in every environment, an override's in its environment and those
+   * inheriting from it, an environment's (created, re-parented, its defaults changed) for every flag in it
+   * and below; deleted flags and environments lose theirs. Reads are guards, as every read of a write.
+   */
+  private async refreshEffective(tx: RedisTx): Promise<void> {
+    if (tx.changes.length === 0) return;
+    const envs = await this.allEnvironments(tx);
+    const byId = new Map(envs.map((e) => [e.id, e]));
+    const subtree = (id: string): string[] => {
+      const out: string[] = [];
+      const stack = [id];
+      while (stack.length > 0) {
+        const cur = stack.pop()!;
+        if (out.includes(cur) || !byId.has(cur)) continue;
+        out.push(cur);
+        for (const e of envs) if (e.parentId === cur) stack.push(e.id);
+      }
+      return out;
+    };
+    const everyFlagIn = new Set<string>();
+    const everyEnvironmentOf = new Set<string>();
+    const some = new Map<string, Set<string>>();
+    for (const c of tx.changes) {
+      if (c.kind === 'flag') {
+        if (c.op === 'upsert') everyEnvironmentOf.add(c.flag.id);
+        else for (const e of envs) tx.del(this.keys.effective(e.slug, c.key));
+      } else if (c.kind === 'environment') {
+        if (c.op === 'upsert') subtree(c.environment.id).forEach((id) => everyFlagIn.add(id));
+        else for (const key of (await tx.hgetall(this.keys.flagIndex)).values()) tx.del(this.keys.effective(c.slug, key));
+      } else if (c.kind === 'environmentFlag') {
+        const envId = c.op === 'upsert' ? c.environmentFlag.environmentId : c.environmentId;
+        const flagId = c.op === 'upsert' ? c.environmentFlag.flagId : c.flagId;
+        const envIds = some.get(flagId) ?? new Set<string>();
+        subtree(envId).forEach((id) => envIds.add(id));
+        some.set(flagId, envIds);
+      }
+    }
+    if (everyFlagIn.size === 0 && everyEnvironmentOf.size === 0 && some.size === 0) return;
+    let flags: Flag[];
+    let overrides: EnvironmentFlag[];
+    if (everyFlagIn.size > 0) ({ flags, overrides } = await this.allFlagsAndOverrides(tx, envs));
+    else {
+      flags = (await Promise.all([...new Set([...everyEnvironmentOf, ...some.keys()])].map((id) => this.flagById(tx, id)))).filter((f): f is Flag => f !== null);
+      overrides = [];
+      for (const f of flags) {
+        const raws = await tx.mget(envs.map((e) => this.keys.override(e.slug, f.key)));
+        for (const raw of raws) if (raw !== null) overrides.push(decodeOverride(raw));
+      }
+    }
+    const snapshot = new FlagSnapshot({ environments: envs, flags, environmentFlags: overrides, segments: [] });
+    const flagsById = new Map(flags.map((f) => [f.id, f]));
+    const put = (envId: string, flag: Flag | undefined): void => {
+      const env = byId.get(envId);
+      if (!env || !flag) return;
+      tx.set(this.keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
+    };
+    for (const envId of everyFlagIn) for (const f of flags) put(envId, f);
+    for (const flagId of everyEnvironmentOf) for (const e of envs) if (!everyFlagIn.has(e.id)) put(e.id, flagsById.get(flagId));
+    for (const [flagId, envIds] of some) for (const envId of envIds) if (!everyFlagIn.has(envId) && !everyEnvironmentOf.has(flagId)) put(envId, flagsById.get(flagId));
+  }
+
   /** Every flag and every override (as guards of the write). */
   private async allFlagsAndOverrides(tx: RedisTx, environments: Environment[]): Promise<{ flags: Flag[]; overrides: EnvironmentFlag[] }> {
     const flagIndex = await tx.hgetall(this.keys.flagIndex);
@@ -920,6 +1017,8 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
         let result: T;
         try {
           result = await work(tx);
+          // The effective states of what the write changed, in the same commit.
+          await this.refreshEffective(tx);
         } catch (e) {
           // A refusal is final only if what it was based on is still current (reads are not one snapshot).
           if (e instanceof StorageUnavailableError || tx.guards.length === 0 || attempt >= MAX_ATTEMPTS || (await this.holds(tx))) throw e;

@@ -1,3 +1,4 @@
+import { FlagSnapshot } from '../../lib/core';
 import Redis from 'ioredis';
 import { AlreadyExistsError, EnvironmentCycleError, StorageChange, StorageUnavailableError, VersionConflictError } from '../../lib/core';
 import { EnvironmentFlag } from '../../lib/entities';
@@ -74,15 +75,15 @@ describeWithService('redis', 'RedisStorage', () => {
     }
 
     describe('key layout', () => {
-      it('keeps each environment state of a flag at flags:<environment>:<flag>, the base flag at flag:<key>, environments at environment:<slug>', async () => {
+      it('keeps each override at override:<environment>:<flag>, the base flag at flag:<key>, environments at environment:<slug>', async () => {
         const { production, staging } = await hierarchy();
         const flag = await storage.createFlag({ key: 'ui.dark_mode', rules: [{ priority: 0, conditions: [], serveEnabled: true }] });
         const prod = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: false, reason: 'Conservative' });
         const stag = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 50 });
         const segment = await storage.createSegment({ key: 'beta', conditions: [] });
 
-        expect(await json('flags:production:ui.dark_mode')).toMatchObject({ id: prod.id, environmentId: production.id, flagId: flag.id, enabled: false, reason: 'Conservative', version: 1 });
-        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({ id: stag.id, enabled: true, percentage: 50, version: 1 });
+        expect(await json('override:production:ui.dark_mode')).toMatchObject({ id: prod.id, environmentId: production.id, flagId: flag.id, enabled: false, reason: 'Conservative', version: 1 });
+        expect(await json('override:staging:ui.dark_mode')).toMatchObject({ id: stag.id, enabled: true, percentage: 50, version: 1 });
         expect(await json('flag:ui.dark_mode')).toMatchObject({ id: flag.id, key: 'ui.dark_mode', rules: [expect.objectContaining({ serveEnabled: true })] });
         expect(await json('environment:staging')).toMatchObject({ id: staging.id, slug: 'staging', parentId: production.id });
         expect(await json('segment:beta')).toMatchObject({ id: segment.id, key: 'beta' });
@@ -96,10 +97,56 @@ describeWithService('redis', 'RedisStorage', () => {
         expect(await redis.get(`${prefix}events:seq`)).toBe('6');
         // An update rewrites the key in place.
         await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 75 });
-        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({ percentage: 75, version: 2 });
+        expect(await json('override:staging:ui.dark_mode')).toMatchObject({ percentage: 75, version: 2 });
       });
 
-      it('moves the flags:<environment>:<flag> keys when an environment slug or a flag key is renamed', async () => {
+      it("keeps at flags:<environment>:<flag> (seed 001's key) what the environment serves: every resolved field and who supplied it", async () => {
+        const { production, staging } = await hierarchy();
+        const development = await storage.createEnvironment({ name: 'Development', slug: 'development', parentId: staging.id, settings: { defaultEnabled: true } });
+        const nordic = { priority: 0, conditions: [{ attribute: 'country', operator: 'in' as const, value: ['SE', 'NO', 'DK'] }], serveEnabled: true };
+        const flag = await storage.createFlag({ key: 'ui.dark_mode', rules: [nordic] });
+        // Before any override: every environment has its key, with what it inherits.
+        expect(await json('flags:staging:ui.dark_mode')).toEqual({
+          flag: 'ui.dark_mode',
+          environment: 'staging',
+          type: 'boolean',
+          status: 'active',
+          enabled: false,
+          percentage: null,
+          rules: [{ name: null, priority: 0, enabled: true, conditions: nordic.conditions, serveEnabled: true, serveValue: null, rolloutPercentage: null }],
+          value: null,
+          variants: null,
+          sources: { enabled: 'base', percentage: 'base', rules: 'base', value: 'base', variants: 'base' },
+          chain: ['staging', 'production'],
+        });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ enabled: true, sources: { enabled: 'development:defaults' } });
+        // A production change rewrites the keys of the environments that inherit it.
+        const prod = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 0 });
+        expect(await json('flags:production:ui.dark_mode')).toMatchObject({ enabled: true, percentage: 0, sources: { enabled: 'production', percentage: 'production' } });
+        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({ enabled: true, percentage: 0, sources: { enabled: 'production', percentage: 'production', rules: 'base' } });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ enabled: true, percentage: 0, sources: { enabled: 'production', percentage: 'production' } });
+        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 50 });
+        await storage.updateEnvironmentFlag({ id: prod.id, percentage: 10 });
+        expect(await json('flags:production:ui.dark_mode')).toMatchObject({ percentage: 10 });
+        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({ percentage: 50, sources: { percentage: 'staging' } });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ percentage: 50, sources: { percentage: 'staging' } });
+        // Base flag, environment settings and re-parenting too.
+        await storage.updateFlag({ key: 'ui.dark_mode', status: 'archived' });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ status: 'archived' });
+        await storage.updateEnvironment({ slug: 'development', parentId: production.id });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ percentage: 10, chain: ['development', 'production'], sources: { percentage: 'production' } });
+        // Removing an override: the key shows what is inherited again.
+        await storage.deleteEnvironmentFlag({ envId: production.id, flagId: flag.id });
+        expect(await json('flags:production:ui.dark_mode')).toMatchObject({ enabled: false, percentage: null, sources: { enabled: 'base' } });
+        // Every key always equals what the library resolves.
+        const snapshot = new FlagSnapshot(await storage.loadSnapshot());
+        for (const slug of ['production', 'staging', 'development']) {
+          const r = snapshot.resolve(snapshot.getFlag('ui.dark_mode')!, slug);
+          expect(await json(`flags:${slug}:ui.dark_mode`)).toMatchObject({ enabled: r.enabled, percentage: r.percentage, sources: r.sources, chain: r.chain });
+        }
+      });
+
+      it('moves the keys when an environment slug or a flag key is renamed', async () => {
         const { production, staging } = await hierarchy();
         const a = await storage.createFlag({ key: 'a' });
         const b = await storage.createFlag({ key: 'b' });
@@ -108,32 +155,57 @@ describeWithService('redis', 'RedisStorage', () => {
         await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
 
         await storage.updateEnvironment({ id: staging.id, slug: 'stage' });
-        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:a`, `${prefix}flags:stage:a`, `${prefix}flags:stage:b`]);
+        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([`${prefix}override:production:a`, `${prefix}override:stage:a`, `${prefix}override:stage:b`]);
+        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:a`, `${prefix}flags:production:b`, `${prefix}flags:stage:a`, `${prefix}flags:stage:b`]);
         expect(await json('environment:staging')).toBeNull();
         expect(await json('environment:stage')).toMatchObject({ id: staging.id, slug: 'stage', version: 2 });
-        expect(await json('flags:stage:b')).toMatchObject({ percentage: 20, version: 1 });
+        expect(await json('override:stage:b')).toMatchObject({ percentage: 20, version: 1 });
+        expect(await json('flags:stage:b')).toMatchObject({ environment: 'stage', percentage: 20, chain: ['stage', 'production'] });
 
         await storage.updateFlag({ id: a.id, key: 'a2' });
-        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:a2`, `${prefix}flags:stage:a2`, `${prefix}flags:stage:b`]);
+        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([`${prefix}override:production:a2`, `${prefix}override:stage:a2`, `${prefix}override:stage:b`]);
+        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:a2`, `${prefix}flags:production:b`, `${prefix}flags:stage:a2`, `${prefix}flags:stage:b`]);
         expect(await json('flag:a')).toBeNull();
-        expect(await json('flags:production:a2')).toMatchObject({ flagId: a.id, enabled: false });
+        expect(await json('override:production:a2')).toMatchObject({ flagId: a.id, enabled: false });
+        expect(await json('flags:stage:a2')).toMatchObject({ flag: 'a2', enabled: true });
         expect((await storage.getEnvironmentFlag({ envId: staging.id, flagId: a.id }))!.enabled).toBe(true);
       });
 
-      it('deletes the overrides of a deleted flag in every environment, and of a deleted environment', async () => {
+      it('deletes the overrides and effective states of a deleted flag in every environment, and of a deleted environment', async () => {
         const { production, staging } = await hierarchy();
         const a = await storage.createFlag({ key: 'a' });
         const b = await storage.createFlag({ key: 'b' });
         for (const env of [production, staging]) for (const f of [a, b]) await storage.createEnvironmentFlag({ environmentId: env.id, flagId: f.id, enabled: true });
         await storage.deleteFlag('a');
+        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([`${prefix}override:production:b`, `${prefix}override:staging:b`]);
         expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:b`, `${prefix}flags:staging:b`]);
         expect(await redis.exists(`${prefix}flag:a`, `${prefix}flag-overrides:${a.id}`)).toBe(0);
         expect(await redis.smembers(`${prefix}environment-overrides:${production.id}`)).toEqual([b.id]);
         await storage.deleteEnvironment('staging');
+        expect(await keysUnder(redis, `${prefix}override:`)).toEqual([`${prefix}override:production:b`]);
         expect(await keysUnder(redis, `${prefix}flags:`)).toEqual([`${prefix}flags:production:b`]);
         expect(await redis.exists(`${prefix}environment:staging`, `${prefix}environment-overrides:${staging.id}`)).toBe(0);
         expect(await redis.hlen(`${prefix}index:overrides`)).toBe(1);
         expect(await redis.smembers(`${prefix}flag-overrides:${b.id}`)).toEqual([production.id]);
+      });
+
+      it('moves the overrides of a store written by an earlier version (raw overrides at flags:) at init, and writes the effective states', async () => {
+        const { staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'legacy' });
+        const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 5 });
+        // The earlier layout: the override at flags:, no override: key, no layout marker.
+        await redis.set(`${prefix}flags:staging:legacy`, (await redis.get(`${prefix}override:staging:legacy`))!);
+        await redis.del(`${prefix}override:staging:legacy`, `${prefix}flags:production:legacy`, `${prefix}layout`);
+        const upgraded = new RedisStorage(SERVICE_URLS.redis, { prefix });
+        await upgraded.init();
+        try {
+          expect(await upgraded.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({ id: o.id, enabled: true, percentage: 5 });
+          expect(await json('flags:staging:legacy')).toMatchObject({ flag: 'legacy', enabled: true, percentage: 5, sources: { percentage: 'staging' } });
+          expect(await json('flags:production:legacy')).toMatchObject({ enabled: false });
+          expect(await redis.get(`${prefix}layout`)).toBe('2');
+        } finally {
+          await upgraded.close();
+        }
       });
 
       it('uses the prefix for every key, so stores on other prefixes never meet', async () => {
@@ -237,9 +309,10 @@ describeWithService('redis', 'RedisStorage', () => {
         const updates = Array.from({ length: 20 }, (_, i) => writer.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }));
         const rename = storage.updateEnvironment({ id: staging.id, slug: 'stage' });
         await Promise.all([...updates, rename]);
-        expect(await redis.exists(`${prefix}flags:staging:moving`)).toBe(0);
-        const moved = await json('flags:stage:moving');
+        expect(await redis.exists(`${prefix}override:staging:moving`, `${prefix}flags:staging:moving`)).toBe(0);
+        const moved = await json('override:stage:moving');
         expect(moved).toMatchObject({ id: o.id, version: 21, percentage: 20 });
+        expect(await json('flags:stage:moving')).toMatchObject({ environment: 'stage', percentage: 20, sources: { percentage: 'stage' } });
         expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({ version: 21, percentage: 20 });
       });
 

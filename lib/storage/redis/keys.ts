@@ -5,7 +5,8 @@
  *
  * | key | type | holds |
  * |---|---|---|
- * | `flags:<environment slug>:<flag key>` | string | an environment's override of a flag (JSON) |
+ * | `flags:<environment slug>:<flag key>` | string | the flag's effective state in the environment: every resolved field and who supplied it (JSON, see `EffectiveFlagState`); kept current by every write that changes it |
+ * | `override:<environment slug>:<flag key>` | string | an environment's own override of a flag (JSON; absent: it inherits everything) |
  * | `flag:<key>` | string | a base flag with its rules (JSON) |
  * | `environment:<slug>` | string | an environment (JSON) |
  * | `segment:<key>` | string | a segment (JSON) |
@@ -19,7 +20,8 @@
  * | `index:client-key-secrets` | hash | secret hash → client key id |
  * | `change-request:<id>`, `change-requests` | string, list | a change request (JSON); ids in creation order |
  * | `events`, `events:seq` | stream, counter | the audit log: entry `0-<id>` holds event `<id>` (JSON) |
- * | `revision`, `epoch` | counter, string | incremented by every write; set once per store (revision()) |
+ * | `revision`, `epoch` | counter, string | incremented by every write of flag data; set once per store (revision()) |
+ * | `layout` | string | `2`: overrides under `override:`, effective states under `flags:` (set by `init()`, which moves an older store's overrides) |
  */
 export class RedisKeys {
   readonly environmentIndex: string;
@@ -35,6 +37,7 @@ export class RedisKeys {
   readonly eventSeq: string;
   readonly revision: string;
   readonly epoch: string;
+  readonly layout: string;
 
   constructor(readonly prefix: string) {
     this.environmentIndex = `${prefix}index:environments`;
@@ -50,12 +53,19 @@ export class RedisKeys {
     this.eventSeq = `${prefix}events:seq`;
     this.revision = `${prefix}revision`;
     this.epoch = `${prefix}epoch`;
+    this.layout = `${prefix}layout`;
   }
 
-  /** An environment's override of a flag: the seed's `flags:<environment>:<flag>`. */
+  /** An environment's own override of a flag. */
   override(environmentSlug: string, flagKey: string): string {
+    return `${this.prefix}override:${environmentSlug}:${flagKey}`;
+  }
+
+  /** A flag's effective state in an environment: the seed's `flags:<environment>:<flag>`. */
+  effective(environmentSlug: string, flagKey: string): string {
     return `${this.prefix}flags:${environmentSlug}:${flagKey}`;
   }
+
 
   flag(key: string): string {
     return `${this.prefix}flag:${key}`;

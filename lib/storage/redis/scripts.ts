@@ -140,7 +140,7 @@ local function byId(index, prefix, id)
   return redis.call('GET', p .. prefix .. name)
 end
 local function override(slug, key, out)
-  local v = redis.call('GET', p .. 'flags:' .. slug .. ':' .. key)
+  local v = redis.call('GET', p .. 'override:' .. slug .. ':' .. key)
   if v then out[#out + 1] = v end
 end
 local function overridesOf(envId, slug, onlyFlag, out)
@@ -183,7 +183,7 @@ elseif what == 'override' then
   local slug = redis.call('HGET', p .. 'index:environments', a)
   local key = redis.call('HGET', p .. 'index:flags', b)
   if not slug or not key then return false end
-  return redis.call('GET', p .. 'flags:' .. slug .. ':' .. key)
+  return redis.call('GET', p .. 'override:' .. slug .. ':' .. key)
 elseif what == 'api-token-by-secret' then return byId('index:api-token-secrets', 'api-token:', a)
 elseif what == 'api-tokens' then return listed('api-tokens', 'api-token:')
 elseif what == 'client-key-by-secret' then return byId('index:client-key-secrets', 'client-key:', a)
