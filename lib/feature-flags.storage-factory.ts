@@ -1,5 +1,6 @@
 import { ModuleRef } from '@nestjs/core';
-import { DataSource } from 'typeorm';
+import type * as TypeOrm from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { FeatureFlagsConfigurationError } from './core/errors';
 import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
 import { featureFlagDataSourceOptions } from './storage/connection';
@@ -10,6 +11,9 @@ import { AuditEventNotifier } from './storage/audit';
 import { StorageChangeListener } from './core/changes';
 import { TypeOrmStorage } from './storage/typeorm.storage';
 import { RedisStorage } from './storage/redis.storage';
+import { requirePeer } from './optional-peers';
+
+const typeorm = (option: string): typeof TypeOrm => requirePeer<typeof TypeOrm>('typeorm', option, 'the database backend');
 
 /**
  * A storage whose backend is created by `init()`: used to share an app's `TypeOrmModule` connection,
@@ -46,12 +50,8 @@ function deferredStorage(create: () => FeatureFlagStorage): FeatureFlagStorage {
 }
 
 export function appDataSource(moduleRef: ModuleRef, name: string): DataSource {
-  let getDataSourceToken: (name?: string) => unknown;
-  try {
-    ({ getDataSourceToken } = require('@nestjs/typeorm') as { getDataSourceToken: (name?: string) => unknown });
-  } catch {
-    throw new FeatureFlagsConfigurationError('dataSource', 'needs @nestjs/typeorm installed (npm install @nestjs/typeorm)');
-  }
+  const { DataSource } = typeorm('dataSource');
+  const { getDataSourceToken } = requirePeer<{ getDataSourceToken: (name?: string) => unknown }>('@nestjs/typeorm', 'dataSource', 'sharing a TypeOrmModule connection');
   const token = getDataSourceToken(name === 'default' ? undefined : name);
   let dataSource: DataSource | undefined;
   try {
@@ -74,6 +74,7 @@ export function createStorage(options: ResolvedFeatureFlagsOptions, moduleRef: M
   if (options.backend === 'memory') return new MemoryStorage();
   if (options.backend === 'redis') return new RedisStorage(options.redis!, { prefix: options.redisPrefix, ownsClient: true });
   if (options.connection !== undefined) {
+    const { DataSource } = typeorm('connection');
     return new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(options.connection)), {
       ownsDataSource: true,
       runMigrations: options.runMigrations ?? true,

@@ -4,14 +4,7 @@
  * nothing, and `FeatureFlagsAdminModule` refuses to start, naming what to install (Swagger is optional
  * for good: without it the routes simply carry no OpenAPI metadata).
  */
-
-function optionalRequire<T>(name: string): T | undefined {
-  try {
-    return require(name) as T;
-  } catch {
-    return undefined;
-  }
-}
+import { loadOptionalPeer } from '../optional-peers';
 
 /** Stands in for a missing package: every export is a decorator factory whose decorators do nothing. */
 const inert = new Proxy(
@@ -21,9 +14,9 @@ const inert = new Proxy(
   },
 );
 
-const classValidator = optionalRequire<typeof import('class-validator')>('class-validator');
-const classTransformer = optionalRequire<typeof import('class-transformer')>('class-transformer');
-const nestSwagger = optionalRequire<typeof import('@nestjs/swagger')>('@nestjs/swagger');
+const classValidator = loadOptionalPeer<typeof import('class-validator')>('class-validator');
+const classTransformer = loadOptionalPeer<typeof import('class-transformer')>('class-transformer');
+const nestSwagger = loadOptionalPeer<typeof import('@nestjs/swagger')>('@nestjs/swagger');
 
 export const validator = (classValidator ?? inert) as typeof import('class-validator');
 export const transformer = (classTransformer ?? inert) as typeof import('class-transformer');

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from './typeorm-decorators';
 
 export const API_TOKEN_TYPES = ['admin', 'read-only'] as const;
 /** What a token may do: `admin` reads and writes, `read-only` only reads. */

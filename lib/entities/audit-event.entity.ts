@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from './typeorm-decorators';
 import { JsonValue } from '../core/types';
 
 /** An entry of the audit log, as storage records it (see `AuditEvent`). */

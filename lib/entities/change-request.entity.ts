@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from './typeorm-decorators';
 import { JsonValue } from '../core/types';
 import type { StorageWrite } from '../storage/feature-flag-storage.interface';
 

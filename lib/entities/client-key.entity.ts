@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from './typeorm-decorators';
 
 /**
  * A client key as stored (Unleash's environment-scoped client API key): never the secret, only its

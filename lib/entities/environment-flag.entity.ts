@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from './typeorm-decorators';
 import { EnvironmentFlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant } from '../core/types';
 import { Environment } from './environment.entity';
 import { Flag } from './flag.entity';

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from './typeorm-decorators';
 import { Condition, FlagRuleDefinition, FlagValue } from '../core/types';
 import type { Flag } from './flag.entity';
 

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, OneToMany, PrimaryColumn, UpdateDateColumn } from './typeorm-decorators';
 import { FlagDefinition, FlagStatus, FlagType, FlagValue, FlagVariant } from '../core/types';
 import { FlagRule } from './flag-rule.entity';
 

@@ -1,6 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { EnvironmentSettings, EnvironmentType, EvaluationContext } from '../core/types';
-import type { RedisOptions } from 'ioredis';
+import type { RedisConnectionOptions } from '../storage/redis/redis-client';
 import type { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 import type { FeatureFlagsProvider } from '../openfeature/feature-flags.provider';
 
@@ -86,7 +86,7 @@ export interface FeatureFlagsModuleOptions {
    * Redis (URL or ioredis options): carries change notices between instances over pub/sub, and is the
    * store of `backend: 'redis'`.
    */
-  redis?: string | RedisOptions;
+  redis?: string | RedisConnectionOptions;
   /** Key and channel prefix in Redis. Default `feature-flags:`. */
   redisPrefix?: string;
   /**

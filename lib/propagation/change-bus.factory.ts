@@ -1,22 +1,21 @@
 import { createHash } from 'node:crypto';
-import type { ClientConfig } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
 import { ChangeBus } from './change-bus.interface';
-import { PostgresChangeBus } from './postgres-change-bus';
+import { PostgresChangeBus, PostgresClientConfig } from './postgres-change-bus';
 import { RedisChangeBus } from './redis-change-bus';
 
 /** The PostgreSQL client settings of a TypeORM data source, or undefined when it is not PostgreSQL. */
-export function postgresClientConfig(options: DataSourceOptions): ClientConfig | undefined {
+export function postgresClientConfig(options: DataSourceOptions): PostgresClientConfig | undefined {
   if (options.type !== 'postgres') return undefined;
-  if (options.url) return { connectionString: options.url, ssl: options.ssl as ClientConfig['ssl'] };
+  if (options.url) return { connectionString: options.url, ssl: options.ssl as PostgresClientConfig['ssl'] };
   return {
     host: options.host,
     port: options.port,
     user: options.username,
     password: typeof options.password === 'string' ? options.password : undefined,
     database: options.database,
-    ssl: options.ssl as ClientConfig['ssl'],
+    ssl: options.ssl as PostgresClientConfig['ssl'],
   };
 }
 

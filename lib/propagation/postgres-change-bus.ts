@@ -1,5 +1,20 @@
 import type { Client, ClientConfig } from 'pg';
 import { ChangeBus } from './change-bus.interface';
+import { requirePeer } from '../optional-peers';
+
+/**
+ * How the listening connection reaches PostgreSQL (the part of pg's ClientConfig this library fills in;
+ * declared here so that the type declarations need no @types/pg).
+ */
+export interface PostgresClientConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean | Record<string, unknown>;
+}
 
 /**
  * Change notices over PostgreSQL LISTEN/NOTIFY: a dedicated listening connection per instance, which
@@ -16,7 +31,7 @@ export class PostgresChangeBus implements ChangeBus {
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly config: ClientConfig,
+    private readonly config: PostgresClientConfig,
     private readonly channel: string,
   ) {}
 
@@ -58,8 +73,8 @@ export class PostgresChangeBus implements ChangeBus {
   }
 
   private async connect(listen: boolean): Promise<Client> {
-    const { Client: PgClient } = require('pg') as typeof import('pg');
-    const client = new PgClient({ connectionTimeoutMillis: 2000, ...this.config });
+    const { Client: PgClient } = requirePeer<typeof import('pg')>('pg', 'propagation', 'Changes over PostgreSQL LISTEN/NOTIFY');
+    const client = new PgClient({ connectionTimeoutMillis: 2000, ...(this.config as ClientConfig) });
     client.on('error', () => {
       if (listen) this.listenerLost(client);
     });

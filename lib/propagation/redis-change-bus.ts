@@ -1,18 +1,14 @@
 import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisConnection } from '../storage/redis/redis-client';
 import { ChangeBus } from './change-bus.interface';
+import { requirePeer } from '../optional-peers';
 
-/** Redis connection settings: a URL (`redis://host:6379/0`) or ioredis options. */
-export type RedisConnection = string | RedisOptions;
+export type { RedisConnection };
 
 /** Creates an ioredis client (ioredis is an optional peer dependency, loaded on first use). */
 export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Redis {
-  let RedisClass: typeof import('ioredis').default;
-  try {
-    RedisClass = (require('ioredis') as typeof import('ioredis')).default;
-  } catch {
-    throw new Error('The "redis" option needs the ioredis package: npm install ioredis');
-  }
-  return typeof connection === 'string' ? new RedisClass(connection, extra) : new RedisClass({ ...connection, ...extra });
+  const RedisClass = requirePeer<typeof import('ioredis')>('ioredis', 'redis', 'Redis (the redis backend, or changes over Redis pub/sub)').default;
+  return typeof connection === 'string' ? new RedisClass(connection, extra) : new RedisClass({ ...(connection as RedisOptions), ...extra });
 }
 
 /** Change notices over Redis pub/sub: one channel, one subscriber connection per instance. */

@@ -4,7 +4,8 @@ import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { assertEnvironmentParent, FlagSnapshot } from '../core/engine';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
 import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
-import { createRedisClient, RedisConnection } from '../propagation/redis-change-bus';
+import { createRedisClient } from '../propagation/redis-change-bus';
+import type { RedisClient, RedisConnection } from './redis/redis-client';
 import { TransactionalStorage } from './transactional-storage';
 import {
   assertChangeRequestFilter,
@@ -129,7 +130,7 @@ interface ScriptedRedis extends Redis {
   featureFlagsRead(prefix: string, what: string, a: string, b: string): Promise<unknown>;
 }
 
-function isRedisClient(value: unknown): value is Redis {
+function isRedisClient(value: unknown): value is RedisClient {
   const v = value as Partial<Redis> | null;
   return typeof v === 'object' && v !== null && typeof v.defineCommand === 'function' && typeof v.sendCommand === 'function';
 }
@@ -260,7 +261,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
    * @param connection a `redis://` URL or ioredis options (the storage creates and owns a client), or an
    *   ioredis client (the storage uses it and leaves it open unless `ownsClient`).
    */
-  constructor(connection: RedisConnection | Redis, options: RedisStorageOptions = {}) {
+  constructor(connection: RedisConnection | RedisClient, options: RedisStorageOptions = {}) {
     super();
     const prefix = options.prefix ?? 'feature-flags:';
     if (typeof prefix !== 'string') throw new FeatureFlagsValidationError('prefix', 'must be a string');
@@ -270,7 +271,7 @@ export class RedisStorage extends TransactionalStorage<RedisTx> implements Featu
     this.maxEvents = maxEvents;
     let client: Redis;
     if (isRedisClient(connection)) {
-      client = connection;
+      client = connection as Redis;
       this.ownsClient = options.ownsClient ?? false;
     } else {
       client =

@@ -9,7 +9,8 @@ import {
   StorageUnavailableError,
   VersionConflictError,
 } from '../core/errors';
-import { DateUtils } from 'typeorm/util/DateUtils';
+import type * as TypeOrmDateUtils from 'typeorm/util/DateUtils';
+import { requirePeer } from '../optional-peers';
 import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, Flag, FlagRule, Segment } from '../entities';
 import { SQLITE_TYPES, migrationsFor } from '../migrations';
 import { TransactionalStorage } from './transactional-storage';
@@ -227,6 +228,8 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
    * guarantee.
    */
   private readonly serialized: boolean;
+  /** TypeORM's date formatting for SQLite (loaded with the storage: requiring the library needs no typeorm). */
+  private readonly dateUtils: typeof TypeOrmDateUtils.DateUtils;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -237,6 +240,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     this.ownsDataSource = options.ownsDataSource ?? false;
     this.runMigrations = options.runMigrations ?? this.ownsDataSource;
     this.serialized = SQLITE_TYPES.includes(dataSource.options.type);
+    this.dateUtils = requirePeer<typeof TypeOrmDateUtils>('typeorm/util/DateUtils', 'backend', 'TypeOrmStorage').DateUtils;
   }
 
   async init(): Promise<void> {
@@ -806,7 +810,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   /** A Date as the driver compares it with stored timestamps (SQLite keeps them as UTC text). */
   private dateParameter(date: Date): Date | string {
-    return this.serialized ? DateUtils.mixedDateToUtcDatetimeString(date) : date;
+    return this.serialized ? this.dateUtils.mixedDateToUtcDatetimeString(date) : date;
   }
 
   // Internals

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisReader } from './redis-client';
 import { StorageChange } from '../../core/changes';
 import { AuditEventInput } from '../audit';
 
@@ -21,7 +21,7 @@ export type Op =
 
 /** How a transaction reaches Redis: `run` maps connection failures to StorageUnavailableError. */
 export interface RedisAccess {
-  run<T>(work: (client: Redis) => Promise<T>): Promise<T>;
+  run<T>(work: (client: RedisReader) => Promise<T>): Promise<T>;
 }
 
 /**
