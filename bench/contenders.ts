@@ -7,7 +7,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrowthBookClient } from '@growthbook/growthbook';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
-import { FlagSnapshot } from '../lib/core/engine';
+import { FlagSnapshot } from '../lib/core/snapshot';
 import { FeatureFlagsModule } from '../lib/feature-flags.module';
 import { FeatureFlagsRuntime } from '../lib/feature-flags.runtime';
 import { FeatureFlagsService } from '../lib/feature-flags.service';

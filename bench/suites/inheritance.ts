@@ -4,7 +4,7 @@
  * Resolution happens when a flag is compiled for an environment, so the evaluation itself should cost the
  * same; the compile cost (paid once per flag and environment, and after a change) is shown beside it.
  */
-import { FlagSnapshot } from '../../lib/core/engine';
+import { FlagSnapshot } from '../../lib/core/snapshot';
 import { EvaluationContext } from '../../lib/core/types';
 import { bootOurLibrary } from '../contenders';
 import { LoopContender, compareInterleaved } from '../harness/interleave';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { SnapshotData } from '../../lib/core/changes';
-import { FlagSnapshot } from '../../lib/core/engine';
+import { FlagSnapshot } from '../../lib/core/snapshot';
 import { EnvironmentFlagDefinition, EvaluationContext } from '../../lib/core/types';
 import { EnvironmentFlag, Flag, FlagRule } from '../../lib/entities';
 import { featureFlagDataSourceOptions } from '../../lib/storage/connection';

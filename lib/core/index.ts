@@ -5,4 +5,7 @@ export * from './murmur3';
 export * from './operators';
 export * from './pattern';
 export * from './validation';
-export * from './engine';
+export * from './environment-tree';
+export * from './inheritance';
+export * from './compiled-flag';
+export * from './snapshot';

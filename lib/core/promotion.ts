@@ -1,4 +1,4 @@
-import { FlagSnapshot } from './engine';
+import { FlagSnapshot } from './snapshot';
 import { FeatureFlagsValidationError } from './errors';
 import { FieldSource, FlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant, OverridableField, ResolvedFlag } from './types';
 

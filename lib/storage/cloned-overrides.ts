@@ -1,4 +1,4 @@
-import { FlagSnapshot } from '../core/engine';
+import { FlagSnapshot } from '../core/snapshot';
 import { promotedOverride, servedState } from '../core/promotion';
 import { Environment, EnvironmentFlag, Flag } from '../entities';
 import { EnvironmentFlagInput } from './feature-flag-storage.interface';

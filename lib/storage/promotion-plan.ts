@@ -1,4 +1,4 @@
-import { FlagSnapshot } from '../core/engine';
+import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from '../core/errors';
 import { promotedOverride, ServedChange, servedChanges, servedState } from '../core/promotion';
 import { EnvironmentFlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant } from '../core/types';

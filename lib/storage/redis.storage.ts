@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
-import { assertEnvironmentParent, FlagSnapshot } from '../core/engine';
+import { assertEnvironmentParent } from '../core/environment-tree';
+import { FlagSnapshot } from '../core/snapshot';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
 import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
 import { createRedisClient } from '../propagation/redis-change-bus';

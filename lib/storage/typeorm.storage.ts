@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, MigrationInterface, ObjectLiteral } from 'typeorm';
 import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
-import { assertEnvironmentParent } from '../core/engine';
+import { assertEnvironmentParent } from '../core/environment-tree';
 import {
   AlreadyExistsError,
   EnvironmentInUseError,

@@ -1,4 +1,4 @@
-import { FlagSnapshot } from '../../core/engine';
+import { FlagSnapshot } from '../../core/snapshot';
 import { FeatureFlagsValidationError } from '../../core/errors';
 import { Environment, EnvironmentFlag, Flag } from '../../entities';
 import { StorageWrite } from '../../storage/feature-flag-storage.interface';

@@ -1,4 +1,4 @@
-import { FlagSnapshot } from '../../core/engine';
+import { FlagSnapshot } from '../../core/snapshot';
 import { NotFoundError } from '../../core/errors';
 import { ResolvedFlag } from '../../core/types';
 import { Environment, EnvironmentFlag, Flag } from '../../entities';

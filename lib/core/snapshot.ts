@@ -1,198 +1,20 @@
 import { SnapshotData, StorageChange } from './changes';
-import { EnvironmentCycleError, EnvironmentDepthError, NotFoundError } from './errors';
-import { BUCKET_COUNT, Murmur3Prefix, percentageThreshold, rolloutBucketOf, rolloutPrefix, variantBucket } from './murmur3';
+import { CompiledFlag, compileFlag } from './compiled-flag';
+import { decide, detailsOf, errorDetails, scratch } from './decision';
+import { MAX_ENVIRONMENT_DEPTH } from './environment-tree';
+import { NotFoundError } from './errors';
+import { environmentChain, resolveFlag } from './inheritance';
 import { Predicate, compileConditions } from './operators';
 import {
   EnvironmentDefinition,
   EnvironmentFlagDefinition,
   EvaluationContext,
   EvaluationDetails,
-  EvaluationErrorCode,
-  EvaluationReason,
-  FieldSource,
   FlagDefinition,
-  FlagRuleDefinition,
-  FlagType,
   FlagValue,
-  FlagVariant,
-  OVERRIDABLE_FIELDS,
-  OverridableField,
   ResolvedFlag,
   SegmentDefinition,
 } from './types';
-
-/** The most environments one inheritance chain may hold (an environment and all its ancestors). */
-export const MAX_ENVIRONMENT_DEPTH = 10;
-
-/** The source name of a field taken from the base flag. */
-export const BASE_SOURCE = 'base';
-
-interface CompiledRule {
-  predicate: Predicate;
-  /** Bucket threshold of the rule's rollout; -1 when the rule applies to every match. */
-  threshold: number;
-  serveEnabled: boolean;
-  serveValue: FlagValue | null;
-}
-
-interface CompiledVariant {
-  key: string;
-  value: FlagValue;
-  /** Exclusive upper bucket bound of this variant. */
-  upper: number;
-}
-
-/** A flag resolved for one environment and compiled for evaluation. */
-export interface CompiledFlag {
-  readonly key: string;
-  readonly type: FlagType;
-  readonly active: boolean;
-  readonly enabled: boolean;
-  /** Bucket threshold of the percentage rollout; -1 when there is none (everyone). */
-  readonly threshold: number;
-  readonly rules: readonly CompiledRule[];
-  readonly value: FlagValue | null;
-  readonly variants: readonly CompiledVariant[] | null;
-  readonly sources: Readonly<Record<OverridableField, FieldSource>>;
-  readonly environment: string | null;
-  /** Hash state of `"<key>:"`, so that bucketing reads only the targeting key. */
-  readonly rolloutPrefix: Murmur3Prefix;
-}
-
-/** What `decide` found; reused between calls so that evaluation allocates nothing. */
-interface Outcome {
-  enabled: boolean;
-  reason: EvaluationReason;
-  /** Index of the matching rule, or -1. */
-  rule: number;
-  variant: CompiledVariant | null;
-  errorCode: EvaluationErrorCode | null;
-}
-
-const scratch: Outcome = { enabled: false, reason: 'STATIC', rule: -1, variant: null, errorCode: null };
-
-function decide(cf: CompiledFlag, ctx: EvaluationContext, out: Outcome): Outcome {
-  out.rule = -1;
-  out.variant = null;
-  out.errorCode = null;
-  if (!cf.active || !cf.enabled) {
-    out.enabled = false;
-    out.reason = 'DISABLED';
-    return out;
-  }
-  const tk = ctx.targetingKey;
-  const hasKey = typeof tk === 'string' && tk !== '';
-  let bucket = -1;
-  const rules = cf.rules;
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i];
-    if (!r.predicate(ctx)) continue;
-    // A rule at 100% applies to every match, with or without targeting key (like a flag at 100%).
-    if (r.threshold >= 0 && r.threshold < BUCKET_COUNT) {
-      if (!hasKey) continue;
-      if (bucket < 0) bucket = rolloutBucketOf(cf.rolloutPrefix, tk);
-      if (bucket >= r.threshold) continue;
-    }
-    out.rule = i;
-    out.enabled = r.serveEnabled;
-    out.reason = 'TARGETING_MATCH';
-    if (r.serveEnabled && r.serveValue === null) pickVariant(cf, ctx, out);
-    return out;
-  }
-  const t = cf.threshold;
-  if (t < 0 || t >= BUCKET_COUNT) {
-    out.enabled = true;
-    out.reason = rules.length > 0 ? 'DEFAULT' : 'STATIC';
-  } else if (t === 0) {
-    out.enabled = false;
-    out.reason = rules.length > 0 ? 'DEFAULT' : 'STATIC';
-    return out;
-  } else if (!hasKey) {
-    out.enabled = false;
-    out.reason = 'ERROR';
-    out.errorCode = 'TARGETING_KEY_MISSING';
-    return out;
-  } else {
-    if (bucket < 0) bucket = rolloutBucketOf(cf.rolloutPrefix, tk);
-    out.enabled = bucket < t;
-    out.reason = 'SPLIT';
-    if (!out.enabled) return out;
-  }
-  pickVariant(cf, ctx, out);
-  return out;
-}
-
-function pickVariant(cf: CompiledFlag, ctx: EvaluationContext, out: Outcome): void {
-  const variants = cf.variants;
-  if (variants === null) return;
-  const tk = ctx.targetingKey;
-  if (typeof tk !== 'string' || tk === '') return;
-  const b = variantBucket(cf.key, tk);
-  for (let i = 0; i < variants.length; i++) {
-    if (b < variants[i].upper) {
-      out.variant = variants[i];
-      out.reason = out.reason === 'TARGETING_MATCH' ? 'TARGETING_MATCH' : 'SPLIT';
-      return;
-    }
-  }
-}
-
-function compileVariants(variants: FlagVariant[] | null): CompiledVariant[] | null {
-  if (!variants || variants.length === 0) return null;
-  const total = variants.reduce((sum, v) => sum + v.weight, 0);
-  if (!(total > 0)) return null;
-  let cumulative = 0;
-  return variants.map((v, i) => {
-    cumulative += v.weight;
-    const upper = i === variants.length - 1 ? BUCKET_COUNT : Math.round((cumulative / total) * BUCKET_COUNT);
-    return { key: v.key, value: v.value, upper };
-  });
-}
-
-function sortRules(rules: readonly FlagRuleDefinition[]): FlagRuleDefinition[] {
-  return rules
-    .map((rule, index) => ({ rule, index }))
-    .sort((a, b) => a.rule.priority - b.rule.priority || a.index - b.index)
-    .map((x) => x.rule);
-}
-
-/**
- * Checks that `parentId` may become the parent of the environment `id` (null when it is being created):
- * the parent exists, no cycle forms, and no chain grows past `maxDepth`. Storage backends call this on
- * every create and re-parent.
- */
-export function assertEnvironmentParent(
-  environments: readonly EnvironmentDefinition[],
-  slug: string,
-  id: string | null,
-  parentId: string | null,
-  maxDepth = MAX_ENVIRONMENT_DEPTH,
-): void {
-  if (parentId === null) {
-    if (id !== null && subtreeHeight(environments, id) > maxDepth) throw new EnvironmentDepthError(slug, maxDepth);
-    return;
-  }
-  const byId = new Map(environments.map((e) => [e.id, e]));
-  const parent = byId.get(parentId);
-  if (!parent) throw new NotFoundError('environment', parentId);
-  let depthAbove = 0;
-  for (let cur: EnvironmentDefinition | undefined = parent; cur; cur = cur.parentId ? byId.get(cur.parentId) : undefined) {
-    if (cur.id === id) throw new EnvironmentCycleError(slug, parent.slug);
-    depthAbove++;
-    if (depthAbove > maxDepth) break;
-  }
-  const height = id === null ? 1 : subtreeHeight(environments, id);
-  if (depthAbove + height > maxDepth) throw new EnvironmentDepthError(slug, maxDepth);
-}
-
-function subtreeHeight(environments: readonly EnvironmentDefinition[], id: string, guard = 0): number {
-  if (guard > MAX_ENVIRONMENT_DEPTH * 4) return guard;
-  let height = 1;
-  for (const e of environments) {
-    if (e.parentId === id) height = Math.max(height, 1 + subtreeHeight(environments, e.id, guard + 1));
-  }
-  return height;
-}
 
 /**
  * The in-memory snapshot of every flag, environment, override and segment, and the evaluator over it.
@@ -351,18 +173,9 @@ export class FlagSnapshot {
   getEnvironmentChain(slug: string): EnvironmentDefinition[] {
     const start = this.environmentsBySlug.get(slug);
     if (!start) throw new NotFoundError('environment', slug);
-    const chain: EnvironmentDefinition[] = [];
-    const seen = new Set<string>();
-    for (
-      let cur: EnvironmentDefinition | undefined = start;
-      cur && !seen.has(cur.id) && chain.length < MAX_ENVIRONMENT_DEPTH;
-      cur = cur.parentId ? this.environmentsById.get(cur.parentId) : undefined
-    ) {
-      seen.add(cur.id);
-      chain.push(cur);
-    }
-    return chain;
+    return environmentChain(start, this.environmentsById);
   }
+
 
   /**
    * Resolves a flag for an environment, field by field: for each overridable field, the nearest
@@ -371,47 +184,9 @@ export class FlagSnapshot {
    * @throws NotFoundError for an unknown environment slug.
    */
   resolve(flag: FlagDefinition, slug: string | null): ResolvedFlag {
-    const chain = slug === null ? [] : this.getEnvironmentChain(slug);
-    const perFlag = this.overrides.get(flag.id);
-    const overrides = chain.map((env) => perFlag?.get(env.id));
-    const sources = {} as Record<OverridableField, FieldSource>;
-    const pick = <F extends OverridableField>(field: F): EnvironmentFlagDefinition[F] | undefined => {
-      for (let i = 0; i < chain.length; i++) {
-        const v = overrides[i]?.[field];
-        if (v !== null && v !== undefined) {
-          sources[field] = chain[i].slug;
-          return v;
-        }
-      }
-      sources[field] = BASE_SOURCE;
-      return undefined;
-    };
-    let enabled = pick('enabled');
-    if (enabled === undefined) {
-      const withDefault = chain.find((env) => typeof env.settings?.defaultEnabled === 'boolean');
-      if (withDefault) {
-        enabled = withDefault.settings.defaultEnabled as boolean;
-        sources.enabled = `${withDefault.slug}:defaults`;
-      } else {
-        enabled = flag.defaultEnabled;
-      }
-    }
-    const percentage = pick('percentage') ?? null;
-    const rules = pick('rules') ?? flag.rules ?? [];
-    const value = pick('value') ?? flag.defaultValue ?? null;
-    const variants = pick('variants') ?? flag.variants ?? null;
-    return {
-      flag,
-      environment: slug,
-      enabled: enabled as boolean,
-      percentage,
-      rules,
-      value,
-      variants,
-      sources,
-      chain: chain.map((e) => e.slug),
-    };
+    return resolveFlag(flag, slug, slug === null ? [] : this.getEnvironmentChain(slug), this.overrides.get(flag.id));
   }
+
 
   /** The compiled flag for an environment (null slug: no environment), or undefined for an unknown key. */
   compiledFlag(key: string, slug: string | null): CompiledFlag | undefined {
@@ -434,7 +209,7 @@ export class FlagSnapshot {
   private compileInto(perEnv: Map<string, CompiledFlag>, key: string, slug: string | null): CompiledFlag | undefined {
     const flag = this.flagsByKey.get(key);
     if (flag === undefined) return undefined;
-    const cf = this.compile(this.resolve(flag, slug));
+    const cf = compileFlag(this.resolve(flag, slug), this.segmentLookup);
     perEnv.set(key, cf);
     return cf;
   }
@@ -507,29 +282,6 @@ export class FlagSnapshot {
     }
   }
 
-  private compile(resolved: ResolvedFlag): CompiledFlag {
-    const rules = sortRules(resolved.rules)
-      .filter((r) => r.enabled !== false)
-      .map((r) => ({
-        predicate: compileConditions(r.conditions ?? [], this.segmentLookup),
-        threshold: r.rolloutPercentage === null || r.rolloutPercentage === undefined ? -1 : percentageThreshold(r.rolloutPercentage),
-        serveEnabled: r.serveEnabled,
-        serveValue: r.serveValue ?? null,
-      }));
-    return {
-      key: resolved.flag.key,
-      type: resolved.flag.type,
-      active: resolved.flag.status === 'active',
-      enabled: resolved.enabled,
-      threshold: resolved.percentage === null ? -1 : percentageThreshold(resolved.percentage),
-      rules,
-      value: resolved.value,
-      variants: resolved.flag.type === 'boolean' ? null : compileVariants(resolved.variants),
-      sources: resolved.sources,
-      environment: resolved.environment,
-      rolloutPrefix: rolloutPrefix(resolved.flag.key),
-    };
-  }
 
   private segmentPredicate(key: string, depth = 0): Predicate | undefined {
     const cached = this.compiledSegments.get(key);
@@ -597,57 +349,3 @@ export class FlagSnapshot {
     return result;
   }
 }
-
-function errorDetails<T>(
-  flagKey: string,
-  environment: string | null,
-  value: T,
-  errorCode: EvaluationErrorCode,
-  errorMessage: string,
-): EvaluationDetails<T> {
-  return { flagKey, value, enabled: false, reason: 'ERROR', environment, source: BASE_SOURCE, errorCode, errorMessage };
-}
-
-function detailsOf<T extends FlagValue>(cf: CompiledFlag, out: Outcome, defaultValue: T): EvaluationDetails<T> {
-  const s = cf.sources;
-  let source: FieldSource;
-  let value: FlagValue;
-  if (!cf.active) source = BASE_SOURCE;
-  else if (out.rule >= 0) source = s.rules;
-  else if (out.reason === 'DISABLED') source = s.enabled;
-  else if (cf.threshold >= 0 && cf.threshold < BUCKET_COUNT) source = s.percentage;
-  else source = s.enabled;
-  if (cf.type === 'boolean') {
-    value = out.enabled;
-  } else if (!out.enabled) {
-    value = defaultValue;
-  } else if (out.rule >= 0 && cf.rules[out.rule].serveValue !== null) {
-    value = cf.rules[out.rule].serveValue as FlagValue;
-  } else if (out.variant !== null) {
-    value = out.variant.value;
-    source = s.variants;
-  } else {
-    value = cf.value ?? defaultValue;
-    if (out.rule < 0) source = s.value;
-  }
-  const details: EvaluationDetails<T> = {
-    flagKey: cf.key,
-    value: value as T,
-    enabled: out.enabled,
-    reason: out.reason,
-    environment: cf.environment,
-    source,
-  };
-  if (out.variant !== null) details.variant = out.variant.key;
-  if (out.errorCode !== null) {
-    details.errorCode = out.errorCode;
-    details.errorMessage =
-      out.errorCode === 'TARGETING_KEY_MISSING'
-        ? `Flag "${cf.key}" is rolled out to ${cf.threshold / 100}% and the context has no targetingKey to bucket by.`
-        : 'Evaluation failed.';
-  }
-  return details;
-}
-
-/** All overridable field names, for iteration by callers. */
-export const OVERRIDABLE = OVERRIDABLE_FIELDS;
