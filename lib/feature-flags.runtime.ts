@@ -3,7 +3,7 @@ import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { DataSourceOptions } from 'typeorm';
 import { ChangeRevision, SnapshotData, StorageChange } from './core/changes';
-import { FlagSnapshot } from './core/engine';
+import { FlagSnapshot } from './core/snapshot';
 import { FeatureFlagsConfigurationError, StorageUnavailableError } from './core/errors';
 import { syncDeclaredEnvironments } from './environment/environment-declarations';
 import { FeatureFlagsRegistry } from './environment/request-environment';
@@ -566,7 +566,7 @@ export class FeatureFlagsRuntime implements OnModuleInit, OnApplicationShutdown 
   /**
    * Checks the environments the options name. With declared `environments`, a name that does not exist is
    * a configuration error (as before). Without — environments are created at run time, through storage or
-   * the admin API (seed 000's order) — the module boots and warns naming what is missing; requests that
+   * the admin API — the module boots and warns naming what is missing; requests that
    * name a missing environment get EnvironmentNotCreatedException (503) until it exists, and it works as
    * soon as it does.
    */

@@ -23,7 +23,7 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
       defaultEnvironment: process.env.FEATURE_FLAGS_DEFAULT_ENVIRONMENT ?? 'production',
       environmentHeader: 'X-Environment',
       environmentQueryParam: 'env',
-      // Seed 000's hierarchy: production ← staging ← development.
+      // The multi-environment guide's hierarchy: production ← staging ← development.
       environments: [
         { slug: 'production', name: 'Production', type: 'production', description: 'Live production environment', settings: { requireApproval: true } },
         { slug: 'staging', name: 'Staging', type: 'preproduction', parent: 'production', settings: { requireApproval: false } },

@@ -9,7 +9,7 @@ import {
   FeatureFlagsService,
   NothingToPromoteError,
   resolveOptionsForTest,
-} from './seed-test-support';
+} from './guide-support';
 import {
   DebugController,
   checkFlagPerEnvironment,
@@ -20,13 +20,13 @@ import {
   productionOptions,
   promoteFlag,
   setupEnvironments,
-} from './seed-000-samples';
+} from './multi-environment-guide.samples';
 
-/** Every seed-000 sample, run against the memory backend and a real SQLite database. */
+/** Every sample of the multi-environment guide, run against the memory backend and a real SQLite database. */
 describe.each<[string, FeatureFlagsModuleOptions]>([
   ['memory', { backend: 'memory' }],
   ['sqlite', { backend: 'database', connection: 'sqlite::memory:' }],
-])('seed 000 samples (%s)', (_name, backendOptions) => {
+])('multi-environment guide samples (%s)', (_name, backendOptions) => {
   let app: INestApplication;
   let storage: FeatureFlagStorage;
   let resolver: EnvironmentResolver;

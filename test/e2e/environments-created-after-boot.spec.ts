@@ -32,7 +32,7 @@ class CapturingLogger implements LoggerService {
 }
 
 /**
- * Issue 13, item 5: seed 000's order — `allowedEnvironments` / `defaultEnvironment` in the options, the
+ * Environments created after boot — `allowedEnvironments` / `defaultEnvironment` in the options, the
  * environments created afterwards through storage. The app boots and warns; a request for a named
  * environment that does not exist yet gets 503 ENVIRONMENT_NOT_CREATED; once created it works, no restart.
  */
@@ -82,7 +82,7 @@ describe.each(ADAPTERS)('booting before the environments exist (%s)', (adapter, 
     // Requests naming none evaluate on the base definitions meanwhile.
     expect((await api().get('/environment').expect(200)).body).toEqual({ environment: null });
 
-    // The seed's order: environments and flags created through storage after boot.
+    // Environments and flags created through storage after boot.
     const storage = app.get<FeatureFlagStorage>(FeatureFlagStorage);
     const production = await storage.createEnvironment({ name: 'Production', slug: 'production', type: 'production' });
     const staging = await storage.createEnvironment({ name: 'Staging', slug: 'staging', parentId: production.id });

@@ -1,6 +1,7 @@
 /**
- * The TypeScript equivalents of every code sample of seed 000 (litestar-flags' multi-environment guide),
- * written as a user would write them. docs/seed-000.md shows the same code; seed-000.spec.ts runs it.
+ * The TypeScript equivalents of every code sample of litestar-flags' multi-environment guide, written as
+ * a user would write them. docs/multi-environment-guide.md shows the same code;
+ * multi-environment-guide.spec.ts runs it.
  */
 import { Controller, Get, Req } from '@nestjs/common';
 import {
