@@ -9,7 +9,7 @@ import { GrowthBookClient } from '@growthbook/growthbook';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { FlagSnapshot } from '../lib/core/snapshot';
 import { FeatureFlagsModule } from '../lib/feature-flags.module';
-import { FeatureFlagsRuntime } from '../lib/feature-flags.runtime';
+import { SnapshotSync } from '../lib/snapshot/snapshot-sync';
 import { FeatureFlagsService } from '../lib/feature-flags.service';
 import { MemoryStorage } from '../lib/storage/memory.storage';
 import { growthbookFeatures, unleashFeatures, writeWorkload } from './workload';
@@ -18,7 +18,8 @@ import { growthbookFeatures, unleashFeatures, writeWorkload } from './workload';
 export interface OurLibrary {
   app: INestApplicationContext;
   service: FeatureFlagsService;
-  runtime: FeatureFlagsRuntime;
+  runtime: SnapshotSync;
+  storage: MemoryStorage;
   /** A snapshot built from the same storage, for the core evaluator without the Nest layer. */
   snapshot: FlagSnapshot;
   /** Environment slugs, root first. */
@@ -37,7 +38,8 @@ export async function bootOurLibrary(keys: readonly string[], depth = 1): Promis
   return {
     app,
     service: app.get(FeatureFlagsService),
-    runtime: app.get(FeatureFlagsRuntime),
+    runtime: app.get(SnapshotSync),
+    storage,
     snapshot,
     slugs,
     close: () => app.close(),

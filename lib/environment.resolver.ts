@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundError } from './core/errors';
 import { EnvironmentDefinition, FlagDefinition, ResolvedFlag } from './core/types';
 import { Environment } from './entities';
-import { FeatureFlagsRuntime } from './feature-flags.runtime';
+import { FlagSnapshot } from './core/snapshot';
 
 /**
  * Resolves flags along the environment inheritance chain, from the in-memory snapshot.
@@ -15,14 +15,14 @@ import { FeatureFlagsRuntime } from './feature-flags.runtime';
  */
 @Injectable()
 export class EnvironmentResolver {
-  constructor(private readonly runtime: FeatureFlagsRuntime) {}
+  constructor(private readonly snapshot: FlagSnapshot) {}
 
   /**
    * The inheritance chain of an environment, nearest first: `[environment, parent, …, root]`.
    * @throws NotFoundError for an unknown slug.
    */
   async getEnvironmentChain(slug: string): Promise<Environment[]> {
-    return this.runtime.snapshot.getEnvironmentChain(slug).map(toEnvironment);
+    return this.snapshot.getEnvironmentChain(slug).map(toEnvironment);
   }
 
   /**
@@ -33,9 +33,9 @@ export class EnvironmentResolver {
    * @throws NotFoundError for an unknown flag or environment.
    */
   async resolveFlagForEnvironment(flag: FlagDefinition | string, slug: string): Promise<ResolvedFlag> {
-    const definition = typeof flag === 'string' ? this.runtime.snapshot.getFlag(flag) : this.runtime.snapshot.getFlagById(flag.id) ?? flag;
+    const definition = typeof flag === 'string' ? this.snapshot.getFlag(flag) : this.snapshot.getFlagById(flag.id) ?? flag;
     if (!definition) throw new NotFoundError('flag', String(flag));
-    return structuredClone(this.runtime.snapshot.resolve(definition, slug));
+    return structuredClone(this.snapshot.resolve(definition, slug));
   }
 }
 

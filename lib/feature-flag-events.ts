@@ -42,7 +42,7 @@ export class FeatureFlagEvents implements OnApplicationBootstrap, OnApplicationS
     return this.events$.pipe(filter((e) => types.includes(e.type)));
   }
 
-  /** Subscribes to storage once it is initialized (the flags module's runtime initializes it on module init). */
+  /** Subscribes to storage once it is initialized (SnapshotSync initializes it on module init). */
   onApplicationBootstrap(): void {
     if (this.unsubscribe) return;
     if (typeof this.storage.subscribeEvents !== 'function') {

@@ -2,3 +2,8 @@
 export const FEATURE_FLAGS_OPTIONS = Symbol('FEATURE_FLAGS_OPTIONS');
 /** Metadata key of @FeatureFlag (internal). */
 export const FEATURE_FLAG_METADATA = 'feature-flags:flag';
+/**
+ * A route prefix kept out of environment detection (internal): provided by modules whose routes read
+ * `?env=` or the environment header themselves.
+ */
+export const DETECTION_EXCLUSION = Symbol('FEATURE_FLAGS_DETECTION_EXCLUSION');

@@ -1,24 +1,38 @@
-import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { FlagSnapshot } from './core/snapshot';
+import { DetectionExclusions } from './environment/detection-exclusions';
 import { EnvironmentMiddleware } from './environment/environment.middleware';
+import { EnvironmentOptionsCheck } from './environment/environment-options-check';
+import { EnvironmentSelection } from './environment/environment-selection';
+import { RequestStateService } from './environment/request-state';
 import { EnvironmentResolver } from './environment.resolver';
 import { ConfigurableModuleClass, FEATURE_FLAGS_MODULE_OPTIONS } from './feature-flags.module-definition';
 import { FEATURE_FLAGS_OPTIONS } from './feature-flags.internal-constants';
 import { ResolvedFeatureFlagsOptions, resolveOptions } from './feature-flags.options';
-import { FeatureFlagsRuntime } from './feature-flags.runtime';
 import { FeatureFlagsService } from './feature-flags.service';
 import { createStorage } from './feature-flags.storage-factory';
 import { FeatureFlagEvents } from './feature-flag-events';
 import { FeatureFlagGuard } from './guards/feature-flag.guard';
 import { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
+import { HealthReporter } from './health/health-reporter';
+import { BootstrapFileService } from './propagation/bootstrap-file.service';
+import { ChangePropagation } from './propagation/change-propagation';
+import { SnapshotSync } from './snapshot/snapshot-sync';
 import { FeatureFlagsModuleOptions } from './interfaces/feature-flags-module-options.interface';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { FeatureFlagsProvider } from './openfeature/feature-flags.provider';
 
 /** The OpenFeature provider of the module: the one given in the options, else a new one, bound to it. */
-function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlagsService, runtime: FeatureFlagsRuntime): FeatureFlagsProvider {
+function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlagsService, sync: SnapshotSync, reporter: HealthReporter): FeatureFlagsProvider {
   const provider = options.openFeatureProvider ?? new FeatureFlagsProvider();
-  provider.bind(service, runtime);
+  provider.bind(service, {
+    watch: (listener) => sync.watch(listener),
+    hasStarted: () => sync.hasStarted(),
+    status: () => sync.status(),
+    hasSnapshot: () => sync.hasSnapshot(),
+    health: () => reporter.health(),
+  });
   return provider;
 }
 
@@ -56,14 +70,22 @@ function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlag
       useFactory: createStorage,
       inject: [FEATURE_FLAGS_OPTIONS, ModuleRef],
     },
-    FeatureFlagsRuntime,
+    { provide: FlagSnapshot, useFactory: () => new FlagSnapshot() },
+    SnapshotSync,
+    ChangePropagation,
+    BootstrapFileService,
+    HealthReporter,
+    EnvironmentSelection,
+    EnvironmentOptionsCheck,
+    DetectionExclusions,
+    RequestStateService,
     FeatureFlagsService,
     EnvironmentResolver,
     FeatureFlagGuard,
     EnvironmentMiddleware,
     FeatureFlagsHealthIndicator,
     FeatureFlagEvents,
-    { provide: FeatureFlagsProvider, useFactory: bindProvider, inject: [FEATURE_FLAGS_OPTIONS, FeatureFlagsService, FeatureFlagsRuntime] },
+    { provide: FeatureFlagsProvider, useFactory: bindProvider, inject: [FEATURE_FLAGS_OPTIONS, FeatureFlagsService, SnapshotSync, HealthReporter] },
   ],
   exports: [
     FeatureFlagsProvider,
@@ -71,22 +93,24 @@ function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlag
     EnvironmentResolver,
     FeatureFlagStorage,
     FeatureFlagGuard,
-    FeatureFlagsRuntime,
+    // What the guard needs where an app instantiates it (@FeatureFlag(), APP_GUARD, @UseGuards).
+    FEATURE_FLAGS_OPTIONS,
+    FlagSnapshot,
+    SnapshotSync,
+    EnvironmentSelection,
+    RequestStateService,
+    HealthReporter,
     FeatureFlagsHealthIndicator,
     FeatureFlagEvents,
   ],
 })
 export class FeatureFlagsModule extends ConfigurableModuleClass implements NestModule {
-  constructor(
-    @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions,
-    private readonly runtime: FeatureFlagsRuntime,
-  ) {
+  constructor(private readonly exclusions: DetectionExclusions) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    if (!this.options.enableEnvironmentMiddleware) return;
-    const excluded = this.runtime.detectionExclusions.flatMap((path) => [
+    const excluded = this.exclusions.list().flatMap((path) => [
       { path, method: RequestMethod.ALL },
       { path: `${path}/{*splat}`, method: RequestMethod.ALL },
     ]);

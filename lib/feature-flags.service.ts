@@ -2,8 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from './core/errors';
 import { EvaluationContext, EvaluationDetails, FlagValue, FlagVariant, FlagRuleDefinition } from './core/types';
 import { Environment, EnvironmentFlag } from './entities';
-import { contextInRequest, currentRequestState, environmentSlug } from './environment/request-environment';
-import { FeatureFlagsHealth, FeatureFlagsRuntime } from './feature-flags.runtime';
+import { FlagSnapshot } from './core/snapshot';
+import { EnvironmentSelection } from './environment/environment-selection';
+import { RequestStateService, currentRequestState } from './environment/request-state';
+import { FeatureFlagsHealth } from './health/health-report';
+import { HealthReporter } from './health/health-reporter';
+import { SnapshotSync } from './snapshot/snapshot-sync';
 import { BootstrapData, toBootstrap, writeBootstrapFile } from './propagation/bootstrap-file';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { planPromotion, PromotionPlan, PromotionResult } from './storage/promotion-plan';
@@ -41,19 +45,24 @@ const EMPTY_CONTEXT: EvaluationContext = Object.freeze({}) as EvaluationContext;
 @Injectable()
 export class FeatureFlagsService {
   constructor(
-    private readonly runtime: FeatureFlagsRuntime,
+    private readonly snapshot: FlagSnapshot,
+    private readonly sync: SnapshotSync,
+    private readonly selection: EnvironmentSelection,
+    private readonly requestState: RequestStateService,
+    private readonly healthReporter: HealthReporter,
     @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
   ) {}
 
   /** Whether a flag is on. Unknown flags, unknown environments and errors are off. */
   isEnabled(key: string, context?: EvaluationContext): boolean {
     // scope() without its result object: this is the hot path.
-    const runtime = this.runtime;
-    const state = currentRequestState();
+    let state = currentRequestState();
+    if (state !== undefined && !state.scopesEvaluations) state = undefined;
     const named = context?.environment;
     // The default environment and a request's are slugs already; only a name given in code is normalised.
-    const env = named !== undefined && named !== null ? environmentSlug(named) : state === undefined ? runtime.defaultEnvironment() : state.environment;
-    return runtime.snapshot.isEnabled(key, env, state === undefined ? (context ?? EMPTY_CONTEXT) : contextInRequest(runtime, state, context));
+    const env =
+      named !== undefined && named !== null ? this.requestState.slugOf(named) : state === undefined ? this.selection.defaultEnvironment() : state.environment;
+    return this.snapshot.isEnabled(key, env, state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context));
   }
 
   /**
@@ -70,9 +79,9 @@ export class FeatureFlagsService {
   evaluate<T extends FlagValue>(key: string, context?: EvaluationContext, defaultValue?: T): EvaluationDetails<Widen<T>> {
     const { env, ctx } = this.scope(context);
     const fallback = (defaultValue === undefined ? null : defaultValue) as Widen<T>;
-    const details = this.runtime.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
+    const details = this.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
     // While the store is unreachable the snapshot may be out of date: say so (OpenFeature's STALE).
-    if (details.reason !== 'ERROR' && this.runtime.isStale()) details.reason = 'STALE';
+    if (details.reason !== 'ERROR' && this.sync.isStale()) details.reason = 'STALE';
     if (defaultValue !== undefined && details.errorCode === undefined && details.enabled && !sameType(details.value, defaultValue)) {
       return {
         ...details,
@@ -89,9 +98,9 @@ export class FeatureFlagsService {
   getAllFlags(context?: EvaluationContext): Record<string, EvaluationDetails<FlagValue>> {
     const { env, ctx } = this.scope(context);
     const result: Record<string, EvaluationDetails<FlagValue>> = {};
-    const stale = this.runtime.isStale();
-    for (const flag of this.runtime.snapshot.listFlags()) {
-      const details = this.runtime.snapshot.evaluate(flag.key, env, ctx, null);
+    const stale = this.sync.isStale();
+    for (const flag of this.snapshot.listFlags()) {
+      const details = this.snapshot.evaluate(flag.key, env, ctx, null);
       if (stale && details.reason !== 'ERROR') details.reason = 'STALE';
       result[flag.key] = details;
     }
@@ -142,7 +151,7 @@ export class FeatureFlagsService {
 
   /** The module's health: `up`, `degraded` (serving a possibly stale snapshot) or `down`, with why. */
   health(): FeatureFlagsHealth {
-    return this.runtime.health();
+    return this.healthReporter.health();
   }
 
   /**
@@ -165,10 +174,12 @@ export class FeatureFlagsService {
   }
 
   private scope(context: EvaluationContext | undefined): { env: string | null; ctx: EvaluationContext } {
-    const state = currentRequestState();
+    let state = currentRequestState();
+    if (state !== undefined && !state.scopesEvaluations) state = undefined;
     const named = context?.environment;
-    const env = named !== undefined && named !== null ? environmentSlug(named) : state === undefined ? this.runtime.defaultEnvironment() : state.environment;
-    return { env, ctx: state === undefined ? (context ?? EMPTY_CONTEXT) : contextInRequest(this.runtime, state, context) };
+    const env =
+      named !== undefined && named !== null ? this.requestState.slugOf(named) : state === undefined ? this.selection.defaultEnvironment() : state.environment;
+    return { env, ctx: state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context) };
   }
 }
 

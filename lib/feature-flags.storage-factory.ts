@@ -83,3 +83,14 @@ export function createStorage(options: ResolvedFeatureFlagsOptions, moduleRef: M
   const name = options.dataSource as string;
   return deferredStorage(() => new TypeOrmStorage(appDataSource(moduleRef, name), { ownsDataSource: false }));
 }
+
+/**
+ * The TypeORM options of the database the flags live in (the `database` backend), for the PostgreSQL
+ * change transport; undefined for the other backends and a custom `storage`.
+ */
+export function databaseOptions(options: ResolvedFeatureFlagsOptions, moduleRef: ModuleRef | undefined): TypeOrm.DataSourceOptions | undefined {
+  if (options.storage || options.backend !== 'database') return undefined;
+  if (options.connection !== undefined) return featureFlagDataSourceOptions(options.connection);
+  if (options.dataSource !== undefined && moduleRef) return appDataSource(moduleRef, options.dataSource).options;
+  return undefined;
+}

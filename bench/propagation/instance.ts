@@ -15,7 +15,7 @@ import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FeatureFlagsModule } from '../../lib/feature-flags.module';
-import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { FeatureFlagsService } from '../../lib/feature-flags.service';
 import { FeatureFlagStorage } from '../../lib/storage/feature-flag-storage.interface';
 
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   );
   const storage = app.get<FeatureFlagStorage>(FeatureFlagStorage);
   const service = app.get(FeatureFlagsService);
-  const snapshot = app.get(FeatureFlagsRuntime).snapshot;
+  const snapshot = app.get(SnapshotSync).snapshot;
 
   let watching: { seq: number; enabled: boolean } | undefined;
   const check = (): void => {

@@ -4,7 +4,7 @@
  */
 import { EvaluationContext } from '../../lib/core/types';
 import { murmur3 } from '../../lib/core/murmur3';
-import { RequestState, runWithRequestState } from '../../lib/environment/request-environment';
+import { RequestStateService, runWithRequestState } from '../../lib/environment/request-state';
 import { bootOurLibrary, startGrowthBook, startUnleash } from '../contenders';
 import { EvaluationContext as OpenFeatureContext, OpenFeature } from '@openfeature/server-sdk';
 import { FeatureFlagsProvider } from '../../lib/openfeature/feature-flags.provider';
@@ -74,7 +74,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
     const snapshot = ours.snapshot;
     snapshot.warm();
     const service = ours.service;
-    const requestState: RequestState = { environment: 'production', request: { headers: {} }, context: undefined };
+    const requestState = ours.app.get(RequestStateService).create({ headers: {} });
+    if (requestState.environment !== 'production') return abort(`a request naming no environment is in ${requestState.environment}`, {});
 
     // Our answers must be the floor's, pair by pair: same hash, same threshold.
     for (let i = 0; i < n; i++) {

@@ -63,7 +63,7 @@ export async function runInheritance(options: SuiteOptions, sizes: EvaluationSiz
     const measured = compareInterleaved(contenders, { evaluationsPerPass: n, rounds: sizes.rounds, roundMs: sizes.roundMs, warmupPasses: sizes.warmupPasses, log: options.log });
 
     // What inheritance does cost: compiling (resolving field by field) every flag for an environment.
-    const data = await ours.runtime.storage.loadSnapshot();
+    const data = await ours.storage.loadSnapshot();
     const compileRounds = sizes.rounds;
     const compileMs: Record<string, number[]> = { [shallow]: [], [deep]: [] };
     for (let r = 0; r < compileRounds; r++) {

@@ -9,7 +9,7 @@ import { EnvironmentsAdminController } from './controllers/environments-admin.co
 import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
 import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
 import { FEATURE_FLAGS_ADMIN_OPTIONS, FEATURE_FLAGS_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
-import { FeatureFlagsRuntime } from '../feature-flags.runtime';
+import { DETECTION_EXCLUSION } from '../feature-flags.internal-constants';
 import { resolveAdminOptions } from './feature-flags-admin.options';
 import { AdminResponder } from './http/admin-responder';
 import { AdminRouteErrorsFilter } from './http/admin-route-errors.filter';
@@ -52,6 +52,8 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
       useFactory: (options: FeatureFlagsAdminModuleOptions) => resolveAdminOptions(options),
       inject: [FEATURE_FLAGS_ADMIN_MODULE_OPTIONS],
     },
+    // `?env=` on admin routes names the environment to manage, not the request's environment.
+    { provide: DETECTION_EXCLUSION, useExisting: FEATURE_FLAGS_ADMIN_PREFIX },
     // The flags module's storage: its backends implement the admin contract too (checked at bootstrap).
     { provide: FeatureFlagAdminStorage, useExisting: FeatureFlagStorage },
     AdminResponder,
@@ -68,12 +70,8 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
 export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
   constructor(
     @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
-    @Inject(FEATURE_FLAGS_ADMIN_PREFIX) prefix: string,
-    runtime: FeatureFlagsRuntime,
   ) {
     super();
-    // `?env=` on admin routes names the environment to manage, not the request's environment.
-    runtime.excludeFromDetection(prefix);
   }
 
   onApplicationBootstrap(): void {

@@ -27,5 +27,5 @@ export function FeatureFlag(keys: string | string[], options?: FeatureFlagOption
     const existing = (Reflect.getMetadata(FEATURE_FLAG_METADATA, where) as FeatureFlagRequirement[] | undefined) ?? [];
     Reflect.defineMetadata(FEATURE_FLAG_METADATA, [...existing, requirement], where);
   };
-  return applyDecorators(record, UseGuards(FeatureFlagGuard));
+  return applyDecorators(record, UseGuards(options?.guard ?? FeatureFlagGuard));
 }

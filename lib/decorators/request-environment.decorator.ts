@@ -1,5 +1,5 @@
 import { ExecutionContext, createParamDecorator } from '@nestjs/common';
-import { currentRequestState, getRequestEnvironment } from '../environment/request-environment';
+import { currentRequestState, getRequestEnvironment } from '../environment/request-state';
 
 /**
  * Injects the request's environment slug into a handler parameter.

@@ -1,27 +1,20 @@
-import {
-  CanActivate,
-  ExecutionContext,
-  HttpException,
-  HttpStatus,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, HttpStatus, Inject, Injectable, NotFoundException, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { FlagSnapshot } from '../core/snapshot';
 import { EvaluationContext } from '../core/types';
-import {
-  RequestState,
-  currentRequestState,
-  requestContext,
-  requestStateFor,
-} from '../environment/request-environment';
-import { FEATURE_FLAG_METADATA } from '../feature-flags.internal-constants';
-import { FeatureFlagsRuntime } from '../feature-flags.runtime';
+import { EnvironmentSelection } from '../environment/environment-selection';
+import { RequestState, RequestStateService } from '../environment/request-state';
+import { FEATURE_FLAGS_OPTIONS, FEATURE_FLAG_METADATA } from '../feature-flags.internal-constants';
+import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
 import { WhenDisabled } from '../interfaces/feature-flags-module-options.interface';
+import { SnapshotSync } from '../snapshot/snapshot-sync';
 
 /** Options of `@FeatureFlag()`. */
 export interface FeatureFlagOptions {
   /** What the route does when a flag is off; overrides the module's `whenDisabled`. */
   whenDisabled?: WhenDisabled;
+  /** The guard that checks the flags: a subclass of FeatureFlagGuard (see docs/guard-hooks.md). Default FeatureFlagGuard. */
+  guard?: Type<FeatureFlagGuard>;
 }
 
 /** What `@FeatureFlag()` records on a handler or controller. */
@@ -36,6 +29,9 @@ const EMPTY_CONTEXT: EvaluationContext = Object.freeze({}) as EvaluationContext;
  * Lets a request through only when every flag named by `@FeatureFlag()` on the handler and its
  * controller is on, evaluated in the request's environment with the request's context. Applied by
  * `@FeatureFlag()`; also usable as `APP_GUARD` or through `@UseGuards(FeatureFlagGuard)`.
+ *
+ * Each step is a protected method a subclass may override (see docs/guard-hooks.md):
+ * `getEnvironment`, `getEvaluationContext`, `isFlagEnabled` and `disabledException`.
  */
 @Injectable()
 export class FeatureFlagGuard implements CanActivate {
@@ -43,38 +39,51 @@ export class FeatureFlagGuard implements CanActivate {
 
   constructor(
     protected readonly reflector: Reflector,
-    protected readonly runtime: FeatureFlagsRuntime,
+    protected readonly snapshot: FlagSnapshot,
+    protected readonly sync: SnapshotSync,
+    protected readonly selection: EnvironmentSelection,
+    protected readonly requestState: RequestStateService,
+    @Inject(FEATURE_FLAGS_OPTIONS) protected readonly options: ResolvedFeatureFlagsOptions,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const requirements = this.requirementsOf(context);
     if (requirements.length === 0) return true;
-    if (!this.runtime.hasSnapshot()) {
+    if (!this.sync.hasSnapshot()) {
       // Nothing can be evaluated (the store was unreachable at boot, with no bootstrap file): failMode.
-      if (this.runtime.options.failMode === 'open') return true;
+      if (this.options.failMode === 'open') return true;
       const keys = requirements.flatMap((r) => r.keys);
-      throw this.disabledException(keys, this.runtime.defaultEnvironment(), context, requirements[0].options?.whenDisabled ?? this.runtime.options.whenDisabled);
+      throw this.disabledException(keys, this.selection.defaultEnvironment(), context, requirements[0].options?.whenDisabled ?? this.options.whenDisabled);
     }
-    const state = this.requestState(context);
-    const env = state ? state.environment : this.runtime.defaultEnvironment();
-    const ctx = state ? requestContext(this.runtime, state) : EMPTY_CONTEXT;
-    const snapshot = this.runtime.snapshot;
+    const env = this.getEnvironment(context);
+    const ctx = this.getEvaluationContext(context);
     for (let i = 0; i < requirements.length; i++) {
       const { keys, options } = requirements[i];
       for (let j = 0; j < keys.length; j++) {
-        if (!snapshot.isEnabled(keys[j], env, ctx)) {
-          const off = keys.filter((k) => !snapshot.isEnabled(k, env, ctx));
-          throw this.disabledException(off, env, context, options?.whenDisabled ?? this.runtime.options.whenDisabled);
+        if (!this.isFlagEnabled(keys[j], env, ctx, context)) {
+          const off = keys.filter((k) => !this.isFlagEnabled(k, env, ctx, context));
+          throw this.disabledException(off, env, context, options?.whenDisabled ?? this.options.whenDisabled);
         }
       }
     }
     return true;
   }
 
-  /** The request's state (detected by the middleware, or here when the middleware is off). */
-  protected requestState(context: ExecutionContext): RequestState | undefined {
-    if (context.getType() === 'http') return requestStateFor(this.runtime, context.switchToHttp().getRequest());
-    return currentRequestState();
+  /** The environment the flags are evaluated in: the request's (detected once per request), else the default. */
+  protected getEnvironment(context: ExecutionContext): string | null {
+    const state = this.requestStateOf(context);
+    return state === undefined ? this.selection.defaultEnvironment() : state.environment;
+  }
+
+  /** The evaluation context of the request (`contextFactory`, built once per request). */
+  protected getEvaluationContext(context: ExecutionContext): EvaluationContext {
+    const state = this.requestStateOf(context);
+    return state === undefined ? EMPTY_CONTEXT : this.requestState.contextOf(state);
+  }
+
+  /** Whether one flag is on (the decision); all the route's flags must be. Never throws. */
+  protected isFlagEnabled(flagKey: string, environment: string | null, evaluationContext: EvaluationContext, _context: ExecutionContext): boolean {
+    return this.snapshot.isEnabled(flagKey, environment, evaluationContext);
   }
 
   /** The exception for a refused request. Override to customise beyond `whenDisabled`. */
@@ -95,6 +104,12 @@ export class FeatureFlagGuard implements CanActivate {
       },
       whenDisabled,
     );
+  }
+
+  /** The request's state: the one the middleware entered, else one detected here (middleware off, other contexts). */
+  private requestStateOf(context: ExecutionContext): RequestState | undefined {
+    if (context.getType() === 'http') return this.requestState.of(context.switchToHttp().getRequest());
+    return this.requestState.current();
   }
 
   private requirementsOf(context: ExecutionContext): FeatureFlagRequirement[] {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { FeatureFlagsHealth, FeatureFlagsRuntime } from '../feature-flags.runtime';
+import { FeatureFlagsHealth } from './health-report';
+import { HealthReporter } from './health-reporter';
 
 /** A health indicator result, as `@nestjs/terminus` reads it. */
 export type FeatureFlagsHealthIndicatorResult<Key extends string = string> = Record<
@@ -21,10 +22,10 @@ export type FeatureFlagsHealthIndicatorResult<Key extends string = string> = Rec
  */
 @Injectable()
 export class FeatureFlagsHealthIndicator {
-  constructor(private readonly runtime: FeatureFlagsRuntime) {}
+  constructor(private readonly reporter: HealthReporter) {}
 
   async isHealthy<const Key extends string = 'featureFlags'>(key: Key = 'featureFlags' as Key): Promise<FeatureFlagsHealthIndicatorResult<Key>> {
-    const { status, ...details } = this.runtime.health();
+    const { status, ...details } = this.reporter.health();
     return { [key]: { status: status === 'down' ? 'down' : 'up', state: status, ...details } } as FeatureFlagsHealthIndicatorResult<Key>;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { StorageUnavailableError } from '../core/errors';
 import { ClientKey } from '../entities';
-import { FeatureFlagsRuntime } from '../feature-flags.runtime';
+import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { bearerSecret, digestsEqual, hashApiTokenSecret } from '../admin/auth/api-token-secret';
 import { CLIENT_KEY_PREFIX } from '../admin/auth/client-key-secret';
@@ -24,7 +24,7 @@ function first(value: string | string[] | undefined): string | undefined {
 export class ClientKeyAuthenticator {
   constructor(
     @Inject(FeatureFlagAdminStorage) private readonly storage: FeatureFlagAdminStorage,
-    private readonly runtime: FeatureFlagsRuntime,
+    private readonly snapshot: FlagSnapshot,
   ) {}
 
   async authenticate(headers: Headers): Promise<ClientKey> {
@@ -44,7 +44,7 @@ export class ClientKeyAuthenticator {
     }
     if (!key || !digestsEqual(key.secretHash, hash)) throw invalid;
     if (key.revokedAt) throw new OfrepHttpError(401, { errorDetails: `This client key ("${key.name}") was revoked.` }, CHALLENGE);
-    const environment = this.runtime.snapshot.getEnvironment(key.environment);
+    const environment = this.snapshot.getEnvironment(key.environment);
     if (!environment || !environment.isActive) {
       throw new OfrepHttpError(403, {
         errorDetails: `This client key's environment "${key.environment}" ${environment ? 'is inactive' : 'no longer exists'}: it cannot evaluate flags.`,

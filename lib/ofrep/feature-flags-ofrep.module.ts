@@ -1,7 +1,7 @@
 import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_FILTER, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { FeatureFlagsConfigurationError } from '../core/errors';
-import { FeatureFlagsRuntime } from '../feature-flags.runtime';
+import { DETECTION_EXCLUSION } from '../feature-flags.internal-constants';
 import { FeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 import { ClientKeyAuthenticator } from './client-key.authenticator';
@@ -35,6 +35,8 @@ export const OFREP_PATH = 'ofrep';
     { provide: FeatureFlagAdminStorage, useExisting: FeatureFlagStorage },
     ClientKeyAuthenticator,
     OfrepEvaluator,
+    // The client key names the environment: a request's X-Environment or ?env= is not detected here.
+    { provide: DETECTION_EXCLUSION, useValue: OFREP_PATH },
     // Malformed JSON is refused by the host's body parser before the routes: answered as PARSE_ERROR.
     {
       provide: APP_FILTER,
@@ -46,11 +48,7 @@ export const OFREP_PATH = 'ofrep';
 export class FeatureFlagsOfrepModule implements OnApplicationBootstrap {
   constructor(
     @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
-    runtime: FeatureFlagsRuntime,
-  ) {
-    // The client key names the environment: a request's X-Environment or ?env= is not detected here.
-    runtime.excludeFromDetection(OFREP_PATH);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     const s = this.storage as unknown as Partial<FeatureFlagAdminStorage>;

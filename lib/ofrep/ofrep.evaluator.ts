@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { EvaluationContext, EvaluationDetails, FlagValue } from '../core/types';
-import { FeatureFlagsRuntime } from '../feature-flags.runtime';
+import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagsService } from '../feature-flags.service';
 import { OfrepHttpError } from './ofrep.errors';
 
@@ -32,7 +32,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export class OfrepEvaluator {
   constructor(
     private readonly service: FeatureFlagsService,
-    private readonly runtime: FeatureFlagsRuntime,
+    private readonly snapshot: FlagSnapshot,
   ) {}
 
   /** The evaluation context of a request body, or a 400 naming what is wrong (`key` for the single route). */
@@ -59,7 +59,7 @@ export class OfrepEvaluator {
 
   /** Every flag but archived ones, by key, with the answer's ETag (a digest of the answer). */
   evaluateAll(context: EvaluationContext, environment: string): OfrepBulkResult {
-    const flags = this.runtime.snapshot
+    const flags = this.snapshot
       .listFlags()
       .filter((f) => f.status !== 'archived')
       .map((f) => f.key)

@@ -8,7 +8,11 @@ import type {
   ResolutionDetails,
 } from '@openfeature/server-sdk';
 import { EvaluationContext, FlagValue } from '../core/types';
-import type { FeatureFlagsRuntime, RuntimeEvent } from '../feature-flags.runtime';
+import type { FeatureFlagsHealth } from '../health/health-report';
+import type { SnapshotEvent, SnapshotSync } from '../snapshot/snapshot-sync';
+
+/** What the provider follows of a module: its snapshot's state and its health. */
+export type FeatureFlagsModuleState = Pick<SnapshotSync, 'watch' | 'hasStarted' | 'status' | 'hasSnapshot'> & { health(): FeatureFlagsHealth };
 import type { FeatureFlagsService } from '../feature-flags.service';
 import { serverSdk } from './server-sdk';
 
@@ -56,7 +60,7 @@ export class FeatureFlagsProvider implements Provider {
   readonly hooks = [];
   private emitter: OpenFeatureEventEmitter | undefined;
   private service: FeatureFlagsService | undefined;
-  private runtime: FeatureFlagsRuntime | undefined;
+  private runtime: FeatureFlagsModuleState | undefined;
   private unwatch: (() => void) | undefined;
   private waiters: Waiter[] = [];
   /** Whether the SDK saw this provider ready (it then needs a READY event to leave STALE or ERROR). */
@@ -75,11 +79,11 @@ export class FeatureFlagsProvider implements Provider {
    * last module).
    * @internal
    */
-  bind(service: FeatureFlagsService, runtime: FeatureFlagsRuntime): void {
+  bind(service: FeatureFlagsService, runtime: FeatureFlagsModuleState): void {
     this.unwatch?.();
     this.service = service;
     this.runtime = runtime;
-    this.unwatch = runtime.watch((event) => this.onRuntimeEvent(event));
+    this.unwatch = runtime.watch((event) => this.onSnapshotEvent(event));
   }
 
   /** Resolves once the module has a snapshot; rejects when it started without one (the SDK reports ERROR). */
@@ -159,7 +163,7 @@ export class FeatureFlagsProvider implements Provider {
     return metadata;
   }
 
-  private onRuntimeEvent(event: RuntimeEvent): void {
+  private onSnapshotEvent(event: SnapshotEvent): void {
     const runtime = this.runtime!;
     if (event.type === 'changed') {
       if (this.emitter && this.announced) this.emitter.emit(serverSdk().ProviderEvents.ConfigurationChanged, { flagsChanged: event.flagKeys });
@@ -195,7 +199,7 @@ export class FeatureFlagsProvider implements Provider {
     this.events.emit(serverSdk().ProviderEvents.Stale, { message: message ?? 'The feature-flags store is unreachable: serving the last snapshot.' });
   }
 
-  private noSnapshotError(runtime: FeatureFlagsRuntime): Error {
+  private noSnapshotError(runtime: FeatureFlagsModuleState): Error {
     return new Error(runtime.health().reason ?? 'The feature-flags module has no snapshot.');
   }
 }

@@ -11,7 +11,7 @@ import {
   MemoryStorage,
   StorageUnavailableError,
 } from '../../lib';
-import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { HIERARCHY, seedFlag } from '../e2e/seed';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 
@@ -191,7 +191,7 @@ describe('FeatureFlagsProvider when the store goes away', () => {
     await OpenFeature.setProviderAndWait(domain, app.get(FeatureFlagsProvider));
     const events = new EventLog(domain);
     const client = OpenFeature.getClient(domain);
-    const runtime = app.get(FeatureFlagsRuntime);
+    const runtime = app.get(SnapshotSync);
 
     store.down(true);
     const stale = events.next(ProviderEvents.Stale);
@@ -229,7 +229,7 @@ describe('FeatureFlagsProvider when the store goes away', () => {
 
     store.down(false);
     const ready = new Promise<void>((resolve) => client.addHandler(ProviderEvents.Ready, () => resolve()));
-    await app.get(FeatureFlagsRuntime).check();
+    await app.get(SnapshotSync).check();
     await ready;
     expect(client.providerStatus).toBe(ProviderStatus.READY);
     expect(await client.getBooleanDetails('release', false)).toMatchObject({ value: true, reason: 'STATIC' });
@@ -262,7 +262,7 @@ describeWithService('redis', 'FeatureFlagsProvider across instances', () => {
     const writer = await startModule(options);
     const reader = await startModule(options);
     await seedFlag(writer, { key: 'release', defaultEnabled: true });
-    const readerRuntime = reader.get(FeatureFlagsRuntime);
+    const readerRuntime = reader.get(SnapshotSync);
     for (let i = 0; i < 200 && !readerRuntime.snapshot.getFlag('release'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(readerRuntime.snapshot.getFlag('release')).toBeDefined();
     const domain = `redis-${++domainCounter}`;

@@ -3,8 +3,8 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import request from 'supertest';
-import { FeatureFlag, Flag, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions } from '../../lib';
-import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
+import { FeatureFlag, Flag, FeatureFlagStorage, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -64,7 +64,7 @@ describeWithService('postgres', 'health check and failMode over a store that goe
   beforeAll(async () => {
     await proxy.start();
     const seeded = await start();
-    await (seeded.get(FeatureFlagsRuntime).storage).createFlag({ key: 'checkout', defaultEnabled: true });
+    await seeded.get<FeatureFlagStorage>(FeatureFlagStorage).createFlag({ key: 'checkout', defaultEnabled: true });
   });
 
   afterAll(async () => {
@@ -85,14 +85,14 @@ describeWithService('postgres', 'health check and failMode over a store that goe
     expect(up.body).toMatchObject({ status: 'ok', info: { featureFlags: { status: 'up', state: 'up', storage: 'reachable' } } });
 
     proxy.cut();
-    await app.get(FeatureFlagsRuntime).check();
+    await app.get(SnapshotSync).check();
     const degraded = await request(app.getHttpServer()).get('/health').expect(200);
     expect(degraded.body.info.featureFlags).toMatchObject({ status: 'up', state: 'degraded', storage: 'unreachable' });
     expect(degraded.body.info.featureFlags.reason).toMatch(/store is unreachable/);
     await request(app.getHttpServer()).get('/guarded').expect(200, { ok: true });
 
     proxy.restore();
-    await app.get(FeatureFlagsRuntime).check();
+    await app.get(SnapshotSync).check();
     const again = await request(app.getHttpServer()).get('/health').expect(200);
     expect(again.body.info.featureFlags).toMatchObject({ state: 'up', storage: 'reachable' });
   });
@@ -110,8 +110,8 @@ describeWithService('postgres', 'health check and failMode over a store that goe
     const app = await start({ failMode: 'open' });
     await request(app.getHttpServer()).get('/guarded').expect(200, { ok: true });
     proxy.restore();
-    await app.get(FeatureFlagsRuntime).check();
-    expect(app.get(FeatureFlagsRuntime).health().status).toBe('up');
+    await app.get(SnapshotSync).check();
+    expect(app.get(FeatureFlagsService).health().status).toBe('up');
     await request(app.getHttpServer()).get('/guarded').expect(200, { ok: true });
   });
 });

@@ -10,7 +10,7 @@ import {
   FeatureFlagsService,
   StorageUnavailableError,
 } from '../../lib';
-import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy, waitFor } from '../support/tcp-proxy';
 
@@ -23,7 +23,7 @@ interface Instance {
   moduleRef: TestingModule;
   storage: FeatureFlagStorage;
   flags: FeatureFlagsService;
-  runtime: FeatureFlagsRuntime;
+  runtime: SnapshotSync;
 }
 
 async function instance(options: FeatureFlagsModuleOptions): Promise<Instance> {
@@ -36,7 +36,7 @@ async function instance(options: FeatureFlagsModuleOptions): Promise<Instance> {
     moduleRef,
     storage: moduleRef.get(FeatureFlagStorage),
     flags: moduleRef.get(FeatureFlagsService),
-    runtime: moduleRef.get(FeatureFlagsRuntime),
+    runtime: moduleRef.get(SnapshotSync),
   };
 }
 
@@ -154,12 +154,12 @@ describeWithService('postgres', 'propagation between instances', () => {
     });
 
     it('keeps evaluating from the snapshot (STALE), fails writes fast, and resyncs on recovery', async () => {
-      expect(viaProxy.runtime.health().status).toBe('up');
+      expect(viaProxy.flags.health().status).toBe('up');
       expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STATIC' });
 
       proxy.cut();
       await viaProxy.runtime.check();
-      const health = viaProxy.runtime.health();
+      const health = viaProxy.flags.health();
       expect(health.status).toBe('degraded');
       expect(health.storage).toBe('unreachable');
       expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STALE' });
@@ -175,7 +175,7 @@ describeWithService('postgres', 'propagation between instances', () => {
       proxy.restore();
       await waitFor(async () => {
         await viaProxy.runtime.check();
-        return viaProxy.runtime.health().status === 'up';
+        return viaProxy.flags.health().status === 'up';
       }, 10000, 100);
       expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({ enabled: false, reason: 'DISABLED' });
       expect(await direct.storage.getFlag('during-outage')).toBeNull();
@@ -207,13 +207,13 @@ describeWithService('postgres', 'propagation between instances', () => {
       proxy.cut();
       const booted = await instance({ connection: pgUrl(schema, proxy.port), propagation: 'none', reconcileIntervalMs: 0, bootstrapFile: file });
       try {
-        expect(booted.runtime.health()).toMatchObject({ status: 'degraded', storage: 'unreachable', snapshot: { source: 'bootstrap' } });
+        expect(booted.flags.health()).toMatchObject({ status: 'degraded', storage: 'unreachable', snapshot: { source: 'bootstrap' } });
         expect(booted.flags.evaluate('from-file', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STALE' });
 
         await writer.storage.createFlag({ key: 'after-boot', defaultEnabled: true });
         proxy.restore();
         await booted.runtime.check();
-        expect(booted.runtime.health()).toMatchObject({ status: 'up', snapshot: { source: 'storage' } });
+        expect(booted.flags.health()).toMatchObject({ status: 'up', snapshot: { source: 'storage' } });
         expect(booted.flags.evaluate('after-boot', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STATIC' });
       } finally {
         await booted.moduleRef.close();
@@ -224,12 +224,12 @@ describeWithService('postgres', 'propagation between instances', () => {
       proxy.cut();
       const booted = await instance({ connection: pgUrl(schema, proxy.port), propagation: 'none', reconcileIntervalMs: 0 });
       try {
-        expect(booted.runtime.health()).toMatchObject({ status: 'down', snapshot: { source: 'none' } });
+        expect(booted.flags.health()).toMatchObject({ status: 'down', snapshot: { source: 'none' } });
         expect(booted.runtime.hasSnapshot()).toBe(false);
         expect(booted.flags.isEnabled('from-file')).toBe(false);
         proxy.restore();
         await booted.runtime.check();
-        expect(booted.runtime.health().status).toBe('up');
+        expect(booted.flags.health().status).toBe('up');
         expect(booted.flags.isEnabled('from-file', { environment: 'production' })).toBe(true);
       } finally {
         proxy.restore();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { featureFlagDataSourceOptions, FeatureFlagStorage, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService, RedisStorage, TypeOrmStorage } from '../../lib';
-import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { waitFor } from '../support/tcp-proxy';
 
@@ -24,14 +24,14 @@ interface Instance {
   moduleRef: TestingModule;
   storage: FeatureFlagStorage;
   flags: FeatureFlagsService;
-  runtime: FeatureFlagsRuntime;
+  runtime: SnapshotSync;
 }
 
 async function instance(options: FeatureFlagsModuleOptions): Promise<Instance> {
   const moduleRef = await Test.createTestingModule({ imports: [FeatureFlagsModule.forRoot({ environments: ENVIRONMENTS, reconcileIntervalMs: 0, ...options })] }).compile();
   moduleRef.useLogger(false);
   await moduleRef.init();
-  return { moduleRef, storage: moduleRef.get(FeatureFlagStorage), flags: moduleRef.get(FeatureFlagsService), runtime: moduleRef.get(FeatureFlagsRuntime) };
+  return { moduleRef, storage: moduleRef.get(FeatureFlagStorage), flags: moduleRef.get(FeatureFlagsService), runtime: moduleRef.get(SnapshotSync) };
 }
 
 const unique = (tag: string): string => `ff_${tag}_${process.pid}_${Date.now().toString(36)}`;
@@ -131,7 +131,7 @@ for (const store of [postgresStore(), redisStore()]) {
         await b.runtime.check();
       }
       expect({ a: a.runtime.reloads, b: b.runtime.reloads }).toEqual(before);
-      expect(a.runtime.health().status).toBe('up');
+      expect(a.flags.health().status).toBe('up');
     });
 
     it('reloads once when a change was missed (it came without a notice), then finds itself current again', async () => {

@@ -9,7 +9,7 @@ import {
   RedisStorage,
 } from '../../lib';
 import { isFeatureFlagAdminStorage } from '../../lib/storage/feature-flag-admin-storage.interface';
-import { FeatureFlagsRuntime } from '../../lib/feature-flags.runtime';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { resolveOptions } from '../../lib/feature-flags.options';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { waitFor } from '../support/tcp-proxy';
@@ -19,7 +19,7 @@ interface Instance {
   moduleRef: TestingModule;
   storage: FeatureFlagStorage;
   flags: FeatureFlagsService;
-  runtime: FeatureFlagsRuntime;
+  runtime: SnapshotSync;
 }
 
 async function instance(options: FeatureFlagsModuleOptions): Promise<Instance> {
@@ -30,7 +30,7 @@ async function instance(options: FeatureFlagsModuleOptions): Promise<Instance> {
     moduleRef,
     storage: moduleRef.get(FeatureFlagStorage),
     flags: moduleRef.get(FeatureFlagsService),
-    runtime: moduleRef.get(FeatureFlagsRuntime),
+    runtime: moduleRef.get(SnapshotSync),
   };
 }
 
@@ -77,7 +77,7 @@ describeWithService('redis', "FeatureFlagsModule with backend: 'redis'", () => {
     expect(isFeatureFlagAdminStorage(a.storage)).toBe(true);
     expect((await a.storage.listEnvironments()).map((e) => e.slug).sort()).toEqual(['development', 'production', 'staging']);
     expect(await redis.exists(`${prefix}environment:production`, `${prefix}environment:staging`, `${prefix}environment:development`)).toBe(3);
-    expect(a.runtime.health()).toMatchObject({ status: 'up', storage: 'reachable', propagation: { transport: 'redis', connected: true } });
+    expect(a.flags.health()).toMatchObject({ status: 'up', storage: 'reachable', propagation: { transport: 'redis', connected: true } });
   });
 
   it('evaluates with inheritance, and each instance sees the writes of the other', async () => {
@@ -104,7 +104,7 @@ describeWithService('redis', "FeatureFlagsModule with backend: 'redis'", () => {
     const c = await instance(options);
     try {
       expect(c.flags.isEnabled('persisted', { environment: 'production' })).toBe(true);
-      expect(c.runtime.health().snapshot).toMatchObject({ source: 'storage', environments: 3 });
+      expect(c.flags.health().snapshot).toMatchObject({ source: 'storage', environments: 3 });
     } finally {
       await c.moduleRef.close();
     }

@@ -1,0 +1,312 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ChangeRevision, SnapshotData, StorageChange } from '../core/changes';
+import { StorageUnavailableError } from '../core/errors';
+import { FlagSnapshot } from '../core/snapshot';
+import { EnvironmentOptionsCheck } from '../environment/environment-options-check';
+import { syncDeclaredEnvironments } from '../environment/environment-declarations';
+import { FEATURE_FLAGS_OPTIONS } from '../feature-flags.internal-constants';
+import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
+import { SyncState, describeHealth } from '../health/health-report';
+import { BootstrapFileService } from '../propagation/bootstrap-file.service';
+import { ChangePropagation } from '../propagation/change-propagation';
+import { ChangeNotice } from '../propagation/change-notice';
+import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
+import { AppliedRevisions } from './applied-revisions';
+import { applyAndListChangedFlags, changedFlagKeys, snapshotData, snapshotFingerprint } from './changed-flags';
+import { referencedChange } from './referenced-change';
+
+/**
+ * The state of the snapshot, as OpenFeature names it: `ready` (in sync with the store), `stale` (serving a
+ * snapshot the store may have moved past: it is unreachable, or the snapshot came from a bootstrap file),
+ * `error` (nothing to serve: no snapshot).
+ */
+export type SnapshotStatus = 'ready' | 'stale' | 'error';
+
+/** What the snapshot tells its watchers (the OpenFeature provider, OFREP event streams). */
+export type SnapshotEvent =
+  | { type: 'changed'; flagKeys: string[] }
+  | { type: 'status'; status: SnapshotStatus; message?: string };
+
+/**
+ * Keeps the in-memory snapshot equal to the store: loads it at boot (or from the bootstrap file when the
+ * store is down), applies every local write at once and every other instance's change as it arrives, and
+ * checks the store's revision periodically to catch anything missed. Internal: the service, resolver,
+ * detection and guard read the snapshot itself.
+ */
+@Injectable()
+export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('FeatureFlags');
+  private readonly revisions = new AppliedRevisions();
+  private unsubscribe: (() => void) | undefined;
+  private pending: [StorageChange, ChangeRevision | undefined][] | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** How many times the whole snapshot was reloaded from the store (boot included). */
+  reloads = 0;
+  private storageReachable = false;
+  private storageReady = false;
+  private source: 'storage' | 'bootstrap' | 'none' = 'none';
+  private loadedAt: Date | undefined;
+  private lastError: string | undefined;
+  private checking: Promise<void> | undefined;
+  private closed = false;
+  private started = false;
+  private readonly watchers = new Set<(event: SnapshotEvent) => void>();
+  private lastStatus: SnapshotStatus | undefined;
+
+  constructor(
+    @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions,
+    @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
+    readonly snapshot: FlagSnapshot,
+    private readonly propagation: ChangePropagation,
+    private readonly bootstrapFile: BootstrapFileService,
+    private readonly optionsCheck: EnvironmentOptionsCheck,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.bootstrapFile.startWriting(() => this.exportData());
+    this.unsubscribe = this.storage.subscribe((change, revision) => this.onLocalChange(change, revision));
+    try {
+      await this.connectStorage();
+    } catch (e) {
+      if (!(e instanceof StorageUnavailableError)) throw e;
+      await this.startWithoutStorage(e);
+    }
+    if (this.source !== 'none') this.optionsCheck.check();
+    await this.propagation.start((notice) => this.onNotice(notice));
+    if (this.options.reconcileIntervalMs > 0) {
+      this.timer = setInterval(() => void this.check(), this.options.reconcileIntervalMs);
+      this.timer.unref();
+    }
+    this.started = true;
+    this.reportStatus();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    this.watchers.clear();
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.checking?.catch(() => undefined);
+    await this.bootstrapFile.close();
+    await this.propagation.close();
+    await this.storage.close();
+  }
+
+  /**
+   * Calls `listener` after every applied change (local, propagated or reloaded) with the keys of the flags
+   * it can change, and whenever the snapshot's status changes. Returns a function that stops it.
+   */
+  watch(listener: (event: SnapshotEvent) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** Whether the module has started (its snapshot loaded, or its absence known). */
+  hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** The snapshot's status: `ready`, `stale` or `error` (see SnapshotStatus). */
+  status(): SnapshotStatus {
+    if (this.source === 'none') return 'error';
+    return this.isStale() ? 'stale' : 'ready';
+  }
+
+  /** Whether a snapshot is loaded (from the store or a bootstrap file). */
+  hasSnapshot(): boolean {
+    return this.source !== 'none';
+  }
+
+  /** Whether evaluations may be out of date: the store is unreachable or not yet loaded from. */
+  isStale(): boolean {
+    return !this.storageReachable || this.source !== 'storage';
+  }
+
+  /** Where the snapshot stands against the store, for the health report. */
+  state(): SyncState {
+    return {
+      source: this.source,
+      storageReachable: this.storageReachable,
+      loadedAt: this.loadedAt,
+      lastError: this.lastError,
+      flags: this.snapshot.listFlags().length,
+      environments: this.snapshot.listEnvironments().length,
+    };
+  }
+
+  /** Rebuilds the snapshot from the store; changes reported meanwhile are applied after it. */
+  async reload(): Promise<void> {
+    this.pending = [];
+    try {
+      const revision = this.storage.revision ? await this.storage.revision() : undefined;
+      const data = await this.storage.loadSnapshot();
+      const before = this.started && this.watchers.size > 0 ? snapshotFingerprint(this.snapshot) : undefined;
+      this.snapshot.load(data);
+      this.reloads++;
+      this.revisions.loaded(revision);
+      for (const [change, changeRevision] of this.pending) {
+        this.snapshot.apply(change);
+        this.noteApplied(changeRevision);
+      }
+      this.revisions.advance();
+      if (before) {
+        const changed = changedFlagKeys(before, snapshotFingerprint(this.snapshot));
+        if (changed.length > 0) this.emit({ type: 'changed', flagKeys: changed });
+      }
+      this.source = 'storage';
+      this.loadedAt = new Date();
+      this.markReachable();
+      this.bootstrapFile.schedule();
+    } finally {
+      this.pending = undefined;
+    }
+  }
+
+  /**
+   * Checks the store: connects it if it never was, reloads when its revision moved past what this
+   * instance applied. Runs periodically; safe to call any time.
+   */
+  check(): Promise<void> {
+    if (this.checking) return this.checking;
+    this.checking = (async () => {
+      try {
+        if (!this.storageReady) {
+          await this.connectStorage();
+          this.optionsCheck.check();
+          this.logger.log('Connected to the store: the snapshot is up to date again.');
+          return;
+        }
+        const wasReachable = this.storageReachable;
+        if (this.storage.revision) {
+          const revision = await this.storage.revision();
+          if (!wasReachable || !this.isCurrent(revision)) await this.reload();
+          else {
+            this.revisions.confirmed(revision);
+            this.markReachable();
+          }
+        } else {
+          await this.reload();
+        }
+        if (!wasReachable) this.logger.log('The store is reachable again: snapshot reloaded.');
+      } catch (e) {
+        this.markUnreachable(e);
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
+  }
+
+  /** Everything in the snapshot, as a bootstrap export would hold it. */
+  exportData(): SnapshotData {
+    return snapshotData(this.snapshot);
+  }
+
+  private async connectStorage(): Promise<void> {
+    await this.storage.init();
+    await syncDeclaredEnvironments(this.storage, this.options.environments);
+    await this.reload();
+    this.storageReady = true;
+  }
+
+  private async startWithoutStorage(error: StorageUnavailableError): Promise<void> {
+    this.markUnreachable(error);
+    const data = await this.bootstrapFile.read();
+    if (data) {
+      this.snapshot.load(data);
+      this.source = 'bootstrap';
+      this.loadedAt = new Date(data.exportedAt);
+      this.logger.warn(
+        `The store is unreachable (${error.message}). Started from the bootstrap file ${this.options.bootstrapFile} (exported ${data.exportedAt}); will catch up when the store returns.`,
+      );
+      return;
+    }
+    this.logger.error(
+      `The store is unreachable (${error.message}) and there is no bootstrap file: no flag can be evaluated until it returns (guarded routes fail ${this.options.failMode}).`,
+    );
+  }
+
+  private emit(event: SnapshotEvent): void {
+    for (const listener of this.watchers) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.logger.error(`A feature-flags watcher failed on ${event.type}: ${(e as Error)?.stack ?? e}`);
+      }
+    }
+  }
+
+  /** Tells the watchers when the snapshot's status changed (once started). */
+  private reportStatus(): void {
+    if (!this.started || this.closed) return;
+    const status = this.status();
+    if (status === this.lastStatus) return;
+    this.lastStatus = status;
+    const message = status === 'ready' ? undefined : describeHealth(this.state(), this.propagation.state(), this.options.reconcileIntervalMs).reason;
+    this.emit({ type: 'status', status, ...(message ? { message } : {}) });
+  }
+
+  /**
+   * Whether the snapshot holds exactly what the store at `revision` holds, without reloading: by content
+   * (stores with `revisionOf`), or by having applied every commit up to it (stores that number their
+   * commits), or by having applied nothing since the revision was last read.
+   */
+  private isCurrent(revision: string): boolean {
+    if (this.pending) return false;
+    if (this.storage.revisionOf) return this.storage.revisionOf(this.exportData()) === revision;
+    return this.revisions.isAt(revision);
+  }
+
+  /** Records that a change was applied (with where it left the store, when known). */
+  private noteApplied(revision: ChangeRevision | undefined): void {
+    this.bootstrapFile.schedule();
+    this.revisions.applied(revision);
+  }
+
+  private onLocalChange(change: StorageChange, revision?: ChangeRevision): void {
+    this.applyChange(change, revision);
+    this.propagation.publish(change, revision);
+  }
+
+  private onNotice(notice: ChangeNotice): void {
+    if (notice.change) {
+      this.applyChange(notice.change, notice.revision);
+      return;
+    }
+    if (notice.ref) {
+      const ref = notice.ref;
+      // Read back after the commit: the record may be newer than the notice (its own notice follows).
+      referencedChange(this.storage, this.snapshot, ref)
+        .then((change) => (change ? this.applyChange(change, notice.revision) : this.noteApplied(notice.revision)))
+        .catch((e) => this.markUnreachable(e));
+    }
+  }
+
+  /** Applies a change to the snapshot (after the reload running, if one is) and tells the watchers. */
+  private applyChange(change: StorageChange, revision: ChangeRevision | undefined): void {
+    if (this.pending) {
+      this.pending.push([change, revision]);
+      return;
+    }
+    if (this.watchers.size === 0) this.snapshot.apply(change);
+    else {
+      const keys = applyAndListChangedFlags(this.snapshot, change);
+      if (keys.length > 0) this.emit({ type: 'changed', flagKeys: keys });
+    }
+    this.noteApplied(revision);
+  }
+
+  private markReachable(): void {
+    this.storageReachable = true;
+    this.lastError = undefined;
+    this.reportStatus();
+  }
+
+  private markUnreachable(e: unknown): void {
+    if (this.storageReachable && !this.closed) this.logger.warn(`The store is unreachable: serving the last snapshot (${(e as Error).message}).`);
+    this.storageReachable = false;
+    this.lastError = (e as Error).message;
+    this.reportStatus();
+  }
+}
