@@ -1,12 +1,3 @@
-import type {
-  ErrorCode,
-  EvaluationContext as OpenFeatureContext,
-  FlagMetadata,
-  JsonValue as OpenFeatureJson,
-  OpenFeatureEventEmitter,
-  Provider,
-  ResolutionDetails,
-} from '@openfeature/server-sdk';
 import { EvaluationContext, FlagValue } from '../core/types';
 import type { FeatureFlagsHealth } from '../health/health-report';
 import type { SnapshotEvent, SnapshotSync } from '../snapshot/snapshot-sync';
@@ -14,6 +5,14 @@ import type { SnapshotEvent, SnapshotSync } from '../snapshot/snapshot-sync';
 /** What the provider follows of a module: its snapshot's state and its health. */
 export type FeatureFlagsModuleState = Pick<SnapshotSync, 'watch' | 'hasStarted' | 'status' | 'hasSnapshot'> & { health(): FeatureFlagsHealth };
 import type { FeatureFlagsService } from '../feature-flags.service';
+import type {
+  ErrorCode,
+  OpenFeatureEvaluationContext as OpenFeatureContext,
+  OpenFeatureFlagMetadata as FlagMetadata,
+  OpenFeatureJsonValue as OpenFeatureJson,
+  OpenFeatureProviderEvents,
+  OpenFeatureResolutionDetails as ResolutionDetails,
+} from './openfeature.types';
 import { serverSdk } from './server-sdk';
 
 /** The name the provider reports in OpenFeature's provider metadata (and hooks' `providerMetadata`). */
@@ -42,7 +41,9 @@ interface Waiter {
  *   when there is no snapshot at all.
  *
  * `FeatureFlagsModule` binds one (yours, from the `openFeatureProvider` option, or its own) and provides it
- * as `FeatureFlagsProvider`. Requires `@openfeature/server-sdk` (an optional peer) only once used.
+ * as `FeatureFlagsProvider`. Requires `@openfeature/server-sdk` (an optional peer) only once used. Its types are
+ * OpenFeature's, declared by shape (`openfeature.types.ts`): the SDK accepts it as a `Provider`, and an app
+ * without the SDK still type-checks against this package.
  *
  * @example
  * const flagsProvider = new FeatureFlagsProvider();
@@ -54,11 +55,11 @@ interface Waiter {
  * })
  * export class AppModule {}
  */
-export class FeatureFlagsProvider implements Provider {
+export class FeatureFlagsProvider {
   readonly metadata = { name: FEATURE_FLAGS_PROVIDER_NAME } as const;
   readonly runsOn = 'server' as const;
   readonly hooks = [];
-  private emitter: OpenFeatureEventEmitter | undefined;
+  private emitter: OpenFeatureProviderEvents | undefined;
   private service: FeatureFlagsService | undefined;
   private runtime: FeatureFlagsModuleState | undefined;
   private unwatch: (() => void) | undefined;
@@ -67,9 +68,12 @@ export class FeatureFlagsProvider implements Provider {
   private announced = false;
   /** Flag metadata objects, one per environment and source (the SDK freezes them): no allocation per call. */
   private readonly metadataCache = new Map<string | null, Map<string, FlagMetadata>>();
+  /** The last environment metadataOf served, and its map. */
+  private lastEnvironment: string | null = null;
+  private lastBySource: Map<string, FlagMetadata> | undefined;
 
   /** OpenFeature's provider events (created on first use, which loads `@openfeature/server-sdk`). */
-  get events(): OpenFeatureEventEmitter {
+  get events(): OpenFeatureProviderEvents {
     if (this.emitter === undefined) this.emitter = new (serverSdk().OpenFeatureEventEmitter)();
     return this.emitter;
   }
@@ -148,10 +152,16 @@ export class FeatureFlagsProvider implements Provider {
   }
 
   private metadataOf(environment: string | null, source: string): FlagMetadata {
-    let bySource = this.metadataCache.get(environment);
-    if (bySource === undefined) {
-      bySource = new Map();
-      this.metadataCache.set(environment, bySource);
+    // Evaluations come in runs of one environment (a request's, or the default): skip the outer lookup then.
+    let bySource = this.lastBySource;
+    if (bySource === undefined || environment !== this.lastEnvironment) {
+      bySource = this.metadataCache.get(environment);
+      if (bySource === undefined) {
+        bySource = new Map();
+        this.metadataCache.set(environment, bySource);
+      }
+      this.lastEnvironment = environment;
+      this.lastBySource = bySource;
     }
     let metadata = bySource.get(source);
     if (metadata === undefined) {

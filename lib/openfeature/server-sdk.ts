@@ -1,6 +1,11 @@
 import { FeatureFlagsConfigurationError } from '../core/errors';
+import type { OpenFeatureProviderEvents } from './openfeature.types';
 
-type ServerSdk = typeof import('@openfeature/server-sdk');
+/** What the provider takes from `@openfeature/server-sdk` at run time (typed by shape: see openfeature.types.ts). */
+export interface ServerSdk {
+  OpenFeatureEventEmitter: new () => OpenFeatureProviderEvents;
+  ProviderEvents: { Ready: string; Error: string; Stale: string; ConfigurationChanged: string };
+}
 
 let sdk: ServerSdk | undefined;
 
