@@ -1,5 +1,19 @@
 import { collectGarbage, median, nsSince } from './stats';
 
+/** CPU nanoseconds (user + system) the process used since `start` (a `process.cpuUsage()` reading). */
+function cpuNsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) * 1000;
+}
+
+/**
+ * The median over rounds of `a`'s cost divided by `b`'s in the same round: each round runs both back to back,
+ * so a burst of load on a shared machine weighs on both sides of one ratio rather than on one contender's median.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((value, r) => value / b[r]));
+}
+
 /**
  * A contender of an in-process comparison. `run(passes)` evaluates the whole workload sequence `passes`
  * times and returns how many evaluations were on (which also keeps the optimiser from dropping the work).
@@ -30,6 +44,14 @@ export interface ContenderMeasurement {
   nsPerEval: number;
   /** Nanoseconds per evaluation in each round, in round order. */
   rounds: number[];
+  /**
+   * Median over the rounds of the process's CPU time (user + system, every thread: GC included) per
+   * evaluation, in nanoseconds. On a shared machine wall time grows with other processes' load; CPU time
+   * barely does.
+   */
+  cpuNsPerEval: number;
+  /** CPU nanoseconds per evaluation in each round, in round order (paired with the other contenders' rounds). */
+  cpuRounds: number[];
   /** Passes over the sequence per round. */
   passesPerRound: number;
   /** Share of evaluations that were on, over one pass (the workload's identity check). */
@@ -57,13 +79,16 @@ export function compareInterleaved(contenders: readonly LoopContender[], options
     return Math.max(1, Math.round((options.roundMs * 1e6) / Math.max(ns, 1)));
   });
   const rounds: number[][] = contenders.map(() => []);
+  const cpuRounds: number[][] = contenders.map(() => []);
   for (let r = 0; r < options.rounds; r++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (r + k) % contenders.length;
       collectGarbage();
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       const on = contenders[i].run(passes[i]);
       const ns = nsSince(start);
+      cpuRounds[i].push(cpuNsSince(cpu) / (passes[i] * n));
       if (on !== onPerPass[i] * passes[i]) {
         throw new Error(`${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`);
       }
@@ -75,6 +100,8 @@ export function compareInterleaved(contenders: readonly LoopContender[], options
     name: c.name,
     nsPerEval: median(rounds[i]),
     rounds: rounds[i],
+    cpuNsPerEval: median(cpuRounds[i]),
+    cpuRounds: cpuRounds[i],
     passesPerRound: passes[i],
     onShare: onPerPass[i] / n,
     onPerPass: onPerPass[i],
@@ -103,13 +130,16 @@ export async function compareInterleavedAsync(contenders: readonly AsyncLoopCont
     passes.push(Math.max(1, Math.round((options.roundMs * 1e6) / Math.max(ns, 1))));
   }
   const rounds: number[][] = contenders.map(() => []);
+  const cpuRounds: number[][] = contenders.map(() => []);
   for (let r = 0; r < options.rounds; r++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (r + k) % contenders.length;
       collectGarbage();
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       const on = await contenders[i].run(passes[i]);
       const ns = nsSince(start);
+      cpuRounds[i].push(cpuNsSince(cpu) / (passes[i] * n));
       if (on !== onPerPass[i] * passes[i]) {
         throw new Error(`${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`);
       }
@@ -121,6 +151,8 @@ export async function compareInterleavedAsync(contenders: readonly AsyncLoopCont
     name: c.name,
     nsPerEval: median(rounds[i]),
     rounds: rounds[i],
+    cpuNsPerEval: median(cpuRounds[i]),
+    cpuRounds: cpuRounds[i],
     passesPerRound: passes[i],
     onShare: onPerPass[i] / n,
     onPerPass: onPerPass[i],

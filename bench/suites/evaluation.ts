@@ -8,7 +8,7 @@ import { RequestStateService, runWithRequestState } from '../../lib/environment/
 import { bootOurLibrary, startGrowthBook, startUnleash } from '../contenders';
 import { EvaluationContext as OpenFeatureContext, OpenFeature } from '@openfeature/server-sdk';
 import { FeatureFlagsProvider } from '../../lib/openfeature/feature-flags.provider';
-import { AsyncLoopContender, ContenderMeasurement, LoopContender, compareInterleaved, compareInterleavedAsync } from '../harness/interleave';
+import { AsyncLoopContender, ContenderMeasurement, LoopContender, compareInterleaved, compareInterleavedAsync, pairedRatio } from '../harness/interleave';
 import { fmt, percent, sig, times } from '../harness/stats';
 import { Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
 import { BenchUser, NORDIC, WORKLOAD, alongSequence, evaluationSequence, workloadFlagKeys, workloadUsers } from '../workload';
@@ -39,6 +39,7 @@ export const CONTENDERS = {
 export const OPENFEATURE_CONTENDERS = {
   serviceIsEnabled: 'FeatureFlagsService.isEnabled',
   serviceEvaluate: 'FeatureFlagsService.evaluate (details)',
+  serviceEvaluateAwaited: 'FeatureFlagsService.evaluate, each awaited',
   provider: 'FeatureFlagsProvider.resolveBooleanEvaluation (awaited)',
   client: 'OpenFeature client.getBooleanValue (awaited, server-sdk)',
 } as const;
@@ -197,6 +198,15 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         },
       },
       {
+        // What awaiting alone costs (OpenFeature's provider API is asynchronous): the provider's floor.
+        name: OPENFEATURE_CONTENDERS.serviceEvaluateAwaited,
+        async run(passes) {
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if ((await Promise.resolve(service.evaluate(k[i], c[i], false))).value) on++;
+          return on;
+        },
+      },
+      {
         name: OPENFEATURE_CONTENDERS.provider,
         async run(passes) {
           let on = 0;
@@ -282,13 +292,17 @@ function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurem
   const ofBy = (name: string): ContenderMeasurement => openFeature.find((m) => m.name === name)!;
   const evaluate = ofBy(OPENFEATURE_CONTENDERS.serviceEvaluate);
   const provider = ofBy(OPENFEATURE_CONTENDERS.provider);
-  const isEnabled = ofBy(OPENFEATURE_CONTENDERS.serviceIsEnabled);
+  const awaited = ofBy(OPENFEATURE_CONTENDERS.serviceEvaluateAwaited);
+  // The provider's cost is its CPU time per evaluation, divided round by round by the service's (both run
+  // side by side in every round): wall time on a loaded, shared machine measures the other processes too.
+  const cpuRatio = pairedRatio(provider.cpuRounds, evaluate.cpuRounds);
+  const wallRatio = pairedRatio(provider.rounds, evaluate.rounds);
   targets.push({
     name: 'FeatureFlagsProvider (awaited) vs FeatureFlagsService.evaluate',
-    target: `≤ ${EVALUATION_TARGETS.maxProviderRatio}× the service`,
-    measured: `${times(provider.nsPerEval / evaluate.nsPerEval)} (${fmt(provider.nsPerEval, 1)} / ${fmt(evaluate.nsPerEval, 1)} ns; ${times(provider.nsPerEval / isEnabled.nsPerEval)} isEnabled)`,
-    ratio: sig(provider.nsPerEval / evaluate.nsPerEval),
-    met: provider.nsPerEval / evaluate.nsPerEval <= EVALUATION_TARGETS.maxProviderRatio,
+    target: `≤ ${EVALUATION_TARGETS.maxProviderRatio}× the service (CPU per evaluation)`,
+    measured: `${times(cpuRatio)} CPU (${fmt(provider.cpuNsPerEval, 1)} / ${fmt(evaluate.cpuNsPerEval, 1)} ns); wall ${times(wallRatio)}; evaluate awaited ${times(pairedRatio(awaited.cpuRounds, evaluate.cpuRounds))} CPU`,
+    ratio: sig(cpuRatio),
+    met: cpuRatio <= EVALUATION_TARGETS.maxProviderRatio,
   });
   return {
     status: 'ok',
@@ -300,8 +314,16 @@ function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurem
       },
       {
         title: `OpenFeature: the same ${fmt(n)} evaluations, each awaited (median of ${sizes.rounds} interleaved rounds)`,
-        columns: ['contender', 'ns/eval (median)', 'range over rounds', '÷ FeatureFlagsService.evaluate', 'on-share'],
-        rows: openFeature.map((m) => [m.name, fmt(m.nsPerEval, 1), `${fmt(Math.min(...m.rounds), 1)}–${fmt(Math.max(...m.rounds), 1)}`, times(m.nsPerEval / evaluate.nsPerEval), percent(m.onShare)]),
+        columns: ['contender', 'CPU ns/eval (median)', '÷ evaluate (CPU, paired)', 'wall ns/eval (median)', 'range over rounds (wall)', '÷ evaluate (wall, paired)', 'on-share'],
+        rows: openFeature.map((m) => [
+          m.name,
+          fmt(m.cpuNsPerEval, 1),
+          times(pairedRatio(m.cpuRounds, evaluate.cpuRounds)),
+          fmt(m.nsPerEval, 1),
+          `${fmt(Math.min(...m.rounds), 1)}–${fmt(Math.max(...m.rounds), 1)}`,
+          times(pairedRatio(m.rounds, evaluate.rounds)),
+          percent(m.onShare),
+        ]),
       },
     ],
     targets,
@@ -315,7 +337,8 @@ function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurem
     notes: [
       'The floor hashes only when the country test passes, as every contender does (a Nordic user is half the workload).',
       'FeatureFlagsService.isEnabled is called outside a request (default environment); "in a request" runs the same loop inside the request scope the middleware opens.',
-      'OpenFeature: the provider returns details (value, reason, variant, flag metadata) like FeatureFlagsService.evaluate, its yardstick; each call is awaited. The server-sdk client adds its own work (hooks, context merge, event details) on top.',
+      'OpenFeature: the provider returns details (value, reason, variant, flag metadata) like FeatureFlagsService.evaluate, its yardstick; each call is awaited. "evaluate, each awaited" is what the await alone adds. The server-sdk client adds its own work (hooks, context merge, event details) on top.',
+      'OpenFeature ratios are paired: each round runs every contender back to back, and a ratio is the median over rounds of this round\'s cost ÷ the service\'s in the same round. The target is judged on CPU time (the process\'s user + system time, GC included), which other load on a shared machine barely moves; wall time is shown beside it.',
     ],
   };
 }

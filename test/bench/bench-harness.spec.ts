@@ -15,7 +15,7 @@ describe('benchmark harness: evaluation section (quick, in-process)', () => {
     result = await runEvaluation({ quick: true, log: () => undefined }, sizes);
   }, 60_000);
 
-  type Measured = { name: string; nsPerEval: number; rounds: number[]; onShare: number; onPerPass: number; passesPerRound: number };
+  type Measured = { name: string; nsPerEval: number; rounds: number[]; cpuNsPerEval: number; cpuRounds: number[]; onShare: number; onPerPass: number; passesPerRound: number };
   const contenders = (): Measured[] => result.data.contenders as Measured[];
   const byName = (name: string): Measured => contenders().find((c) => c.name === name)!;
 
@@ -52,8 +52,13 @@ describe('benchmark harness: evaluation section (quick, in-process)', () => {
       expect(c.onPerPass).toBe(floor);
       expect(c.rounds).toHaveLength(sizes.rounds);
       expect(c.nsPerEval).toBeGreaterThan(0);
+      // CPU time, round by round beside wall time: the provider's ratio is judged on it.
+      expect(c.cpuRounds).toHaveLength(sizes.rounds);
+      expect(c.cpuNsPerEval).toBeGreaterThan(0);
+      expect(Number.isFinite(c.cpuNsPerEval)).toBe(true);
     }
     expect(result.tables[1].rows).toHaveLength(Object.keys(OPENFEATURE_CONTENDERS).length);
+    expect(result.tables[1].rows.every((r) => r.length === result.tables[1].columns.length)).toBe(true);
   });
 
   it('reports a table and a verdict for every target', () => {
