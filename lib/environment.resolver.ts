@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from './core/errors';
 import { EnvironmentDefinition, FlagDefinition, ResolvedFlag } from './core/types';
-import { Environment } from './entities';
+import { Environment } from './storage/records';
 import { FlagSnapshot } from './core/snapshot';
 
 /**

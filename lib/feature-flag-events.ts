@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { filter, Observable, Subject } from 'rxjs';
-import { AuditEvent } from './entities';
+import { AuditEvent } from './storage/records';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 
 /**

@@ -3,13 +3,13 @@ import type * as TypeOrm from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { FeatureFlagsConfigurationError } from './core/errors';
 import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
-import { featureFlagDataSourceOptions } from './storage/connection';
+import { featureFlagDataSourceOptions } from './storage/typeorm/connection';
 import { AuditEventListener, FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { MemoryStorage } from './storage/memory.storage';
 import { ChangeNotifier } from './storage/storage-records';
 import { AuditEventNotifier } from './storage/audit';
 import { StorageChangeListener } from './core/changes';
-import { TypeOrmStorage } from './storage/typeorm.storage';
+import { TypeOrmStorage } from './storage/typeorm/typeorm.storage';
 import { RedisStorage } from './storage/redis.storage';
 import { requirePeer } from './optional-peers';
 

@@ -4,20 +4,21 @@
 // Evaluation core (framework-free)
 export * from './core';
 // TypeORM entities
-export { Environment, EnvironmentFlag, Flag, FlagRule, Segment, FEATURE_FLAG_ENTITIES } from './entities';
-export { ApiToken, AuditEvent, ChangeRequest, ClientKey, API_TOKEN_TYPES, CHANGE_REQUEST_STATUSES } from './entities';
-export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus, ClientKeyDefinition } from './entities';
+export { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './storage/records';
+export { FEATURE_FLAG_ENTITIES } from './storage/typeorm/entities';
+export { ApiToken, AuditEvent, ChangeRequest, ClientKey, API_TOKEN_TYPES, CHANGE_REQUEST_STATUSES } from './storage/records';
+export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus, ClientKeyDefinition } from './storage/records';
 // Storage
 export * from './storage/feature-flag-storage.interface';
 export * from './storage/feature-flag-admin-storage.interface';
 export { AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './storage/audit';
 export type { AuditEventType } from './storage/audit';
 export { MemoryStorage } from './storage/memory.storage';
-export { TypeOrmStorage } from './storage/typeorm.storage';
+export { TypeOrmStorage } from './storage/typeorm/typeorm.storage';
 export { RedisStorage } from './storage/redis.storage';
 export type { EffectiveFlagState } from './storage/redis/effective-state';
-export { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from './storage/connection';
-export { FEATURE_FLAG_MIGRATIONS } from './migrations';
+export { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from './storage/typeorm/connection';
+export { FEATURE_FLAG_MIGRATIONS } from './storage/typeorm/migrations';
 // Nest module
 export { FeatureFlagsModule } from './feature-flags.module';
 export { OPTIONS_TYPE as FeatureFlagsModuleForRootOptions, ASYNC_OPTIONS_TYPE as FeatureFlagsModuleAsyncOptions } from './feature-flags.module-definition';

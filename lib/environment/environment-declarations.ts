@@ -1,6 +1,6 @@
 import { AlreadyExistsError, FeatureFlagsConfigurationError } from '../core/errors';
 import { EnvironmentType } from '../core/types';
-import { Environment } from '../entities';
+import { Environment } from '../storage/records';
 import { EnvironmentDeclaration } from '../interfaces/feature-flags-module-options.interface';
 import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 

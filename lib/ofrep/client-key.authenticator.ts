@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { StorageUnavailableError } from '../core/errors';
-import { ClientKey } from '../entities';
+import { ClientKey } from '../storage/records';
 import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { bearerSecret, digestsEqual, hashApiTokenSecret } from '../admin/auth/api-token-secret';

@@ -1,15 +1,9 @@
 import type { Redis, RedisOptions } from 'ioredis';
+import { createRedisClient } from '../storage/redis/connect';
 import type { RedisConnection } from '../storage/redis/redis-client';
 import { ChangeBus } from './change-bus.interface';
-import { requirePeer } from '../optional-peers';
 
 export type { RedisConnection };
-
-/** Creates an ioredis client (ioredis is an optional peer dependency, loaded on first use). */
-export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Redis {
-  const RedisClass = requirePeer<typeof import('ioredis')>('ioredis', 'redis', 'Redis (the redis backend, or changes over Redis pub/sub)').default;
-  return typeof connection === 'string' ? new RedisClass(connection, extra) : new RedisClass({ ...(connection as RedisOptions), ...extra });
-}
 
 /** Change notices over Redis pub/sub: one channel, one subscriber connection per instance. */
 export class RedisChangeBus implements ChangeBus {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FeatureFlagsValidationError } from '../core/errors';
 import { assertFlagKey, assertSlug } from '../core/validation';
-import { API_TOKEN_TYPES, ApiToken, ChangeRequest, ChangeRequestStatus, CHANGE_REQUEST_STATUSES } from '../entities';
+import { API_TOKEN_TYPES, ApiToken, ChangeRequest, ChangeRequestStatus, CHANGE_REQUEST_STATUSES } from './records';
 import { assertJsonSize, assertWrites, ResolvedWriteContext } from './audit';
 import { ApiTokenInput, ChangeRequestDecision, ChangeRequestFilter, ChangeRequestInput } from './feature-flag-admin-storage.interface';
 

@@ -1,6 +1,6 @@
 import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from './records';
 import { AuditEventFilter, StorageWrite, WriteContext } from './feature-flag-storage.interface';
 
 /**

@@ -1,6 +1,6 @@
 import { FlagSnapshot } from '../core/snapshot';
 import { promotedOverride, servedState } from '../core/promotion';
-import { Environment, EnvironmentFlag, Flag } from '../entities';
+import { Environment, EnvironmentFlag, Flag } from './records';
 import { EnvironmentFlagInput } from './feature-flag-storage.interface';
 
 /**

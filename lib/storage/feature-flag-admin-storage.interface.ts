@@ -1,6 +1,6 @@
 import { FeatureFlagsError } from '../core/errors';
 import { JsonValue } from '../core/types';
-import { ApiToken, ApiTokenType, ChangeRequest, ChangeRequestStatus, ClientKey } from '../entities';
+import { ApiToken, ApiTokenType, ChangeRequest, ChangeRequestStatus, ClientKey } from './records';
 import { StorageWrite, StorageWriteResult, WriteContext } from './feature-flag-storage.interface';
 
 /** What `createApiToken` takes: the secret's hash, never the secret. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
 import { AlreadyExistsError, EnvironmentInUseError, NotFoundError } from '../core/errors';
 import { assertEnvironmentParent } from '../core/environment-tree';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './records';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,

@@ -2,7 +2,7 @@ import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from '../core/errors';
 import { promotedOverride, ServedChange, servedChanges, servedState } from '../core/promotion';
 import { EnvironmentFlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant } from '../core/types';
-import { EnvironmentFlag } from '../entities';
+import { EnvironmentFlag } from './records';
 import { FeatureFlagStorage, StorageWrite } from './feature-flag-storage.interface';
 
 /** The overridable state of a flag in one environment: an override's fields. */

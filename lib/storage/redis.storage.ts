@@ -4,8 +4,8 @@ import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { assertEnvironmentParent } from '../core/environment-tree';
 import { FlagSnapshot } from '../core/snapshot';
 import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsError, FeatureFlagsValidationError, NotFoundError, StorageUnavailableError } from '../core/errors';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
-import { createRedisClient } from '../propagation/redis-change-bus';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './records';
+import { createRedisClient } from './redis/connect';
 import type { RedisClient, RedisConnection } from './redis/redis-client';
 import { TransactionalStorage } from './transactional-storage';
 import {

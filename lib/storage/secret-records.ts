@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
 import { assertSlug } from '../core/validation';
-import { ApiToken, ClientKey } from '../entities';
+import { ApiToken, ClientKey } from './records';
 import { AuditEventType, ResolvedWriteContext, apiTokenState, copyApiToken } from './audit';
 import { revokedApiToken } from './admin-records';
 import { ClientKeyInput } from './feature-flag-admin-storage.interface';

@@ -8,7 +8,7 @@ import {
   assertSegmentInput,
 } from '../core/validation';
 import { FlagType, JsonValue } from '../core/types';
-import { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../entities';
+import { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './records';
 import {
   EnvironmentFlagInput,
   EnvironmentFlagUpdate,
@@ -191,8 +191,6 @@ export function mergeEnvironmentFlag(
   }
   if (u.flagId !== undefined && u.flagId !== existing.flagId) throw new FeatureFlagsValidationError('flagId', 'cannot be changed');
   const merged = new EnvironmentFlag({ ...existing });
-  delete merged.environment;
-  delete merged.flag;
   for (const field of OVERRIDE_FIELDS) {
     const v = u[field];
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[field] = v;

@@ -1,4 +1,4 @@
-import { ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from '../entities';
+import { ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from './records';
 import { decidedChangeRequest, resolveDecision } from './admin-records';
 import {
   AuditEventInput,

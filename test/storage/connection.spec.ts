@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FeatureFlagsValidationError } from '../../lib/core';
-import { FEATURE_FLAG_ENTITIES } from '../../lib/entities';
-import { migrationsFor } from '../../lib/migrations';
-import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/connection';
+import { FEATURE_FLAG_ENTITIES } from '../../lib/storage/typeorm/entities';
+import { migrationsFor } from '../../lib/storage/typeorm/migrations';
+import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 
 function refusal(connection: string): FeatureFlagsValidationError {
   try {

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptionsFromUrl } from '../../lib/storage/connection';
+import { dataSourceOptionsFromUrl } from '../../lib/storage/typeorm/connection';
 import { SERVICE_URLS, describeWithService, probeService } from '../support/services';
 import { describeStorageContract } from './storage-contract';
 import { SharedDatabase, describeSchemaChecks, uniqueName } from './typeorm-fixtures';

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { StorageUnavailableError } from '../../lib/core';
-import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/connection';
-import { TypeOrmStorage } from '../../lib/storage/typeorm.storage';
+import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
+import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { describeStorageContract } from './storage-contract';
 import { SharedDatabase, describeSchemaChecks, uniqueName } from './typeorm-fixtures';

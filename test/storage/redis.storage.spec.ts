@@ -1,7 +1,7 @@
 import { FlagSnapshot } from '../../lib/core';
 import Redis from 'ioredis';
 import { AlreadyExistsError, EnvironmentCycleError, StorageChange, StorageUnavailableError, VersionConflictError } from '../../lib/core';
-import { EnvironmentFlag } from '../../lib/entities';
+import { EnvironmentFlag } from '../../lib/storage/records';
 import { RedisStorage } from '../../lib/storage/redis.storage';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FeatureFlagsValidationError } from '../../lib/core';
-import { FEATURE_FLAG_ENTITIES } from '../../lib/entities';
-import { FEATURE_FLAG_MIGRATIONS, migrationsFor } from '../../lib/migrations';
-import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/connection';
-import { TypeOrmStorage } from '../../lib/storage/typeorm.storage';
+import { FEATURE_FLAG_ENTITIES } from '../../lib/storage/typeorm/entities';
+import { FEATURE_FLAG_MIGRATIONS, migrationsFor } from '../../lib/storage/typeorm/migrations';
+import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
+import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { describeStorageContract } from './storage-contract';
 import { SharedDatabase, describeSchemaChecks } from './typeorm-fixtures';
 

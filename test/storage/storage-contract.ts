@@ -10,7 +10,7 @@ import {
   StorageChange,
   VersionConflictError,
 } from '../../lib/core';
-import { AuditEvent, Environment, EnvironmentFlag, Flag } from '../../lib/entities';
+import { AuditEvent, Environment, EnvironmentFlag, Flag } from '../../lib/storage/records';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,

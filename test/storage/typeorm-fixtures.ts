@@ -1,7 +1,7 @@
 import { DataSource, DataSourceOptions, ObjectLiteral } from 'typeorm';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../../lib/entities';
-import { featureFlagDataSourceOptions } from '../../lib/storage/connection';
-import { TypeOrmStorage } from '../../lib/storage/typeorm.storage';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../../lib/storage/records';
+import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
+import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { StorageFixture } from './storage-contract';
 
 /** Deletes every feature-flag row (children first; parents of environments unlinked before they go). */

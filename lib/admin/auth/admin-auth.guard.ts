@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { FeatureFlagsValidationError } from '../../core/errors';
-import { API_TOKEN_TYPES } from '../../entities';
+import { API_TOKEN_TYPES } from '../../storage/records';
 import { MAX_INPUT_DEPTH } from '../http/admin-input-limits';
 import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { ADMIN_ACCESS_METADATA, FEATURE_FLAGS_ADMIN_OPTIONS } from '../feature-flags-admin.internal-constants';

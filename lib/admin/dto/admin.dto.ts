@@ -1,4 +1,4 @@
-import { API_TOKEN_TYPES, ApiTokenType, CHANGE_REQUEST_STATUSES, ChangeRequestStatus } from '../../entities';
+import { API_TOKEN_TYPES, ApiTokenType, CHANGE_REQUEST_STATUSES, ChangeRequestStatus } from '../../storage/records';
 import { MAX_INT32 } from '../http/admin-input-limits';
 import { swagger, validator } from '../optional-packages';
 import { IsFlagKey, IsSlug, Nullable, Optional, QueryInteger } from './dto-decorators';

@@ -1,4 +1,4 @@
-import type { ApiTokenType } from '../../entities';
+import type { ApiTokenType } from '../../storage/records';
 
 /**
  * Who is calling the admin API: an API token, the bootstrap token, or whatever your `authenticate` hook

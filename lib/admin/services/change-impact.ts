@@ -1,6 +1,6 @@
 import { FlagSnapshot } from '../../core/snapshot';
 import { FeatureFlagsValidationError } from '../../core/errors';
-import { Environment, EnvironmentFlag, Flag } from '../../entities';
+import { Environment, EnvironmentFlag, Flag } from '../../storage/records';
 import { StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { buildEnvironmentFlag, buildFlag, mergeEnvironmentFlag, mergeFlag } from '../../storage/storage-records';
 import { ruleView } from '../views/views';

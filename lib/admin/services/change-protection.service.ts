@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonValue } from '../../core/types';
-import { ChangeRequest, Environment } from '../../entities';
+import { ChangeRequest, Environment } from '../../storage/records';
 import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage, StorageWrite, StorageWriteResult } from '../../storage/feature-flag-storage.interface';
 import { accountableId } from '../auth/admin-principal';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ChangeRequest } from '../../entities';
+import { ChangeRequest } from '../../storage/records';
 import { AdminRecordNotFoundError, FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { accountableId, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
 import { BOOTSTRAP_PRINCIPAL } from '../auth/admin-auth.guard';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FeatureFlagsValidationError, VersionConflictError } from '../../core/errors';
 import { JsonValue, OVERRIDABLE_FIELDS } from '../../core/types';
-import { Environment } from '../../entities';
+import { Environment } from '../../storage/records';
 import { FeatureFlagsService } from '../../feature-flags.service';
 import { EnvironmentUpdate, FeatureFlagStorage, StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';

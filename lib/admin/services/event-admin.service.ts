@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FeatureFlagsValidationError } from '../../core/errors';
-import { AuditEvent } from '../../entities';
+import { AuditEvent } from '../../storage/records';
 import { AuditEventFilter, FeatureFlagStorage } from '../../storage/feature-flag-storage.interface';
 import { assertEnvironmentAccess, canAccessEnvironment, coversAllEnvironments } from '../auth/admin-principal';
 import { ListEventsQueryDto } from '../dto/admin.dto';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AlreadyExistsError, FeatureFlagsValidationError, NotFoundError, VersionConflictError } from '../../core/errors';
 import { FlagStatus, JsonValue } from '../../core/types';
-import { EnvironmentFlag, Flag } from '../../entities';
+import { EnvironmentFlag, Flag } from '../../storage/records';
 import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
 import { EnvironmentFlagUpdate, FeatureFlagStorage, FlagUpdate, StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { mergeEnvironmentFlag, mergeFlag, unchangedEnvironmentFlag, unchangedFlag } from '../../storage/storage-records';

@@ -1,7 +1,7 @@
 import { FlagSnapshot } from '../../core/snapshot';
 import { NotFoundError } from '../../core/errors';
 import { ResolvedFlag } from '../../core/types';
-import { Environment, EnvironmentFlag, Flag } from '../../entities';
+import { Environment, EnvironmentFlag, Flag } from '../../storage/records';
 import { FeatureFlagStorage } from '../../storage/feature-flag-storage.interface';
 
 /** A flag with everything needed to resolve it, read from storage (never from the in-memory snapshot). */

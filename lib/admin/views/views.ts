@@ -1,5 +1,5 @@
 import { FlagRuleDefinition, JsonValue, ResolvedFlag } from '../../core/types';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag } from '../../entities';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag } from '../../storage/records';
 
 /**
  * What the admin API answers: plain JSON views of the records (dates as ISO strings, no storage-internal

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, MigrationInterface, ObjectLiteral } from 'typeorm';
-import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
-import { assertEnvironmentParent } from '../core/environment-tree';
+import { SnapshotData, StorageChange, StorageChangeListener } from '../../core/changes';
+import { assertEnvironmentParent } from '../../core/environment-tree';
 import {
   AlreadyExistsError,
   EnvironmentInUseError,
@@ -8,12 +8,13 @@ import {
   NotFoundError,
   StorageUnavailableError,
   VersionConflictError,
-} from '../core/errors';
+} from '../../core/errors';
 import type * as TypeOrmDateUtils from 'typeorm/util/DateUtils';
-import { requirePeer } from '../optional-peers';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, FEATURE_FLAG_ENTITIES, Flag, FlagRule, Segment } from '../entities';
-import { SQLITE_TYPES, migrationsFor } from '../migrations';
-import { TransactionalStorage } from './transactional-storage';
+import { requirePeer } from '../../optional-peers';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../records';
+import { FEATURE_FLAG_ENTITIES } from './entities';
+import { SQLITE_TYPES, migrationsFor } from './migrations';
+import { TransactionalStorage } from '../transactional-storage';
 import {
   auditEvent,
   AuditEventInput,
@@ -32,14 +33,14 @@ import {
   ResolvedWriteContext,
   segmentEventType,
   segmentState,
-} from './audit';
+} from '../audit';
 import {
   assertChangeRequestFilter,
   buildApiToken,
   buildChangeRequest,
   changeRequestMatches,
-} from './admin-records';
-import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS, SecretRecord, SecretRecordKind } from './secret-records';
+} from '../admin-records';
+import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS, SecretRecord, SecretRecordKind } from '../secret-records';
 import {
   AdminRecordAlreadyExistsError,
   AdminRecordNotFoundError,
@@ -49,7 +50,7 @@ import {
   ChangeRequestInput,
   ChangeRequestNotPendingError,
   FeatureFlagAdminStorage,
-} from './feature-flag-admin-storage.interface';
+} from '../feature-flag-admin-storage.interface';
 import {
   AuditEventFilter,
   AuditEventListener,
@@ -68,8 +69,8 @@ import {
   FlagUpdate,
   SegmentInput,
   SegmentUpdate,
-} from './feature-flag-storage.interface';
-import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from './memory.storage';
+} from '../feature-flag-storage.interface';
+import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from '../memory.storage';
 import {
   assertVersion,
   ChangeNotifier,
@@ -85,8 +86,8 @@ import {
   unchangedEnvironmentFlag,
   unchangedFlag,
   unchangedSegment,
-} from './storage-records';
-import { clonedOverrideInputs } from './cloned-overrides';
+} from '../storage-records';
+import { clonedOverrideInputs } from '../cloned-overrides';
 
 /** Options of TypeOrmStorage. */
 export interface TypeOrmStorageOptions {
@@ -914,7 +915,7 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
 
   private async insertRules(m: EntityManager, rules: FlagRule[]): Promise<void> {
     if (rules.length === 0) return;
-    const rows = rules.map((rule, position) => new FlagRule({ ...rule, position }));
+    const rows = rules.map((rule, position) => Object.assign(new FlagRule(rule), { position }));
     await m.createQueryBuilder().insert().into(FlagRule).values(rows as never).updateEntity(false).execute();
   }
 

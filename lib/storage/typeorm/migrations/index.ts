@@ -1,5 +1,5 @@
 import { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
-import { FeatureFlagsValidationError } from '../core/errors';
+import { FeatureFlagsValidationError } from '../../../core/errors';
 import { FeatureFlagsInitialSchemaMysql1732000000000 } from './mysql/1732000000000-InitialSchema';
 import { FeatureFlagsInitialSchemaPostgres1732000000000 } from './postgres/1732000000000-InitialSchema';
 import { FeatureFlagsInitialSchemaSqlite1732000000000 } from './sqlite/1732000000000-InitialSchema';

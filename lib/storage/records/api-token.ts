@@ -1,4 +1,3 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from './typeorm-decorators';
 
 export const API_TOKEN_TYPES = ['admin', 'read-only'] as const;
 /** What a token may do: `admin` reads and writes, `read-only` only reads. */
@@ -33,50 +32,21 @@ export interface ApiTokenDefinition {
   version: number;
 }
 
-/** An admin API token (TypeORM entity `feature_flag_api_tokens`). */
-@Entity({ name: 'feature_flag_api_tokens' })
+/** An admin API token (stored as `feature_flag_api_tokens` in SQL). */
 export class ApiToken implements ApiTokenDefinition {
-  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_feature_flag_api_tokens' })
   id!: string;
-
-  @Column({ type: 'varchar', length: 255 })
   name!: string;
-
-  @Column({ type: 'varchar', length: 16 })
   type!: ApiTokenType;
-
-  @Column({ type: 'simple-json' })
   environments!: string[];
-
-  @Index('UQ_feature_flag_api_tokens_secret_hash', { unique: true })
-  @Column({ name: 'secret_hash', type: 'varchar', length: 64 })
   secretHash!: string;
-
-  @Column({ name: 'secret_hint', type: 'varchar', length: 16 })
   secretHint!: string;
-
-  @Column({ name: 'created_by', type: 'varchar', length: 255 })
   createdBy!: string;
-
-  @Column({ name: 'created_by_id', type: 'varchar', length: 255, nullable: true })
   createdById!: string | null;
-
-  @Column({ name: 'principal_id', type: 'varchar', length: 255, nullable: true })
   principalId!: string | null;
-
-  @CreateDateColumn({ name: 'created_at' })
   createdAt!: Date;
-
-  @Column({ name: 'expires_at', type: Date, precision: 6, nullable: true })
   expiresAt!: Date | null;
-
-  @Column({ name: 'revoked_at', type: Date, precision: 6, nullable: true })
   revokedAt!: Date | null;
-
-  @Column({ name: 'revoked_by', type: 'varchar', length: 255, nullable: true })
   revokedBy!: string | null;
-
-  @Column({ type: 'int', default: 1 })
   version!: number;
 
   constructor(init?: Partial<ApiToken>) {

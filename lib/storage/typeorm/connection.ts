@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
-import { FeatureFlagsValidationError } from '../core/errors';
-import { FEATURE_FLAG_ENTITIES } from '../entities';
-import { migrationsFor } from '../migrations';
+import { FeatureFlagsValidationError } from '../../core/errors';
+import { FEATURE_FLAG_ENTITIES } from './entities';
+import { migrationsFor } from './migrations';
 
 /** Where the module records which of its migrations have run. */
 export const FEATURE_FLAG_MIGRATIONS_TABLE = 'feature_flag_migrations';
