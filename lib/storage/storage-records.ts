@@ -14,6 +14,7 @@ import {
   EnvironmentFlagUpdate,
   EnvironmentInput,
   EnvironmentUpdate,
+  FlagFilter,
   FlagInput,
   FlagRuleInput,
   FlagUpdate,
@@ -276,6 +277,21 @@ export function unchangedEnvironmentFlag(existing: EnvironmentFlag, next: Enviro
 /** Whether a segment update changes nothing. */
 export function unchangedSegment(existing: Segment, next: Segment): boolean {
   return sameState(segmentState(existing), segmentState(next));
+}
+
+/** Matches a flag against a `listFlags` filter (backends that filter in memory). */
+export function flagMatches(flag: Flag, filter: FlagFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.status !== undefined) {
+    const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (!statuses.includes(flag.status)) return false;
+  }
+  if (filter.tag !== undefined && !flag.tags.includes(filter.tag)) return false;
+  if (filter.search !== undefined) {
+    const q = filter.search.toLowerCase();
+    if (!flag.key.toLowerCase().includes(q) && !flag.name.toLowerCase().includes(q)) return false;
+  }
+  return true;
 }
 
 /** Fan-out of applied writes to subscribers; a throwing listener does not stop the others. */

@@ -1,17 +1,13 @@
-import { ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from './records';
-import { decidedChangeRequest, resolveDecision } from './admin-records';
+import { decidedChangeRequest, resolveDecision, buildApiToken, buildChangeRequest } from './admin-records';
+import { assertWrites, auditEvent, changeRequestSubject, copyChangeRequest, decisionContext, mergeWriteContexts, ResolvedWriteContext, resolveWriteContext } from './audit';
 import {
-  AuditEventInput,
-  ResolvedWriteContext,
-  copyChangeRequest,
-  assertWrites,
-  auditEvent,
-  changeRequestSubject,
-  decisionContext,
-  mergeWriteContexts,
-  resolveWriteContext,
-} from './audit';
-import { ChangeRequestApproval, ChangeRequestDecision } from './feature-flag-admin-storage.interface';
+  ApiTokenInput,
+  ChangeRequestApproval,
+  ChangeRequestDecision,
+  ChangeRequestInput,
+  ClientKeyInput,
+} from './feature-flag-admin-storage.interface';
+import { EnvironmentClone } from './feature-flag-storage.interface';
 import {
   EnvironmentFlagInput,
   EnvironmentFlagRef,
@@ -25,98 +21,127 @@ import {
   StorageWrite,
   StorageWriteResult,
   WriteContext,
-} from './feature-flag-storage.interface';
-
-/** A backend's transaction: what the shared operations need of it. */
-export interface StorageTransaction {
-  /** Records the write's audit event in the transaction (reported to listeners after commit). */
-  audit(event: AuditEventInput): void | Promise<void>;
-}
+} from './inputs';
+import { RecordTransaction } from './record-transaction';
+import { ApiToken, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from './records';
+import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS } from './secret-records';
+import { createChangeRequest, createSecretRecord, pendingChangeRequest, revokeSecretRecord } from './writes/admin-writes';
+import * as writes from './writes/record-writes';
 
 /**
- * What the backends with real transactions (TypeORM, Redis) share: batches, and approving or rejecting
- * change requests, built on the per-operation writers each backend implements inside its transaction
- * (`…In`). A backend provides the transaction (`write`), the writers, and how a change request is read
- * and saved.
+ * Every write of `FeatureFlagStorage` and `FeatureFlagAdminStorage`, written once for every backend over
+ * its records (`RecordTransaction`): a backend provides the transaction (`transaction`) and its reads.
  */
-export abstract class TransactionalStorage<Tx extends StorageTransaction> {
-  /** Runs `work` in one transaction: everything it writes commits together, or nothing does. */
-  protected abstract write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+export abstract class TransactionalStorage {
+  /**
+   * Runs `work` in one transaction: everything it writes commits together, or nothing does. Its changes
+   * and audit events are reported to subscribers after the commit.
+   */
+  protected abstract transaction<T>(work: (tx: RecordTransaction) => Promise<T>): Promise<T>;
 
-  protected abstract createEnvironmentIn(tx: Tx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment>;
-  protected abstract updateEnvironmentIn(tx: Tx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment>;
-  protected abstract deleteEnvironmentIn(tx: Tx, slug: string, ctx: ResolvedWriteContext): Promise<boolean>;
-  protected abstract createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<Flag>;
-  protected abstract updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<Flag>;
-  protected abstract deleteFlagIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean>;
-  protected abstract createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag>;
-  protected abstract updateEnvironmentFlagIn(tx: Tx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag>;
-  protected abstract deleteEnvironmentFlagIn(tx: Tx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean>;
-  protected abstract createSegmentIn(tx: Tx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment>;
-  protected abstract updateSegmentIn(tx: Tx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment>;
-  protected abstract deleteSegmentIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean>;
-
-  /** The pending change request `id` (at `version`, when given), read for update. */
-  protected abstract pendingRequest(tx: Tx, id: string, version: number | undefined): Promise<ChangeRequest>;
-  /** Saves a decided change request over the pending one it was read as. */
-  protected abstract saveChangeRequest(tx: Tx, pending: ChangeRequest, decided: ChangeRequest): Promise<void> | void;
+  private write<T>(context: WriteContext | undefined, work: (tx: RecordTransaction, ctx: ResolvedWriteContext) => Promise<T>): Promise<T> {
+    const ctx = resolveWriteContext(context);
+    return this.transaction((tx) => work(tx, ctx));
+  }
 
   async createEnvironment(input: EnvironmentInput, context?: WriteContext): Promise<Environment> {
-    return this.write((tx) => this.createEnvironmentIn(tx, input, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.createEnvironment(tx, input, ctx));
   }
 
   async updateEnvironment(update: EnvironmentUpdate, context?: WriteContext): Promise<Environment> {
-    return this.write((tx) => this.updateEnvironmentIn(tx, update, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.updateEnvironment(tx, update, ctx));
   }
 
   async deleteEnvironment(slug: string, context?: WriteContext): Promise<boolean> {
-    return this.write((tx) => this.deleteEnvironmentIn(tx, slug, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.deleteEnvironment(tx, slug, ctx));
+  }
+
+  async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
+    return this.write(context, (tx, ctx) => writes.cloneEnvironment(tx, source, input, ctx));
   }
 
   async createFlag(input: FlagInput, context?: WriteContext): Promise<Flag> {
-    return this.write((tx) => this.createFlagIn(tx, input, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.createFlag(tx, input, ctx));
   }
 
   async updateFlag(update: FlagUpdate, context?: WriteContext): Promise<Flag> {
-    return this.write((tx) => this.updateFlagIn(tx, update, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.updateFlag(tx, update, ctx));
+  }
+
+  async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
+    return this.write(context, (tx, ctx) => writes.deleteFlag(tx, key, ctx));
   }
 
   async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write((tx) => this.createEnvironmentFlagIn(tx, input, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.createEnvironmentFlag(tx, input, ctx));
   }
 
   async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write((tx) => this.updateEnvironmentFlagIn(tx, update, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.updateEnvironmentFlag(tx, update, ctx));
+  }
+
+  async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
+    return this.write(context, (tx, ctx) => writes.deleteEnvironmentFlag(tx, ref, ctx));
   }
 
   async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
-    return this.write((tx) => this.createSegmentIn(tx, input, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.createSegment(tx, input, ctx));
   }
 
   async updateSegment(update: SegmentUpdate, context?: WriteContext): Promise<Segment> {
-    return this.write((tx) => this.updateSegmentIn(tx, update, resolveWriteContext(context)));
+    return this.write(context, (tx, ctx) => writes.updateSegment(tx, update, ctx));
   }
 
-  async writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
-    assertWrites(writes);
+  async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {
+    return this.write(context, (tx, ctx) => writes.deleteSegment(tx, key, ctx));
+  }
+
+  async writeAll(batch: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]> {
+    assertWrites(batch);
     resolveWriteContext(context);
-    const contexts = writes.map((w) => resolveWriteContext(mergeWriteContexts(context, w.context)));
-    return this.write(async (tx) => {
+    const contexts = batch.map((w) => resolveWriteContext(mergeWriteContexts(context, w.context)));
+    return this.transaction(async (tx) => {
       const results: StorageWriteResult[] = [];
-      for (let i = 0; i < writes.length; i++) results.push(await this.applyWrite(tx, writes[i], contexts[i]));
+      for (let i = 0; i < batch.length; i++) results.push(await this.applyWrite(tx, batch[i], contexts[i]));
       return results;
     });
   }
 
+  async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
+    const ctx = resolveWriteContext(context);
+    const token = buildApiToken(input, ctx);
+    return this.transaction((tx) => createSecretRecord(tx, 'apiToken', API_TOKEN_RECORDS, token, ctx));
+  }
+
+  async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
+    return this.write(context, (tx, ctx) => revokeSecretRecord(tx, 'apiToken', API_TOKEN_RECORDS, id, ctx));
+  }
+
+  async createClientKey(input: ClientKeyInput, context?: WriteContext): Promise<ClientKey> {
+    const ctx = resolveWriteContext(context);
+    const key = buildClientKey(input, ctx);
+    return this.transaction((tx) => createSecretRecord(tx, 'clientKey', CLIENT_KEY_RECORDS, key, ctx));
+  }
+
+  async revokeClientKey(id: string, context?: WriteContext): Promise<ClientKey> {
+    return this.write(context, (tx, ctx) => revokeSecretRecord(tx, 'clientKey', CLIENT_KEY_RECORDS, id, ctx));
+  }
+
+  async createChangeRequest(input: ChangeRequestInput, context?: WriteContext): Promise<ChangeRequest> {
+    const ctx = resolveWriteContext(context);
+    const request = buildChangeRequest(input, ctx);
+    return this.transaction((tx) => createChangeRequest(tx, request, ctx));
+  }
+
   async approveChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequestApproval> {
     const d = resolveDecision(decision);
-    return this.write(async (tx) => {
-      const request = await this.pendingRequest(tx, id, d.version);
+    return this.transaction(async (tx) => {
+      const request = await pendingChangeRequest(tx, id, d.version);
       const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
       const results: StorageWriteResult[] = [];
       for (const w of request.writes) results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
       const next = decidedChangeRequest(request, 'applied', d);
-      await this.saveChangeRequest(tx, request, next);
+      await tx.update('changeRequest', request, next);
       await tx.audit(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));
       return { changeRequest: copyChangeRequest(next), results };
     });
@@ -124,42 +149,44 @@ export abstract class TransactionalStorage<Tx extends StorageTransaction> {
 
   async rejectChangeRequest(id: string, decision: ChangeRequestDecision): Promise<ChangeRequest> {
     const d = resolveDecision(decision);
-    return this.write(async (tx) => {
-      const request = await this.pendingRequest(tx, id, d.version);
+    return this.transaction(async (tx) => {
+      const request = await pendingChangeRequest(tx, id, d.version);
       const next = decidedChangeRequest(request, 'rejected', d);
-      await this.saveChangeRequest(tx, request, next);
+      await tx.update('changeRequest', request, next);
       await tx.audit(auditEvent('change-request-rejected', decisionContext(d), changeRequestSubject(next, request)));
       return copyChangeRequest(next);
     });
   }
 
   /** Applies one write of a batch (or of an approved change request) inside the transaction. */
-  protected applyWrite(tx: Tx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
+  private applyWrite(tx: RecordTransaction, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
+    // A unique-key violation is reported as the duplicate of the write being applied, not an earlier one.
+    tx.duplicate = undefined;
     switch (w.op) {
       case 'createEnvironment':
-        return this.createEnvironmentIn(tx, w.input, ctx);
+        return writes.createEnvironment(tx, w.input, ctx);
       case 'updateEnvironment':
-        return this.updateEnvironmentIn(tx, w.update, ctx);
+        return writes.updateEnvironment(tx, w.update, ctx);
       case 'deleteEnvironment':
-        return this.deleteEnvironmentIn(tx, w.slug, ctx);
+        return writes.deleteEnvironment(tx, w.slug, ctx);
       case 'createFlag':
-        return this.createFlagIn(tx, w.input, ctx);
+        return writes.createFlag(tx, w.input, ctx);
       case 'updateFlag':
-        return this.updateFlagIn(tx, w.update, ctx);
+        return writes.updateFlag(tx, w.update, ctx);
       case 'deleteFlag':
-        return this.deleteFlagIn(tx, w.key, ctx);
+        return writes.deleteFlag(tx, w.key, ctx);
       case 'createEnvironmentFlag':
-        return this.createEnvironmentFlagIn(tx, w.input, ctx);
+        return writes.createEnvironmentFlag(tx, w.input, ctx);
       case 'updateEnvironmentFlag':
-        return this.updateEnvironmentFlagIn(tx, w.update, ctx);
+        return writes.updateEnvironmentFlag(tx, w.update, ctx);
       case 'deleteEnvironmentFlag':
-        return this.deleteEnvironmentFlagIn(tx, w.ref, ctx);
+        return writes.deleteEnvironmentFlag(tx, w.ref, ctx);
       case 'createSegment':
-        return this.createSegmentIn(tx, w.input, ctx);
+        return writes.createSegment(tx, w.input, ctx);
       case 'updateSegment':
-        return this.updateSegmentIn(tx, w.update, ctx);
+        return writes.updateSegment(tx, w.update, ctx);
       case 'deleteSegment':
-        return this.deleteSegmentIn(tx, w.key, ctx);
+        return writes.deleteSegment(tx, w.key, ctx);
     }
   }
 }

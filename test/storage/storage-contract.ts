@@ -703,6 +703,33 @@ export function describeStorageContract(name: string, factory: () => Promise<Sto
       });
     });
 
+    describe('input checks (the same on every backend)', () => {
+      it('refuses an input or update that is not an object with FeatureFlagsValidationError, and records nothing', async () => {
+        await hierarchy();
+        const before = (await storage.listEvents()).length;
+        for (const bad of [null, undefined, 'staging', 42, []] as never[]) {
+          await expectInvalid(storage.createEnvironment(bad), 'input');
+          await expectInvalid(storage.updateEnvironment(bad), 'update');
+          await expectInvalid(storage.cloneEnvironment('staging', bad), 'input');
+          await expectInvalid(storage.createFlag(bad), 'input');
+          await expectInvalid(storage.updateFlag(bad), 'update');
+          await expectInvalid(storage.createEnvironmentFlag(bad), 'input');
+          await expectInvalid(storage.updateEnvironmentFlag(bad), 'update');
+          await expectInvalid(storage.createSegment(bad), 'input');
+          await expectInvalid(storage.updateSegment(bad), 'update');
+          await expectInvalid(storage.writeAll([{ op: 'createFlag', input: bad }]), 'input');
+        }
+        expect(await storage.listEvents()).toHaveLength(before);
+        expect(await storage.listFlags()).toEqual([]);
+      });
+
+      it('cloneEnvironment checks the new environment before it looks for the source', async () => {
+        await expectInvalid(storage.cloneEnvironment('missing', { name: 'Bad', slug: 'Not A Slug' }), 'slug');
+        await expect(storage.cloneEnvironment('missing', { name: 'Fine', slug: 'fine' })).rejects.toBeInstanceOf(NotFoundError);
+        expect(await storage.listEnvironments()).toEqual([]);
+      });
+    });
+
     describe('returned objects are copies', () => {
       it('mutating what a write or a read returned changes nothing stored', async () => {
         const created = await storage.createFlag({ key: 'checkout', tags: ['a'], metadata: { owner: 'x' }, rules: [countryRule] });

@@ -14,3 +14,4 @@ export { ClientKey } from './client-key';
 export type { ClientKeyDefinition } from './client-key';
 export { CHANGE_REQUEST_STATUSES, ChangeRequest } from './change-request';
 export type { ChangeRequestDefinition, ChangeRequestStatus } from './change-request';
+export { copyEnvironment, copyFlag, copyOverride, copySegment } from './copies';

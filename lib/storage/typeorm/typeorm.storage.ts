@@ -1,93 +1,21 @@
-import { DataSource, EntityManager, EntityTarget, MigrationInterface, ObjectLiteral } from 'typeorm';
-import { SnapshotData, StorageChange, StorageChangeListener } from '../../core/changes';
-import { assertEnvironmentParent } from '../../core/environment-tree';
-import {
-  AlreadyExistsError,
-  EnvironmentInUseError,
-  FeatureFlagsError,
-  NotFoundError,
-  StorageUnavailableError,
-  VersionConflictError,
-} from '../../core/errors';
+import { DataSource, EntityManager, MigrationInterface } from 'typeorm';
 import type * as TypeOrmDateUtils from 'typeorm/util/DateUtils';
+import { SnapshotData, StorageChangeListener } from '../../core/changes';
+import { FeatureFlagsError, NotFoundError, StorageUnavailableError, VersionConflictError } from '../../core/errors';
 import { requirePeer } from '../../optional-peers';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../records';
+import { assertChangeRequestFilter, changeRequestMatches } from '../admin-records';
+import { AuditEventNotifier, resolveEventFilter } from '../audit';
+import { ChangeRequestFilter, FeatureFlagAdminStorage } from '../feature-flag-admin-storage.interface';
+import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from '../feature-flag-storage.interface';
+import { EnvironmentFlagRef } from '../inputs';
+import { RecordTransaction } from '../record-transaction';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from '../records';
+import { ChangeNotifier, flagMatches } from '../storage-records';
+import { TransactionalStorage } from '../transactional-storage';
+import { isForeignKeyViolation, isTransient, isUnavailable, isUniqueViolation } from './driver-errors';
 import { FEATURE_FLAG_ENTITIES } from './entities';
 import { SQLITE_TYPES, migrationsFor } from './migrations';
-import { TransactionalStorage } from '../transactional-storage';
-import {
-  auditEvent,
-  AuditEventInput,
-  changeRequestSubject,
-  AuditEventNotifier,
-  copyChangeRequest,
-  environmentClonedEvent,
-  environmentEventType,
-  environmentState,
-  flagEventType,
-  flagState,
-  overrideEventType,
-  overrideState,
-  resolveEventFilter,
-  resolveWriteContext,
-  ResolvedWriteContext,
-  segmentEventType,
-  segmentState,
-} from '../audit';
-import {
-  assertChangeRequestFilter,
-  buildApiToken,
-  buildChangeRequest,
-  changeRequestMatches,
-} from '../admin-records';
-import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS, SecretRecord, SecretRecordKind } from '../secret-records';
-import {
-  AdminRecordAlreadyExistsError,
-  AdminRecordNotFoundError,
-  ApiTokenInput,
-  ChangeRequestFilter,
-  ClientKeyInput,
-  ChangeRequestInput,
-  ChangeRequestNotPendingError,
-  FeatureFlagAdminStorage,
-} from '../feature-flag-admin-storage.interface';
-import {
-  AuditEventFilter,
-  AuditEventListener,
-  EnvironmentClone,
-  StorageWrite,
-  StorageWriteResult,
-  WriteContext,
-  EnvironmentFlagInput,
-  EnvironmentFlagRef,
-  EnvironmentFlagUpdate,
-  EnvironmentInput,
-  EnvironmentUpdate,
-  FeatureFlagStorage,
-  FlagFilter,
-  FlagInput,
-  FlagUpdate,
-  SegmentInput,
-  SegmentUpdate,
-} from '../feature-flag-storage.interface';
-import { copyEnvironment, copyFlag, copyOverride, copySegment, flagMatches } from '../memory.storage';
-import {
-  assertVersion,
-  ChangeNotifier,
-  buildEnvironment,
-  buildEnvironmentFlag,
-  buildFlag,
-  buildSegment,
-  mergeEnvironment,
-  mergeEnvironmentFlag,
-  mergeFlag,
-  mergeSegment,
-  unchangedEnvironment,
-  unchangedEnvironmentFlag,
-  unchangedFlag,
-  unchangedSegment,
-} from '../storage-records';
-import { clonedOverrideInputs } from '../cloned-overrides';
+import { flagQuery, one, overrideQuery, StaleWrite, TypeOrmTransaction, withRules } from './typeorm-transaction';
 
 /** Options of TypeOrmStorage. */
 export interface TypeOrmStorageOptions {
@@ -103,95 +31,6 @@ export interface TypeOrmStorageOptions {
 /** How many times a write is attempted when it loses a race (stale version, deadlock, vanished reference). */
 const MAX_ATTEMPTS = 5;
 
-/** Thrown inside a transaction when a compare-and-set update matched no row: the write is retried. */
-class StaleWrite extends Error {
-  constructor(
-    readonly entity: string,
-    readonly identifier: string,
-    readonly target: EntityTarget<ObjectLiteral>,
-    readonly id: string,
-    readonly expectedVersion: number,
-  ) {
-    super(`The ${entity} "${identifier}" changed during the write.`);
-  }
-}
-
-/** What a write works with inside its transaction. */
-interface Tx {
-  m: EntityManager;
-  /** Records a change, reported to listeners once the transaction has committed. */
-  emit(change: StorageChange): void;
-  /** Inserts the write's audit event (in the transaction), reported to listeners once it has committed. */
-  audit(event: AuditEventInput): Promise<void>;
-  /** The error a unique-key violation stands for in this write. */
-  duplicate?: () => FeatureFlagsError;
-}
-
-interface DriverError {
-  code?: string;
-  errno?: number;
-  message?: string;
-}
-
-function driverError(e: unknown): DriverError {
-  const err = (e ?? {}) as DriverError & { driverError?: DriverError };
-  return err.driverError ?? err;
-}
-
-/** PostgreSQL 23505, MySQL/MariaDB ER_DUP_ENTRY (1062), SQLite UNIQUE / PRIMARY KEY constraints. */
-function isUniqueViolation(e: unknown): boolean {
-  const { code, errno, message } = driverError(e);
-  return (
-    code === '23505' ||
-    errno === 1062 ||
-    code === 'ER_DUP_ENTRY' ||
-    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    (code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/.test(message ?? ''))
-  );
-}
-
-/** PostgreSQL 23503, MySQL/MariaDB 1451/1452, SQLite FOREIGN KEY constraint. */
-function isForeignKeyViolation(e: unknown): boolean {
-  const { code, errno, message } = driverError(e);
-  return (
-    code === '23503' ||
-    errno === 1451 ||
-    errno === 1452 ||
-    code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
-    (code === 'SQLITE_CONSTRAINT' && /FOREIGN KEY/.test(message ?? ''))
-  );
-}
-
-/** Serialization failures and deadlocks: the transaction was rolled back and may simply run again. */
-function isTransient(e: unknown): boolean {
-  const { code, errno } = driverError(e);
-  return code === '40001' || code === '40P01' || errno === 1213 || code === 'SQLITE_BUSY';
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR',
-  'SQLITE_CANTOPEN',
-]);
-
-/** The store cannot be reached: network errors, PostgreSQL classes 08 and 57P, refused logins, missing database. */
-function isUnavailable(e: unknown): boolean {
-  const { code, message } = driverError(e);
-  if (code && (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '28P01' || code === '3D000')) return true;
-  return /Connection terminated|pool after calling end|Pool is closed|Can't add new command when connection is in closed state/i.test(message ?? '');
-}
-
 /** The tables whose fingerprint is the revision, in order (see `revision()`). */
 const REVISION_TABLES: Function[] = [Flag, Environment, EnvironmentFlag, Segment];
 
@@ -203,6 +42,7 @@ function millisOf(value: unknown): string {
   const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`);
   return Number.isNaN(ms) ? s : String(ms);
 }
+
 
 /**
  * Stores flags, environments, overrides and segments in PostgreSQL, MySQL/MariaDB or SQLite through
@@ -216,7 +56,7 @@ function millisOf(value: unknown): string {
  * const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(process.env.DATABASE_URL!)), { ownsDataSource: true });
  * await storage.init(); // connects and runs the migrations
  */
-export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureFlagStorage, FeatureFlagAdminStorage {
+export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
   private readonly notifier = new ChangeNotifier();
   private readonly eventNotifier = new AuditEventNotifier();
   private readonly ownsDataSource: boolean;
@@ -346,8 +186,8 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return this.read(async () => {
       const load = async (m: EntityManager): Promise<SnapshotData> => ({
         environments: await this.environmentQuery(m).getMany(),
-        flags: await this.flagQuery(m).getMany().then(withRules),
-        environmentFlags: await m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
+        flags: await flagQuery(m).getMany().then(withRules),
+        environmentFlags: await overrideQuery(m).getMany(),
         segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
       });
       // One snapshot for the five reads: REPEATABLE READ on PostgreSQL and MySQL; SQLite transactions
@@ -372,48 +212,18 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return this.read(() => this.environmentQuery(this.dataSource.manager).getMany());
   }
 
-  async cloneEnvironment(source: string, input: EnvironmentInput, context?: WriteContext): Promise<EnvironmentClone> {
-    return this.write(async (tx) => {
-      const ctx = resolveWriteContext(context);
-      const env = buildEnvironment(input);
-      tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
-      const all = await this.lockEnvironments(tx.m);
-      const from = all.find((e) => e.slug === source);
-      if (!from) throw new NotFoundError('environment', String(source));
-      await this.insertEnvironment(tx, all, env);
-      // The clone serves what its source serves: every flag's resolved fields, wherever it is re-parented.
-      const overrides = await tx.m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany();
-      const allFlags = await this.flagQuery(tx.m).getMany().then(withRules);
-      const inputs = clonedOverrideInputs(all, allFlags, overrides, from, env);
-      const flags = new Map(inputs.map(({ flag }) => [flag.id, flag]));
-      const copies = inputs.map(({ input: copyInput, flag }) => buildEnvironmentFlag(copyInput, flag.type));
-      for (const copy of copies) {
-        await this.insert(tx.m, EnvironmentFlag, copy);
-        tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
-      }
-      await tx.audit(environmentClonedEvent(ctx, env, parentSlugIn(all, env), from.slug, copies, (c) => flags.get(c.flagId)!.key));
-      return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
+  async getFlag(key: string): Promise<Flag | null> {
+    if (typeof key !== 'string') return null;
+    return this.read(async () => {
+      const flag = await flagQuery(this.dataSource.manager).where({ key }).getOne();
+      return flag ? withRules([flag])[0] : null;
     });
   }
 
-  // Flags
-
-  async getFlag(key: string): Promise<Flag | null> {
-    if (typeof key !== 'string') return null;
-    return this.read(() => this.findFlag(this.dataSource.manager, { key }));
-  }
-
   async listFlags(filter?: FlagFilter): Promise<Flag[]> {
-    const flags = withRules(await this.read(() => this.flagQuery(this.dataSource.manager).getMany()));
+    const flags = withRules(await this.read(() => flagQuery(this.dataSource.manager).getMany()));
     return flags.filter((f) => flagMatches(f, filter)).sort((a, b) => a.key.localeCompare(b.key));
   }
-
-  async deleteFlag(key: string, context?: WriteContext): Promise<boolean> {
-    if (typeof key !== 'string') return false;
-    return this.write((tx) => this.deleteFlagIn(tx, key, resolveWriteContext(context)));
-  }
-
-  // Environment flags (overrides)
 
   async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
@@ -433,13 +243,6 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return this.read(() => this.dataSource.manager.createQueryBuilder(EnvironmentFlag, 'o').where(where).orderBy('o.createdAt').addOrderBy('o.id').getMany());
   }
 
-  async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
-    if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
-    return this.write((tx) => this.deleteEnvironmentFlagIn(tx, ref, resolveWriteContext(context)));
-  }
-
-  // Segments
-
   async getSegment(key: string): Promise<Segment | null> {
     if (typeof key !== 'string') return null;
     return this.read(() => one(this.dataSource.manager, Segment, { key }));
@@ -448,13 +251,6 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
   async listSegments(): Promise<Segment[]> {
     return this.read(() => this.dataSource.manager.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany());
   }
-
-  async deleteSegment(key: string, context?: WriteContext): Promise<boolean> {
-    if (typeof key !== 'string') return false;
-    return this.write((tx) => this.deleteSegmentIn(tx, key, resolveWriteContext(context)));
-  }
-
-  // Batches and the audit log
 
   async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
     const f = resolveEventFilter(filter);
@@ -478,105 +274,32 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     });
   }
 
-  // API tokens and client keys (secret records: one implementation, two kinds)
-
-  async createApiToken(input: ApiTokenInput, context?: WriteContext): Promise<ApiToken> {
-    return this.createSecretRecord(API_TOKEN_RECORDS, ApiToken, (ctx) => buildApiToken(input, ctx), context);
-  }
-
   async getApiToken(id: string): Promise<ApiToken | null> {
-    return this.getSecretRecord(ApiToken, { id });
+    return this.findOne(ApiToken, { id });
   }
 
   async findApiTokenBySecretHash(secretHash: string): Promise<ApiToken | null> {
-    return this.getSecretRecord(ApiToken, { secretHash });
+    return this.findOne(ApiToken, { secretHash });
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return this.listSecretRecords(ApiToken);
-  }
-
-  async revokeApiToken(id: string, context?: WriteContext): Promise<ApiToken> {
-    return this.revokeSecretRecord(API_TOKEN_RECORDS, ApiToken, id, context);
-  }
-
-  async createClientKey(input: ClientKeyInput, context?: WriteContext): Promise<ClientKey> {
-    return this.createSecretRecord(CLIENT_KEY_RECORDS, ClientKey, (ctx) => buildClientKey(input, ctx), context);
+    return this.read(() => this.dataSource.manager.createQueryBuilder(ApiToken, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
   }
 
   async getClientKey(id: string): Promise<ClientKey | null> {
-    return this.getSecretRecord(ClientKey, { id });
+    return this.findOne(ClientKey, { id });
   }
 
   async findClientKeyBySecretHash(secretHash: string): Promise<ClientKey | null> {
-    return this.getSecretRecord(ClientKey, { secretHash });
+    return this.findOne(ClientKey, { secretHash });
   }
 
   async listClientKeys(): Promise<ClientKey[]> {
-    return this.listSecretRecords(ClientKey);
-  }
-
-  async revokeClientKey(id: string, context?: WriteContext): Promise<ClientKey> {
-    return this.revokeSecretRecord(CLIENT_KEY_RECORDS, ClientKey, id, context);
-  }
-
-  private async createSecretRecord<T extends SecretRecord & ObjectLiteral>(
-    kind: SecretRecordKind<T>,
-    entity: EntityTarget<T>,
-    build: (ctx: ResolvedWriteContext) => T,
-    context?: WriteContext,
-  ): Promise<T> {
-    const ctx = resolveWriteContext(context);
-    const record = build(ctx);
-    return this.write(async (tx) => {
-      tx.duplicate = () => new AdminRecordAlreadyExistsError(kind.entity, record.secretHint);
-      if (await exists(tx.m, entity, { id: record.id })) throw new AdminRecordAlreadyExistsError(kind.entity, record.id);
-      if (await exists(tx.m, entity, { secretHash: record.secretHash })) throw new AdminRecordAlreadyExistsError(kind.entity, record.secretHint);
-      await this.insert(tx.m, entity, record);
-      await tx.audit(auditEvent(kind.createdEvent, ctx, kind.subject(null, record)));
-      return kind.copy(record);
-    });
-  }
-
-  private async getSecretRecord<T extends SecretRecord & ObjectLiteral>(entity: EntityTarget<T>, where: { id: string } | { secretHash: string }): Promise<T | null> {
-    if (typeof Object.values(where)[0] !== 'string') return null;
-    return this.read(() => one(this.dataSource.manager, entity, where));
-  }
-
-  private async listSecretRecords<T extends SecretRecord & ObjectLiteral>(entity: EntityTarget<T>): Promise<T[]> {
-    return this.read(() => this.dataSource.manager.createQueryBuilder(entity, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
-  }
-
-  private async revokeSecretRecord<T extends SecretRecord & ObjectLiteral>(kind: SecretRecordKind<T>, entity: EntityTarget<T>, id: string, context?: WriteContext): Promise<T> {
-    const ctx = resolveWriteContext(context);
-    return this.write(async (tx) => {
-      const record = typeof id === 'string' ? await one(tx.m, entity, { id }, !this.serialized) : null;
-      if (!record) throw new AdminRecordNotFoundError(kind.entity, String(id));
-      if (record.revokedAt) return record;
-      const next = kind.revoked(record, ctx);
-      await this.compareAndSet(tx.m, entity, record, next, kind.entity, id);
-      await tx.audit(auditEvent(kind.revokedEvent, ctx, kind.subject(record, next)));
-      return kind.copy(next);
-    });
-  }
-
-  // Change requests
-
-  async createChangeRequest(input: ChangeRequestInput, context?: WriteContext): Promise<ChangeRequest> {
-    const ctx = resolveWriteContext(context);
-    const request = buildChangeRequest(input, ctx);
-    return this.write(async (tx) => {
-      tx.duplicate = () => new AdminRecordAlreadyExistsError('change request', request.id);
-      if (await exists(tx.m, ChangeRequest, { id: request.id })) throw tx.duplicate();
-      await this.insert(tx.m, ChangeRequest, request);
-      await tx.audit(auditEvent('change-request-created', ctx, changeRequestSubject(request, null)));
-      return copyChangeRequest(request);
-    });
+    return this.read(() => this.dataSource.manager.createQueryBuilder(ClientKey, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
   }
 
   async getChangeRequest(id: string): Promise<ChangeRequest | null> {
-    if (typeof id !== 'string') return null;
-    return this.read(() => one(this.dataSource.manager, ChangeRequest, { id }));
+    return this.findOne(ChangeRequest, { id });
   }
 
   async listChangeRequests(filter?: ChangeRequestFilter): Promise<ChangeRequest[]> {
@@ -587,226 +310,6 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     const requests = await this.read(() => q.orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC').getMany());
     // Environments are a JSON list: filtered here.
     return requests.filter((c) => changeRequestMatches(c, filter));
-  }
-
-  // Writes, inside a transaction (`write`): each records its change and its audit event.
-
-  protected override applyWrite(tx: Tx, w: StorageWrite, ctx: ResolvedWriteContext): Promise<StorageWriteResult> {
-    // A unique-key violation is reported as the duplicate of the write being applied, not an earlier one.
-    tx.duplicate = undefined;
-    return super.applyWrite(tx, w, ctx);
-  }
-
-  protected async saveChangeRequest(tx: Tx, pending: ChangeRequest, decided: ChangeRequest): Promise<void> {
-    await this.compareAndSet(tx.m, ChangeRequest, pending, decided, 'change request', decided.id);
-  }
-
-  /** Inserts a new environment (every environment locked in `all`), reporting the change but no event. */
-  private async insertEnvironment(tx: Tx, all: Environment[], env: Environment): Promise<void> {
-    if (all.some((e) => e.slug === env.slug)) throw new AlreadyExistsError('environment', env.slug);
-    if (all.some((e) => e.id === env.id)) throw new AlreadyExistsError('environment', env.id);
-    assertEnvironmentParent(all, env.slug, null, env.parentId);
-    await this.insert(tx.m, Environment, env);
-    tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
-  }
-
-  protected async createEnvironmentIn(tx: Tx, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
-    const env = buildEnvironment(input);
-    tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
-    const all = await this.lockEnvironments(tx.m);
-    await this.insertEnvironment(tx, all, env);
-    await tx.audit(auditEvent(environmentEventType(null, env), ctx, { environment: env.slug, after: environmentState(env, parentSlugIn(all, env)) }));
-    return copyEnvironment(env);
-  }
-
-  protected async updateEnvironmentIn(tx: Tx, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
-    const all = await this.lockEnvironments(tx.m);
-    const byId = 'id' in update && update.id !== undefined;
-    const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
-    if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
-    const next = mergeEnvironment(existing, update);
-    if (unchangedEnvironment(existing, next)) return copyEnvironment(existing);
-    tx.duplicate = () => new AlreadyExistsError('environment', next.slug);
-    if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
-    if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
-    await this.compareAndSet(tx.m, Environment, existing, next, 'environment', existing.slug);
-    tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
-    await tx.audit(
-      auditEvent(environmentEventType(existing, next), ctx, {
-        environment: existing.slug,
-        before: environmentState(existing, parentSlugIn(all, existing)),
-        after: environmentState(next, parentSlugIn(all, next)),
-      }),
-    );
-    return copyEnvironment(next);
-  }
-
-  protected async deleteEnvironmentIn(tx: Tx, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
-    if (typeof slug !== 'string') return false;
-    const all = await this.lockEnvironments(tx.m);
-    const env = all.find((e) => e.slug === slug);
-    if (!env) return false;
-    const children = all.filter((e) => e.parentId === env.id).map((e) => e.slug);
-    if (children.length > 0) throw new EnvironmentInUseError(slug, children);
-    const deleted = await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ environmentId: env.id }).execute();
-    await tx.m.createQueryBuilder().delete().from(Environment).where({ id: env.id }).execute();
-    tx.emit({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
-    await tx.audit(
-      auditEvent(environmentEventType(env, null), ctx, {
-        environment: env.slug,
-        before: environmentState(env, parentSlugIn(all, env)),
-        data: { deletedOverrides: deleted.affected ?? 0 },
-      }),
-    );
-    return true;
-  }
-
-  protected async createFlagIn(tx: Tx, input: FlagInput, ctx: ResolvedWriteContext): Promise<Flag> {
-    const flag = buildFlag(input);
-    tx.duplicate = () => new AlreadyExistsError('flag', flag.key);
-    if (await exists(tx.m, Flag, { key: flag.key })) throw new AlreadyExistsError('flag', flag.key);
-    if (await exists(tx.m, Flag, { id: flag.id })) throw new AlreadyExistsError('flag', flag.id);
-    await this.insert(tx.m, Flag, flag);
-    await this.insertRules(tx.m, flag.rules);
-    tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(flag) });
-    await tx.audit(auditEvent(flagEventType(null, flag), ctx, { flagKey: flag.key, after: flagState(flag) }));
-    return copyFlag(flag);
-  }
-
-  protected async updateFlagIn(tx: Tx, update: FlagUpdate, ctx: ResolvedWriteContext): Promise<Flag> {
-    const byId = 'id' in update && update.id !== undefined;
-    const identifier = String(byId ? update.id : (update as { key: string }).key);
-    const existing = await this.findFlag(tx.m, byId ? { id: update.id } : { key: (update as { key: string }).key }, true);
-    if (!existing) throw new NotFoundError('flag', identifier);
-    const next = mergeFlag(existing, update);
-    if (unchangedFlag(existing, next)) return copyFlag(existing);
-    tx.duplicate = () => new AlreadyExistsError('flag', next.key);
-    if (next.key !== existing.key && (await exists(tx.m, Flag, { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
-    // Rules are replaced only once the compare-and-set has won.
-    await this.compareAndSet(tx.m, Flag, existing, next, 'flag', existing.key);
-    if (update.rules !== undefined) {
-      await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: next.id }).execute();
-      await this.insertRules(tx.m, next.rules);
-    }
-    tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
-    await tx.audit(auditEvent(flagEventType(existing, next), ctx, { flagKey: existing.key, before: flagState(existing), after: flagState(next) }));
-    return copyFlag(next);
-  }
-
-  protected async deleteFlagIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
-    if (typeof key !== 'string') return false;
-    const flag = await this.findFlag(tx.m, { key }, true);
-    if (!flag) return false;
-    const deleted = await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ flagId: flag.id }).execute();
-    await tx.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: flag.id }).execute();
-    await tx.m.createQueryBuilder().delete().from(Flag).where({ id: flag.id }).execute();
-    tx.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
-    await tx.audit(auditEvent(flagEventType(flag, null), ctx, { flagKey: flag.key, before: flagState(flag), data: { deletedOverrides: deleted.affected ?? 0 } }));
-    return true;
-  }
-
-  protected async createEnvironmentFlagIn(tx: Tx, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
-    const env = typeof input?.environmentId === 'string' ? await one(tx.m, Environment, { id: input.environmentId }) : null;
-    if (!env) throw new NotFoundError('environment', input?.environmentId);
-    const flag = typeof input.flagId === 'string' ? await one(tx.m, Flag, { id: input.flagId }) : null;
-    if (!flag) throw new NotFoundError('flag', input.flagId);
-    const override = buildEnvironmentFlag(input, flag.type);
-    tx.duplicate = () => new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
-    if (await exists(tx.m, EnvironmentFlag, { environmentId: env.id, flagId: flag.id })) throw tx.duplicate();
-    if (await exists(tx.m, EnvironmentFlag, { id: override.id })) throw new AlreadyExistsError('environment flag', override.id);
-    await this.insert(tx.m, EnvironmentFlag, override);
-    tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
-    await tx.audit(auditEvent(overrideEventType(null, override), ctx, { flagKey: flag.key, environment: env.slug, after: overrideState(override) }));
-    return copyOverride(override);
-  }
-
-  protected async updateEnvironmentFlagIn(tx: Tx, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
-    const byId = 'id' in update && update.id !== undefined;
-    const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
-    let existing: EnvironmentFlag | null = null;
-    if (byId) existing = typeof update.id === 'string' ? await one(tx.m, EnvironmentFlag, { id: update.id }, !this.serialized) : null;
-    else if (typeof environmentId === 'string' && typeof flagId === 'string') {
-      existing = await one(tx.m, EnvironmentFlag, { environmentId, flagId }, !this.serialized);
-    }
-    if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
-    const flag = (await one(tx.m, Flag, { id: existing.flagId }))!;
-    const env = (await one(tx.m, Environment, { id: existing.environmentId }))!;
-    const next = mergeEnvironmentFlag(existing, update, flag.type);
-    if (unchangedEnvironmentFlag(existing, next)) return copyOverride(existing);
-    await this.compareAndSet(tx.m, EnvironmentFlag, existing, next, 'environment flag', existing.id);
-    tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
-    await tx.audit(
-      auditEvent(overrideEventType(existing, next), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(existing), after: overrideState(next) }),
-    );
-    return copyOverride(next);
-  }
-
-  protected async deleteEnvironmentFlagIn(tx: Tx, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
-    if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return false;
-    const o = await one(tx.m, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }, !this.serialized);
-    if (!o) return false;
-    const flag = (await one(tx.m, Flag, { id: o.flagId }))!;
-    const env = (await one(tx.m, Environment, { id: o.environmentId }))!;
-    await tx.m.createQueryBuilder().delete().from(EnvironmentFlag).where({ id: o.id }).execute();
-    tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
-    await tx.audit(auditEvent(overrideEventType(o, null), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(o) }));
-    return true;
-  }
-
-  protected async createSegmentIn(tx: Tx, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
-    const segment = buildSegment(input);
-    tx.duplicate = () => new AlreadyExistsError('segment', segment.key);
-    if (await exists(tx.m, Segment, { key: segment.key })) throw new AlreadyExistsError('segment', segment.key);
-    if (await exists(tx.m, Segment, { id: segment.id })) throw new AlreadyExistsError('segment', segment.id);
-    if (segment.parentId && !(await exists(tx.m, Segment, { id: segment.parentId }))) throw new NotFoundError('segment', segment.parentId);
-    await this.insert(tx.m, Segment, segment);
-    tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
-    await tx.audit(auditEvent(segmentEventType(null, segment), ctx, { after: segmentState(segment), data: { segment: segment.key } }));
-    return copySegment(segment);
-  }
-
-  protected async updateSegmentIn(tx: Tx, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
-    const byId = 'id' in update && update.id !== undefined;
-    const identifier = String(byId ? update.id : (update as Segment).key);
-    const where = byId ? { id: update.id } : { key: (update as Segment).key };
-    const existing = typeof (byId ? update.id : (update as Segment).key) === 'string' ? await one(tx.m, Segment, where, !this.serialized) : null;
-    if (!existing) throw new NotFoundError('segment', identifier);
-    const next = mergeSegment(existing, update);
-    if (unchangedSegment(existing, next)) return copySegment(existing);
-    tx.duplicate = () => new AlreadyExistsError('segment', next.key);
-    if (next.key !== existing.key && (await exists(tx.m, Segment, { key: next.key }))) throw new AlreadyExistsError('segment', next.key);
-    if (next.parentId && !(await exists(tx.m, Segment, { id: next.parentId }))) throw new NotFoundError('segment', next.parentId);
-    await this.compareAndSet(tx.m, Segment, existing, next, 'segment', existing.key);
-    tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
-    await tx.audit(auditEvent(segmentEventType(existing, next), ctx, { before: segmentState(existing), after: segmentState(next), data: { segment: existing.key } }));
-    return copySegment(next);
-  }
-
-  protected async deleteSegmentIn(tx: Tx, key: string, ctx: ResolvedWriteContext): Promise<boolean> {
-    if (typeof key !== 'string') return false;
-    const s = await one(tx.m, Segment, { key }, !this.serialized);
-    if (!s) return false;
-    await tx.m.createQueryBuilder().delete().from(Segment).where({ id: s.id }).execute();
-    tx.emit({ kind: 'segment', op: 'delete', id: s.id, key: s.key });
-    await tx.audit(auditEvent(segmentEventType(s, null), ctx, { before: segmentState(s), data: { segment: s.key } }));
-    return true;
-  }
-
-  /** A pending change request, locked until the transaction ends. */
-  protected async pendingRequest(tx: Tx, id: string, version: number | undefined): Promise<ChangeRequest> {
-    const request = typeof id === 'string' ? await one(tx.m, ChangeRequest, { id }, !this.serialized) : null;
-    if (!request) throw new AdminRecordNotFoundError('change request', String(id));
-    if (request.status !== 'pending') throw new ChangeRequestNotPendingError(id, request.status);
-    assertVersion('change request', id, request.version, version);
-    return request;
-  }
-
-  /** Inserts an audit event, returning it with the id the database gave it. */
-  private async insertEvent(m: EntityManager, event: AuditEventInput): Promise<AuditEvent> {
-    const row = new AuditEvent({ ...event });
-    const result = await m.createQueryBuilder().insert().into(AuditEvent).values(row as never).updateEntity(true).execute();
-    const id = (result.identifiers[0]?.id ?? row.id) as number | string;
-    return new AuditEvent({ ...event, id: Number(id) });
   }
 
   /** A Date as the driver compares it with stored timestamps (SQLite keeps them as UTC text). */
@@ -838,24 +341,18 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
    * start: it then sees the winner's data and either applies on top of it or refuses with the error that
    * data calls for (VersionConflictError for a stale `version`, NotFoundError…).
    */
-  protected async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  protected async transaction<T>(work: (tx: RecordTransaction) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       for (let attempt = 1; ; attempt++) {
-        const changes: StorageChange[] = [];
-        const events: AuditEvent[] = [];
-        const tx: Tx = {
-          m: this.dataSource.manager,
-          emit: (change) => void changes.push(change),
-          audit: async (event) => void events.push(await this.insertEvent(tx.m, event)),
-        };
+        let tx: TypeOrmTransaction | undefined;
         try {
-          const result = await this.dataSource.transaction((m) => work(Object.assign(tx, { m })));
-          for (const change of changes) this.notifier.emit(change);
-          for (const event of events) this.eventNotifier.emit(event);
+          const result = await this.dataSource.transaction((m) => work((tx = new TypeOrmTransaction(m, !this.serialized))));
+          for (const change of tx!.changes) this.notifier.emit(change);
+          for (const event of tx!.events) this.eventNotifier.emit(event);
           return result;
         } catch (e) {
           if (e instanceof FeatureFlagsError) throw e;
-          if (isUniqueViolation(e) && tx.duplicate) throw tx.duplicate();
+          if (isUniqueViolation(e) && tx?.duplicate) throw tx.duplicate();
           const unavailable = this.unavailable(e);
           if (unavailable) throw unavailable;
           const raced = e instanceof StaleWrite || isTransient(e) || isForeignKeyViolation(e);
@@ -884,87 +381,12 @@ export class TypeOrmStorage extends TransactionalStorage<Tx> implements FeatureF
     return new VersionConflictError(stale.entity, stale.identifier, stale.expectedVersion, (current as { version: number }).version);
   }
 
-  /** Every environment, locked against concurrent environment writes (SQLite writes are serialized anyway). */
-  private lockEnvironments(m: EntityManager): Promise<Environment[]> {
-    const query = m.createQueryBuilder(Environment, 'e').orderBy('e.id');
-    return (this.serialized ? query : query.setLock('pessimistic_write')).getMany();
-  }
-
   private environmentQuery(m: EntityManager) {
     return m.createQueryBuilder(Environment, 'e').orderBy('e.createdAt').addOrderBy('e.slug');
   }
-
-  /** Flags with their rules in written order, in one statement (so a flag and its rules are consistent). */
-  private flagQuery(m: EntityManager) {
-    return m.createQueryBuilder(Flag, 'f').leftJoinAndSelect('f.rules', 'r').orderBy('f.key').addOrderBy('r.position');
+  /** One row by a string column, or null (a value of another type matches nothing). */
+  private async findOne<E extends ApiToken | ClientKey | ChangeRequest>(entity: new () => E, where: Partial<Record<keyof E, unknown>>): Promise<E | null> {
+    if (typeof Object.values(where)[0] !== 'string') return null;
+    return this.read(() => one(this.dataSource.manager, entity, where));
   }
-
-  /** A flag with its rules; `lock` first locks its row until the transaction ends (an update's read). */
-  private async findFlag(m: EntityManager, where: { id?: string; key?: string }, lock = false): Promise<Flag | null> {
-    const value = where.id ?? where.key;
-    if (typeof value !== 'string') return null;
-    // Locked apart from the read: PostgreSQL cannot lock the nullable side of the rules join.
-    if (lock && !this.serialized && !(await one(m, Flag, where, true))) return null;
-    const flag = await this.flagQuery(m).where(where).getOne();
-    return flag ? withRules([flag])[0] : null;
-  }
-
-  private async insert<E extends ObjectLiteral>(m: EntityManager, target: EntityTarget<E>, record: E): Promise<void> {
-    await m.createQueryBuilder().insert().into(target).values(record as never).updateEntity(false).execute();
-  }
-
-  private async insertRules(m: EntityManager, rules: FlagRule[]): Promise<void> {
-    if (rules.length === 0) return;
-    const rows = rules.map((rule, position) => Object.assign(new FlagRule(rule), { position }));
-    await m.createQueryBuilder().insert().into(FlagRule).values(rows as never).updateEntity(false).execute();
-  }
-
-  /**
-   * `UPDATE … SET <every column of next>, version = <stored + 1> WHERE id = :id AND version = :stored`
-   * (`next.version` is the stored one plus one): a row that someone else updated since it was read
-   * matches nothing, and the write starts over.
-   */
-  private async compareAndSet<E extends { id: string; version: number }>(
-    m: EntityManager,
-    target: EntityTarget<E>,
-    existing: E,
-    next: E,
-    entity: string,
-    identifier: string,
-  ): Promise<void> {
-    const values: Record<string, unknown> = {};
-    for (const column of m.connection.getMetadata(target).columns) {
-      if (column.isPrimary || column.isCreateDate) continue;
-      values[column.propertyName] = (next as Record<string, unknown>)[column.propertyName];
-    }
-    const result = await m
-      .createQueryBuilder()
-      .update(target)
-      .set(values as never)
-      .where({ id: existing.id, version: existing.version })
-      .execute();
-    if (result.affected === 0) throw new StaleWrite(entity, identifier, target as EntityTarget<ObjectLiteral>, existing.id, existing.version);
-  }
-}
-
-/** The first row matching `where` (column values by property name), as a fresh entity. */
-function one<E extends ObjectLiteral>(m: EntityManager, target: EntityTarget<E>, where: ObjectLiteral, lock = false): Promise<E | null> {
-  const query = m.createQueryBuilder(target, 'x').where(where);
-  return (lock ? query.setLock('pessimistic_write') : query).getOne();
-}
-
-/** The slug of an environment's parent, among `all`. */
-function parentSlugIn(all: Environment[], env: Environment): string | null {
-  return env.parentId ? (all.find((e) => e.id === env.parentId)?.slug ?? null) : null;
-}
-
-/** Whether a row matches `where`. */
-function exists(m: EntityManager, target: EntityTarget<ObjectLiteral>, where: ObjectLiteral): Promise<boolean> {
-  return m.createQueryBuilder(target, 'x').where(where).getExists();
-}
-
-/** Flags as TypeORM returns them, with `rules` always an array. */
-function withRules(flags: Flag[]): Flag[] {
-  for (const flag of flags) flag.rules ??= [];
-  return flags;
 }
