@@ -83,6 +83,35 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       expect(upQueries.map((q) => q.query)).toEqual([]);
     });
 
+    it('the snapshot reads without hydration return exactly what TypeORM hydration returns', async () => {
+      const storage = new TypeOrmStorage(ds);
+      await storage.init();
+      const production = await storage.createEnvironment({ name: 'Production', slug: 'production', type: 'production', settings: { requireApproval: true } });
+      const staging = await storage.createEnvironment({ name: 'Staging', slug: 'staging', parentId: production.id, description: 'Pre-release' });
+      for (let i = 0; i < 4; i++) {
+        const flag = await storage.createFlag({
+          key: `lean-${i}`,
+          type: i % 2 ? 'string' : 'boolean',
+          defaultValue: i % 2 ? 'text' : null,
+          tags: ['lean'],
+          metadata: { n: i },
+          rules: [
+            { priority: 1, conditions: [{ attribute: 'country', operator: 'in', value: ['SE'] }], serveEnabled: true, rolloutPercentage: 12.5 },
+            { priority: 1, conditions: [], serveEnabled: false },
+          ],
+        });
+        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: i % 2 === 0, percentage: i % 3 ? 33.5 : null, reason: 'why' });
+      }
+      await storage.createSegment({ key: 'nordics', conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO'] }] });
+      const hydrated = await ds.transaction(async (m) => ({
+        environments: await m.createQueryBuilder(Environment, 'e').orderBy('e.createdAt').addOrderBy('e.slug').getMany(),
+        flags: await m.createQueryBuilder(Flag, 'f').leftJoinAndSelect('f.rules', 'r').orderBy('f.key').addOrderBy('r.position').getMany(),
+        environmentFlags: await m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
+        segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
+      }));
+      expect(await storage.loadSnapshot()).toStrictEqual(hydrated);
+    });
+
     it('ran the migrations once, recorded in feature_flag_migrations, and running them again does nothing', async () => {
       expect(await ds.showMigrations()).toBe(false);
       expect(await ds.runMigrations()).toEqual([]);

@@ -13,9 +13,10 @@ import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, Environmen
 import { ChangeNotifier, flagMatches } from '../storage-records';
 import { TransactionalStorage } from '../transactional-storage';
 import { isForeignKeyViolation, isTransient, isUnavailable, isUniqueViolation } from './driver-errors';
+import { leanFlags, leanRows } from './lean-reads';
 import { FEATURE_FLAG_ENTITIES } from './entities';
 import { SQLITE_TYPES, migrationsFor } from './migrations';
-import { flagQuery, one, overrideQuery, StaleWrite, TypeOrmTransaction, withRules } from './typeorm-transaction';
+import { flagQuery, one, StaleWrite, TypeOrmTransaction, withRules } from './typeorm-transaction';
 
 /** Options of TypeOrmStorage. */
 export interface TypeOrmStorageOptions {
@@ -184,11 +185,12 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
 
   async loadSnapshot(): Promise<SnapshotData> {
     return this.read(async () => {
+      // Raw rows, converted column by column as hydration would (see lean-reads): a fraction of its cost.
       const load = async (m: EntityManager): Promise<SnapshotData> => ({
-        environments: await this.environmentQuery(m).getMany(),
-        flags: await flagQuery(m).getMany().then(withRules),
-        environmentFlags: await overrideQuery(m).getMany(),
-        segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
+        environments: await leanRows(m, Environment, ['createdAt', 'slug'], (init) => new Environment(init)),
+        flags: await leanFlags(m),
+        environmentFlags: await leanRows(m, EnvironmentFlag, ['createdAt', 'id'], (init) => new EnvironmentFlag(init)),
+        segments: await leanRows(m, Segment, ['createdAt', 'key'], (init) => new Segment(init)),
       });
       // One snapshot for the five reads: REPEATABLE READ on PostgreSQL and MySQL; SQLite transactions
       // are serializable.
