@@ -10,7 +10,8 @@ import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.c
 import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
 import { FEATURE_FLAGS_ADMIN_OPTIONS, FEATURE_FLAGS_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
 import { DETECTION_EXCLUSION } from '../feature-flags.internal-constants';
-import { resolveAdminOptions } from './feature-flags-admin.options';
+import { ResolvedAdminOptions, resolveAdminOptions } from './feature-flags-admin.options';
+import { AuthFailureThrottle } from './auth/auth-failure-throttle';
 import { AdminResponder } from './http/admin-responder';
 import { AdminRouteErrorsFilter } from './http/admin-route-errors.filter';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
@@ -54,6 +55,12 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
     },
     // `?env=` on admin routes names the environment to manage, not the request's environment.
     { provide: DETECTION_EXCLUSION, useExisting: FEATURE_FLAGS_ADMIN_PREFIX },
+    // Failed authentication counted per client (null: authThrottle is false). OFREP uses it too.
+    {
+      provide: AuthFailureThrottle,
+      useFactory: (options: ResolvedAdminOptions) => (options.authThrottle ? new AuthFailureThrottle(options.authThrottle) : null),
+      inject: [FEATURE_FLAGS_ADMIN_OPTIONS],
+    },
     // The flags module's storage: its backends implement the admin contract too (checked at bootstrap).
     { provide: FeatureFlagAdminStorage, useExisting: FeatureFlagStorage },
     AdminResponder,

@@ -1,12 +1,14 @@
 import { FeatureFlagsConfigurationError } from '../core/errors';
+import { ResolvedAuthThrottle, resolveAuthThrottle } from './auth/auth-failure-throttle';
 import { DEFAULT_ADMIN_BODY_LIMIT } from './feature-flags-admin.internal-constants';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
 import { missingAdminPackages } from './optional-packages';
 
 /** Admin options with their defaults, checked once at boot. */
-export interface ResolvedAdminOptions extends FeatureFlagsAdminModuleOptions {
+export interface ResolvedAdminOptions extends Omit<FeatureFlagsAdminModuleOptions, 'authThrottle'> {
   apiTokens: boolean;
   bodyLimit: number;
+  authThrottle: ResolvedAuthThrottle | false;
 }
 
 /** The shortest bootstrap token accepted. */
@@ -34,5 +36,5 @@ export function resolveAdminOptions(options: FeatureFlagsAdminModuleOptions | un
   if (o.adminToken === undefined && !apiTokens && o.authenticate === undefined) {
     fail('authenticate', 'is needed when there is neither an adminToken nor apiTokens: nobody could call the admin API');
   }
-  return { ...o, apiTokens, bodyLimit };
+  return { ...o, apiTokens, bodyLimit, authThrottle: resolveAuthThrottle(o.authThrottle) };
 }

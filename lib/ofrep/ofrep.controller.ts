@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ClientKeyAuthenticator } from './client-key.authenticator';
 import { OfrepExceptionFilter } from './ofrep-exception.filter';
@@ -33,8 +33,8 @@ export class OfrepController {
   /** `POST /ofrep/v1/evaluate/flags/{key}`: one flag, for server-side (dynamic context) providers. */
   @Post('evaluate/flags/:key')
   @HttpCode(200)
-  async evaluateFlag(@Param('key') key: string, @Body() body: unknown, @Headers() headers: RequestHeaders, @Res() res: unknown): Promise<void> {
-    const clientKey = await this.keys.authenticate(headers);
+  async evaluateFlag(@Param('key') key: string, @Body() body: unknown, @Headers() headers: RequestHeaders, @Req() req: unknown, @Res() res: unknown): Promise<void> {
+    const clientKey = await this.keys.authenticate(headers, req);
     const result = this.evaluator.evaluateFlag(key, this.evaluator.context(body, clientKey.environment, key));
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(res, 'Cache-Control', 'no-store');
@@ -44,8 +44,8 @@ export class OfrepController {
   /** `POST /ofrep/v1/evaluate/flags`: every flag, for client-side (static context) providers; ETag / 304. */
   @Post('evaluate/flags')
   @HttpCode(200)
-  async evaluateFlags(@Body() body: unknown, @Headers() headers: RequestHeaders, @Res() res: unknown): Promise<void> {
-    const clientKey = await this.keys.authenticate(headers);
+  async evaluateFlags(@Body() body: unknown, @Headers() headers: RequestHeaders, @Req() req: unknown, @Res() res: unknown): Promise<void> {
+    const clientKey = await this.keys.authenticate(headers, req);
     const { body: answer, etag } = this.evaluator.evaluateAll(this.evaluator.context(body, clientKey.environment), clientKey.environment);
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(res, 'ETag', etag);

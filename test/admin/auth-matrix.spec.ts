@@ -135,7 +135,8 @@ describe('admin API auth matrix (sqlite)', () => {
   const api = () => http(app);
 
   beforeAll(async () => {
-    app = await startAdminApp({ backend });
+    // 15 refused credentials from one client below: over the default throttle (auth-throttle.spec.ts tests it).
+    app = await startAdminApp({ backend, admin: { authThrottle: { limit: 100, ttl: 60_000 } } });
     REQUESTER = bearer((await createToken(app, 'admin', ['*'], 'requester')).secret);
     secrets['admin *'] = (await createToken(app, 'admin', ['*'])).secret;
     secrets['admin [staging]'] = (await createToken(app, 'admin', ['staging'])).secret;

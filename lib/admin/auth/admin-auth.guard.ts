@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { FeatureFlagsValidationError } from '../../core/errors';
 import { API_TOKEN_TYPES } from '../../storage/records';
@@ -10,6 +10,7 @@ import { AdminForbiddenException, AdminPayloadTooLargeException, AdminUnauthoriz
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { AdminAccessLevel } from './admin-access.decorator';
 import { assertAllEnvironments, markApiTokenPrincipal, setRequestPrincipal } from './admin-principal';
+import { AuthFailureThrottle } from './auth-failure-throttle';
 import { API_TOKEN_PREFIX, bearerSecret, digestsEqual, hashApiTokenSecret } from './api-token-secret';
 
 /** The principal of the bootstrap token (`adminToken` option). */
@@ -21,9 +22,10 @@ interface RequestLike {
 }
 
 /**
- * Guards every admin route: refuses oversized bodies (413), authenticates the caller (your
- * `authenticate` hook, the bootstrap token, or an API token: 401 otherwise) and checks its token type
- * against the route's `@AdminAccess()` level (403). Environment scopes are checked by the routes.
+ * Guards every admin route: refuses clients with too many failed attempts (429, `authThrottle`) and
+ * oversized bodies (413), authenticates the caller (your `authenticate` hook, the bootstrap token, or an
+ * API token: 401 otherwise, counted against the client) and checks its token type against the route's
+ * `@AdminAccess()` level (403). Environment scopes are checked by the routes.
  */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
@@ -33,14 +35,24 @@ export class AdminAuthGuard implements CanActivate {
     @Inject(FEATURE_FLAGS_ADMIN_OPTIONS) private readonly options: ResolvedAdminOptions,
     @Inject(FeatureFlagAdminStorage) private readonly storage: FeatureFlagAdminStorage,
     private readonly reflector: Reflector,
+    @Optional() @Inject(AuthFailureThrottle) private readonly throttle: AuthFailureThrottle | null = null,
   ) {
     this.bootstrapHash = options.adminToken ? hashApiTokenSecret(options.adminToken) : undefined;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestLike & object>();
+    const client = this.throttle?.clientOf(request);
+    if (client !== undefined) this.throttle!.assertAllowed(client);
     this.checkBodySize(request);
-    const principal = await this.authenticate(request);
+    let principal: AdminPrincipal;
+    try {
+      principal = await this.authenticate(request);
+    } catch (e) {
+      // A refused credential counts against the client; over the limit the answer is 429 instead.
+      if (e instanceof AdminUnauthorizedException && client !== undefined) await this.throttle!.recordFailure(client);
+      throw e;
+    }
     const level = this.reflector.getAllAndOverride<AdminAccessLevel | undefined>(ADMIN_ACCESS_METADATA, [context.getHandler(), context.getClass()]) ?? 'write';
     if (level !== 'read' && principal.type !== 'admin') {
       throw new AdminForbiddenException('READ_ONLY_TOKEN', 'This token is read-only: it cannot change anything.');

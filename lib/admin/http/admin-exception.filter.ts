@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FeatureFlagsError } from '../../core/errors';
+import { AuthThrottledException } from '../auth/auth-failure-throttle';
 
 /** The HTTP status of each typed error code (see lib/core/errors.ts and the admin storage's errors). */
 export const ERROR_STATUS: Readonly<Record<string, number>> = {
@@ -25,6 +26,7 @@ const REASONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   428: 'Precondition Required',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -83,6 +85,7 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const adapter = this.adapterHost.httpAdapter;
     const response = host.switchToHttp().getResponse();
     if (status === HttpStatus.UNAUTHORIZED) adapter.setHeader(response, 'WWW-Authenticate', 'Bearer realm="feature-flags-admin"');
+    if (exception instanceof AuthThrottledException) adapter.setHeader(response, 'Retry-After', String(exception.retryAfter));
     adapter.reply(response, body, status);
   }
 }

@@ -1,4 +1,5 @@
 import type { ApiTokenType } from '../../storage/records';
+import type { AuthThrottleOptions } from '../auth/auth-failure-throttle';
 
 /**
  * Who is calling the admin API: an API token, the bootstrap token, or whatever your `authenticate` hook
@@ -48,4 +49,11 @@ export interface FeatureFlagsAdminModuleOptions {
    * app's body parser applies its own limit first (Express: 100 kB, Fastify: 1 MiB by default).
    */
   bodyLimit?: number;
+  /**
+   * Failed authentication, throttled per client (IP by default): over `limit` refused attempts within
+   * `ttl` ms, 429 with `Retry-After` until `blockDuration` ms have passed. Counts the admin API's 401s and,
+   * with `FeatureFlagsOfrepModule`, OFREP's refused client keys. Default `{ limit: 10, ttl: 60_000 }`;
+   * `false` turns it off (say, when a gateway in front already does it).
+   */
+  authThrottle?: AuthThrottleOptions | false;
 }
