@@ -18,9 +18,10 @@ import {
   CreatedApiTokenModel,
   EventPageModel,
 } from '../views/response-models';
+import { ApiAdminBody, ApiAdminParam, ApiAdminQuery } from '../dto/field.decorator';
 import { AdminController } from './admin-controller.decorator';
 
-const { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam } = swagger;
+const { ApiCreatedResponse, ApiOkResponse, ApiOperation } = swagger;
 
 /** The audit log. */
 @AdminController('events', 'audit log')
@@ -38,6 +39,7 @@ export class EventsAdminController {
   })
   @ApiOkResponse({ type: EventPageModel })
   @ApiAdminErrors(400)
+  @ApiAdminQuery(ListEventsQueryDto)
   async list(@Query() query: ListEventsQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.events.list(query, principal));
   }
@@ -67,17 +69,19 @@ export class ApiTokensAdminController {
     description: 'Type `admin` or `read-only`, bound to environments (or `*`), optionally expiring. The secret is in this answer only; only its SHA-256 is stored.',
   })
   @ApiCreatedResponse({ type: CreatedApiTokenModel })
-  @ApiAdminErrors(400, 404, 413)
+  @ApiAdminErrors(400, 404, 413, 415, 415)
+  @ApiAdminBody(CreateApiTokenDto)
   async create(@Body() dto: CreateApiTokenDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.tokens.create(dto, principal));
   }
 
   @Delete(':id')
   @AdminAccess('manage')
-  @ApiParam({ name: 'id' })
+  @ApiAdminParam('id', 'id')
   @ApiOperation({ summary: 'Revoke an API token', description: 'Refused from now on; kept in the list as revoked.' })
   @ApiOkResponse({ type: ApiTokenModel })
   @ApiAdminErrors(400, 404)
+  @ApiAdminQuery(ConfirmQueryDto)
   async revoke(@Param('id', IdPipe) id: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.tokens.revoke(id, query.reason, principal));
   }
@@ -96,13 +100,14 @@ export class ChangeRequestsAdminController {
   @ApiOperation({ summary: 'List change requests', description: 'Newest first; filtered by status, environment and flag.' })
   @ApiOkResponse({ type: ChangeRequestListModel })
   @ApiAdminErrors(400)
+  @ApiAdminQuery(ListChangeRequestsQueryDto)
   async list(@Query() query: ListChangeRequestsQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.requests.list(query, principal));
   }
 
   @Get(':id')
   @AdminAccess('read')
-  @ApiParam({ name: 'id' })
+  @ApiAdminParam('id', 'id')
   @ApiOperation({ summary: 'Get a change request', description: 'With its preview (before/after) and the writes approval applies.' })
   @ApiOkResponse({ type: ChangeRequestModel })
   @ApiAdminErrors(400, 404)
@@ -112,23 +117,25 @@ export class ChangeRequestsAdminController {
 
   @Post(':id/approve')
   @AdminAccess('write')
-  @ApiParam({ name: 'id' })
+  @ApiAdminParam('id', 'id')
   @ApiOperation({
     summary: 'Approve and apply a change request',
     description: 'By another token or user than who asked (403 otherwise). Applied in the same transaction; if what it changes moved since, 409 and it stays pending.',
   })
   @ApiOkResponse({ type: ChangeRequestModel })
-  @ApiAdminErrors(400, 404, 409)
+  @ApiAdminErrors(400, 404, 409, 415, 415)
+  @ApiAdminBody(DecisionDto)
   async approve(@Param('id', IdPipe) id: string, @Body() dto: DecisionDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.requests.approve(id, dto, principal));
   }
 
   @Post(':id/reject')
   @AdminAccess('write')
-  @ApiParam({ name: 'id' })
+  @ApiAdminParam('id', 'id')
   @ApiOperation({ summary: 'Reject a change request', description: 'Nothing is applied (its author may withdraw it this way).' })
   @ApiOkResponse({ type: ChangeRequestModel })
-  @ApiAdminErrors(400, 404, 409)
+  @ApiAdminErrors(400, 404, 409, 415, 415)
+  @ApiAdminBody(DecisionDto)
   async reject(@Param('id', IdPipe) id: string, @Body() dto: DecisionDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.requests.reject(id, dto, principal));
   }

@@ -8,9 +8,10 @@ import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interf
 import { swagger } from '../optional-packages';
 import { ClientKeyAdminService } from '../services/client-key-admin.service';
 import { ApiAdminErrors, ClientKeyListModel, ClientKeyModel, CreatedClientKeyModel } from '../views/response-models';
+import { ApiAdminBody, ApiAdminParam, ApiAdminQuery } from '../dto/field.decorator';
 import { AdminController } from './admin-controller.decorator';
 
-const { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam } = swagger;
+const { ApiCreatedResponse, ApiOkResponse, ApiOperation } = swagger;
 
 /**
  * Environment-scoped client keys: the credentials of OFREP clients (front-ends, services in other
@@ -39,17 +40,19 @@ export class ClientKeysAdminController {
     description: 'Bound to one environment. The secret is in this answer only; only its SHA-256 is stored. Send it as `X-API-Key` or `Authorization: Bearer` to /ofrep.',
   })
   @ApiCreatedResponse({ type: CreatedClientKeyModel })
-  @ApiAdminErrors(400, 404, 413)
+  @ApiAdminErrors(400, 404, 413, 415)
+  @ApiAdminBody(CreateClientKeyDto)
   async create(@Body() dto: CreateClientKeyDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.keys.create(dto, principal));
   }
 
   @Delete(':id')
   @AdminAccess('write')
-  @ApiParam({ name: 'id' })
+  @ApiAdminParam('id', 'id')
   @ApiOperation({ summary: 'Revoke a client key', description: 'Refused (401) from now on; kept in the list as revoked.' })
   @ApiOkResponse({ type: ClientKeyModel })
   @ApiAdminErrors(400, 404)
+  @ApiAdminQuery(ConfirmQueryDto)
   async revoke(@Param('id', IdPipe) id: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.keys.revoke(id, query.reason, principal));
   }

@@ -2,8 +2,9 @@ import { Body, Delete, Get, Headers, Param, Patch, Post, Query, Res } from '@nes
 import { AdminAccess, CurrentPrincipal } from '../auth/admin-access.decorator';
 import { assertWriter } from '../auth/admin-principal';
 import { ConfirmQueryDto } from '../dto/flag.dto';
-import { CloneEnvironmentDto, CompareQueryDto, CreateEnvironmentDto, PromoteEnvironmentDto, UpdateEnvironmentDto } from '../dto/environment.dto';
+import { UPDATE_ENVIRONMENT_SHAPE, CloneEnvironmentDto, CompareQueryDto, CreateEnvironmentDto, PromoteEnvironmentDto, UpdateEnvironmentDto } from '../dto/environment.dto';
 import { SlugPipe } from '../http/admin-params';
+import { IF_MATCH_SCHEMA } from '../http/if-match';
 import { AdminResponder } from '../http/admin-responder';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { swagger } from '../optional-packages';
@@ -18,11 +19,12 @@ import {
   EnvironmentModel,
   PromotionSummaryModel,
 } from '../views/response-models';
+import { ApiAdminBody, ApiAdminParam, ApiAdminQuery } from '../dto/field.decorator';
 import { AdminController } from './admin-controller.decorator';
 
-const { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam } = swagger;
+const { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation } = swagger;
 
-const SLUG = ApiParam({ name: 'slug', example: 'staging', description: 'Environment slug' });
+const SLUG = ApiAdminParam('slug', 'slug', 'Environment slug', 'staging');
 
 /** Environments: declare, re-parent, protect, clone, promote, compare. */
 @AdminController('environments', 'environments')
@@ -45,7 +47,8 @@ export class EnvironmentsAdminController {
   @AdminAccess('manage')
   @ApiOperation({ summary: 'Create an environment', description: 'Needs an admin token for every environment. A loop or a chain deeper than 10: 409.' })
   @ApiCreatedResponse({ type: EnvironmentModel })
-  @ApiAdminErrors(400, 404, 409, 413)
+  @ApiAdminErrors(400, 404, 409, 413, 415)
+  @ApiAdminBody(CreateEnvironmentDto)
   async create(@Body() dto: CreateEnvironmentDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.environments.create(dto, principal));
   }
@@ -63,14 +66,15 @@ export class EnvironmentsAdminController {
   @Patch(':slug')
   @AdminAccess('write')
   @SLUG
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The version this change is based on; 409 if it changed.' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The version this change is based on; 409 if it changed.', schema: IF_MATCH_SCHEMA as never })
   @ApiOperation({
     summary: 'Change an environment',
     description: 'Name, description, parent (refusing loops), type, settings, isActive. A protected environment needs confirmation (and approval when it requires it).',
   })
   @ApiOkResponse({ type: EnvironmentModel })
   @ApiPendingChange()
-  @ApiAdminErrors(400, 404, 409, 413, 428)
+  @ApiAdminErrors(400, 404, 409, 413, 428, 415)
+  @ApiAdminBody(UpdateEnvironmentDto, UPDATE_ENVIRONMENT_SHAPE)
   async update(
     @Param('slug', new SlugPipe()) slug: string,
     @Body() dto: UpdateEnvironmentDto,
@@ -88,6 +92,7 @@ export class EnvironmentsAdminController {
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiPendingChange()
   @ApiAdminErrors(400, 404, 409, 428)
+  @ApiAdminQuery(ConfirmQueryDto)
   async delete(@Param('slug', new SlugPipe()) slug: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.environments.delete(slug, query.confirm, query.reason, principal));
   }
@@ -110,7 +115,8 @@ export class EnvironmentsAdminController {
     description: "Unleash's cloning: a new environment with a copy of every flag override of this one, in one transaction. The copies then evolve independently.",
   })
   @ApiCreatedResponse({ type: CloneModel })
-  @ApiAdminErrors(400, 404, 409, 413)
+  @ApiAdminErrors(400, 404, 409, 413, 415)
+  @ApiAdminBody(CloneEnvironmentDto)
   async clone(@Param('slug', new SlugPipe()) slug: string, @Body() dto: CloneEnvironmentDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.environments.clone(slug, dto, principal));
   }
@@ -124,7 +130,8 @@ export class EnvironmentsAdminController {
   })
   @ApiOkResponse({ type: PromotionSummaryModel })
   @ApiPendingChange()
-  @ApiAdminErrors(400, 404, 409, 413, 428)
+  @ApiAdminErrors(400, 404, 409, 413, 428, 415)
+  @ApiAdminBody(PromoteEnvironmentDto)
   async promote(@Param('slug', new SlugPipe()) slug: string, @Body() dto: PromoteEnvironmentDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     if (dto.dryRun !== true) assertWriter(principal);
     this.responder.send(res, await this.environments.promote(slug, dto, principal));
@@ -133,10 +140,11 @@ export class EnvironmentsAdminController {
   @Get(':slug/compare/:other')
   @AdminAccess('read')
   @SLUG
-  @ApiParam({ name: 'other', example: 'production' })
+  @ApiAdminParam('other', 'slug', 'Environment slug', 'production')
   @ApiOperation({ summary: 'Compare two environments', description: 'What every flag resolves to in both, and which fields differ.' })
   @ApiOkResponse({ type: CompareModel })
   @ApiAdminErrors(400, 404)
+  @ApiAdminQuery(CompareQueryDto)
   async compare(
     @Param('slug', new SlugPipe()) slug: string,
     @Param('other', new SlugPipe('other')) other: string,

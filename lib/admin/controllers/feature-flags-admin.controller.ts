@@ -1,8 +1,9 @@
 import { Body, Delete, Get, Headers, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { AdminAccess, CurrentPrincipal } from '../auth/admin-access.decorator';
 import { assertWriter } from '../auth/admin-principal';
-import { ConfirmQueryDto, CreateFlagDto, FlagActionDto, FlagQueryDto, ListFlagsQueryDto, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
+import { PATCH_FLAG_SHAPES, ConfirmQueryDto, CreateFlagDto, FlagActionDto, FlagQueryDto, ListFlagsQueryDto, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
 import { FlagKeyPipe, SlugPipe } from '../http/admin-params';
+import { IF_MATCH_SCHEMA } from '../http/if-match';
 import { AdminResponder } from '../http/admin-responder';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { swagger } from '../optional-packages';
@@ -16,12 +17,18 @@ import {
   FlagWithOverridesModel,
   PromotionResultModel,
 } from '../views/response-models';
+import { ApiAdminBody, ApiAdminParam, ApiAdminQuery } from '../dto/field.decorator';
 import { AdminController } from './admin-controller.decorator';
 
-const { ApiExtraModels, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiParam, getSchemaPath } = swagger;
+const { ApiExtraModels, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOperation, getSchemaPath } = swagger;
 
-const KEY = ApiParam({ name: 'key', example: 'new-checkout', description: 'Flag key' });
-const IF_MATCH = ApiHeader({ name: 'If-Match', required: false, description: 'Apply only if the version is still this one ("3"; "0": the override must not exist yet); 409 otherwise.' });
+const KEY = ApiAdminParam('key', 'flagKey', 'Flag key', 'new-checkout');
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'Apply only if the version is still this one ("3"; "0": the override must not exist yet); 409 otherwise.',
+  schema: IF_MATCH_SCHEMA as never,
+});
 
 /** Flags: read them per environment, change overrides and the base flag, promote, archive. */
 @AdminController('feature-flags', 'feature flags')
@@ -37,6 +44,7 @@ export class FeatureFlagsAdminController {
   @ApiOperation({ summary: 'List flags', description: 'Filtered by status (default: not archived), tag and search; paginated. With `env`, each flag is also resolved there.' })
   @ApiOkResponse({ type: FlagPageModel })
   @ApiAdminErrors(400, 404)
+  @ApiAdminQuery(ListFlagsQueryDto)
   async list(@Query() query: ListFlagsQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.flags.list(query, principal));
   }
@@ -46,7 +54,8 @@ export class FeatureFlagsAdminController {
   @ApiOperation({ summary: 'Create a flag', description: 'Needs a token for every environment. A flag that would be on in a protected environment needs confirmation (and approval there).' })
   @ApiCreatedResponse({ type: FlagModel })
   @ApiPendingChange()
-  @ApiAdminErrors(400, 409, 413, 428)
+  @ApiAdminErrors(400, 409, 413, 428, 415)
+  @ApiAdminBody(CreateFlagDto)
   async create(@Body() dto: CreateFlagDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.flags.create(dto, principal));
   }
@@ -60,6 +69,7 @@ export class FeatureFlagsAdminController {
   })
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(FlagInEnvironmentModel) }, { $ref: getSchemaPath(FlagWithOverridesModel) }] } })
   @ApiAdminErrors(400, 404)
+  @ApiAdminQuery(FlagQueryDto)
   async get(@Param('key', FlagKeyPipe) key: string, @Query() query: FlagQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.flags.get(key, query.env, principal));
   }
@@ -75,7 +85,8 @@ export class FeatureFlagsAdminController {
   })
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(FlagInEnvironmentModel) }, { $ref: getSchemaPath(FlagWithOverridesModel) }] } })
   @ApiPendingChange()
-  @ApiAdminErrors(400, 404, 409, 413, 428)
+  @ApiAdminErrors(400, 404, 409, 413, 428, 415)
+  @ApiAdminBody(PatchFlagDto, PATCH_FLAG_SHAPES)
   async patch(
     @Param('key', FlagKeyPipe) key: string,
     @Body() dto: PatchFlagDto,
@@ -92,6 +103,7 @@ export class FeatureFlagsAdminController {
   @ApiOperation({ summary: 'Delete an archived flag', description: 'Only archived flags can be deleted (409 otherwise), with every override.' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiAdminErrors(400, 404, 409)
+  @ApiAdminQuery(ConfirmQueryDto)
   async delete(@Param('key', FlagKeyPipe) key: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.flags.delete(key, query.reason, principal));
   }
@@ -105,7 +117,8 @@ export class FeatureFlagsAdminController {
   })
   @ApiOkResponse({ type: PromotionResultModel })
   @ApiPendingChange()
-  @ApiAdminErrors(400, 404, 409, 413, 428)
+  @ApiAdminErrors(400, 404, 409, 413, 428, 415)
+  @ApiAdminBody(PromoteFlagDto)
   async promote(@Param('key', FlagKeyPipe) key: string, @Body() dto: PromoteFlagDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     if (dto.dryRun !== true) assertWriter(principal);
     this.responder.send(res, await this.flags.promote(key, dto, principal));
@@ -116,7 +129,8 @@ export class FeatureFlagsAdminController {
   @KEY
   @ApiOperation({ summary: 'Archive a flag', description: 'It is off everywhere (a kill switch: a protected environment needs confirmation only).' })
   @ApiOkResponse({ type: FlagModel })
-  @ApiAdminErrors(400, 404, 409, 428)
+  @ApiAdminErrors(400, 404, 409, 428, 415)
+  @ApiAdminBody(FlagActionDto)
   async archive(@Param('key', FlagKeyPipe) key: string, @Body() dto: FlagActionDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.flags.setStatus(key, 'archived', dto, principal));
   }
@@ -127,7 +141,8 @@ export class FeatureFlagsAdminController {
   @ApiOperation({ summary: 'Restore an archived flag', description: 'Active again; what it then serves in a protected environment needs confirmation (and approval).' })
   @ApiOkResponse({ type: FlagModel })
   @ApiPendingChange()
-  @ApiAdminErrors(400, 404, 409, 428)
+  @ApiAdminErrors(400, 404, 409, 428, 415)
+  @ApiAdminBody(FlagActionDto)
   async restore(@Param('key', FlagKeyPipe) key: string, @Body() dto: FlagActionDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
     this.responder.send(res, await this.flags.setStatus(key, 'active', dto, principal));
   }
@@ -135,12 +150,13 @@ export class FeatureFlagsAdminController {
   @Delete(':key/environments/:environment')
   @AdminAccess('write')
   @KEY
-  @ApiParam({ name: 'environment', example: 'staging' })
+  @ApiAdminParam('environment', 'slug', 'Environment slug', 'staging')
   @IF_MATCH
   @ApiOperation({ summary: "Remove an environment's override", description: 'The environment inherits the flag again. Protected environments need `?confirm=true`.' })
   @ApiOkResponse({ type: FlagInEnvironmentModel })
   @ApiPendingChange()
   @ApiAdminErrors(400, 404, 409, 428)
+  @ApiAdminQuery(ConfirmQueryDto)
   async removeOverride(
     @Param('key', FlagKeyPipe) key: string,
     @Param('environment', new SlugPipe('environment')) environment: string,

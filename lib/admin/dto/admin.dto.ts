@@ -1,124 +1,82 @@
 import { API_TOKEN_TYPES, ApiTokenType, CHANGE_REQUEST_STATUSES, ChangeRequestStatus } from '../../storage/records';
 import { MAX_INT32 } from '../http/admin-input-limits';
-import { swagger, validator } from '../optional-packages';
-import { IsFlagKey, IsSlug, Nullable, Optional, QueryInteger } from './dto-decorators';
-
-const { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsInt, IsISO8601, IsString, Matches, Max, MaxLength, Min } = validator;
-const { ApiProperty, ApiPropertyOptional } = swagger;
+import { Field, NOT_BLANK_PATTERN } from './field.decorator';
 
 /** `POST /api-tokens`. */
 export class CreateApiTokenDto {
-  @ApiProperty({ example: 'ci-deploy' })
-  @IsString()
-  @MaxLength(255)
-  @Matches(/\S/, { message: '$property must not be blank' })
+  @Field.string({ maxLength: 255, pattern: NOT_BLANK_PATTERN, patternMessage: '$property must not be blank', example: 'ci-deploy' })
   name!: string;
 
-  @ApiProperty({ enum: API_TOKEN_TYPES, example: 'admin' })
-  @IsIn(API_TOKEN_TYPES as unknown as string[])
+  @Field.enum(API_TOKEN_TYPES, { example: 'admin' })
   type!: ApiTokenType;
 
-  @ApiProperty({ type: [String], example: ['staging'], description: 'Environment slugs, or ["*"] for every environment.' })
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(100)
-  @Matches(/^(\*|[a-z0-9][a-z0-9_-]{0,63})$/, { each: true, message: '$property must hold environment slugs or "*"' })
+  @Field.strings({
+    minItems: 1,
+    maxItems: 100,
+    items: { maxLength: 64, pattern: /^(\*|[a-z0-9][a-z0-9_-]{0,63})$/, patternMessage: '$property must hold environment slugs or "*"' },
+    example: ['staging'],
+    description: 'Environment slugs, or ["*"] for every environment (not both: 400). Each must exist (404 otherwise).',
+  })
   environments!: string[];
 
-  @ApiPropertyOptional({ description: 'When it stops working (ISO 8601, in the future).', example: '2030-01-01T00:00:00Z' })
-  @Optional()
-  @IsISO8601({ strict: true })
+  @Field.string({ presence: 'optional', maxLength: 40, format: 'date-time', description: 'When it stops working (RFC 3339, in the future: 400 otherwise).', example: '2030-01-01T00:00:00Z' })
   expiresAt?: string;
 }
 
 /** Approve or reject a change request. */
 export class DecisionDto {
-  @ApiPropertyOptional({ description: 'Why (audit log).' })
-  @Nullable()
-  @IsString()
-  @MaxLength(2000)
+  @Field.string({ presence: 'nullable', maxLength: 2000, description: 'Why (audit log).' })
   reason?: string | null;
 
-  @ApiPropertyOptional({ description: "The request's version you reviewed (409 if it changed)." })
-  @Optional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_INT32)
+  @Field.integer({ presence: 'optional', minimum: 1, maximum: MAX_INT32, description: "The request's version you reviewed (409 if it changed)." })
   version?: number;
 }
 
 /** Filters of `GET /change-requests`. */
 export class ListChangeRequestsQueryDto {
-  @ApiPropertyOptional({ enum: CHANGE_REQUEST_STATUSES })
-  @Optional()
-  @IsIn(CHANGE_REQUEST_STATUSES as unknown as string[])
+  @Field.enum(CHANGE_REQUEST_STATUSES, { presence: 'optional' })
   status?: ChangeRequestStatus;
 
-  @ApiPropertyOptional()
-  @Optional()
-  @IsSlug()
+  @Field.slug({ presence: 'optional', description: 'Environment slug.' })
   environment?: string;
 
-  @ApiPropertyOptional()
-  @Optional()
-  @IsFlagKey()
+  @Field.flagKey({ presence: 'optional', description: 'Flag key.' })
   flag?: string;
 }
 
 /** Filters and page of `GET /events`. */
 export class ListEventsQueryDto {
-  @ApiPropertyOptional({ description: 'Flag key.' })
-  @Optional()
-  @IsFlagKey()
+  @Field.flagKey({ presence: 'optional', description: 'Flag key.' })
   flag?: string;
 
-  @ApiPropertyOptional({ description: 'Environment slug.' })
-  @Optional()
-  @IsSlug()
+  @Field.slug({ presence: 'optional', description: 'Environment slug.' })
   environment?: string;
 
-  @ApiPropertyOptional({ description: 'Event type, or several separated by commas.', example: 'feature-environment-enabled,feature-environment-disabled' })
-  @Optional()
-  @Matches(/^[a-z][a-z0-9-]{0,63}(,[a-z][a-z0-9-]{0,63}){0,19}$/, { message: '$property must be event types separated by commas' })
+  @Field.string({
+    presence: 'optional',
+    maxLength: 1299,
+    pattern: /^[a-z][a-z0-9-]{0,63}(,[a-z][a-z0-9-]{0,63}){0,19}$/,
+    patternMessage: '$property must be event types separated by commas',
+    description: 'Event type, or up to 20 separated by commas.',
+    example: 'feature-environment-enabled,feature-environment-disabled',
+  })
   type?: string;
 
-  @ApiPropertyOptional()
-  @Optional()
-  @IsString()
-  @MaxLength(255)
+  @Field.string({ presence: 'optional', maxLength: 255, description: 'Who made the change (`token:ci-deploy`…).' })
   actor?: string;
 
-  @ApiPropertyOptional({ description: 'Events at or after this instant (ISO 8601).' })
-  @Optional()
-  @IsISO8601()
+  @Field.string({ presence: 'optional', maxLength: 40, format: 'date-time', description: 'Events at or after this instant (RFC 3339).' })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'Events before this instant (ISO 8601).' })
-  @Optional()
-  @IsISO8601()
+  @Field.string({ presence: 'optional', maxLength: 40, format: 'date-time', description: 'Events before this instant (RFC 3339).' })
   until?: string;
 
-  @ApiPropertyOptional({ description: 'Cursor: events older than this id (the `nextCursor` of the previous page).' })
-  @Optional()
-  @QueryInteger()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_INT32)
+  @Field.queryInteger({ presence: 'optional', minimum: 0, maximum: MAX_INT32, description: 'Cursor: events older than this id (the `nextCursor` of the previous page).' })
   before?: number;
 
-  @ApiPropertyOptional({ description: 'Events newer than this id (oldest first).' })
-  @Optional()
-  @QueryInteger()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_INT32)
+  @Field.queryInteger({ presence: 'optional', minimum: 0, maximum: MAX_INT32, description: 'Events newer than this id (oldest first); not with `before` (400).' })
   after?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @Optional()
-  @QueryInteger()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Field.queryInteger({ presence: 'optional', minimum: 1, maximum: 1000, default: 100 })
   limit?: number;
 }

@@ -1,19 +1,10 @@
-import { swagger, validator } from '../optional-packages';
-import { IsSlug } from './dto-decorators';
-
-const { IsString, Matches, MaxLength } = validator;
-const { ApiProperty } = swagger;
+import { Field, NOT_BLANK_PATTERN } from './field.decorator';
 
 /** `POST /client-keys`. */
 export class CreateClientKeyDto {
-  @ApiProperty({ example: 'web-frontend' })
-  @IsString()
-  @MaxLength(255)
-  @Matches(/\S/, { message: '$property must not be blank' })
+  @Field.string({ maxLength: 255, pattern: NOT_BLANK_PATTERN, patternMessage: '$property must not be blank', example: 'web-frontend' })
   name!: string;
 
-  @ApiProperty({ example: 'production', description: 'The one environment the key evaluates in (an environment slug).' })
-  @IsString()
-  @IsSlug()
+  @Field.slug({ example: 'production', description: 'The one environment the key evaluates in (it must exist: 404 otherwise).' })
   environment!: string;
 }

@@ -1,86 +1,79 @@
 import { FLAG_STATUSES, FLAG_TYPES, FlagStatus, FlagType } from '../../core/types';
 import { MAX_INT32 } from '../http/admin-input-limits';
-import { swagger, transformer, validator } from '../optional-packages';
-import { IsFlagKey, IsSlug, Nullable, Optional, QueryBoolean, QueryInteger } from './dto-decorators';
+import { Field } from './field.decorator';
 import { RuleDto, VariantDto } from './rule.dto';
-
-const { Allow, ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsString, Max, MaxLength, Min, ValidateNested } = validator;
-const { Type } = transformer;
-const { ApiProperty, ApiPropertyOptional } = swagger;
 
 /** Fields every write route takes: why, and the confirmation protected environments ask for. */
 export class WriteOptionsDto {
-  @ApiPropertyOptional({ description: 'Why: kept in the audit log (and, for an override, with the override).', example: 'QA sign-off for release 42' })
-  @Nullable()
-  @IsString()
-  @MaxLength(2000)
+  @Field.string({ presence: 'nullable', maxLength: 2000, description: 'Why: kept in the audit log (and, for an override, with the override).', example: 'QA sign-off for release 42' })
   reason?: string | null;
 
-  @ApiPropertyOptional({ description: 'Confirms a change to a protected environment (type production, or settings.protected / requireApproval).' })
-  @Optional()
-  @IsBoolean()
+  @Field.boolean({ presence: 'optional', description: 'Confirms a change to a protected environment (type production, or settings.protected / requireApproval).' })
   confirm?: boolean;
 }
 
+const TAGS = { maxItems: 50, items: { maxLength: 64 } } as const;
+
+/** The fields of an environment's override (PATCH with `environment`). */
+export const OVERRIDE_FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants'] as const;
+/** The fields only the base flag has (PATCH without `environment`). */
+export const BASE_ONLY_FIELDS = ['name', 'description', 'tags', 'metadata'] as const;
+
+const oneOf = (fields: readonly string[]) => fields.map((f) => ({ required: [f] }));
+
+/**
+ * What `PatchFlagDto` must hold besides its fields' own rules, as the flag service enforces it: with
+ * `environment`, override fields or a reason and no base-only field; without, something the base flag
+ * has, no `percentage`, and `enabled` true or false.
+ */
+export const PATCH_FLAG_SHAPES = {
+  oneOf: [
+    {
+      description: "An environment's override.",
+      required: ['environment'],
+      properties: { environment: { type: 'string' } },
+      anyOf: oneOf([...OVERRIDE_FIELDS, 'reason']),
+      not: { anyOf: oneOf(BASE_ONLY_FIELDS) },
+    },
+    {
+      description: 'The base flag.',
+      properties: { environment: { type: 'string', nullable: true, enum: [null] }, enabled: { type: 'boolean' } },
+      anyOf: oneOf(['enabled', 'value', 'rules', 'variants', ...BASE_ONLY_FIELDS]),
+      not: { required: ['percentage'] },
+    },
+  ],
+};
+
 /** `POST /feature-flags`: a new flag (its base definition). */
 export class CreateFlagDto extends WriteOptionsDto {
-  @ApiProperty({ example: 'new-checkout' })
-  @IsFlagKey()
+  @Field.flagKey({ example: 'new-checkout' })
   key!: string;
 
-  @ApiPropertyOptional({ example: 'New checkout' })
-  @Optional()
-  @IsString()
-  @MaxLength(255)
+  @Field.string({ presence: 'optional', maxLength: 255, example: 'New checkout', description: 'Default: the key.' })
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true })
-  @Nullable()
-  @IsString()
-  @MaxLength(10_000)
+  @Field.string({ presence: 'nullable', maxLength: 10_000 })
   description?: string | null;
 
-  @ApiPropertyOptional({ enum: FLAG_TYPES, default: 'boolean' })
-  @Optional()
-  @IsIn(FLAG_TYPES as unknown as string[])
+  @Field.enum(FLAG_TYPES, { presence: 'optional', default: 'boolean' })
   type?: FlagType;
 
-  @ApiPropertyOptional({ default: false, description: 'Whether the flag is on where no environment decides.' })
-  @Optional()
-  @IsBoolean()
+  @Field.boolean({ presence: 'optional', default: false, description: 'Whether the flag is on where no environment decides.' })
   defaultEnabled?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, description: 'The value served when on (of the flag type).' })
-  @Allow()
+  @Field.json({ presence: 'nullable', description: 'The value served when on (of the flag type: 400 otherwise).' })
   defaultValue?: unknown;
 
-  @ApiPropertyOptional({ type: [String], example: ['checkout'] })
-  @Optional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @Field.strings({ presence: 'optional', ...TAGS, example: ['checkout'] })
   tags?: string[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @Optional()
-  @IsObject()
+  @Field.object({ presence: 'optional' })
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [RuleDto] })
-  @Optional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => RuleDto)
+  @Field.nested(() => RuleDto, { presence: 'optional', maxItems: 100 })
   rules?: RuleDto[];
 
-  @ApiPropertyOptional({ type: [VariantDto], nullable: true })
-  @Nullable()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => VariantDto)
+  @Field.nested(() => VariantDto, { presence: 'nullable', maxItems: 100, description: 'Weighted values (keys unique, values of the flag type: 400 otherwise).' })
   variants?: VariantDto[] | null;
 }
 
@@ -89,89 +82,49 @@ export class CreateFlagDto extends WriteOptionsDto {
  * inherits again); without, changes the base flag (`enabled` and `value` are then its defaults).
  */
 export class PatchFlagDto extends WriteOptionsDto {
-  @ApiPropertyOptional({ description: 'The environment whose override changes; absent: the base flag.', example: 'staging' })
-  @Nullable()
-  @IsSlug()
+  @Field.slug({ presence: 'nullable', description: 'The environment whose override changes; absent: the base flag.', example: 'staging' })
   environment?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'On or off (null: inherit).' })
-  @Nullable()
-  @IsBoolean()
+  @Field.boolean({ presence: 'nullable', description: 'On or off (null: inherit).' })
   enabled?: boolean | null;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 0, maximum: 100, description: 'Rollout share of targeting keys (environments only).' })
-  @Nullable()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(100)
+  @Field.number({ presence: 'nullable', minimum: 0, maximum: 100, description: 'Rollout share of targeting keys (environments only: 400 on the base flag).' })
   percentage?: number | null;
 
-  @ApiPropertyOptional({ type: [RuleDto], nullable: true })
-  @Nullable()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => RuleDto)
+  @Field.nested(() => RuleDto, { presence: 'nullable', maxItems: 100 })
   rules?: RuleDto[] | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'The value served when on (of the flag type).' })
-  @Allow()
+  @Field.json({ presence: 'nullable', description: 'The value served when on (of the flag type: 400 otherwise).' })
   value?: unknown;
 
-  @ApiPropertyOptional({ type: [VariantDto], nullable: true })
-  @Nullable()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => VariantDto)
+  @Field.nested(() => VariantDto, { presence: 'nullable', maxItems: 100 })
   variants?: VariantDto[] | null;
 
-  @ApiPropertyOptional({ description: 'Base flag only.' })
-  @Optional()
-  @IsString()
-  @MaxLength(255)
+  @Field.string({ presence: 'optional', maxLength: 255, description: 'Base flag only (400 with `environment`).' })
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Base flag only.' })
-  @Nullable()
-  @IsString()
-  @MaxLength(10_000)
+  @Field.string({ presence: 'nullable', maxLength: 10_000, description: 'Base flag only (400 with `environment`).' })
   description?: string | null;
 
-  @ApiPropertyOptional({ type: [String], description: 'Base flag only.' })
-  @Optional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @Field.strings({ presence: 'optional', ...TAGS, description: 'Base flag only (400 with `environment`).' })
   tags?: string[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Base flag only.' })
-  @Optional()
-  @IsObject()
+  @Field.object({ presence: 'optional', description: 'Base flag only (400 with `environment`).' })
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'The version this change is based on (or send If-Match); a stale one is refused with 409.' })
-  @Optional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_INT32)
+  @Field.integer({ presence: 'optional', minimum: 0, maximum: MAX_INT32, description: 'The version this change is based on (or send If-Match: 400 if they differ); a stale one is refused with 409.' })
   version?: number;
 }
 
 /** `POST /feature-flags/:key/promote`: copies `from`'s override to `to` (seed 001). */
 export class PromoteFlagDto extends WriteOptionsDto {
-  @ApiProperty({ example: 'staging' })
-  @IsSlug()
+  @Field.slug({ example: 'staging' })
   from!: string;
 
-  @ApiProperty({ example: 'production' })
-  @IsSlug()
+  @Field.slug({ example: 'production', description: 'Another environment than `from` (400 otherwise).' })
   to!: string;
 
-  @ApiPropertyOptional({ description: 'Only compute what would change.' })
-  @Optional()
-  @IsBoolean()
+  @Field.boolean({ presence: 'optional', description: 'Only compute what would change.' })
   dryRun?: boolean;
 }
 
@@ -180,63 +133,36 @@ export class FlagActionDto extends WriteOptionsDto {}
 
 /** `?env=` of `GET /feature-flags/:key`. */
 export class FlagQueryDto {
-  @ApiPropertyOptional({ description: 'Resolve the flag in this environment.', example: 'staging' })
-  @Optional()
-  @IsSlug()
+  @Field.slug({ presence: 'optional', description: 'Resolve the flag in this environment.', example: 'staging' })
   env?: string;
 }
 
-/** `?confirm=true` of DELETE routes. */
+/** `?confirm=true&reason=` of DELETE routes. */
 export class ConfirmQueryDto {
-  @ApiPropertyOptional({ description: 'Confirms a change to a protected environment.' })
-  @Optional()
-  @QueryBoolean()
+  @Field.queryBoolean({ presence: 'optional', description: 'Confirms a change to a protected environment.' })
   confirm?: boolean;
 
-  @ApiPropertyOptional({ description: 'Why (audit log).' })
-  @Optional()
-  @IsString()
-  @MaxLength(2000)
+  @Field.string({ presence: 'optional', maxLength: 2000, description: 'Why (audit log).' })
   reason?: string;
 }
 
 /** Filters and page of `GET /feature-flags`. */
 export class ListFlagsQueryDto {
-  @ApiPropertyOptional({ enum: [...FLAG_STATUSES, 'all'], description: 'Default: active and inactive flags (not archived).' })
-  @Optional()
-  @IsIn([...FLAG_STATUSES, 'all'])
+  @Field.enum([...FLAG_STATUSES, 'all'], { presence: 'optional', description: 'Default: active and inactive flags (not archived).' })
   status?: FlagStatus | 'all';
 
-  @ApiPropertyOptional()
-  @Optional()
-  @IsString()
-  @MaxLength(64)
+  @Field.string({ presence: 'optional', maxLength: 64 })
   tag?: string;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive part of the key or name.' })
-  @Optional()
-  @IsString()
-  @MaxLength(128)
+  @Field.string({ presence: 'optional', maxLength: 128, description: 'Case-insensitive part of the key or name.' })
   search?: string;
 
-  @ApiPropertyOptional({ description: 'Also resolve each flag in this environment.' })
-  @Optional()
-  @IsSlug()
+  @Field.slug({ presence: 'optional', description: 'Also resolve each flag in this environment.' })
   env?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @Optional()
-  @QueryInteger()
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @Field.queryInteger({ presence: 'optional', minimum: 1, maximum: 500, default: 100 })
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @Optional()
-  @QueryInteger()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_INT32)
+  @Field.queryInteger({ presence: 'optional', minimum: 0, maximum: MAX_INT32, default: 0 })
   offset?: number;
 }

@@ -1,93 +1,62 @@
 import { OPERATORS, Operator } from '../../core/types';
 import { MAX_INT32, MIN_INT32 } from '../http/admin-input-limits';
-import { swagger, transformer, validator } from '../optional-packages';
-import { Nullable, Optional } from './dto-decorators';
-
-const { Allow, ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsString, Max, MaxLength, Min, ValidateNested } = validator;
-const { Type } = transformer;
-const { ApiProperty, ApiPropertyOptional } = swagger;
+import { Field } from './field.decorator';
 
 /** One test on the evaluation context. */
 export class ConditionDto {
-  @ApiProperty({ example: 'country', description: 'The context attribute to test (`targetingKey`, `country`, `plan`…).' })
-  @IsString()
-  @MaxLength(128)
+  @Field.string({ maxLength: 128, example: 'country', description: 'The context attribute to test (`targetingKey`, `country`, `plan`…).' })
   attribute!: string;
 
-  @ApiProperty({ enum: OPERATORS, example: 'in' })
-  @IsIn(OPERATORS as unknown as string[], { message: `$property must be one of: ${OPERATORS.join(', ')}` })
+  @Field.enum(OPERATORS, { example: 'in' })
   operator!: Operator;
 
-  @ApiPropertyOptional({ description: 'What to compare with (a list for `in`, a segment key for `in_segment`…).', example: ['SE', 'NO', 'DK'] })
-  @Allow()
+  @Field.json({
+    presence: 'optional',
+    description:
+      'What to compare with, as the operator needs it (400 naming it otherwise): a list for `in`/`not_in`, a segment key for `in_segment`, an RE2 pattern of at most 1,024 characters for `matches`, a semver for `semver_*`, a date for `date_*`, `{start, end, timezone?, days?}` for `time_window`.',
+    example: ['SE', 'NO', 'DK'],
+  })
   value?: unknown;
 
-  @ApiPropertyOptional({ description: 'Inverts the result (a missing attribute stays false).' })
-  @Optional()
-  @IsBoolean()
+  @Field.boolean({ presence: 'optional', description: 'Inverts the result (a missing attribute stays false).' })
   negate?: boolean;
 
-  @ApiPropertyOptional()
-  @Optional()
-  @IsBoolean()
+  @Field.boolean({ presence: 'optional' })
   caseInsensitive?: boolean;
 }
 
 /** A targeting rule: the first enabled rule (by ascending priority) whose conditions all hold decides. */
 export class RuleDto {
-  @ApiPropertyOptional({ nullable: true, example: 'Nordics' })
-  @Nullable()
-  @IsString()
-  @MaxLength(255)
+  @Field.string({ presence: 'nullable', maxLength: 255, example: 'Nordics' })
   name?: string | null;
 
-  @ApiProperty({ example: 0 })
-  @IsInt()
-  @Min(MIN_INT32)
-  @Max(MAX_INT32)
+  @Field.integer({ minimum: MIN_INT32, maximum: MAX_INT32, example: 0 })
   priority!: number;
 
-  @ApiPropertyOptional({ default: true })
-  @Optional()
-  @IsBoolean()
+  @Field.boolean({ presence: 'optional', default: true })
   enabled?: boolean;
 
-  @ApiProperty({ type: [ConditionDto] })
-  @IsArray()
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => ConditionDto)
+  @Field.nested(() => ConditionDto, { maxItems: 50 })
   conditions!: ConditionDto[];
 
-  @ApiProperty({ description: 'Whether a match turns the flag on (true) or off (false).' })
-  @IsBoolean()
+  @Field.boolean({ description: 'Whether a match turns the flag on (true) or off (false).' })
   serveEnabled!: boolean;
 
-  @ApiPropertyOptional({ nullable: true, description: 'The value served on a match (of the flag type).' })
-  @Allow()
+  @Field.json({ presence: 'nullable', description: 'The value served on a match (of the flag type: 400 otherwise).' })
   serveValue?: unknown;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 0, maximum: 100, description: 'Share of matching targeting keys the rule applies to.' })
-  @Nullable()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(100)
+  @Field.number({ presence: 'nullable', minimum: 0, maximum: 100, description: 'Share of matching targeting keys the rule applies to.' })
   rolloutPercentage?: number | null;
 }
 
 /** A weighted variant of a flag's value. */
 export class VariantDto {
-  @ApiProperty({ example: 'blue' })
-  @IsString()
-  @MaxLength(128)
+  @Field.string({ minLength: 1, maxLength: 128, example: 'blue', description: 'Unique among the variants (400 otherwise).' })
   key!: string;
 
-  @ApiProperty({ description: 'The value served (of the flag type).' })
-  @Allow()
+  @Field.json({ description: 'The value served (of the flag type: 400 otherwise).' })
   value!: unknown;
 
-  @ApiProperty({ minimum: 0, example: 50 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
+  @Field.number({ minimum: 0, example: 50 })
   weight!: number;
 }

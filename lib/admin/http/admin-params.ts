@@ -1,6 +1,7 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { FeatureFlagsValidationError } from '../../core/errors';
 import { assertFlagKey, assertSlug } from '../../core/validation';
+import { ID_PATTERN } from '../dto/field.decorator';
 
 /** Checks a `:key` path parameter (400 naming `key`). */
 @Injectable()
@@ -24,7 +25,7 @@ export class SlugPipe implements PipeTransform<string, string> {
 /** Checks an id path parameter (token, change request). */
 export class IdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,36}$/.test(value)) {
+    if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
       throw new FeatureFlagsValidationError('id', `"${String(value).slice(0, 64)}" is not a valid id`);
     }
     return value;

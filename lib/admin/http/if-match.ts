@@ -1,5 +1,10 @@
 import { FeatureFlagsValidationError } from '../../core/errors';
 
+/** What an `If-Match` header may be: a version as an entity tag (`"3"`, `W/"3"`, `3`). */
+export const IF_MATCH_PATTERN = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/;
+/** Its schema (blank means no header). */
+export const IF_MATCH_SCHEMA = { type: 'string', maxLength: 64, pattern: '^\\s*((W/)?"?\\d{1,9}"?)?\\s*$' };
+
 /**
  * The version an `If-Match` header asks for (`"3"`, `W/"3"` or `3`), undefined without one. `"0"` means
  * "only if it does not exist yet".
@@ -8,7 +13,7 @@ import { FeatureFlagsValidationError } from '../../core/errors';
 export function versionFromIfMatch(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value.trim() === '') return undefined;
-  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  const match = value.length <= 64 ? IF_MATCH_PATTERN.exec(value) : null;
   if (!match) throw new FeatureFlagsValidationError('If-Match', `must be a version as an entity tag ("3"), got ${JSON.stringify(value)}`);
   return Number(match[1]);
 }

@@ -5,7 +5,7 @@ import { Environment } from '../../storage/records';
 import { FeatureFlagsService } from '../../feature-flags.service';
 import { EnvironmentUpdate, FeatureFlagStorage, StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
-import { CloneEnvironmentDto, CompareQueryDto, CreateEnvironmentDto, PromoteEnvironmentDto, UpdateEnvironmentDto } from '../dto/environment.dto';
+import { CloneEnvironmentDto, CompareQueryDto, CreateEnvironmentDto, ENVIRONMENT_FIELDS, PromoteEnvironmentDto, UpdateEnvironmentDto } from '../dto/environment.dto';
 import { AdminResponse } from '../http/admin-responder';
 import { etagOf, expectedVersion } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
@@ -86,8 +86,12 @@ export class EnvironmentAdminService {
 
   /** `PATCH /environments/:slug`: a protected environment needs confirmation (and approval). */
   async update(slug: string, dto: UpdateEnvironmentDto, ifMatch: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
-    assertEnvironmentAccess(principal, slug, 'change');
+    // Input first (400), then who asks (403) and what exists (404).
+    if (!ENVIRONMENT_FIELDS.some((field) => dto[field] !== undefined)) {
+      throw new FeatureFlagsValidationError('body', `names nothing to change: send one of ${ENVIRONMENT_FIELDS.join(', ')}`);
+    }
     checkSettings(dto.settings);
+    assertEnvironmentAccess(principal, slug, 'change');
     const version = expectedVersion(ifMatch, dto.version);
     const all = await this.storage.listEnvironments();
     const env = environmentOf(all, slug);
@@ -95,7 +99,6 @@ export class EnvironmentAdminService {
     const update: Record<string, unknown> = { id: env.id };
     for (const field of ['name', 'description', 'type', 'settings', 'isActive'] as const) if (dto[field] !== undefined) update[field] = dto[field];
     if (dto.parent !== undefined) update.parentId = dto.parent === null ? null : environmentOf(all, dto.parent).id;
-    if (Object.keys(update).length === 1) throw new FeatureFlagsValidationError('body', 'names nothing to change: send one of name, description, parent, type, settings, isActive');
     const write: StorageWrite = { op: 'updateEnvironment', update: { ...update, ...(version !== undefined ? { version } : {}) } as EnvironmentUpdate };
     const deferred: StorageWrite = { op: 'updateEnvironment', update: { ...update, version: env.version } as EnvironmentUpdate };
     const enacted = await this.protection.enact(

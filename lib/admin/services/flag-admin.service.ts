@@ -6,7 +6,7 @@ import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../featu
 import { EnvironmentFlagUpdate, FeatureFlagStorage, FlagUpdate, StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { mergeEnvironmentFlag, mergeFlag, unchangedEnvironmentFlag, unchangedFlag } from '../../storage/storage-records';
 import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
-import { CreateFlagDto, FlagActionDto, ListFlagsQueryDto, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
+import { BASE_ONLY_FIELDS, CreateFlagDto, FlagActionDto, ListFlagsQueryDto, OVERRIDE_FIELDS, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
 import { FlagNotArchivedError } from '../http/admin.exceptions';
 import { AdminResponse } from '../http/admin-responder';
 import { etagOf, expectedVersion } from '../http/if-match';
@@ -16,8 +16,6 @@ import { ChangeProtection, EnactedChange, PlannedChange } from './change-protect
 import { FlagRecords, servedChanges, simulateWrites, turnsOffOnly } from './change-impact';
 import { environmentOf, FlagState, loadFlagState, Resolution } from './flag-records';
 
-const OVERRIDE_FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants'] as const;
-const BASE_ONLY_FIELDS = ['name', 'description', 'tags', 'metadata'] as const;
 
 /** How many times a write that raced a concurrent create is retried on top of it. */
 const CREATE_RACE_ATTEMPTS = 3;
@@ -150,6 +148,10 @@ export class FlagAdminService {
   private async patchBase(key: string, dto: PatchFlagDto, version: number | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
     if (dto.percentage !== undefined) throw new FeatureFlagsValidationError('percentage', 'exists only per environment: name the "environment"');
     if (dto.enabled === null) throw new FeatureFlagsValidationError('enabled', 'must be true or false for the base flag (null means "inherit", for environments)');
+    // Input first (400), then who asks (403) and what exists (404).
+    if (!['enabled', 'value', 'rules', 'variants', ...BASE_ONLY_FIELDS].some((field) => dto[field as keyof PatchFlagDto] !== undefined)) {
+      throw new FeatureFlagsValidationError('body', 'names nothing to change: send one of enabled, value, rules, variants, name, description, tags, metadata (or an environment)');
+    }
     assertAllEnvironments(principal, 'A change to the base flag');
     const state = await loadFlagState(this.storage, key);
     checkVersion(key, version, state.flag.version);
@@ -159,9 +161,6 @@ export class FlagAdminService {
     if (dto.rules !== undefined) changes.rules = dto.rules ?? [];
     if (dto.variants !== undefined) changes.variants = dto.variants;
     for (const field of BASE_ONLY_FIELDS) if (dto[field] !== undefined) changes[field] = dto[field];
-    if (Object.keys(changes).length === 0) {
-      throw new FeatureFlagsValidationError('body', 'names nothing to change: send one of enabled, value, rules, variants, name, description, tags, metadata (or an environment)');
-    }
     const write: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, ...(version !== undefined ? { version } : {}), ...changes } as FlagUpdate };
     if (unchangedFlag(state.flag, mergeFlag(state.flag, write.update))) {
       return { status: 200, body: { ...this.withOverrides(state, principal), changed: false }, etag: etagOf(state.flag.version) };

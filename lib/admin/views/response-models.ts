@@ -1,76 +1,124 @@
 import { applyDecorators } from '@nestjs/common';
 import { swagger } from '../optional-packages';
 
-const { ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath, ApiExtraModels } = swagger;
+const { ApiProperty, ApiResponse, getSchemaPath, ApiExtraModels } = swagger;
 
 /**
  * OpenAPI models of the admin API's answers (the shapes `views.ts` builds). Documentation only: the
- * routes answer plain JSON.
+ * routes answer plain JSON. Every property states its type (a `string | null` is a nullable string, never
+ * an object); every property the views always write is required, null or not.
  */
 
-const json = { description: 'Any JSON value', nullable: true, oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: {} }] };
+type Options = Record<string, unknown>;
+const str = (o: Options = {}) => ApiProperty({ type: 'string', ...o });
+const nstr = (o: Options = {}) => ApiProperty({ type: 'string', nullable: true, ...o });
+const int = (o: Options = {}) => ApiProperty({ type: 'integer', ...o });
+const nint = (o: Options = {}) => ApiProperty({ type: 'integer', nullable: true, ...o });
+const num = (o: Options = {}) => ApiProperty({ type: 'number', ...o });
+const nnum = (o: Options = {}) => ApiProperty({ type: 'number', nullable: true, ...o });
+const bool = (o: Options = {}) => ApiProperty({ type: 'boolean', ...o });
+const nbool = (o: Options = {}) => ApiProperty({ type: 'boolean', nullable: true, ...o });
+const strings = (o: Options = {}) => ApiProperty({ type: 'array', items: { type: 'string' }, ...o });
+/** A JSON object with any keys. */
+const record = (o: Options = {}) => ApiProperty({ type: 'object', additionalProperties: true, ...o });
+const nrecord = (o: Options = {}) => ApiProperty({ type: 'object', additionalProperties: true, nullable: true, ...o });
+/** Any JSON value, null included. */
+const JSON_VALUE = {
+  description: 'Any JSON value (null included).',
+  anyOf: [{ type: 'object', additionalProperties: true, nullable: true }, { type: 'array', items: {} }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+};
+const json = (o: Options = {}) => ApiProperty({ ...JSON_VALUE, ...o });
+const optional = (o: Options = {}) => ({ required: false, ...o });
+const DATE = { format: 'date-time' };
+/** The JSON null, as OpenAPI 3.0 can say it (it has no null type). */
+const NULL = { type: 'object', nullable: true, enum: [null] };
 
 export class ErrorModel {
-  @ApiProperty({ example: 400 }) statusCode!: number;
-  @ApiProperty({ example: 'Bad Request' }) error!: string;
-  @ApiProperty({ example: 'VALIDATION_FAILED', description: 'Stable code: VALIDATION_FAILED, NOT_FOUND, VERSION_CONFLICT, CONFIRMATION_REQUIRED, ENVIRONMENT_FORBIDDEN…' })
+  @int({ example: 400 }) statusCode!: number;
+  @str({ example: 'Bad Request' }) error!: string;
+  @str({ example: 'VALIDATION_FAILED', description: 'Stable code: VALIDATION_FAILED, NOT_FOUND, VERSION_CONFLICT, CONFIRMATION_REQUIRED, ENVIRONMENT_FORBIDDEN, TOO_MANY_AUTH_FAILURES…' })
   code!: string;
-  @ApiProperty({ example: 'percentage: must not be greater than 100' }) message!: string;
-  @ApiPropertyOptional({ example: 'percentage', description: 'The invalid field (400).' }) field?: string;
-  @ApiPropertyOptional({ example: 'production', description: 'The environment refused (403, 428).' }) environment?: string;
+  @str({ example: 'percentage: must not be greater than 100' }) message!: string;
+  @str(optional({ example: 'percentage', description: 'The invalid field (400, 428).' })) field?: string;
+  @str(optional({ example: 'production', description: 'The environment refused (403).' })) environment?: string;
+}
+
+export class ConditionModel {
+  @str({ example: 'country' }) attribute!: string;
+  @str({ example: 'in' }) operator!: string;
+  @json(optional()) value?: unknown;
+  @bool(optional()) negate?: boolean;
+  @bool(optional()) caseInsensitive?: boolean;
 }
 
 export class RuleModel {
-  @ApiPropertyOptional({ nullable: true }) name!: string | null;
-  @ApiProperty() priority!: number;
-  @ApiProperty() enabled!: boolean;
-  @ApiProperty({ type: 'array', items: { type: 'object' } }) conditions!: unknown[];
-  @ApiProperty() serveEnabled!: boolean;
-  @ApiPropertyOptional(json) serveValue!: unknown;
-  @ApiPropertyOptional({ nullable: true }) rolloutPercentage!: number | null;
+  @nstr() name!: string | null;
+  @int() priority!: number;
+  @bool() enabled!: boolean;
+  @ApiProperty({ type: [ConditionModel] }) conditions!: ConditionModel[];
+  @bool() serveEnabled!: boolean;
+  @json() serveValue!: unknown;
+  @nnum({ minimum: 0, maximum: 100 }) rolloutPercentage!: number | null;
+}
+
+export class VariantModel {
+  @str() key!: string;
+  @json() value!: unknown;
+  @num({ minimum: 0 }) weight!: number;
 }
 
 export class FlagModel {
-  @ApiProperty({ example: 'new-checkout' }) key!: string;
-  @ApiProperty() name!: string;
-  @ApiPropertyOptional({ nullable: true }) description!: string | null;
-  @ApiProperty({ enum: ['boolean', 'string', 'number', 'json'] }) type!: string;
-  @ApiProperty({ enum: ['active', 'inactive', 'archived'] }) status!: string;
-  @ApiProperty() defaultEnabled!: boolean;
-  @ApiPropertyOptional(json) defaultValue!: unknown;
-  @ApiProperty({ type: [String] }) tags!: string[];
-  @ApiProperty({ type: 'object', additionalProperties: true }) metadata!: Record<string, unknown>;
+  @str({ example: 'new-checkout' }) key!: string;
+  @str() name!: string;
+  @nstr() description!: string | null;
+  @str({ enum: ['boolean', 'string', 'number', 'json'] }) type!: string;
+  @str({ enum: ['active', 'inactive', 'archived'] }) status!: string;
+  @bool() defaultEnabled!: boolean;
+  @json() defaultValue!: unknown;
+  @strings() tags!: string[];
+  @record() metadata!: Record<string, unknown>;
   @ApiProperty({ type: [RuleModel] }) rules!: RuleModel[];
-  @ApiPropertyOptional({ nullable: true, type: 'array', items: { type: 'object' } }) variants!: unknown[] | null;
-  @ApiProperty({ description: 'Send it back in If-Match to update only this version.' }) version!: number;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ type: [VariantModel], nullable: true }) variants!: VariantModel[] | null;
+  @int({ description: 'Send it back in If-Match to update only this version.' }) version!: number;
+  @nstr(DATE) createdAt!: string | null;
+  @nstr(DATE) updatedAt!: string | null;
+}
+
+export class FlagSummaryModel {
+  @str() key!: string;
+  @str() name!: string;
+  @nstr() description!: string | null;
+  @str({ enum: ['boolean', 'string', 'number', 'json'] }) type!: string;
+  @str({ enum: ['active', 'inactive', 'archived'] }) status!: string;
+  @strings() tags!: string[];
+  @int() version!: number;
 }
 
 export class OverrideModel {
-  @ApiProperty({ example: 'staging' }) environment!: string;
-  @ApiPropertyOptional({ nullable: true, description: 'null: inherited' }) enabled!: boolean | null;
-  @ApiPropertyOptional({ nullable: true }) percentage!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: [RuleModel] }) rules!: RuleModel[] | null;
-  @ApiPropertyOptional(json) value!: unknown;
-  @ApiPropertyOptional({ nullable: true, type: 'array', items: { type: 'object' } }) variants!: unknown[] | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Why this environment differs.' }) reason!: string | null;
-  @ApiProperty() version!: number;
-  @ApiProperty() updatedAt!: string;
+  @str({ example: 'staging' }) environment!: string;
+  @nbool({ description: 'null: inherited' }) enabled!: boolean | null;
+  @nnum({ minimum: 0, maximum: 100 }) percentage!: number | null;
+  @ApiProperty({ type: [RuleModel], nullable: true }) rules!: RuleModel[] | null;
+  @json() value!: unknown;
+  @ApiProperty({ type: [VariantModel], nullable: true }) variants!: VariantModel[] | null;
+  @nstr({ description: 'Why this environment differs.' }) reason!: string | null;
+  @int() version!: number;
+  @nstr(DATE) updatedAt!: string | null;
 }
 
 export class ResolvedModel {
-  @ApiProperty() enabled!: boolean;
-  @ApiPropertyOptional({ nullable: true }) percentage!: number | null;
+  @bool() enabled!: boolean;
+  @nnum({ minimum: 0, maximum: 100 }) percentage!: number | null;
   @ApiProperty({ type: [RuleModel] }) rules!: RuleModel[];
-  @ApiPropertyOptional(json) value!: unknown;
-  @ApiPropertyOptional({ nullable: true, type: 'array', items: { type: 'object' } }) variants!: unknown[] | null;
+  @json() value!: unknown;
+  @ApiProperty({ type: [VariantModel], nullable: true }) variants!: VariantModel[] | null;
 }
 
+@ApiExtraModels(OverrideModel)
 export class FlagInEnvironmentModel {
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'key, name, description, type, status, tags, version of the base flag' }) flag!: Record<string, unknown>;
-  @ApiProperty({ example: 'staging' }) environment!: string;
-  @ApiProperty({ type: [String], example: ['staging', 'production'] }) chain!: string[];
+  @ApiProperty({ type: FlagSummaryModel }) flag!: FlagSummaryModel;
+  @str({ example: 'staging' }) environment!: string;
+  @strings({ example: ['staging', 'production'] }) chain!: string[];
   @ApiProperty({ type: ResolvedModel }) resolved!: ResolvedModel;
   @ApiProperty({
     type: 'object',
@@ -79,55 +127,63 @@ export class FlagInEnvironmentModel {
     description: 'Who supplied each field: an environment, `<slug>:defaults` or `base`.',
   })
   sources!: Record<string, string>;
-  @ApiPropertyOptional({ type: OverrideModel, nullable: true }) override!: OverrideModel | null;
-  @ApiPropertyOptional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' }) changed?: boolean;
+  @ApiProperty({ description: "This environment's own override; null: it inherits everything.", anyOf: [{ $ref: getSchemaPath(OverrideModel) }, NULL] })
+  override!: OverrideModel | null;
+  @bool(optional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' })) changed?: boolean;
 }
 
 export class FlagWithOverridesModel {
   @ApiProperty({ type: FlagModel }) flag!: FlagModel;
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/OverrideModel' } }) overrides!: Record<string, OverrideModel>;
-  @ApiPropertyOptional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' }) changed?: boolean;
+  @bool(optional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' })) changed?: boolean;
 }
 
 export class FlagPageModel {
   @ApiProperty({ type: [FlagModel] }) items!: FlagModel[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
+  @int() total!: number;
+  @int() limit!: number;
+  @int() offset!: number;
 }
 
 export class PromotionResultModel {
-  @ApiProperty() flagKey!: string;
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: "The target's override before (null: none)." }) before!: unknown;
-  @ApiProperty({ type: 'object', additionalProperties: true }) after!: unknown;
-  @ApiProperty() changed!: boolean;
-  @ApiProperty() dryRun!: boolean;
-  @ApiPropertyOptional({ nullable: true }) targetVersion!: number | null;
+  @str() flagKey!: string;
+  @str() from!: string;
+  @str() to!: string;
+  @nrecord({ description: "The target's override before (null: none)." }) before!: unknown;
+  @record() after!: unknown;
+  @bool() changed!: boolean;
+  @ApiProperty({
+    required: false,
+    type: 'array',
+    items: { type: 'object', properties: { environment: { type: 'string' } }, required: ['environment'], additionalProperties: true },
+    description: 'Each environment whose answers change: its resolved fields before and after.',
+  })
+  served?: unknown[];
+  @bool() dryRun!: boolean;
+  @nint() targetVersion!: number | null;
 }
 
 export class PromotionSummaryModel {
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-  @ApiProperty() dryRun!: boolean;
-  @ApiProperty({ description: 'How many overrides change.' }) changed!: number;
+  @str() from!: string;
+  @str() to!: string;
+  @bool() dryRun!: boolean;
+  @int({ description: 'How many overrides change.' }) changed!: number;
   @ApiProperty({ type: [PromotionResultModel] }) results!: PromotionResultModel[];
 }
 
 export class EnvironmentModel {
-  @ApiProperty({ example: 'staging' }) slug!: string;
-  @ApiProperty() name!: string;
-  @ApiPropertyOptional({ nullable: true }) description!: string | null;
-  @ApiProperty({ enum: ['development', 'test', 'preproduction', 'production'] }) type!: string;
-  @ApiPropertyOptional({ nullable: true, example: 'production' }) parent!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true }) settings!: Record<string, unknown>;
-  @ApiProperty() isActive!: boolean;
-  @ApiProperty({ description: 'Changes need "confirm": true.' }) protected!: boolean;
-  @ApiProperty({ description: 'Changes need an approval by someone else.' }) requiresApproval!: boolean;
-  @ApiProperty() version!: number;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @str({ example: 'staging' }) slug!: string;
+  @str() name!: string;
+  @nstr() description!: string | null;
+  @str({ enum: ['development', 'test', 'preproduction', 'production'] }) type!: string;
+  @nstr({ example: 'production' }) parent!: string | null;
+  @record() settings!: Record<string, unknown>;
+  @bool() isActive!: boolean;
+  @bool({ description: 'Changes need "confirm": true.' }) protected!: boolean;
+  @bool({ description: 'Changes need an approval by someone else.' }) requiresApproval!: boolean;
+  @int() version!: number;
+  @nstr(DATE) createdAt!: string | null;
+  @nstr(DATE) updatedAt!: string | null;
 }
 
 export class EnvironmentListModel {
@@ -135,56 +191,56 @@ export class EnvironmentListModel {
 }
 
 export class ChainModel {
-  @ApiProperty() environment!: string;
+  @str() environment!: string;
   @ApiProperty({ type: [EnvironmentModel], description: 'Nearest first.' }) chain!: EnvironmentModel[];
 }
 
 export class CloneModel {
   @ApiProperty({ type: EnvironmentModel }) environment!: EnvironmentModel;
-  @ApiProperty() clonedFrom!: string;
-  @ApiProperty({ type: [String], description: 'The flags whose override was copied.' }) overrides!: string[];
+  @str() clonedFrom!: string;
+  @strings({ description: 'The flags whose override was copied.' }) overrides!: string[];
 }
 
 export class CompareModel {
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { flags: 3, different: 1 } }) summary!: Record<string, number>;
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Per flag: what each environment serves, and `differences` (field names).' })
+  @str() from!: string;
+  @str() to!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { flags: 3, different: 1 } }) summary!: Record<string, number>;
+  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'Per flag: what each environment serves, and `differences` (field names).' })
   flags!: unknown[];
 }
 
 export class EventModel {
-  @ApiProperty() id!: number;
-  @ApiProperty({ example: 'feature-environment-enabled' }) type!: string;
-  @ApiProperty({ example: 'token:ci-deploy' }) actor!: string;
-  @ApiPropertyOptional({ nullable: true }) flagKey!: string | null;
-  @ApiPropertyOptional({ nullable: true }) environment!: string | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) before!: unknown;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) after!: unknown;
-  @ApiPropertyOptional({ nullable: true }) reason!: string | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) data!: unknown;
-  @ApiProperty() createdAt!: string;
+  @int() id!: number;
+  @str({ example: 'feature-environment-enabled' }) type!: string;
+  @str({ example: 'token:ci-deploy' }) actor!: string;
+  @nstr() flagKey!: string | null;
+  @nstr() environment!: string | null;
+  @json() before!: unknown;
+  @json() after!: unknown;
+  @nstr() reason!: string | null;
+  @nrecord() data!: unknown;
+  @nstr(DATE) createdAt!: string | null;
 }
 
 export class EventPageModel {
   @ApiProperty({ type: [EventModel] }) items!: EventModel[];
-  @ApiPropertyOptional({ nullable: true, description: 'Pass as `before` (or `after`) for the next page; null: no more.' }) nextCursor!: number | null;
+  @nint({ description: 'Pass as `before` (or `after`) for the next page; null: no more.' }) nextCursor!: number | null;
 }
 
 export class ApiTokenModel {
-  @ApiProperty() id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['admin', 'read-only'] }) type!: string;
-  @ApiProperty({ type: [String], example: ['*'] }) environments!: string[];
-  @ApiProperty({ example: 'ffa_AbCd' }) secretHint!: string;
-  @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status!: string;
-  @ApiProperty() createdBy!: string;
-  @ApiPropertyOptional({ nullable: true, description: 'The id of the principal that created it (`bootstrap-token`, a user id, a token id).' }) createdById!: string | null;
-  @ApiProperty({ description: 'The principal it acts as for the two-person rule: its own id, or (created by another token) that token\'s principal.' }) actsAs!: string;
-  @ApiProperty() createdAt!: string;
-  @ApiPropertyOptional({ nullable: true }) expiresAt!: string | null;
-  @ApiPropertyOptional({ nullable: true }) revokedAt!: string | null;
-  @ApiPropertyOptional({ nullable: true }) revokedBy!: string | null;
+  @str() id!: string;
+  @str() name!: string;
+  @str({ enum: ['admin', 'read-only'] }) type!: string;
+  @strings({ example: ['*'] }) environments!: string[];
+  @str({ example: 'ffa_AbCd' }) secretHint!: string;
+  @str({ enum: ['active', 'expired', 'revoked'] }) status!: string;
+  @str() createdBy!: string;
+  @nstr({ description: 'The id of the principal that created it (`bootstrap-token`, a user id, a token id).' }) createdById!: string | null;
+  @str({ description: "The principal it acts as for the two-person rule: its own id, or (created by another token) that token's principal." }) actsAs!: string;
+  @nstr(DATE) createdAt!: string | null;
+  @nstr(DATE) expiresAt!: string | null;
+  @nstr(DATE) revokedAt!: string | null;
+  @nstr() revokedBy!: string | null;
 }
 
 export class ApiTokenListModel {
@@ -193,20 +249,20 @@ export class ApiTokenListModel {
 
 export class CreatedApiTokenModel {
   @ApiProperty({ type: ApiTokenModel }) token!: ApiTokenModel;
-  @ApiProperty({ example: 'ffa_3q2-…', description: 'The secret: shown in this answer only.' }) secret!: string;
-  @ApiProperty() note!: string;
+  @str({ example: 'ffa_3q2-…', description: 'The secret: shown in this answer only.' }) secret!: string;
+  @str() note!: string;
 }
 
 export class ClientKeyModel {
-  @ApiProperty() id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty({ example: 'production' }) environment!: string;
-  @ApiProperty({ example: 'ffc_AbCd' }) secretHint!: string;
-  @ApiProperty({ enum: ['active', 'revoked'] }) status!: string;
-  @ApiProperty() createdBy!: string;
-  @ApiProperty() createdAt!: string;
-  @ApiPropertyOptional({ nullable: true }) revokedAt!: string | null;
-  @ApiPropertyOptional({ nullable: true }) revokedBy!: string | null;
+  @str() id!: string;
+  @str() name!: string;
+  @str({ example: 'production' }) environment!: string;
+  @str({ example: 'ffc_AbCd' }) secretHint!: string;
+  @str({ enum: ['active', 'revoked'] }) status!: string;
+  @str() createdBy!: string;
+  @nstr(DATE) createdAt!: string | null;
+  @nstr(DATE) revokedAt!: string | null;
+  @nstr() revokedBy!: string | null;
 }
 
 export class ClientKeyListModel {
@@ -215,25 +271,25 @@ export class ClientKeyListModel {
 
 export class CreatedClientKeyModel {
   @ApiProperty({ type: ClientKeyModel }) clientKey!: ClientKeyModel;
-  @ApiProperty({ example: 'ffc_3q2-…', description: 'The secret: shown in this answer only.' }) secret!: string;
-  @ApiProperty() note!: string;
+  @str({ example: 'ffc_3q2-…', description: 'The secret: shown in this answer only.' }) secret!: string;
+  @str() note!: string;
 }
 
 export class ChangeRequestModel {
-  @ApiProperty() id!: string;
-  @ApiProperty({ enum: ['pending', 'applied', 'rejected'] }) status!: string;
-  @ApiProperty() title!: string;
-  @ApiPropertyOptional({ nullable: true }) flagKey!: string | null;
-  @ApiProperty({ type: [String] }) environments!: string[];
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'What the change does (before/after).' }) preview!: unknown;
-  @ApiPropertyOptional({ nullable: true }) reason!: string | null;
-  @ApiProperty() createdBy!: string;
-  @ApiProperty() createdAt!: string;
-  @ApiPropertyOptional({ nullable: true }) decidedBy!: string | null;
-  @ApiPropertyOptional({ nullable: true }) decidedAt!: string | null;
-  @ApiPropertyOptional({ nullable: true }) decisionReason!: string | null;
-  @ApiProperty() version!: number;
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'The storage writes approval applies.' }) writes!: unknown[];
+  @str() id!: string;
+  @str({ enum: ['pending', 'applied', 'rejected'] }) status!: string;
+  @str() title!: string;
+  @nstr() flagKey!: string | null;
+  @strings() environments!: string[];
+  @json({ description: 'What the change does (before/after).' }) preview!: unknown;
+  @nstr() reason!: string | null;
+  @str() createdBy!: string;
+  @nstr(DATE) createdAt!: string | null;
+  @nstr() decidedBy!: string | null;
+  @nstr(DATE) decidedAt!: string | null;
+  @nstr() decisionReason!: string | null;
+  @int() version!: number;
+  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'The storage writes approval applies.' }) writes!: unknown[];
 }
 
 export class ChangeRequestListModel {
@@ -241,26 +297,40 @@ export class ChangeRequestListModel {
 }
 
 export class PendingChangeModel {
-  @ApiProperty({ enum: ['pending'] }) status!: string;
-  @ApiProperty() message!: string;
+  @str({ enum: ['pending'] }) status!: string;
+  @str() message!: string;
   @ApiProperty({ type: ChangeRequestModel }) changeRequest!: ChangeRequestModel;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input: `field` names it (unknown fields, wrong types, malformed keys or slugs…).',
-  401: 'No valid `Authorization: Bearer <token>`.',
-  403: 'The token is read-only, or not allowed in the environment (named in `environment`).',
-  404: 'Unknown flag, environment, override, token or change request.',
-  409: 'Conflict: stale version (If-Match), already exists, nothing to promote, environment cycle or in use.',
+  400: 'Invalid input: `field` names it (unknown fields, wrong types, lengths, patterns, ranges, nesting deeper than 32 levels, a value not of the flag type…).',
+  401: 'No valid `Authorization: Bearer <token>` (counted against the client: see 429).',
+  403: 'The token is read-only, or not allowed in the environment (named in `environment`), or may not approve this request.',
+  404: 'Unknown flag, environment, override, token, client key or change request.',
+  409: 'Conflict: stale version (If-Match), already exists, nothing to promote, environment cycle, too deep or in use, not pending, not archived.',
   413: 'Body larger than the admin body limit.',
+  415: 'A body that is not JSON.',
   428: 'A protected environment: repeat with `"confirm": true`.',
+  429: 'Too many failed authentication attempts from this client (`authThrottle`): retry after `Retry-After` seconds.',
+  503: 'The store cannot be reached.',
 };
 
-/** Documents the error answers of a route (the admin exception filter's JSON). */
+const ERROR_HEADERS: Record<number, Record<string, { description: string; schema: Record<string, unknown> }>> = {
+  401: { 'WWW-Authenticate': { description: 'Bearer realm="feature-flags-admin"', schema: { type: 'string' } } },
+  429: { 'Retry-After': { description: 'Seconds until the client may try again.', schema: { type: 'integer', minimum: 1 } } },
+};
+
+/** What every admin route can answer besides its own: bad input, authentication, size, throttling, store. */
+const EVERY_ROUTE = [400, 401, 403, 413, 429, 503];
+
+/** Documents the error answers of a route (the admin exception filter's JSON): every route's, and `statuses`. */
 export function ApiAdminErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
+  const all = [...new Set([...EVERY_ROUTE, ...statuses])].sort();
   return applyDecorators(
     ApiExtraModels(ErrorModel),
-    ...[401, 403, ...statuses].map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], schema: { $ref: getSchemaPath(ErrorModel) } })),
+    ...all.map((status) =>
+      ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], schema: { $ref: getSchemaPath(ErrorModel) }, ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}) }),
+    ),
   );
 }
 
