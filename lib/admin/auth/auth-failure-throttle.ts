@@ -105,6 +105,7 @@ export class AuthFailureThrottle implements OnApplicationShutdown {
       this.storage = options.storage;
     } else {
       // Loaded here, when a module that authenticates is used: requiring the library does not load it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { ThrottlerStorageService } = require('@nestjs/throttler') as typeof import('@nestjs/throttler');
       this.storage = this.ownStorage = new ThrottlerStorageService();
     }

@@ -107,8 +107,10 @@ function lengthBetween(min: number | undefined, max: number, each = false): Prop
 export const DATE_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Free text: anything but the NUL character (which PostgreSQL cannot store). */
+// eslint-disable-next-line no-control-regex -- the NUL character is what these patterns refuse
 export const TEXT_PATTERN = /^[^\u0000]*$/;
 /** Free text with something besides white space (a name). */
+// eslint-disable-next-line no-control-regex
 export const NOT_BLANK_PATTERN = /^\s*[^\s\u0000][^\u0000]*$/;
 
 /** A string field. */
