@@ -8,7 +8,7 @@ export { AdminAccess, CurrentPrincipal } from './auth/admin-access.decorator';
 export type { AdminAccessLevel } from './auth/admin-access.decorator';
 export { AdminAuthGuard } from './auth/admin-auth.guard';
 export { AuthThrottledException, DEFAULT_AUTH_THROTTLE } from './auth/auth-failure-throttle';
-export type { AuthThrottleOptions } from './auth/auth-failure-throttle';
+export type { AuthThrottleOptions, AuthThrottleStorage } from './auth/auth-failure-throttle';
 export { AdminExceptionFilter, toAdminErrorResponse } from './http/admin-exception.filter';
 export { MAX_INPUT_DEPTH, MAX_INT32, RESERVED_KEYS } from './http/admin-input-limits';
 export { ConfirmationRequiredException, EnvironmentForbiddenException, FlagNotArchivedError } from './http/admin.exceptions';

@@ -1,6 +1,19 @@
 import { HttpException, HttpStatus, OnApplicationShutdown } from '@nestjs/common';
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import { FeatureFlagsConfigurationError } from '../../core/errors';
+
+/**
+ * Where failures are counted: @nestjs/throttler's `ThrottlerStorage`, declared by its shape so that the
+ * published types do not name the package (any ThrottlerStorage fits).
+ */
+export interface AuthThrottleStorage {
+  increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<{ totalHits: number; timeToExpire: number; isBlocked: boolean; timeToBlockExpire: number }>;
+}
 
 /**
  * Failed authentication, throttled per client: the admin API (a wrong, revoked or expired token, or none)
@@ -25,7 +38,7 @@ export interface AuthThrottleOptions {
    * Where failures are counted. Default: @nestjs/throttler's in-memory `ThrottlerStorageService` (per
    * process); pass a shared `ThrottlerStorage` (say, on Redis) to count across instances.
    */
-  storage?: ThrottlerStorage;
+  storage?: AuthThrottleStorage;
 }
 
 /** The defaults: 10 failures per minute, then a minute's block. */
@@ -59,7 +72,7 @@ export interface ResolvedAuthThrottle {
   ttl: number;
   blockDuration: number;
   tracker: (request: unknown) => string;
-  storage?: ThrottlerStorage;
+  storage?: AuthThrottleStorage;
 }
 
 /** Checks `authThrottle`; undefined means the defaults, false turns throttling off. */
@@ -76,7 +89,7 @@ export function resolveAuthThrottle(options: AuthThrottleOptions | false | undef
   if (!Number.isInteger(ttl) || ttl < 1) fail('ttl', `must be a positive integer number of milliseconds, got ${JSON.stringify(o.ttl)}`);
   if (!Number.isInteger(blockDuration) || blockDuration < 1) fail('blockDuration', `must be a positive integer number of milliseconds, got ${JSON.stringify(o.blockDuration)}`);
   if (o.tracker !== undefined && typeof o.tracker !== 'function') fail('tracker', 'must be a function (request) => string');
-  if (o.storage !== undefined && typeof (o.storage as Partial<ThrottlerStorage> | null)?.increment !== 'function') fail('storage', 'must be a ThrottlerStorage (with increment())');
+  if (o.storage !== undefined && typeof (o.storage as Partial<AuthThrottleStorage> | null)?.increment !== 'function') fail('storage', 'must be a ThrottlerStorage (with increment())');
   return { limit, ttl, blockDuration, tracker: o.tracker ?? clientIp, storage: o.storage };
 }
 
@@ -95,8 +108,8 @@ const MAX_BLOCKED = 100_000;
  * credential, `recordFailure` when it was refused: both throw AuthThrottledException when over the limit.
  */
 export class AuthFailureThrottle implements OnApplicationShutdown {
-  private readonly storage: ThrottlerStorage;
-  private readonly ownStorage: (ThrottlerStorage & OnApplicationShutdown) | undefined;
+  private readonly storage: AuthThrottleStorage;
+  private readonly ownStorage: (AuthThrottleStorage & OnApplicationShutdown) | undefined;
   /** When each blocked client may try again (ms since the epoch). */
   private readonly blockedUntil = new Map<string, number>();
 
