@@ -22,22 +22,25 @@ export class FeatureFlagsValidationError extends FeatureFlagsError {
   }
 }
 
-/** A flag, environment, override or segment that does not exist. */
+/** The kinds of record a store holds, as errors name them. */
+export type RecordKind = 'flag' | 'environment' | 'environment flag' | 'segment' | 'api token' | 'client key' | 'change request';
+
+/** A record (flag, environment, override, segment, API token, client key, change request) that does not exist. */
 export class NotFoundError extends FeatureFlagsError {
   override readonly code: string = 'NOT_FOUND';
   constructor(
-    readonly entity: 'flag' | 'environment' | 'environment flag' | 'segment',
+    readonly entity: RecordKind,
     readonly identifier: string,
   ) {
     super(`No ${entity} "${identifier}" exists.`);
   }
 }
 
-/** A create that would duplicate a unique key or slug. */
+/** A create that would duplicate a unique key, slug, id or secret. */
 export class AlreadyExistsError extends FeatureFlagsError {
   override readonly code: string = 'ALREADY_EXISTS';
   constructor(
-    readonly entity: 'flag' | 'environment' | 'environment flag' | 'segment',
+    readonly entity: RecordKind,
     readonly identifier: string,
   ) {
     super(`A ${entity} "${identifier}" already exists.`);

@@ -89,27 +89,11 @@ export class ChangeRequestNotPendingError extends FeatureFlagsError {
   }
 }
 
-/** An API token, client key or change request that does not exist. */
-export class AdminRecordNotFoundError extends FeatureFlagsError {
-  override readonly code: string = 'NOT_FOUND';
-  constructor(
-    readonly entity: 'api token' | 'client key' | 'change request',
-    readonly identifier: string,
-  ) {
-    super(`No ${entity} "${identifier}" exists.`);
-  }
-}
-
-/** A create that would duplicate an API token's or client key's id or secret, or a change request's id. */
-export class AdminRecordAlreadyExistsError extends FeatureFlagsError {
-  override readonly code: string = 'ALREADY_EXISTS';
-  constructor(
-    readonly entity: 'api token' | 'client key' | 'change request',
-    readonly identifier: string,
-  ) {
-    super(`A ${entity} "${identifier}" already exists.`);
-  }
-}
+/**
+ * An API token, client key or change request that does not exist, or a create that would duplicate one:
+ * the same errors as for flags and environments (one not-found error, one already-exists error).
+ */
+export { AlreadyExistsError as AdminRecordAlreadyExistsError, NotFoundError as AdminRecordNotFoundError } from '../core/errors';
 
 /**
  * Where the admin API keeps its API tokens, client keys and change requests: a second contract, implemented by the same

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, INestApplication, Module, NotFoundException } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import request from 'supertest';
-import { FeatureFlagsAdminModule, FeatureFlagsModule, MAX_INPUT_DEPTH, MAX_INT32 } from '../../lib';
+import { FeatureFlagsAdminModule, FeatureFlagsModule } from '../../lib';
+import { MAX_INPUT_DEPTH, MAX_INT32 } from '../../lib/admin/http/admin-input-limits';
 import { describeWithService } from '../support/services';
 import { ADAPTERS, ADMIN, ADMIN_TOKEN, AdminBackend, ENVIRONMENTS, closeApps, http, postgresBackend, seedFlag, sqliteBackend, startAdminApp } from './support/admin-app';
 import { bootApp } from '../support/http';

@@ -4,7 +4,8 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { BootstrapData, generateApiTokenSecret, readBootstrapFile } from '../../lib';
+import { BootstrapData, generateApiTokenSecret } from '../../lib';
+import { readBootstrapFile } from '../../lib/propagation/bootstrap-file';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy, waitFor } from '../support/tcp-proxy';
 

@@ -1,4 +1,4 @@
-import { dataSourceOptionsFromUrl } from '../../lib';
+import { dataSourceOptionsFromUrl } from '../../lib/storage/typeorm/connection';
 import { createChangeBus, storeIdentity } from '../../lib/propagation/change-bus.factory';
 import { resolveOptions } from '../../lib/feature-flags.options';
 
