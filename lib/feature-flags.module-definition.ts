@@ -1,5 +1,43 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
+import type * as TypeOrm from 'typeorm';
+import { FEATURE_FLAGS_APP_DATA_SOURCE, FEATURE_FLAGS_STATIC_OPTIONS } from './feature-flags.internal-constants';
 import { FeatureFlagsModuleOptions } from './interfaces/feature-flags-module-options.interface';
+import { requirePeer } from './optional-peers';
+
+/**
+ * What shapes the module graph, given next to the options (also with `forRootAsync`, beside `useFactory`):
+ * whether the module is global, and the name of the app's TypeOrmModule connection to share, injected by
+ * its token.
+ */
+export interface FeatureFlagsModuleExtras {
+  isGlobal: boolean;
+  dataSource: string | undefined;
+}
+
+/** The injection token of a TypeOrmModule connection, as @nestjs/typeorm's getDataSourceToken() gives it. */
+function dataSourceToken(name: string): unknown {
+  const { DataSource } = requirePeer<typeof TypeOrm>('typeorm', 'dataSource', 'the database backend');
+  const { getDataSourceToken } = requirePeer<{ getDataSourceToken: (name?: string) => unknown }>(
+    '@nestjs/typeorm',
+    'dataSource',
+    'sharing a TypeOrmModule connection',
+  );
+  const token = getDataSourceToken(name === 'default' ? undefined : name);
+  return token ?? DataSource;
+}
+
+function graphProviders(extras: FeatureFlagsModuleExtras): Provider[] {
+  const providers: Provider[] = [{ provide: FEATURE_FLAGS_STATIC_OPTIONS, useValue: { dataSource: extras.dataSource } }];
+  // A name that is not a string is refused by the options check, naming the option.
+  if (typeof extras.dataSource === 'string' && extras.dataSource !== '') {
+    providers.push({
+      provide: FEATURE_FLAGS_APP_DATA_SOURCE,
+      useFactory: (dataSource?: unknown) => dataSource,
+      inject: [{ token: dataSourceToken(extras.dataSource) as string, optional: true }],
+    });
+  }
+  return providers;
+}
 
 export const {
   ConfigurableModuleClass,
@@ -8,5 +46,9 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<FeatureFlagsModuleOptions>({ moduleName: 'FeatureFlags' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras<FeatureFlagsModuleExtras>({ isGlobal: false, dataSource: undefined }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+    providers: [...(definition.providers ?? []), ...graphProviders(extras)],
+  }))
   .build();

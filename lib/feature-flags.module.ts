@@ -1,5 +1,4 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { FlagSnapshot } from './core/snapshot';
 import { DetectionExclusions } from './environment/detection-exclusions';
 import { EnvironmentMiddleware } from './environment/environment.middleware';
@@ -8,7 +7,7 @@ import { EnvironmentSelection } from './environment/environment-selection';
 import { RequestStateService } from './environment/request-state';
 import { EnvironmentResolver } from './environment.resolver';
 import { ConfigurableModuleClass, FEATURE_FLAGS_MODULE_OPTIONS } from './feature-flags.module-definition';
-import { FEATURE_FLAGS_OPTIONS } from './feature-flags.internal-constants';
+import { FEATURE_FLAGS_APP_DATA_SOURCE, FEATURE_FLAGS_OPTIONS, FEATURE_FLAGS_STATIC_OPTIONS } from './feature-flags.internal-constants';
 import { ResolvedFeatureFlagsOptions, resolveOptions } from './feature-flags.options';
 import { FeatureFlagsService } from './feature-flags.service';
 import { createStorage } from './feature-flags.storage-factory';
@@ -62,13 +61,14 @@ function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlag
   providers: [
     {
       provide: FEATURE_FLAGS_OPTIONS,
-      useFactory: (options: FeatureFlagsModuleOptions) => resolveOptions(options),
-      inject: [FEATURE_FLAGS_MODULE_OPTIONS],
+      // The graph-shaping options (given next to forRootAsync's factory) join the runtime ones here, once.
+      useFactory: (options: FeatureFlagsModuleOptions, graph: Pick<FeatureFlagsModuleOptions, 'dataSource'>) => resolveOptions(options, graph),
+      inject: [FEATURE_FLAGS_MODULE_OPTIONS, FEATURE_FLAGS_STATIC_OPTIONS],
     },
     {
       provide: FeatureFlagStorage,
       useFactory: createStorage,
-      inject: [FEATURE_FLAGS_OPTIONS, ModuleRef],
+      inject: [FEATURE_FLAGS_OPTIONS, { token: FEATURE_FLAGS_APP_DATA_SOURCE, optional: true }],
     },
     { provide: FlagSnapshot, useFactory: () => new FlagSnapshot() },
     SnapshotSync,

@@ -8,9 +8,10 @@ import {
   WhenDisabled,
 } from './interfaces/feature-flags-module-options.interface';
 
-/** Options with every default applied, validated once at boot. */
+/** Options with every default applied, validated once at boot: the one place the module's defaults live. */
 export interface ResolvedFeatureFlagsOptions extends FeatureFlagsModuleOptions {
   backend: 'database' | 'memory' | 'redis';
+  runMigrations: boolean;
   enableEnvironmentMiddleware: boolean;
   environmentHeader: string;
   /** Lower-cased header name, as Node exposes headers. */
@@ -33,8 +34,19 @@ function fail(option: string, problem: string): never {
 }
 
 /** Applies defaults and refuses options that cannot work, naming the option. */
-export function resolveOptions(options: FeatureFlagsModuleOptions | undefined): ResolvedFeatureFlagsOptions {
-  const o = options ?? {};
+export function resolveOptions(
+  options: FeatureFlagsModuleOptions | undefined,
+  graph?: Pick<FeatureFlagsModuleOptions, 'dataSource'>,
+): ResolvedFeatureFlagsOptions {
+  let o = options ?? {};
+  if (graph !== undefined) {
+    // `dataSource` names a connection injected by its token: it shapes the module graph, so it comes with
+    // the module's definition (forRoot's options, or beside forRootAsync's factory), never from the factory.
+    if (o.dataSource !== undefined && graph.dataSource === undefined) {
+      fail('dataSource', 'shapes the module graph (the connection is injected by its token): pass it beside useFactory, as forRootAsync({ dataSource, useFactory })');
+    }
+    o = { ...o, dataSource: graph.dataSource };
+  }
   const backend = o.backend ?? 'memory';
   if (backend !== 'database' && backend !== 'memory' && backend !== 'redis') {
     fail('backend', `must be "database", "memory" or "redis", got ${JSON.stringify(backend)}`);
@@ -128,6 +140,7 @@ export function resolveOptions(options: FeatureFlagsModuleOptions | undefined): 
     writeBootstrapFile: o.writeBootstrapFile ?? false,
     failMode,
     backend,
+    runMigrations: o.runMigrations ?? true,
     enableEnvironmentMiddleware: o.enableEnvironmentMiddleware ?? true,
     environmentHeader: header,
     headerKey: header.toLowerCase(),

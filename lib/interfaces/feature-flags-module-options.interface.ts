@@ -57,7 +57,9 @@ export interface FeatureFlagsModuleOptions {
   connection?: string | DataSourceOptions;
   /**
    * For `database`: the name of the app's own `TypeOrmModule` connection to share (`'default'` for the
-   * unnamed one). Add `FEATURE_FLAG_ENTITIES` and `FEATURE_FLAG_MIGRATIONS` to it.
+   * unnamed one). Add `FEATURE_FLAG_ENTITIES` and `FEATURE_FLAG_MIGRATIONS` to it. The connection is
+   * injected by its token, so the name shapes the module graph: with `forRootAsync`, pass it beside
+   * `useFactory` (`forRootAsync({ dataSource: 'default', useFactory })`), not from the factory.
    */
   dataSource?: string;
   /** Run the shipped migrations at boot on a connection the module owns. Default true. */

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { ChangeRevision, StorageChange } from '../core/changes';
 import { FeatureFlagsConfigurationError } from '../core/errors';
-import { FEATURE_FLAGS_OPTIONS } from '../feature-flags.internal-constants';
+import { FEATURE_FLAGS_APP_DATA_SOURCE, FEATURE_FLAGS_OPTIONS } from '../feature-flags.internal-constants';
 import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
 import { databaseOptions } from '../feature-flags.storage-factory';
 import { createChangeBus } from './change-bus.factory';
@@ -29,14 +28,14 @@ export class ChangePropagation {
 
   constructor(
     @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions,
-    @Optional() private readonly moduleRef?: ModuleRef,
+    @Optional() @Inject(FEATURE_FLAGS_APP_DATA_SOURCE) private readonly appDataSource?: unknown,
   ) {}
 
   /** Connects the bus (if the options ask for one) and calls `onNotice` with every other instance's notice. */
   async start(onNotice: (notice: ChangeNotice) => void): Promise<void> {
     let bus: ChangeBus | undefined;
     try {
-      bus = createChangeBus(this.options, databaseOptions(this.options, this.moduleRef));
+      bus = createChangeBus(this.options, databaseOptions(this.options, this.appDataSource));
     } catch (e) {
       throw new FeatureFlagsConfigurationError('propagation', (e as Error).message.replace(/^FeatureFlagsModule: option "propagation" /, ''));
     }

@@ -87,6 +87,35 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
     expect(rows.map((r) => r.key)).toEqual(['new-checkout']);
   });
 
+  it('shares it with forRootAsync too, the name given beside the factory (it shapes the module graph)', async () => {
+    const app = await bootApp(start, {
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'better-sqlite3',
+          database: ':memory:',
+          entities: [...FEATURE_FLAG_ENTITIES],
+          migrations: [...FEATURE_FLAG_MIGRATIONS],
+          migrationsRun: true,
+        }),
+        FeatureFlagsModule.forRootAsync({ dataSource: 'default', useFactory: () => ({ backend: 'database' as const, environments: HIERARCHY }) }),
+      ],
+      controllers: [CheckoutController],
+    });
+    await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
+    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { route: 'checkout' });
+    const rows: { key: string }[] = await app.get(DataSource).query('SELECT key FROM feature_flags');
+    expect(rows.map((r) => r.key)).toEqual(['new-checkout']);
+  });
+
+  it('refuses a dataSource that comes out of the forRootAsync factory, saying where it goes', async () => {
+    await expect(
+      bootApp(start, {
+        imports: [FeatureFlagsModule.forRootAsync({ useFactory: () => ({ backend: 'database' as const, dataSource: 'default', environments: HIERARCHY }) })],
+        controllers: [CheckoutController],
+      }),
+    ).rejects.toMatchObject({ option: 'dataSource', message: expect.stringContaining('beside useFactory') });
+  });
+
   it('refuses to boot with a connection URL it cannot use, naming the option', async () => {
     await expect(boot({ connection: 'mongodb://127.0.0.1:27017/flags' })).rejects.toThrow(/connection/);
   });
