@@ -122,6 +122,8 @@ export { FeatureFlagsAdminModule } from './admin/feature-flags-admin.module';
 export type { ASYNC_OPTIONS_TYPE as FeatureFlagsAdminModuleAsyncOptions } from './admin/feature-flags-admin.module-definition';
 export type { AdminAuthenticateHook, AdminPrincipal, FeatureFlagsAdminModuleOptions } from './admin/interfaces/feature-flags-admin-options.interface';
 export { AdminAuthGuard } from './admin/auth/admin-auth.guard';
+export { AuthThrottledException } from './admin/auth/auth-failure-throttle';
+export type { AuthThrottleOptions, AuthThrottleStorage } from './admin/auth/auth-failure-throttle';
 export { AdminExceptionFilter } from './admin/http/admin-exception.filter';
 export { generateApiTokenSecret, hashApiTokenSecret } from './admin/auth/api-token-secret';
 export { generateClientKeySecret } from './admin/auth/client-key-secret';

@@ -11,6 +11,7 @@ const PUBLIC_RUNTIME_EXPORTS = [
   'AlreadyExistsError',
   'ApiToken',
   'AuditEvent',
+  'AuthThrottledException',
   'ChangeRequest',
   'ChangeRequestNotPendingError',
   'ClientKey',
