@@ -30,6 +30,17 @@ function has(input: object, field: string): boolean {
   return (input as Record<string, unknown>)[field] !== undefined;
 }
 
+/**
+ * Whether `value` has more than `max` characters, counted as the SQL columns (`varchar(n)`) and JSON Schema's
+ * `maxLength` count them: in Unicode code points, so a character outside the BMP (an emoji) counts once.
+ */
+export function longerThan(value: string, max: number): boolean {
+  if (value.length <= max) return false;
+  let count = 0;
+  for (const _ of value) if (++count > max) return true;
+  return false;
+}
+
 /** Checks a flag key; throws FeatureFlagsValidationError naming `key`. */
 export function assertFlagKey(key: unknown, field = 'key'): asserts key is string {
   if (typeof key !== 'string' || !FLAG_KEY_PATTERN.test(key)) {

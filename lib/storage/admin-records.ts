@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FeatureFlagsValidationError } from '../core/errors';
-import { assertFlagKey, assertSlug } from '../core/validation';
+import { assertFlagKey, assertSlug, longerThan } from '../core/validation';
 import { API_TOKEN_TYPES, ApiToken, ChangeRequest, ChangeRequestStatus, CHANGE_REQUEST_STATUSES } from './records';
 import { assertJsonSize, assertWrites, ResolvedWriteContext } from './audit';
 import { ApiTokenInput, ChangeRequestDecision, ChangeRequestFilter, ChangeRequestInput } from './feature-flag-admin-storage.interface';
@@ -16,7 +16,7 @@ function fail(field: string, problem: string): never {
 }
 
 function assertName(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_NAME) fail(field, `must be a non-empty string of at most ${MAX_NAME} characters`);
+  if (typeof value !== 'string' || value.trim() === '' || longerThan(value, MAX_NAME)) fail(field, `must be a non-empty string of at most ${MAX_NAME} characters`);
 }
 
 function assertId(value: unknown): void {
@@ -50,7 +50,7 @@ export function buildApiToken(input: ApiTokenInput, context: ResolvedWriteContex
   if (input.expiresAt !== undefined && input.expiresAt !== null && !isDate(input.expiresAt)) fail('expiresAt', 'must be a Date or null');
   for (const field of ['createdById', 'principalId'] as const) {
     const v = input[field];
-    if (v !== undefined && v !== null && (typeof v !== 'string' || v === '' || v.length > MAX_NAME)) fail(field, `must be a non-empty string of at most ${MAX_NAME} characters`);
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v === '' || longerThan(v, MAX_NAME))) fail(field, `must be a non-empty string of at most ${MAX_NAME} characters`);
   }
   return new ApiToken({
     id: input.id ?? randomUUID(),
@@ -87,7 +87,7 @@ export function buildChangeRequest(input: ChangeRequestInput, context: ResolvedW
   if (input.writes.length === 0) fail('writes', 'must hold at least one write');
   assertJsonSize(input.writes, 'writes');
   if (input.preview !== undefined && input.preview !== null) assertJsonSize(input.preview, 'preview');
-  if (input.createdById !== undefined && input.createdById !== null && (typeof input.createdById !== 'string' || input.createdById.length > MAX_NAME)) {
+  if (input.createdById !== undefined && input.createdById !== null && (typeof input.createdById !== 'string' || longerThan(input.createdById, MAX_NAME))) {
     fail('createdById', `must be a string of at most ${MAX_NAME} characters`);
   }
   return new ChangeRequest({

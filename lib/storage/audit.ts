@@ -1,5 +1,6 @@
 import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
+import { longerThan } from '../core/validation';
 import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from './records';
 import { AuditEventFilter, StorageWrite, WriteContext } from './feature-flag-storage.interface';
 
@@ -69,7 +70,7 @@ export function resolveWriteContext(context: WriteContext | undefined): Resolved
   if (context === undefined || context === null) return { actor: SYSTEM_ACTOR, reason: null, eventType: undefined, data: null };
   if (typeof context !== 'object' || Array.isArray(context)) throw new FeatureFlagsValidationError('context', 'must be an object');
   const { actor, reason, eventType, data } = context;
-  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > MAX_ACTOR_LENGTH)) {
+  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || longerThan(actor, MAX_ACTOR_LENGTH))) {
     throw new FeatureFlagsValidationError('context.actor', `must be a non-empty string of at most ${MAX_ACTOR_LENGTH} characters`);
   }
   if (reason !== undefined && reason !== null && typeof reason !== 'string') throw new FeatureFlagsValidationError('context.reason', 'must be a string');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
-import { assertSlug } from '../core/validation';
+import { assertSlug, longerThan } from '../core/validation';
 import { ApiToken, ClientKey } from './records';
 import { AuditEventType, ResolvedWriteContext, apiTokenState, copyApiToken } from './audit';
 import { revokedApiToken } from './admin-records';
@@ -78,7 +78,7 @@ function fail(field: string, problem: string): never {
 export function buildClientKey(input: ClientKeyInput, context: ResolvedWriteContext, now = new Date()): ClientKey {
   if (typeof input !== 'object' || input === null) fail('input', 'must be an object');
   if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '' || input.id.length > 36)) fail('id', 'must be a non-empty string of at most 36 characters');
-  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > MAX_NAME) fail('name', `must be a non-empty string of at most ${MAX_NAME} characters`);
+  if (typeof input.name !== 'string' || input.name.trim() === '' || longerThan(input.name, MAX_NAME)) fail('name', `must be a non-empty string of at most ${MAX_NAME} characters`);
   assertSlug(input.environment, 'environment');
   if (typeof input.secretHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.secretHash)) fail('secretHash', 'must be a hex SHA-256 (64 characters)');
   if (typeof input.secretHint !== 'string' || input.secretHint.length > 16) fail('secretHint', 'must be a string of at most 16 characters');

@@ -6,6 +6,7 @@ import {
   assertEnvironmentInput,
   assertFlagInput,
   assertSegmentInput,
+  longerThan,
 } from '../core/validation';
 import { FlagType, JsonValue } from '../core/types';
 import { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './records';
@@ -52,7 +53,7 @@ function assertBounded(record: { id?: unknown; name?: unknown }, at = ''): void 
   if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH)) {
     throw new FeatureFlagsValidationError(`${at}id`, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
-  if (typeof record.name === 'string' && record.name.length > MAX_NAME_LENGTH) {
+  if (typeof record.name === 'string' && longerThan(record.name, MAX_NAME_LENGTH)) {
     throw new FeatureFlagsValidationError(`${at}name`, `must be at most ${MAX_NAME_LENGTH} characters`);
   }
 }

@@ -53,6 +53,23 @@ export function adminContract(context: ContractContext): void {
       expect(await admin.listApiTokens()).toHaveLength(1);
     });
 
+    it('counts names in characters, as the SQL columns and the OpenAPI schema do: 255 emoji fit, 256 do not', async () => {
+      await hierarchy();
+      // U+1F6A9 is one character and two UTF-16 code units.
+      const chars = (n: number) => '\u{1F6A9}'.repeat(n);
+      const token = await admin.createApiToken({ name: chars(255), type: 'admin', environments: ['*'], secretHash: hash(11), secretHint: 'ffa_x' }, { actor: chars(255) });
+      expect(await admin.getApiToken(token.id)).toMatchObject({ name: chars(255), createdBy: chars(255) });
+      await expectInvalid(admin.createApiToken({ name: chars(256), type: 'admin', environments: ['*'], secretHash: hash(12), secretHint: 'ffa_x' }), 'name');
+      await expectInvalid(admin.createApiToken({ name: 'T', type: 'admin', environments: ['*'], secretHash: hash(12), secretHint: 'ffa_x' }, { actor: chars(256) }), 'context.actor');
+      const key = await admin.createClientKey({ name: chars(255), environment: 'staging', secretHash: hash(13), secretHint: 'ffc_x' });
+      expect(await admin.getClientKey(key.id)).toMatchObject({ name: chars(255) });
+      await expectInvalid(admin.createClientKey({ name: chars(256), environment: 'staging', secretHash: hash(14), secretHint: 'ffc_x' }), 'name');
+      const environment = await storage.createEnvironment({ name: chars(255), slug: 'emoji' });
+      expect((await storage.getEnvironment('emoji'))?.name).toBe(chars(255));
+      expect(environment.name).toBe(chars(255));
+      await expectInvalid(storage.createEnvironment({ name: chars(256), slug: 'emoji-too-long' }), 'name');
+    });
+
     it('revokes a token once (recording api-token-revoked), and refuses an unknown id', async () => {
       const token = await admin.createApiToken({ name: 'T', type: 'read-only', environments: ['*'], secretHash: hash(4), secretHint: 'ffa_y' });
       const revoked = await admin.revokeApiToken(token.id, { actor: 'bob', reason: 'Leaked' });
