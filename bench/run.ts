@@ -15,12 +15,13 @@ import { Suite, SuiteResult, emptyResult } from './harness/types';
 import { adminWritesSuite } from './suites/admin-writes';
 import { evaluationSuite } from './suites/evaluation';
 import { httpSuite } from './suites/http';
+import { importSuite } from './suites/import';
 import { inheritanceSuite } from './suites/inheritance';
 import { propagationSuite } from './suites/propagation';
 import { scaleSuite } from './suites/scale';
 
 /** Every section, in the order. */
-export const SUITES: Suite[] = [evaluationSuite, inheritanceSuite, httpSuite, scaleSuite, propagationSuite, adminWritesSuite];
+export const SUITES: Suite[] = [evaluationSuite, inheritanceSuite, httpSuite, scaleSuite, propagationSuite, adminWritesSuite, importSuite];
 
 /** The repository root, from the source (bench/) or the compiled file (dist-bench/bench/). */
 const ROOT = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
