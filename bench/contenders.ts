@@ -6,13 +6,14 @@ import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrowthBookClient } from '@growthbook/growthbook';
+import { FlagdCore } from '@openfeature/flagd-core';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { FlagSnapshot } from '../lib/core/snapshot';
 import { FeatureFlagsModule } from '../lib/feature-flags.module';
 import { SnapshotSync } from '../lib/snapshot/snapshot-sync';
 import { FeatureFlagsService } from '../lib/feature-flags.service';
 import { MemoryStorage } from '../lib/storage/memory.storage';
-import { growthbookFeatures, unleashFeatures, writeWorkload } from './workload';
+import { flagdConfiguration, growthbookFeatures, unleashFeatures, writeWorkload } from './workload';
 
 /** This library, booted as an application boots it, with the workload written through its storage. */
 export interface OurLibrary {
@@ -80,4 +81,11 @@ export async function startUnleash(keys: readonly string[]): Promise<Unleash> {
 /** GrowthBook's Node client (`GrowthBookClient`), initialised synchronously from a payload: no network. */
 export function startGrowthBook(keys: readonly string[]): GrowthBookClient {
   return new GrowthBookClient({}).initSync({ payload: { features: growthbookFeatures(keys) as never } });
+}
+
+/** @openfeature/flagd-core, flagd's evaluator as its in-process providers use it, loaded with the workload's configuration. */
+export function startFlagd(keys: readonly string[]): FlagdCore {
+  const core = new FlagdCore();
+  core.setConfigurations(flagdConfiguration(keys));
+  return core;
 }

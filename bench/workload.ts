@@ -136,6 +136,26 @@ export function unleashFeatures(keys: readonly string[]): unknown[] {
   }));
 }
 
+/**
+ * The workload as a flagd flag configuration (for @openfeature/flagd-core, the evaluator of flagd and its
+ * in-process providers): off by default; for a Nordic country, `fractional` buckets the user (MurmurHash3 of
+ * flag key and targeting key) into 25% on.
+ */
+export function flagdConfiguration(keys: readonly string[]): string {
+  const flags: Record<string, unknown> = {};
+  for (const key of keys) {
+    flags[key] = {
+      state: 'ENABLED',
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: {
+        if: [{ in: [{ var: 'country' }, [...NORDIC]] }, { fractional: [['on', WORKLOAD.rolloutPercent], ['off', 100 - WORKLOAD.rolloutPercent]] }, 'off'],
+      },
+    };
+  }
+  return JSON.stringify({ flags });
+}
+
 /** The workload as a GrowthBook payload: off by default, forced on for 25% coverage of Nordic users. */
 export function growthbookFeatures(keys: readonly string[]): Record<string, unknown> {
   const features: Record<string, unknown> = {};

@@ -5,7 +5,7 @@
 import { EvaluationContext } from '../../lib/core/types';
 import { murmur3 } from '../../lib/core/murmur3';
 import { RequestStateService, runWithRequestState } from '../../lib/environment/request-state';
-import { bootOurLibrary, startGrowthBook, startUnleash } from '../contenders';
+import { bootOurLibrary, startFlagd, startGrowthBook, startUnleash } from '../contenders';
 import { EvaluationContext as OpenFeatureContext, OpenFeature } from '@openfeature/server-sdk';
 import { FeatureFlagsProvider } from '../../lib/openfeature/feature-flags.provider';
 import { AsyncLoopContender, ContenderMeasurement, LoopContender, compareInterleaved, compareInterleavedAsync, pairedRatio } from '../harness/interleave';
@@ -33,6 +33,7 @@ export const CONTENDERS = {
   serviceInRequest: 'FeatureFlagsService.isEnabled in a request',
   unleash: 'unleash-client isEnabled',
   growthbook: 'GrowthBookClient isOn',
+  flagd: '@openfeature/flagd-core resolveBooleanEvaluation',
 } as const;
 
 /** The OpenFeature comparison's contenders (awaited one by one, as OpenFeature evaluates). */
@@ -40,6 +41,7 @@ export const OPENFEATURE_CONTENDERS = {
   serviceIsEnabled: 'FeatureFlagsService.isEnabled',
   serviceEvaluate: 'FeatureFlagsService.evaluate (details)',
   serviceEvaluateAwaited: 'FeatureFlagsService.evaluate, each awaited',
+  providerSync: 'FeatureFlagsProvider.resolve (its work, no promise)',
   provider: 'FeatureFlagsProvider.resolveBooleanEvaluation (awaited)',
   client: 'OpenFeature client.getBooleanValue (awaited, server-sdk)',
 } as const;
@@ -58,12 +60,14 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
   const ours = await bootOurLibrary(keys);
   const unleash = await startUnleash(keys);
   const growthbook = startGrowthBook(keys);
+  const flagd = startFlagd(keys);
   try {
     // Each contender's own context objects, built once: nobody allocates in the timed loop.
     const ourCtx = alongSequence(seq, keys, users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country })));
     const floorCtx = alongSequence(seq, keys, users.map((u): BenchUser => ({ id: u.id, country: u.country })));
     const unleashCtx = alongSequence(seq, keys, users.map((u) => ({ userId: u.id, properties: { country: u.country } })));
     const gbCtx = alongSequence(seq, keys, users.map((u) => ({ attributes: { id: u.id, country: u.country } })));
+    const flagdCtx = alongSequence(seq, keys, users.map((u) => ({ targetingKey: u.id, country: u.country })));
     const n = seq.length;
 
     const floorFlags = new Map(keys.map((k) => [k, { countries: new Set<string>(NORDIC), threshold: WORKLOAD.rolloutPercent * 100 }]));
@@ -156,6 +160,16 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
           return on;
         },
       },
+      {
+        name: CONTENDERS.flagd,
+        run(passes) {
+          const k = flagdCtx.keys;
+          const c = flagdCtx.contexts;
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (flagd.resolveBooleanEvaluation(k[i], false, c[i]).value) on++;
+          return on;
+        },
+      },
     ];
 
     // Nobody wins by doing less: every contender must find (nearly) the same share of users on.
@@ -207,6 +221,15 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         },
       },
       {
+        // The provider's own work: the resolution resolveBooleanEvaluation wraps in a promise.
+        name: OPENFEATURE_CONTENDERS.providerSync,
+        async run(passes) {
+          let on = 0;
+          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (provider.resolve(k[i], false, ofc[i]).value) on++;
+          return on;
+        },
+      },
+      {
         name: OPENFEATURE_CONTENDERS.provider,
         async run(passes) {
           let on = 0;
@@ -252,7 +275,7 @@ function abort(reason: string, data: Record<string, unknown>): SuiteResult {
 function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurement[], sizes: EvaluationSizes, n: number): SuiteResult {
   const by = (name: string): ContenderMeasurement => measured.find((m) => m.name === name)!;
   const floor = by(CONTENDERS.floor);
-  const fasterPeer = [by(CONTENDERS.unleash), by(CONTENDERS.growthbook)].sort((a, b) => a.nsPerEval - b.nsPerEval)[0];
+  const fasterPeer = [by(CONTENDERS.unleash), by(CONTENDERS.growthbook), by(CONTENDERS.flagd)].sort((a, b) => a.nsPerEval - b.nsPerEval)[0];
   const rows = measured.map((m) => [
     m.name,
     fmt(m.nsPerEval, 1),
@@ -300,7 +323,7 @@ function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurem
   targets.push({
     name: 'FeatureFlagsProvider (awaited) vs FeatureFlagsService.evaluate',
     target: `≤ ${EVALUATION_TARGETS.maxProviderRatio}× the service (CPU per evaluation)`,
-    measured: `${times(cpuRatio)} CPU (${fmt(provider.cpuNsPerEval, 1)} / ${fmt(evaluate.cpuNsPerEval, 1)} ns); wall ${times(wallRatio)}; evaluate awaited ${times(pairedRatio(awaited.cpuRounds, evaluate.cpuRounds))} CPU`,
+    measured: `${times(cpuRatio)} CPU (${fmt(provider.cpuNsPerEval, 1)} / ${fmt(evaluate.cpuNsPerEval, 1)} ns); wall ${times(wallRatio)}; evaluate awaited ${times(pairedRatio(awaited.cpuRounds, evaluate.cpuRounds))}, provider without the promise ${times(pairedRatio(ofBy(OPENFEATURE_CONTENDERS.providerSync).cpuRounds, evaluate.cpuRounds))} CPU`,
     ratio: sig(cpuRatio),
     met: cpuRatio <= EVALUATION_TARGETS.maxProviderRatio,
   });

@@ -42,6 +42,7 @@ describe('benchmark harness: evaluation section (quick, in-process)', () => {
     // Peers hash differently but land on (nearly) the same share.
     expect(byName(CONTENDERS.unleash).onPerPass).toBeGreaterThan(0);
     expect(byName(CONTENDERS.growthbook).onPerPass).toBeGreaterThan(0);
+    expect(byName(CONTENDERS.flagd).onPerPass).toBeGreaterThan(0);
   });
 
   it('measures the OpenFeature provider on the same work as the service', () => {
