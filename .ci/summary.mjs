@@ -5,12 +5,23 @@
 // ran), a run that exited non-zero with every test green (an unhandled error) and a run with no test at
 // all each count as one failure, so the closing line never reads green for a red run.
 //
-//   node .ci/summary.mjs <label>=<report.json>:<exit status> ...
+// A check that is not a test runner (the linter) is given as --check=<label>=<exit status> and counts as one
+// test, passed when its exit status is 0.
+//
+//   node .ci/summary.mjs <label>=<report.json>:<exit status> ... [--check=<label>=<exit status> ...]
 import { existsSync, readFileSync } from 'node:fs';
 
 let passed = 0;
 let failed = 0;
 for (const arg of process.argv.slice(2)) {
+  const check = /^--check=([^=]+)=(\d*)$/.exec(arg);
+  if (check) {
+    const ok = check[2] === '0';
+    console.log(`${check[1]}: ${ok ? 'passed' : `failed (exit status ${check[2] || 'none: it did not run'})`}`);
+    if (ok) passed++;
+    else failed++;
+    continue;
+  }
   const match = /^([^=]+)=(.*):(\d+)$/.exec(arg);
   if (!match) throw new Error(`summary.mjs: bad argument "${arg}" (expected label=report.json:status)`);
   const [, label, file, statusText] = match;
