@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from './core/errors';
-import { EvaluationContext, EvaluationDetails, FlagValue, FlagVariant, FlagRuleDefinition } from './core/types';
-import { Environment, EnvironmentFlag } from './storage/records';
+import { NotFoundError } from './core/errors';
+import { EvaluationContext, EvaluationDetails, FlagValue } from './core/types';
+import { Environment } from './storage/records';
 import { FlagSnapshot } from './core/snapshot';
 import { EnvironmentSelection } from './environment/environment-selection';
 import { RequestStateService, currentRequestState } from './environment/request-state';

@@ -15,6 +15,7 @@ function isNotInstalled(error: unknown, name: string): boolean {
 /** An optional peer dependency, or undefined when it is not installed. Any other failure to load it propagates. */
 export function loadOptionalPeer<T>(name: string): T | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peers load when a part that needs one is used
     return require(name) as T;
   } catch (e) {
     if (isNotInstalled(e, name)) return undefined;

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Param, Req } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { FeatureFlag, Flag, FeatureFlagsHealthIndicator, FeatureFlagsService, RequestEnvironment, getRequestEnvironment } from '../lib';
+import { FeatureFlag, FeatureFlagsHealthIndicator, FeatureFlagsService, RequestEnvironment, getRequestEnvironment } from '../lib';
 
 @Controller()
 export class AppController {

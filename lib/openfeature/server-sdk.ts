@@ -16,6 +16,7 @@ let sdk: ServerSdk | undefined;
 export function serverSdk(): ServerSdk {
   if (sdk === undefined) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional peer, loaded when the provider is first used
       sdk = require('@openfeature/server-sdk') as ServerSdk;
     } catch (e) {
       throw new FeatureFlagsConfigurationError(

@@ -90,7 +90,7 @@ export async function readBootstrapFile(path: string): Promise<BootstrapData> {
   try {
     data = JSON.parse(text, (key, value) => (DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value)) as BootstrapData;
   } catch (e) {
-    throw new Error(`Bootstrap file ${path} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`Bootstrap file ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (data?.format !== BOOTSTRAP_FORMAT) throw new Error(`Bootstrap file ${path} is not a feature-flags export (format "${String(data?.format)}", expected "${BOOTSTRAP_FORMAT}").`);
   for (const field of ['environments', 'flags', 'environmentFlags', 'segments'] as const) {

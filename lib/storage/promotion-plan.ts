@@ -105,7 +105,7 @@ export async function planPromotion(storage: FeatureFlagStorage, from: string, t
   const before = new FlagSnapshot(data);
   const sourceOverrides = new Map(data.environmentFlags.filter((o) => o.environmentId === source.id).map((o) => [o.flagId, o]));
   const targetOverrides = new Map(data.environmentFlags.filter((o) => o.environmentId === target.id).map((o) => [o.flagId, o]));
-  let promoted = data.flags;
+  let promoted: typeof data.flags;
   if (options.flags) {
     promoted = options.flags.map((key) => {
       const flag = before.getFlag(key);

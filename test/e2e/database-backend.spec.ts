@@ -9,7 +9,6 @@ import {
   FEATURE_FLAG_ENTITIES,
   FEATURE_FLAG_MIGRATIONS,
   FeatureFlag,
-  Flag,
   FeatureFlagsModule,
   FeatureFlagsModuleOptions,
   StorageUnavailableError,

@@ -4,7 +4,6 @@ import {
   EnvironmentDeclaration,
   EnvironmentResolver,
   FeatureFlag,
-  Flag,
   FeatureFlagsModule,
   MemoryStorage,
   RequestEnvironment,

@@ -4,7 +4,6 @@ import request from 'supertest';
 import {
   DisabledFlagInfo,
   FeatureFlag,
-  Flag,
   FeatureFlagGuard,
   FeatureFlagsModule,
   FeatureFlagsModuleOptions,

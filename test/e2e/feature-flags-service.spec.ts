@@ -1,7 +1,7 @@
 import { Body, Controller, Get, INestApplication, Param, Post } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { FeatureFlag, Flag, FeatureFlagsModule, FeatureFlagsService } from '../../lib';
+import { FeatureFlag, FeatureFlagsModule, FeatureFlagsService } from '../../lib';
 import { ADAPTERS, StartApp, bootApp, closeApps, header } from '../support/http';
 import { HIERARCHY, seedFlag, storageOf } from './seed';
 

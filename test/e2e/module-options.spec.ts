@@ -1,6 +1,6 @@
 import { ConfigurableModuleOptionsFactory, Controller, Get, INestApplication, Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
-import { FeatureFlag, Flag, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
+import { FeatureFlag, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
 import { ADAPTERS, StartApp, bootApp, closeApps } from '../support/http';
 import { HIERARCHY, seedFlag } from './seed';
 

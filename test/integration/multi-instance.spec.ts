@@ -76,7 +76,7 @@ async function start(env: Record<string, string>, expectStatus: 'up' | 'degraded
     );
   } catch (e) {
     child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}\n${output.join('')}`);
+    throw new Error(`${(e as Error).message}\n${output.join('')}`, { cause: e });
   }
   return instance;
 }

@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import request from 'supertest';
-import { FeatureFlag, Flag, FeatureFlagStorage, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
+import { FeatureFlag, FeatureFlagStorage, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
 import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';

@@ -102,7 +102,7 @@ describeWithService('redis', 'RedisStorage', () => {
 
       it("keeps at flags:<environment>:<flag> (seed 001's key) what the environment serves: every resolved field and who supplied it", async () => {
         const { production, staging } = await hierarchy();
-        const development = await storage.createEnvironment({ name: 'Development', slug: 'development', parentId: staging.id, settings: { defaultEnabled: true } });
+        await storage.createEnvironment({ name: 'Development', slug: 'development', parentId: staging.id, settings: { defaultEnabled: true } });
         const nordic = { priority: 0, conditions: [{ attribute: 'country', operator: 'in' as const, value: ['SE', 'NO', 'DK'] }], serveEnabled: true };
         const flag = await storage.createFlag({ key: 'ui.dark_mode', rules: [nordic] });
         // Before any override: every environment has its key, with what it inherits.

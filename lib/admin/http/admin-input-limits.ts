@@ -54,7 +54,7 @@ export function inputProblem(value: unknown, maxDepth = MAX_INPUT_DEPTH, root = 
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i];
       if (RESERVED_KEYS.has(key)) return { field: fieldOf(field, key), problem: 'is not an accepted field' };
-      if (key.includes('\u0000')) return { field: fieldOf(field, key.replace(/\u0000/g, '\\u0000')), problem: 'must not contain the NUL character (\\u0000)' };
+      if (key.includes('\u0000')) return { field: fieldOf(field, key.replaceAll('\u0000', '\\u0000')), problem: 'must not contain the NUL character (\\u0000)' };
       stack.push({ value: (v as Record<string, unknown>)[key], field: fieldOf(field, key), depth: depth + 1 });
     }
   }

@@ -41,9 +41,11 @@ export type RedisConnection = string | RedisConnectionOptions;
 export interface RedisClient {
   readonly status: string;
   readonly options: object;
+  // ioredis's listeners take event-specific arguments; any[] accepts each of them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string, listener: (...args: any[]) => void): unknown;
   defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
-  sendCommand(...args: any[]): unknown;
+  sendCommand(...args: unknown[]): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
 }
