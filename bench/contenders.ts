@@ -65,7 +65,10 @@ export async function startUnleash(keys: readonly string[]): Promise<Unleash> {
     skipInstanceCountWarning: true,
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('unleash-client did not become ready from its bootstrap within 10 s')), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error('unleash-client did not become ready from its bootstrap within 10 s')),
+      10_000,
+    );
     unleash.once('ready', () => {
       clearTimeout(timer);
       resolve();

@@ -21,7 +21,15 @@ import { propagationSuite } from './suites/propagation';
 import { scaleSuite } from './suites/scale';
 
 /** Every section, in the issue's order. */
-export const SUITES: Suite[] = [evaluationSuite, inheritanceSuite, httpSuite, scaleSuite, propagationSuite, adminWritesSuite, importSuite];
+export const SUITES: Suite[] = [
+  evaluationSuite,
+  inheritanceSuite,
+  httpSuite,
+  scaleSuite,
+  propagationSuite,
+  adminWritesSuite,
+  importSuite,
+];
 
 /** The repository root, from the source (bench/) or the compiled file (dist-bench/bench/). */
 const ROOT = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
@@ -76,13 +84,19 @@ async function runChild(id: string, quick: boolean): Promise<void> {
 function runInChild(suite: Suite, quick: boolean): Promise<SuiteResult> {
   return new Promise((resolve) => {
     const execArgv = [...new Set(['--expose-gc', ...process.execArgv])];
-    const child = fork(__filename, ['--child', suite.id, ...(quick ? ['--quick'] : [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(__filename, ['--child', suite.id, ...(quick ? ['--quick'] : [])], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let result: SuiteResult | undefined;
     child.on('message', (m) => {
       result = m as SuiteResult;
     });
     child.on('exit', (code, signal) => {
-      resolve(result ?? emptyResult('failed', `the suite's process ended (${signal ?? `exit code ${code}`}) without a result`));
+      resolve(
+        result ??
+          emptyResult('failed', `the suite's process ended (${signal ?? `exit code ${code}`}) without a result`),
+      );
     });
   });
 }

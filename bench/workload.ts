@@ -62,7 +62,11 @@ export function evaluationSequence(length: number, flags: number, users: number)
 }
 
 /** Lays out a per-flag and a per-user array along the sequence (so that every loop reads two arrays). */
-export function alongSequence<K, C>(seq: EvaluationSequence, keys: readonly K[], contexts: readonly C[]): { keys: K[]; contexts: C[] } {
+export function alongSequence<K, C>(
+  seq: EvaluationSequence,
+  keys: readonly K[],
+  contexts: readonly C[],
+): { keys: K[]; contexts: C[] } {
   const k = new Array<K>(seq.length);
   const c = new Array<C>(seq.length);
   for (let i = 0; i < seq.length; i++) {
@@ -91,12 +95,21 @@ export function chainSlugs(depth: number): string[] {
  * a 0% rollout for everyone the rule does not match. Environments below production override nothing:
  * they inherit every field. Returns the slugs, root first.
  */
-export async function writeWorkload(storage: FeatureFlagStorage, keys: readonly string[], depth = 1): Promise<string[]> {
+export async function writeWorkload(
+  storage: FeatureFlagStorage,
+  keys: readonly string[],
+  depth = 1,
+): Promise<string[]> {
   const slugs = chainSlugs(depth);
   let parentId: string | null = null;
   let productionId = '';
   for (const slug of slugs) {
-    const env = await storage.createEnvironment({ slug, name: slug, parentId, type: slug === 'production' ? 'production' : 'development' });
+    const env = await storage.createEnvironment({
+      slug,
+      name: slug,
+      parentId,
+      type: slug === 'production' ? 'production' : 'development',
+    });
     if (slug === 'production') productionId = env.id;
     parentId = env.id;
   }
@@ -130,7 +143,9 @@ export function unleashFeatures(keys: readonly string[]): unknown[] {
       {
         name: 'flexibleRollout',
         parameters: { rollout: String(WORKLOAD.rolloutPercent), stickiness: 'default', groupId: name },
-        constraints: [{ contextName: 'country', operator: 'IN', values: [...NORDIC], caseInsensitive: false, inverted: false }],
+        constraints: [
+          { contextName: 'country', operator: 'IN', values: [...NORDIC], caseInsensitive: false, inverted: false },
+        ],
       },
     ],
   }));
@@ -149,7 +164,16 @@ export function flagdConfiguration(keys: readonly string[]): string {
       variants: { on: true, off: false },
       defaultVariant: 'off',
       targeting: {
-        if: [{ in: [{ var: 'country' }, [...NORDIC]] }, { fractional: [['on', WORKLOAD.rolloutPercent], ['off', 100 - WORKLOAD.rolloutPercent]] }, 'off'],
+        if: [
+          { in: [{ var: 'country' }, [...NORDIC]] },
+          {
+            fractional: [
+              ['on', WORKLOAD.rolloutPercent],
+              ['off', 100 - WORKLOAD.rolloutPercent],
+            ],
+          },
+          'off',
+        ],
       },
     };
   }
@@ -162,7 +186,14 @@ export function growthbookFeatures(keys: readonly string[]): Record<string, unkn
   for (const key of keys) {
     features[key] = {
       defaultValue: false,
-      rules: [{ condition: { country: { $in: [...NORDIC] } }, force: true, coverage: WORKLOAD.rolloutPercent / 100, hashAttribute: 'id' }],
+      rules: [
+        {
+          condition: { country: { $in: [...NORDIC] } },
+          force: true,
+          coverage: WORKLOAD.rolloutPercent / 100,
+          hashAttribute: 'id',
+        },
+      ],
     };
   }
   return features;

@@ -33,7 +33,8 @@ export class EnvironmentResolver {
    * @throws NotFoundError for an unknown flag or environment.
    */
   async resolveFlagForEnvironment(flag: FlagDefinition | string, slug: string): Promise<ResolvedFlag> {
-    const definition = typeof flag === 'string' ? this.snapshot.getFlag(flag) : this.snapshot.getFlagById(flag.id) ?? flag;
+    const definition =
+      typeof flag === 'string' ? this.snapshot.getFlag(flag) : (this.snapshot.getFlagById(flag.id) ?? flag);
     if (!definition) throw new NotFoundError('flag', String(flag));
     return structuredClone(this.snapshot.resolve(definition, slug));
   }

@@ -46,7 +46,9 @@ export class FeatureFlagEvents implements OnApplicationBootstrap, OnApplicationS
   onApplicationBootstrap(): void {
     if (this.unsubscribe) return;
     if (typeof this.storage.subscribeEvents !== 'function') {
-      this.logger.warn('The feature-flag storage does not report audit events (subscribeEvents): FeatureFlagEvents stays silent.');
+      this.logger.warn(
+        'The feature-flag storage does not report audit events (subscribeEvents): FeatureFlagEvents stays silent.',
+      );
       return;
     }
     this.unsubscribe = this.storage.subscribeEvents((event) => this.subject.next(event));

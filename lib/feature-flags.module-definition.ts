@@ -27,7 +27,9 @@ function dataSourceToken(name: string): unknown {
 }
 
 function graphProviders(extras: FeatureFlagsModuleExtras): Provider[] {
-  const providers: Provider[] = [{ provide: FEATURE_FLAGS_STATIC_OPTIONS, useValue: { dataSource: extras.dataSource } }];
+  const providers: Provider[] = [
+    { provide: FEATURE_FLAGS_STATIC_OPTIONS, useValue: { dataSource: extras.dataSource } },
+  ];
   // A name that is not a string is refused by the options check, naming the option.
   if (typeof extras.dataSource === 'string' && extras.dataSource !== '') {
     providers.push({

@@ -7,7 +7,11 @@ import { EnvironmentSelection } from './environment/environment-selection';
 import { RequestStateService } from './environment/request-state';
 import { EnvironmentResolver } from './environment.resolver';
 import { ConfigurableModuleClass, FEATURE_FLAGS_MODULE_OPTIONS } from './feature-flags.module-definition';
-import { FEATURE_FLAGS_APP_DATA_SOURCE, FEATURE_FLAGS_OPTIONS, FEATURE_FLAGS_STATIC_OPTIONS } from './feature-flags.internal-constants';
+import {
+  FEATURE_FLAGS_APP_DATA_SOURCE,
+  FEATURE_FLAGS_OPTIONS,
+  FEATURE_FLAGS_STATIC_OPTIONS,
+} from './feature-flags.internal-constants';
 import { ResolvedFeatureFlagsOptions, resolveOptions } from './feature-flags.options';
 import { FeatureFlagsService } from './feature-flags.service';
 import { createStorage } from './feature-flags.storage-factory';
@@ -23,7 +27,12 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { FeatureFlagsProvider } from './openfeature/feature-flags.provider';
 
 /** The OpenFeature provider of the module: the one given in the options, else a new one, bound to it. */
-function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlagsService, sync: SnapshotSync, reporter: HealthReporter): FeatureFlagsProvider {
+function bindProvider(
+  options: ResolvedFeatureFlagsOptions,
+  service: FeatureFlagsService,
+  sync: SnapshotSync,
+  reporter: HealthReporter,
+): FeatureFlagsProvider {
   const provider = options.openFeatureProvider ?? new FeatureFlagsProvider();
   provider.bind(service, {
     watch: (listener) => sync.watch(listener),
@@ -62,7 +71,8 @@ function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlag
     {
       provide: FEATURE_FLAGS_OPTIONS,
       // The graph-shaping options (given next to forRootAsync's factory) join the runtime ones here, once.
-      useFactory: (options: FeatureFlagsModuleOptions, graph: Pick<FeatureFlagsModuleOptions, 'dataSource'>) => resolveOptions(options, graph),
+      useFactory: (options: FeatureFlagsModuleOptions, graph: Pick<FeatureFlagsModuleOptions, 'dataSource'>) =>
+        resolveOptions(options, graph),
       inject: [FEATURE_FLAGS_MODULE_OPTIONS, FEATURE_FLAGS_STATIC_OPTIONS],
     },
     {
@@ -85,7 +95,11 @@ function bindProvider(options: ResolvedFeatureFlagsOptions, service: FeatureFlag
     EnvironmentMiddleware,
     FeatureFlagsHealthIndicator,
     FeatureFlagEvents,
-    { provide: FeatureFlagsProvider, useFactory: bindProvider, inject: [FEATURE_FLAGS_OPTIONS, FeatureFlagsService, SnapshotSync, HealthReporter] },
+    {
+      provide: FeatureFlagsProvider,
+      useFactory: bindProvider,
+      inject: [FEATURE_FLAGS_OPTIONS, FeatureFlagsService, SnapshotSync, HealthReporter],
+    },
   ],
   exports: [
     FeatureFlagsProvider,

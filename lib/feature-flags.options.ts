@@ -43,7 +43,10 @@ export function resolveOptions(
     // `dataSource` names a connection injected by its token: it shapes the module graph, so it comes with
     // the module's definition (forRoot's options, or beside forRootAsync's factory), never from the factory.
     if (o.dataSource !== undefined && graph.dataSource === undefined) {
-      fail('dataSource', 'shapes the module graph (the connection is injected by its token): pass it beside useFactory, as forRootAsync({ dataSource, useFactory })');
+      fail(
+        'dataSource',
+        'shapes the module graph (the connection is injected by its token): pass it beside useFactory, as forRootAsync({ dataSource, useFactory })',
+      );
     }
     o = { ...o, dataSource: graph.dataSource };
   }
@@ -51,16 +54,23 @@ export function resolveOptions(
   if (backend !== 'database' && backend !== 'memory' && backend !== 'redis') {
     fail('backend', `must be "database", "memory" or "redis", got ${JSON.stringify(backend)}`);
   }
-  if (backend === 'redis' && !o.storage && o.redis === undefined) fail('redis', 'is required with backend "redis" (a redis:// URL or ioredis options)');
+  if (backend === 'redis' && !o.storage && o.redis === undefined)
+    fail('redis', 'is required with backend "redis" (a redis:// URL or ioredis options)');
   if (backend === 'database' && !o.storage) {
     if (o.connection === undefined && o.dataSource === undefined) {
       fail('connection', 'is required with backend "database" (or set "dataSource" to share an app connection)');
     }
-    if (o.connection !== undefined && o.dataSource !== undefined) fail('dataSource', 'cannot be set together with "connection": pick one');
-    if (o.connection !== undefined && typeof o.connection !== 'string' && (typeof o.connection !== 'object' || o.connection === null)) {
+    if (o.connection !== undefined && o.dataSource !== undefined)
+      fail('dataSource', 'cannot be set together with "connection": pick one');
+    if (
+      o.connection !== undefined &&
+      typeof o.connection !== 'string' &&
+      (typeof o.connection !== 'object' || o.connection === null)
+    ) {
       fail('connection', 'must be a URL string or TypeORM DataSourceOptions');
     }
-    if (o.dataSource !== undefined && (typeof o.dataSource !== 'string' || o.dataSource === '')) fail('dataSource', 'must be a connection name');
+    if (o.dataSource !== undefined && (typeof o.dataSource !== 'string' || o.dataSource === ''))
+      fail('dataSource', 'must be a connection name');
   }
   if (o.openFeatureProvider !== undefined && !(o.openFeatureProvider instanceof FeatureFlagsProvider)) {
     fail('openFeatureProvider', 'must be a FeatureFlagsProvider (new FeatureFlagsProvider())');
@@ -70,7 +80,8 @@ export function resolveOptions(
     fail('environmentHeader', `must be a valid HTTP header name, got ${JSON.stringify(header)}`);
   }
   const query = o.environmentQueryParam === undefined ? 'env' : o.environmentQueryParam;
-  if (query !== null && (typeof query !== 'string' || query === '')) fail('environmentQueryParam', 'must be a non-empty string, or null to disable it');
+  if (query !== null && (typeof query !== 'string' || query === ''))
+    fail('environmentQueryParam', 'must be a non-empty string, or null to disable it');
   const defaultEnvironment = o.defaultEnvironment ?? 'production';
   if (typeof defaultEnvironment !== 'string' || !SLUG_PATTERN.test(defaultEnvironment)) {
     fail('defaultEnvironment', `must be an environment slug, got ${JSON.stringify(defaultEnvironment)}`);
@@ -78,15 +89,22 @@ export function resolveOptions(
   let allowed: string[] | undefined;
   if (o.allowedEnvironments !== undefined) {
     if (!Array.isArray(o.allowedEnvironments) || o.allowedEnvironments.length === 0) {
-      fail('allowedEnvironments', 'must be a non-empty array of environment slugs (omit it to allow every active environment)');
+      fail(
+        'allowedEnvironments',
+        'must be a non-empty array of environment slugs (omit it to allow every active environment)',
+      );
     }
     allowed = o.allowedEnvironments.map((s) => {
       const slug = typeof s === 'string' ? s.trim().toLowerCase() : s;
-      if (typeof slug !== 'string' || !SLUG_PATTERN.test(slug)) fail('allowedEnvironments', `holds ${JSON.stringify(s)}, which is not an environment slug`);
+      if (typeof slug !== 'string' || !SLUG_PATTERN.test(slug))
+        fail('allowedEnvironments', `holds ${JSON.stringify(s)}, which is not an environment slug`);
       return slug;
     });
     if (!allowed.includes(defaultEnvironment)) {
-      fail('defaultEnvironment', `("${defaultEnvironment}") is not in "allowedEnvironments" (${allowed.join(', ')}): requests without an environment would be refused`);
+      fail(
+        'defaultEnvironment',
+        `("${defaultEnvironment}") is not in "allowedEnvironments" (${allowed.join(', ')}): requests without an environment would be refused`,
+      );
     }
   }
   const onDisallowed = o.onDisallowedEnvironment ?? 'reject';
@@ -99,7 +117,8 @@ export function resolveOptions(
   environments.forEach((e, i) => {
     const at = `environments[${i}]`;
     if (typeof e !== 'object' || e === null) fail(at, 'must be an object');
-    if (typeof e.slug !== 'string' || !SLUG_PATTERN.test(e.slug)) fail(`${at}.slug`, `must be a slug (lower-case letters, digits, "-", "_"), got ${JSON.stringify(e.slug)}`);
+    if (typeof e.slug !== 'string' || !SLUG_PATTERN.test(e.slug))
+      fail(`${at}.slug`, `must be a slug (lower-case letters, digits, "-", "_"), got ${JSON.stringify(e.slug)}`);
     if (declared.has(e.slug)) fail(`${at}.slug`, `declares "${e.slug}" twice`);
     declared.add(e.slug);
     if (e.type !== undefined && !(ENVIRONMENT_TYPES as readonly string[]).includes(e.type)) {
@@ -109,27 +128,42 @@ export function resolveOptions(
       fail(`${at}.parent`, 'must be the slug of another environment');
     }
     if (e.parent === e.slug) fail(`${at}.parent`, `"${e.slug}" cannot inherit from itself`);
-    if (e.settings !== undefined && (typeof e.settings !== 'object' || e.settings === null || Array.isArray(e.settings))) {
+    if (
+      e.settings !== undefined &&
+      (typeof e.settings !== 'object' || e.settings === null || Array.isArray(e.settings))
+    ) {
       fail(`${at}.settings`, 'must be an object');
     }
   });
   const whenDisabled = o.whenDisabled ?? 404;
-  if (typeof whenDisabled === 'number' && !(Number.isInteger(whenDisabled) && whenDisabled >= 400 && whenDisabled <= 599)) {
+  if (
+    typeof whenDisabled === 'number' &&
+    !(Number.isInteger(whenDisabled) && whenDisabled >= 400 && whenDisabled <= 599)
+  ) {
     fail('whenDisabled', `must be an HTTP error status (400–599) or an exception factory, got ${whenDisabled}`);
   }
-  if (typeof whenDisabled !== 'number' && typeof whenDisabled !== 'function') fail('whenDisabled', 'must be a status code or a function');
-  if (o.contextFactory !== undefined && typeof o.contextFactory !== 'function') fail('contextFactory', 'must be a function (request) => EvaluationContext');
+  if (typeof whenDisabled !== 'number' && typeof whenDisabled !== 'function')
+    fail('whenDisabled', 'must be a status code or a function');
+  if (o.contextFactory !== undefined && typeof o.contextFactory !== 'function')
+    fail('contextFactory', 'must be a function (request) => EvaluationContext');
   const propagation = o.propagation ?? 'auto';
-  if (!['auto', 'redis', 'postgres', 'none'].includes(propagation)) fail('propagation', `must be "auto", "redis", "postgres" or "none", got ${JSON.stringify(propagation)}`);
+  if (!['auto', 'redis', 'postgres', 'none'].includes(propagation))
+    fail('propagation', `must be "auto", "redis", "postgres" or "none", got ${JSON.stringify(propagation)}`);
   if (propagation === 'redis' && o.redis === undefined) fail('redis', 'is required with propagation "redis"');
-  if (o.redis !== undefined && typeof o.redis !== 'string' && (typeof o.redis !== 'object' || o.redis === null)) fail('redis', 'must be a URL or ioredis options');
-  if (typeof o.redis === 'string' && !/^rediss?:\/\//.test(o.redis)) fail('redis', `must be a redis:// or rediss:// URL, got ${JSON.stringify(o.redis)}`);
+  if (o.redis !== undefined && typeof o.redis !== 'string' && (typeof o.redis !== 'object' || o.redis === null))
+    fail('redis', 'must be a URL or ioredis options');
+  if (typeof o.redis === 'string' && !/^rediss?:\/\//.test(o.redis))
+    fail('redis', `must be a redis:// or rediss:// URL, got ${JSON.stringify(o.redis)}`);
   const reconcileIntervalMs = o.reconcileIntervalMs ?? 5000;
-  if (!Number.isInteger(reconcileIntervalMs) || reconcileIntervalMs < 0) fail('reconcileIntervalMs', 'must be a whole number of milliseconds (0 disables the check)');
+  if (!Number.isInteger(reconcileIntervalMs) || reconcileIntervalMs < 0)
+    fail('reconcileIntervalMs', 'must be a whole number of milliseconds (0 disables the check)');
   const failMode = o.failMode ?? 'closed';
-  if (failMode !== 'closed' && failMode !== 'open') fail('failMode', `must be "closed" or "open", got ${JSON.stringify(failMode)}`);
-  if (o.bootstrapFile !== undefined && (typeof o.bootstrapFile !== 'string' || o.bootstrapFile === '')) fail('bootstrapFile', 'must be a file path');
-  if (o.writeBootstrapFile && o.bootstrapFile === undefined) fail('writeBootstrapFile', 'needs "bootstrapFile" to name the file');
+  if (failMode !== 'closed' && failMode !== 'open')
+    fail('failMode', `must be "closed" or "open", got ${JSON.stringify(failMode)}`);
+  if (o.bootstrapFile !== undefined && (typeof o.bootstrapFile !== 'string' || o.bootstrapFile === ''))
+    fail('bootstrapFile', 'must be a file path');
+  if (o.writeBootstrapFile && o.bootstrapFile === undefined)
+    fail('writeBootstrapFile', 'needs "bootstrapFile" to name the file');
   const redisPrefix = o.redisPrefix ?? 'feature-flags:';
   if (typeof redisPrefix !== 'string') fail('redisPrefix', 'must be a string');
   return {

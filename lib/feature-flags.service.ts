@@ -61,8 +61,16 @@ export class FeatureFlagsService {
     const named = context?.environment;
     // The default environment and a request's are slugs already; only a name given in code is normalised.
     const env =
-      named !== undefined && named !== null ? this.requestState.slugOf(named) : state === undefined ? this.selection.defaultEnvironment() : state.environment;
-    return this.snapshot.isEnabled(key, env, state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context));
+      named !== undefined && named !== null
+        ? this.requestState.slugOf(named)
+        : state === undefined
+          ? this.selection.defaultEnvironment()
+          : state.environment;
+    return this.snapshot.isEnabled(
+      key,
+      env,
+      state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context),
+    );
   }
 
   /**
@@ -75,14 +83,27 @@ export class FeatureFlagsService {
 
   /** Evaluates a flag with full details: value, reason, variant, environment and source. Never throws. */
   evaluate(key: string, context?: EvaluationContext): EvaluationDetails<FlagValue>;
-  evaluate<T extends FlagValue>(key: string, context: EvaluationContext | undefined, defaultValue: T): EvaluationDetails<Widen<T>>;
-  evaluate<T extends FlagValue>(key: string, context?: EvaluationContext, defaultValue?: T): EvaluationDetails<Widen<T>> {
+  evaluate<T extends FlagValue>(
+    key: string,
+    context: EvaluationContext | undefined,
+    defaultValue: T,
+  ): EvaluationDetails<Widen<T>>;
+  evaluate<T extends FlagValue>(
+    key: string,
+    context?: EvaluationContext,
+    defaultValue?: T,
+  ): EvaluationDetails<Widen<T>> {
     const { env, ctx } = this.scope(context);
     const fallback = (defaultValue === undefined ? null : defaultValue) as Widen<T>;
     const details = this.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
     // While the store is unreachable the snapshot may be out of date: say so (OpenFeature's STALE).
     if (details.reason !== 'ERROR' && this.sync.isStale()) details.reason = 'STALE';
-    if (defaultValue !== undefined && details.errorCode === undefined && details.enabled && !sameType(details.value, defaultValue)) {
+    if (
+      defaultValue !== undefined &&
+      details.errorCode === undefined &&
+      details.enabled &&
+      !sameType(details.value, defaultValue)
+    ) {
       return {
         ...details,
         value: fallback,
@@ -145,7 +166,8 @@ export class FeatureFlagsService {
 
   private async applyPromotion(plan: PromotionPlan, options: PromotionOptions): Promise<PromotionResult[]> {
     const dryRun = options.dryRun === true;
-    if (!dryRun && plan.writes.length > 0) await this.storage.writeAll(plan.writes, { actor: options.actor, reason: options.reason });
+    if (!dryRun && plan.writes.length > 0)
+      await this.storage.writeAll(plan.writes, { actor: options.actor, reason: options.reason });
     return plan.results.map((r) => ({ ...r, dryRun }));
   }
 
@@ -178,7 +200,11 @@ export class FeatureFlagsService {
     if (state !== undefined && !state.scopesEvaluations) state = undefined;
     const named = context?.environment;
     const env =
-      named !== undefined && named !== null ? this.requestState.slugOf(named) : state === undefined ? this.selection.defaultEnvironment() : state.environment;
+      named !== undefined && named !== null
+        ? this.requestState.slugOf(named)
+        : state === undefined
+          ? this.selection.defaultEnvironment()
+          : state.environment;
     return { env, ctx: state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context) };
   }
 }

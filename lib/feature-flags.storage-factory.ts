@@ -9,7 +9,8 @@ import { TypeOrmStorage } from './storage/typeorm/typeorm.storage';
 import { RedisStorage } from './storage/redis.storage';
 import { requirePeer } from './optional-peers';
 
-const typeorm = (option: string): typeof TypeOrm => requirePeer<typeof TypeOrm>('typeorm', option, 'the database backend');
+const typeorm = (option: string): typeof TypeOrm =>
+  requirePeer<typeof TypeOrm>('typeorm', option, 'the database backend');
 
 /**
  * The app's TypeOrmModule connection that `dataSource` names, as injected by its token.
@@ -30,7 +31,8 @@ export function appDataSource(name: string, injected: unknown): DataSource {
 export function createStorage(options: ResolvedFeatureFlagsOptions, injectedDataSource?: unknown): FeatureFlagStorage {
   if (options.storage) return options.storage;
   if (options.backend === 'memory') return new MemoryStorage();
-  if (options.backend === 'redis') return new RedisStorage(options.redis!, { prefix: options.redisPrefix, ownsClient: true });
+  if (options.backend === 'redis')
+    return new RedisStorage(options.redis!, { prefix: options.redisPrefix, ownsClient: true });
   if (options.connection !== undefined) {
     const { DataSource } = typeorm('connection');
     return new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(options.connection)), {
@@ -46,9 +48,13 @@ export function createStorage(options: ResolvedFeatureFlagsOptions, injectedData
  * The TypeORM options of the database the flags live in (the `database` backend), for the PostgreSQL
  * change transport; undefined for the other backends and a custom `storage`.
  */
-export function databaseOptions(options: ResolvedFeatureFlagsOptions, injectedDataSource?: unknown): TypeOrm.DataSourceOptions | undefined {
+export function databaseOptions(
+  options: ResolvedFeatureFlagsOptions,
+  injectedDataSource?: unknown,
+): TypeOrm.DataSourceOptions | undefined {
   if (options.storage || options.backend !== 'database') return undefined;
   if (options.connection !== undefined) return featureFlagDataSourceOptions(options.connection);
-  if (options.dataSource !== undefined && injectedDataSource !== undefined) return appDataSource(options.dataSource, injectedDataSource).options;
+  if (options.dataSource !== undefined && injectedDataSource !== undefined)
+    return appDataSource(options.dataSource, injectedDataSource).options;
   return undefined;
 }

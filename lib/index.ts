@@ -14,7 +14,15 @@ export type {
   WhenDisabled,
 } from './interfaces/feature-flags-module-options.interface';
 export { FeatureFlagsService } from './feature-flags.service';
-export type { OverrideState, PromotionOptions, PromotionPlan, PromotionResult, ServedChange, ServedFields, Widen } from './feature-flags.service';
+export type {
+  OverrideState,
+  PromotionOptions,
+  PromotionPlan,
+  PromotionResult,
+  ServedChange,
+  ServedFields,
+  Widen,
+} from './feature-flags.service';
 export { EnvironmentResolver } from './environment.resolver';
 export { FeatureFlag } from './decorators/feature-flag.decorator';
 export { FeatureFlagGuard } from './guards/feature-flag.guard';
@@ -22,7 +30,10 @@ export type { FeatureFlagOptions } from './guards/feature-flag.guard';
 export { RequestEnvironment } from './decorators/request-environment.decorator';
 export { RequestStateService, getRequestEnvironment } from './environment/request-state';
 export type { RequestState } from './environment/request-state';
-export { DisallowedEnvironmentException, EnvironmentNotCreatedException } from './environment/disallowed-environment.exception';
+export {
+  DisallowedEnvironmentException,
+  EnvironmentNotCreatedException,
+} from './environment/disallowed-environment.exception';
 
 // Evaluation: the framework-free snapshot and its types
 export { FlagSnapshot } from './core/snapshot';
@@ -93,9 +104,26 @@ export { TypeOrmStorage } from './storage/typeorm/typeorm.storage';
 export { RedisStorage } from './storage/redis.storage';
 export type { EffectiveFlagState } from './storage/redis/effective-state';
 export { FEATURE_FLAG_MIGRATIONS } from './storage/typeorm/migrations';
-export { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './storage/records';
+export {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  FlagRule,
+  Segment,
+} from './storage/records';
 export { FEATURE_FLAG_ENTITIES } from './storage/typeorm/entities';
-export type { ApiTokenDefinition, ApiTokenType, AuditEventDefinition, ChangeRequestDefinition, ChangeRequestStatus, ClientKeyDefinition } from './storage/records';
+export type {
+  ApiTokenDefinition,
+  ApiTokenType,
+  AuditEventDefinition,
+  ChangeRequestDefinition,
+  ChangeRequestStatus,
+  ClientKeyDefinition,
+} from './storage/records';
 
 // Health, events, several instances
 export { FeatureFlagsHealthIndicator } from './health/feature-flags.health-indicator';
@@ -120,14 +148,22 @@ export type { TestFlags } from './testing/feature-flags-testing.service';
 // Admin HTTP API, audit events
 export { FeatureFlagsAdminModule } from './admin/feature-flags-admin.module';
 export type { ASYNC_OPTIONS_TYPE as FeatureFlagsAdminModuleAsyncOptions } from './admin/feature-flags-admin.module-definition';
-export type { AdminAuthenticateHook, AdminPrincipal, FeatureFlagsAdminModuleOptions } from './admin/interfaces/feature-flags-admin-options.interface';
+export type {
+  AdminAuthenticateHook,
+  AdminPrincipal,
+  FeatureFlagsAdminModuleOptions,
+} from './admin/interfaces/feature-flags-admin-options.interface';
 export { AdminAuthGuard } from './admin/auth/admin-auth.guard';
 export { AuthThrottledException } from './admin/auth/auth-failure-throttle';
 export type { AuthThrottleOptions, AuthThrottleStorage } from './admin/auth/auth-failure-throttle';
 export { AdminExceptionFilter } from './admin/http/admin-exception.filter';
 export { generateApiTokenSecret, hashApiTokenSecret } from './admin/auth/api-token-secret';
 export { generateClientKeySecret } from './admin/auth/client-key-secret';
-export { ConfirmationRequiredException, EnvironmentForbiddenException, FlagNotArchivedError } from './admin/http/admin.exceptions';
+export {
+  ConfirmationRequiredException,
+  EnvironmentForbiddenException,
+  FlagNotArchivedError,
+} from './admin/http/admin.exceptions';
 export { FeatureFlagAdminStorage, ChangeRequestNotPendingError } from './storage/feature-flag-admin-storage.interface';
 export type {
   ApiTokenInput,

@@ -9,7 +9,11 @@ import { FeatureFlagsConfigurationError } from './core/errors';
 /** Whether `error` says that `name` itself is not installed (not that something inside it failed). */
 function isNotInstalled(error: unknown, name: string): boolean {
   const e = error as { code?: string; message?: string } | null;
-  return (e?.code === 'MODULE_NOT_FOUND' || e?.code === 'ERR_MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes(`'${name}'`);
+  return (
+    (e?.code === 'MODULE_NOT_FOUND' || e?.code === 'ERR_MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    e.message.includes(`'${name}'`)
+  );
 }
 
 /** An optional peer dependency, or undefined when it is not installed. Any other failure to load it propagates. */
@@ -29,6 +33,10 @@ export function loadOptionalPeer<T>(name: string): T | undefined {
  */
 export function requirePeer<T>(name: string, option: string, usage: string): T {
   const loaded = loadOptionalPeer<T>(name);
-  if (loaded === undefined) throw new FeatureFlagsConfigurationError(option, `${usage} needs the ${name} package, which is not installed: npm install ${name}`);
+  if (loaded === undefined)
+    throw new FeatureFlagsConfigurationError(
+      option,
+      `${usage} needs the ${name} package, which is not installed: npm install ${name}`,
+    );
   return loaded;
 }

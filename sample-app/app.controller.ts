@@ -1,6 +1,12 @@
 import { Controller, Get, Headers, Param, Req } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { FeatureFlag, FeatureFlagsHealthIndicator, FeatureFlagsService, RequestEnvironment, getRequestEnvironment } from '../lib';
+import {
+  FeatureFlag,
+  FeatureFlagsHealthIndicator,
+  FeatureFlagsService,
+  RequestEnvironment,
+  getRequestEnvironment,
+} from '../lib';
 
 @Controller()
 export class AppController {
@@ -26,7 +32,10 @@ export class AppController {
   /** Exists only for requests for which `new-checkout` is on (404 otherwise). */
   @Get('checkout')
   @FeatureFlag('new-checkout')
-  checkout(@RequestEnvironment() environment: string, @Headers('x-user-id') userId?: string): { checkout: string; environment: string; user: string | null } {
+  checkout(
+    @RequestEnvironment() environment: string,
+    @Headers('x-user-id') userId?: string,
+  ): { checkout: string; environment: string; user: string | null } {
     return { checkout: 'new', environment, user: userId ?? null };
   }
 

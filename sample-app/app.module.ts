@@ -25,10 +25,28 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
       environmentQueryParam: 'env',
       // The multi-environment guide's hierarchy: production ← staging ← development.
       environments: [
-        { slug: 'production', name: 'Production', type: 'production', description: 'Live production environment', settings: { requireApproval: true } },
-        { slug: 'staging', name: 'Staging', type: 'preproduction', parent: 'production', settings: { requireApproval: false } },
+        {
+          slug: 'production',
+          name: 'Production',
+          type: 'production',
+          description: 'Live production environment',
+          settings: { requireApproval: true },
+        },
+        {
+          slug: 'staging',
+          name: 'Staging',
+          type: 'preproduction',
+          parent: 'production',
+          settings: { requireApproval: false },
+        },
         // Development turns on every flag nobody decided on (seed 001: "dev flags auto-enable").
-        { slug: 'development', name: 'Development', type: 'development', parent: 'staging', settings: { debugMode: true, defaultEnabled: true } },
+        {
+          slug: 'development',
+          name: 'Development',
+          type: 'development',
+          parent: 'staging',
+          settings: { debugMode: true, defaultEnabled: true },
+        },
       ],
       contextFactory: (request) => ({
         targetingKey: header(request, 'x-user-id'),
@@ -37,7 +55,9 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
       // Several instances: REDIS_URL carries changes over pub/sub (else LISTEN/NOTIFY on PostgreSQL).
       redis: process.env.REDIS_URL || undefined,
       redisPrefix: process.env.FEATURE_FLAGS_REDIS_PREFIX || undefined,
-      reconcileIntervalMs: process.env.FEATURE_FLAGS_RECONCILE_MS ? Number(process.env.FEATURE_FLAGS_RECONCILE_MS) : undefined,
+      reconcileIntervalMs: process.env.FEATURE_FLAGS_RECONCILE_MS
+        ? Number(process.env.FEATURE_FLAGS_RECONCILE_MS)
+        : undefined,
       // Start from this export when the store is down at boot; kept fresh after every full load.
       bootstrapFile: process.env.FEATURE_FLAGS_BOOTSTRAP_FILE || undefined,
       writeBootstrapFile: Boolean(process.env.FEATURE_FLAGS_BOOTSTRAP_FILE),

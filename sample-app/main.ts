@@ -14,7 +14,10 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.listen(port, '0.0.0.0');
-  Logger.log(`Sample app listening on http://localhost:${port} (admin API docs: http://localhost:${port}/docs)`, 'Bootstrap');
+  Logger.log(
+    `Sample app listening on http://localhost:${port} (admin API docs: http://localhost:${port}/docs)`,
+    'Bootstrap',
+  );
 }
 
 void bootstrap();

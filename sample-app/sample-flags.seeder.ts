@@ -1,6 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, Flag, FeatureFlagStorage, InjectFeatureFlagStorage, StorageUnavailableError } from '../lib';
+import {
+  AlreadyExistsError,
+  Flag,
+  FeatureFlagStorage,
+  InjectFeatureFlagStorage,
+  StorageUnavailableError,
+} from '../lib';
 
 /**
  * Creates the sample flags on first boot (the environments come from the module's `environments`
@@ -25,7 +31,10 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
 
   private async seed(): Promise<void> {
     if (await this.storage.getFlag('new-checkout')) return;
-    const [production, staging] = await Promise.all([this.storage.getEnvironment('production'), this.storage.getEnvironment('staging')]);
+    const [production, staging] = await Promise.all([
+      this.storage.getEnvironment('production'),
+      this.storage.getEnvironment('staging'),
+    ]);
     if (!production || !staging) return;
     const checkout = randomUUID();
     const darkMode = randomUUID();
@@ -34,17 +43,35 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
         [
           {
             op: 'createFlag',
-            input: new Flag({ id: checkout, key: 'new-checkout', name: 'New checkout', description: 'The redesigned checkout flow', tags: ['checkout'] }),
+            input: new Flag({
+              id: checkout,
+              key: 'new-checkout',
+              name: 'New checkout',
+              description: 'The redesigned checkout flow',
+              tags: ['checkout'],
+            }),
           },
           // 100% in staging for full testing; development inherits it (no override needed).
           {
             op: 'createEnvironmentFlag',
-            input: { environmentId: staging.id, flagId: checkout, enabled: true, percentage: 100, reason: 'QA tests the whole flow before release' },
+            input: {
+              environmentId: staging.id,
+              flagId: checkout,
+              enabled: true,
+              percentage: 100,
+              reason: 'QA tests the whole flow before release',
+            },
           },
           // 10% gradual rollout in production.
           {
             op: 'createEnvironmentFlag',
-            input: { environmentId: production.id, flagId: checkout, enabled: true, percentage: 10, reason: 'Gradual rollout; watch conversion' },
+            input: {
+              environmentId: production.id,
+              flagId: checkout,
+              enabled: true,
+              percentage: 10,
+              reason: 'Gradual rollout; watch conversion',
+            },
           },
           // Targeting only: on for the Nordic countries (the rule), nobody else (percentage 0). Set on
           // production, inherited by staging and development.
@@ -54,16 +81,34 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
               id: darkMode,
               key: 'ui.dark_mode',
               name: 'Dark mode',
-              rules: [{ priority: 0, conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO', 'DK'] }], serveEnabled: true }],
+              rules: [
+                {
+                  priority: 0,
+                  conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO', 'DK'] }],
+                  serveEnabled: true,
+                },
+              ],
             },
           },
           {
             op: 'createEnvironmentFlag',
-            input: { environmentId: production.id, flagId: darkMode, enabled: true, percentage: 0, reason: 'Nordic launch first' },
+            input: {
+              environmentId: production.id,
+              flagId: darkMode,
+              enabled: true,
+              percentage: 0,
+              reason: 'Nordic launch first',
+            },
           },
           {
             op: 'createFlag',
-            input: { key: 'checkout.banner', name: 'Checkout banner text', type: 'string', defaultEnabled: true, defaultValue: 'Free shipping over €50' },
+            input: {
+              key: 'checkout.banner',
+              name: 'Checkout banner text',
+              type: 'string',
+              defaultEnabled: true,
+              defaultValue: 'Free shipping over €50',
+            },
           },
         ],
         { actor: 'sample-app', reason: 'Sample flags on first boot' },

@@ -66,7 +66,10 @@ export interface ContenderMeasurement {
  * same neighbour). Reports the median of the rounds. Throws when a contender's on-count changes between
  * passes: the workload must be deterministic.
  */
-export function compareInterleaved(contenders: readonly LoopContender[], options: InterleaveOptions): ContenderMeasurement[] {
+export function compareInterleaved(
+  contenders: readonly LoopContender[],
+  options: InterleaveOptions,
+): ContenderMeasurement[] {
   const n = options.evaluationsPerPass;
   const onPerPass = contenders.map((c) => c.run(1));
   const passes = contenders.map((c) => {
@@ -90,11 +93,15 @@ export function compareInterleaved(contenders: readonly LoopContender[], options
       const ns = nsSince(start);
       cpuRounds[i].push(cpuNsSince(cpu) / (passes[i] * n));
       if (on !== onPerPass[i] * passes[i]) {
-        throw new Error(`${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`);
+        throw new Error(
+          `${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`,
+        );
       }
       rounds[i].push(ns / (passes[i] * n));
     }
-    options.log?.(`  round ${r + 1}/${options.rounds}: ${contenders.map((c, i) => `${c.name} ${rounds[i][r].toFixed(1)} ns`).join(', ')}`);
+    options.log?.(
+      `  round ${r + 1}/${options.rounds}: ${contenders.map((c, i) => `${c.name} ${rounds[i][r].toFixed(1)} ns`).join(', ')}`,
+    );
   }
   return contenders.map((c, i) => ({
     name: c.name,
@@ -115,7 +122,10 @@ export interface AsyncLoopContender {
 }
 
 /** `compareInterleaved` for asynchronous contenders: the same calibration, rotation and checks. */
-export async function compareInterleavedAsync(contenders: readonly AsyncLoopContender[], options: InterleaveOptions): Promise<ContenderMeasurement[]> {
+export async function compareInterleavedAsync(
+  contenders: readonly AsyncLoopContender[],
+  options: InterleaveOptions,
+): Promise<ContenderMeasurement[]> {
   const n = options.evaluationsPerPass;
   const onPerPass: number[] = [];
   for (const c of contenders) onPerPass.push(await c.run(1));
@@ -141,11 +151,15 @@ export async function compareInterleavedAsync(contenders: readonly AsyncLoopCont
       const ns = nsSince(start);
       cpuRounds[i].push(cpuNsSince(cpu) / (passes[i] * n));
       if (on !== onPerPass[i] * passes[i]) {
-        throw new Error(`${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`);
+        throw new Error(
+          `${contenders[i].name}: ${on} evaluations on in ${passes[i]} passes, expected ${onPerPass[i] * passes[i]}: not deterministic`,
+        );
       }
       rounds[i].push(ns / (passes[i] * n));
     }
-    options.log?.(`  round ${r + 1}/${options.rounds}: ${contenders.map((c, i) => `${c.name} ${rounds[i][r].toFixed(1)} ns`).join(', ')}`);
+    options.log?.(
+      `  round ${r + 1}/${options.rounds}: ${contenders.map((c, i) => `${c.name} ${rounds[i][r].toFixed(1)} ns`).join(', ')}`,
+    );
   }
   return contenders.map((c, i) => ({
     name: c.name,

@@ -27,7 +27,9 @@ export interface RunReport {
 
 function git(args: string): string | null {
   try {
-    return execSync(`git ${args}`, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync(`git ${args}`, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -62,13 +64,22 @@ function pad(cells: string[], widths: number[]): string {
 export function textTable(table: ResultTable): string {
   const rows = table.rows.map((r) => r.map(String));
   const widths = table.columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [table.title, pad(table.columns, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
+  return [
+    table.title,
+    pad(table.columns, widths),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map((r) => pad(r, widths)),
+  ].join('\n');
 }
 
 /** A table as Markdown. */
 export function markdownTable(columns: string[], rows: (string | number)[][]): string {
   const esc = (v: string | number): string => String(v).replace(/\|/g, '\\|');
-  return [`| ${columns.map(esc).join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${columns.map(esc).join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** What the CLI prints for one suite. */
@@ -131,7 +142,14 @@ export function resultsMarkdown(report: RunReport, suites: Suite[], preface: str
     lines.push(
       markdownTable(
         ['section', 'what', 'target', 'measured', 'ratio', ''],
-        allTargets.map(({ s, t }) => [String(s.section), t.name, t.target, t.measured, t.ratio === undefined ? '' : String(t.ratio), t.met ? '**met**' : '**missed**']),
+        allTargets.map(({ s, t }) => [
+          String(s.section),
+          t.name,
+          t.target,
+          t.measured,
+          t.ratio === undefined ? '' : String(t.ratio),
+          t.met ? '**met**' : '**missed**',
+        ]),
       ),
       '',
     );

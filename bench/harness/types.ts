@@ -59,6 +59,10 @@ export interface Suite {
 }
 
 /** A result with nothing measured. */
-export function emptyResult(status: SuiteResult['status'], reason: string, data: Record<string, unknown> = {}): SuiteResult {
+export function emptyResult(
+  status: SuiteResult['status'],
+  reason: string,
+  data: Record<string, unknown> = {},
+): SuiteResult {
   return { status, reason, tables: [], targets: [], data, notes: [] };
 }

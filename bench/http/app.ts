@@ -15,7 +15,16 @@
  */
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Controller, Get, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, Type } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  MiddlewareConsumer,
+  Module,
+  NestMiddleware,
+  NestModule,
+  Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FeatureFlag } from '../../lib/decorators/feature-flag.decorator';
@@ -86,7 +95,12 @@ async function flagModule(enableEnvironmentMiddleware: boolean): Promise<Type<un
   const storage = new MemoryStorage();
   const production = await storage.createEnvironment({ slug: 'production', name: 'Production', type: 'production' });
   const flag = await storage.createFlag({ key: 'bench-hello', name: 'bench-hello' });
-  await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 100 });
+  await storage.createEnvironmentFlag({
+    environmentId: production.id,
+    flagId: flag.id,
+    enabled: true,
+    percentage: 100,
+  });
   @Module({
     imports: [
       FeatureFlagsModule.forRoot({

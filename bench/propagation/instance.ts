@@ -21,7 +21,11 @@ import { FeatureFlagStorage } from '../../lib/storage/feature-flag-storage.inter
 
 export const PROPAGATION_FLAG = 'bench-propagation';
 
-type Message = { op: 'seed' } | { op: 'write'; seq: number; enabled: boolean } | { op: 'watch'; seq: number; enabled: boolean } | { op: 'stop' };
+type Message =
+  | { op: 'seed' }
+  | { op: 'write'; seq: number; enabled: boolean }
+  | { op: 'watch'; seq: number; enabled: boolean }
+  | { op: 'stop' };
 
 const now = (): string => process.hrtime.bigint().toString();
 

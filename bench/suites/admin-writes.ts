@@ -70,7 +70,11 @@ export async function runAdminWrites(options: SuiteOptions, sizes: AdminSizes): 
     if (probe.status !== 200) return emptyResult('failed', `PATCH answered ${probe.status}: ${await probe.text()}`);
 
     const events = async (): Promise<number> =>
-      ((await admin.query(`SELECT count(*)::int AS count FROM "${schema}"."feature_flag_events"`)) as { count: number }[])[0].count;
+      (
+        (await admin.query(`SELECT count(*)::int AS count FROM "${schema}"."feature_flag_events"`)) as {
+          count: number;
+        }[]
+      )[0].count;
     let eventsBefore = 0;
     let n = 0;
     const rounds: { rps: number; p50: number; p99: number; total: number }[] = [];
@@ -95,7 +99,10 @@ export async function runAdminWrites(options: SuiteOptions, sizes: AdminSizes): 
         ],
       });
       if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
-        return emptyResult('failed', `PATCH load: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
+        return emptyResult(
+          'failed',
+          `PATCH load: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`,
+        );
       }
       if (r === 0) {
         // Warm-up done; let its last writes land before counting.
@@ -104,8 +111,15 @@ export async function runAdminWrites(options: SuiteOptions, sizes: AdminSizes): 
         continue;
       }
       const d = sizes.duration;
-      rounds.push({ rps: result.requests.total / d, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total });
-      options.log(`  round ${r}/${sizes.rounds}: ${fmt(result.requests.total / d)} PATCH/s, p99 ${result.latency.p99} ms`);
+      rounds.push({
+        rps: result.requests.total / d,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        total: result.requests.total,
+      });
+      options.log(
+        `  round ${r}/${sizes.rounds}: ${fmt(result.requests.total / d)} PATCH/s, p99 ${result.latency.p99} ms`,
+      );
     }
 
     // Every PATCH is one audited write: the events recorded during the rounds against the PATCHes answered
@@ -129,7 +143,15 @@ export async function runAdminWrites(options: SuiteOptions, sizes: AdminSizes): 
         {
           title: `PATCH /api/admin/feature-flags/:key on PostgreSQL, audit log on; autocannon -c ${sizes.connections} for ${sizes.duration} s, median of ${sizes.rounds}`,
           columns: ['PATCH/s', 'p50 ms', 'p99 ms', 'PATCHes answered', 'audit events recorded meanwhile'],
-          rows: [[fmt(rps), fmt(median(rounds.map((r) => r.p50)), 1), fmt(median(rounds.map((r) => r.p99)), 1), fmt(patches), fmt(count)]],
+          rows: [
+            [
+              fmt(rps),
+              fmt(median(rounds.map((r) => r.p50)), 1),
+              fmt(median(rounds.map((r) => r.p99)), 1),
+              fmt(patches),
+              fmt(count),
+            ],
+          ],
         },
       ],
       targets,

@@ -8,10 +8,25 @@ import { RequestStateService, runWithRequestState } from '../../lib/environment/
 import { bootOurLibrary, startFlagd, startGrowthBook, startUnleash } from '../contenders';
 import { EvaluationContext as OpenFeatureContext, OpenFeature } from '@openfeature/server-sdk';
 import { FeatureFlagsProvider } from '../../lib/openfeature/feature-flags.provider';
-import { AsyncLoopContender, ContenderMeasurement, LoopContender, compareInterleaved, compareInterleavedAsync, pairedRatio } from '../harness/interleave';
+import {
+  AsyncLoopContender,
+  ContenderMeasurement,
+  LoopContender,
+  compareInterleaved,
+  compareInterleavedAsync,
+  pairedRatio,
+} from '../harness/interleave';
 import { fmt, percent, sig, times } from '../harness/stats';
 import { Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
-import { BenchUser, NORDIC, WORKLOAD, alongSequence, evaluationSequence, workloadFlagKeys, workloadUsers } from '../workload';
+import {
+  BenchUser,
+  NORDIC,
+  WORKLOAD,
+  alongSequence,
+  evaluationSequence,
+  workloadFlagKeys,
+  workloadUsers,
+} from '../workload';
 
 /** Sizes of a run; tests pass smaller ones. */
 export interface EvaluationSizes {
@@ -63,14 +78,36 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
   const flagd = startFlagd(keys);
   try {
     // Each contender's own context objects, built once: nobody allocates in the timed loop.
-    const ourCtx = alongSequence(seq, keys, users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country })));
-    const floorCtx = alongSequence(seq, keys, users.map((u): BenchUser => ({ id: u.id, country: u.country })));
-    const unleashCtx = alongSequence(seq, keys, users.map((u) => ({ userId: u.id, properties: { country: u.country } })));
-    const gbCtx = alongSequence(seq, keys, users.map((u) => ({ attributes: { id: u.id, country: u.country } })));
-    const flagdCtx = alongSequence(seq, keys, users.map((u) => ({ targetingKey: u.id, country: u.country })));
+    const ourCtx = alongSequence(
+      seq,
+      keys,
+      users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country })),
+    );
+    const floorCtx = alongSequence(
+      seq,
+      keys,
+      users.map((u): BenchUser => ({ id: u.id, country: u.country })),
+    );
+    const unleashCtx = alongSequence(
+      seq,
+      keys,
+      users.map((u) => ({ userId: u.id, properties: { country: u.country } })),
+    );
+    const gbCtx = alongSequence(
+      seq,
+      keys,
+      users.map((u) => ({ attributes: { id: u.id, country: u.country } })),
+    );
+    const flagdCtx = alongSequence(
+      seq,
+      keys,
+      users.map((u) => ({ targetingKey: u.id, country: u.country })),
+    );
     const n = seq.length;
 
-    const floorFlags = new Map(keys.map((k) => [k, { countries: new Set<string>(NORDIC), threshold: WORKLOAD.rolloutPercent * 100 }]));
+    const floorFlags = new Map(
+      keys.map((k) => [k, { countries: new Set<string>(NORDIC), threshold: WORKLOAD.rolloutPercent * 100 }]),
+    );
     const floorAnswer = (key: string, u: BenchUser): boolean => {
       const f = floorFlags.get(key);
       return f !== undefined && f.countries.has(u.country) && murmur3(key + ':' + u.id) % BUCKETS < f.threshold;
@@ -80,12 +117,16 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
     snapshot.warm();
     const service = ours.service;
     const requestState = ours.app.get(RequestStateService).create({ headers: {} });
-    if (requestState.environment !== 'production') return abort(`a request naming no environment is in ${requestState.environment}`, {});
+    if (requestState.environment !== 'production')
+      return abort(`a request naming no environment is in ${requestState.environment}`, {});
 
     // Our answers must be the floor's, pair by pair: same hash, same threshold.
     for (let i = 0; i < n; i++) {
       const expected = floorAnswer(floorCtx.keys[i], floorCtx.contexts[i]);
-      if (snapshot.isEnabled(ourCtx.keys[i], 'production', ourCtx.contexts[i]) !== expected || service.isEnabled(ourCtx.keys[i], ourCtx.contexts[i]) !== expected) {
+      if (
+        snapshot.isEnabled(ourCtx.keys[i], 'production', ourCtx.contexts[i]) !== expected ||
+        service.isEnabled(ourCtx.keys[i], ourCtx.contexts[i]) !== expected
+      ) {
         return abort(`our evaluator and the floor disagree on ${ourCtx.keys[i]} for ${floorCtx.contexts[i].id}`, {});
       }
     }
@@ -102,7 +143,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
               const key = k[i];
               const u = c[i];
               const f = floorFlags.get(key);
-              if (f !== undefined && f.countries.has(u.country) && murmur3(key + ':' + u.id) % BUCKETS < f.threshold) on++;
+              if (f !== undefined && f.countries.has(u.country) && murmur3(key + ':' + u.id) % BUCKETS < f.threshold)
+                on++;
             }
           }
           return on;
@@ -114,7 +156,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
           const k = ourCtx.keys;
           const c = ourCtx.contexts;
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (snapshot.isEnabled(k[i], 'production', c[i])) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if (snapshot.isEnabled(k[i], 'production', c[i])) on++;
           return on;
         },
       },
@@ -166,7 +209,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
           const k = flagdCtx.keys;
           const c = flagdCtx.contexts;
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (flagd.resolveBooleanEvaluation(k[i], false, c[i]).value) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if (flagd.resolveBooleanEvaluation(k[i], false, c[i]).value) on++;
           return on;
         },
       },
@@ -174,7 +218,9 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
 
     // Nobody wins by doing less: every contender must find (nearly) the same share of users on.
     const shares = contenders.map((c) => ({ name: c.name, onShare: c.run(1) / n }));
-    const off = shares.filter((s) => Math.abs(s.onShare - WORKLOAD.expectedOnShare) * 100 > WORKLOAD.onShareTolerancePoints);
+    const off = shares.filter(
+      (s) => Math.abs(s.onShare - WORKLOAD.expectedOnShare) * 100 > WORKLOAD.onShareTolerancePoints,
+    );
     if (off.length > 0) {
       return abort(
         `on-share off by more than ${WORKLOAD.onShareTolerancePoints} points: ${off.map((s) => `${s.name} ${percent(s.onShare)}`).join(', ')}`,
@@ -183,7 +229,13 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
     }
 
     options.log(`evaluation: ${contenders.length} contenders × ${sizes.rounds} rounds, ${fmt(n)} evaluations per pass`);
-    const measured = compareInterleaved(contenders, { evaluationsPerPass: n, rounds: sizes.rounds, roundMs: sizes.roundMs, warmupPasses: sizes.warmupPasses, log: options.log });
+    const measured = compareInterleaved(contenders, {
+      evaluationsPerPass: n,
+      rounds: sizes.rounds,
+      roundMs: sizes.roundMs,
+      warmupPasses: sizes.warmupPasses,
+      log: options.log,
+    });
 
     // OpenFeature: the provider over the same snapshot, against the service's own calls.
     const provider = ours.app.get(FeatureFlagsProvider);
@@ -207,7 +259,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         name: OPENFEATURE_CONTENDERS.serviceEvaluate,
         async run(passes) {
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (service.evaluate(k[i], c[i], false).value) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if (service.evaluate(k[i], c[i], false).value) on++;
           return on;
         },
       },
@@ -216,7 +269,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         name: OPENFEATURE_CONTENDERS.serviceEvaluateAwaited,
         async run(passes) {
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if ((await Promise.resolve(service.evaluate(k[i], c[i], false))).value) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if ((await Promise.resolve(service.evaluate(k[i], c[i], false))).value) on++;
           return on;
         },
       },
@@ -225,7 +279,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         name: OPENFEATURE_CONTENDERS.providerSync,
         async run(passes) {
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (provider.resolve(k[i], false, ofc[i]).value) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if (provider.resolve(k[i], false, ofc[i]).value) on++;
           return on;
         },
       },
@@ -233,7 +288,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         name: OPENFEATURE_CONTENDERS.provider,
         async run(passes) {
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if ((await provider.resolveBooleanEvaluation(k[i], false, ofc[i])).value) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if ((await provider.resolveBooleanEvaluation(k[i], false, ofc[i])).value) on++;
           return on;
         },
       },
@@ -241,7 +297,8 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         name: OPENFEATURE_CONTENDERS.client,
         async run(passes) {
           let on = 0;
-          for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (await client.getBooleanValue(k[i], false, ofc[i])) on++;
+          for (let p = 0; p < passes; p++)
+            for (let i = 0; i < n; i++) if (await client.getBooleanValue(k[i], false, ofc[i])) on++;
           return on;
         },
       },
@@ -256,7 +313,11 @@ export async function runEvaluation(options: SuiteOptions, sizes: EvaluationSize
         log: options.log,
       });
       const differing = measuredOpenFeature.filter((m) => m.onPerPass !== measuredOpenFeature[0].onPerPass);
-      if (differing.length > 0) return abort(`OpenFeature contenders disagree: ${differing.map((m) => `${m.name} ${m.onPerPass}`).join(', ')}`, {});
+      if (differing.length > 0)
+        return abort(
+          `OpenFeature contenders disagree: ${differing.map((m) => `${m.name} ${m.onPerPass}`).join(', ')}`,
+          {},
+        );
       return report(measured, measuredOpenFeature, sizes, n);
     } finally {
       await OpenFeature.clearProviders();
@@ -272,7 +333,12 @@ function abort(reason: string, data: Record<string, unknown>): SuiteResult {
   return { status: 'aborted', reason, tables: [], targets: [], data, notes: [] };
 }
 
-function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurement[], sizes: EvaluationSizes, n: number): SuiteResult {
+function report(
+  measured: ContenderMeasurement[],
+  openFeature: ContenderMeasurement[],
+  sizes: EvaluationSizes,
+  n: number,
+): SuiteResult {
   const by = (name: string): ContenderMeasurement => measured.find((m) => m.name === name)!;
   const floor = by(CONTENDERS.floor);
   // The ≥ 8× target was set against unleash-client and GrowthBook; flagd-core (added later) is in the table.
@@ -338,7 +404,15 @@ function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurem
       },
       {
         title: `OpenFeature: the same ${fmt(n)} evaluations, each awaited (median of ${sizes.rounds} interleaved rounds)`,
-        columns: ['contender', 'CPU ns/eval (median)', '÷ evaluate (CPU, paired)', 'wall ns/eval (median)', 'range over rounds (wall)', '÷ evaluate (wall, paired)', 'on-share'],
+        columns: [
+          'contender',
+          'CPU ns/eval (median)',
+          '÷ evaluate (CPU, paired)',
+          'wall ns/eval (median)',
+          'range over rounds (wall)',
+          '÷ evaluate (wall, paired)',
+          'on-share',
+        ],
         rows: openFeature.map((m) => [
           m.name,
           fmt(m.cpuNsPerEval, 1),
@@ -363,7 +437,7 @@ function report(measured: ContenderMeasurement[], openFeature: ContenderMeasurem
       'The "≥ 8× faster than the faster peer" target is judged against unleash-client and GrowthBook, the peers it was set against; @openfeature/flagd-core is measured in the same rounds (its column "÷ floor" gives its cost).',
       'FeatureFlagsService.isEnabled is called outside a request (default environment); "in a request" runs the same loop inside the request scope the middleware opens.',
       'OpenFeature: the provider returns details (value, reason, variant, flag metadata) like FeatureFlagsService.evaluate, its yardstick; each call is awaited. "evaluate, each awaited" is what the await alone adds. The server-sdk client adds its own work (hooks, context merge, event details) on top.',
-      'OpenFeature ratios are paired: each round runs every contender back to back, and a ratio is the median over rounds of this round\'s cost ÷ the service\'s in the same round. The target is judged on CPU time (the process\'s user + system time, GC included), which other load on a shared machine barely moves; wall time is shown beside it.',
+      "OpenFeature ratios are paired: each round runs every contender back to back, and a ratio is the median over rounds of this round's cost ÷ the service's in the same round. The target is judged on CPU time (the process's user + system time, GC included), which other load on a shared machine barely moves; wall time is shown beside it.",
     ],
   };
 }

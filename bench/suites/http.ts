@@ -23,13 +23,21 @@ export interface HttpSizes {
 }
 
 export const FULL_HTTP: HttpSizes = { rounds: 10, duration: 3, warmup: 3, connections: 50, variants: HTTP_VARIANTS };
-export const QUICK_HTTP: HttpSizes = { rounds: 1, duration: 1, warmup: 1, connections: 20, variants: ['bare', 'guarded'] };
+export const QUICK_HTTP: HttpSizes = {
+  rounds: 1,
+  duration: 1,
+  warmup: 1,
+  connections: 20,
+  variants: ['bare', 'guarded'],
+};
 
 /** Guarded throughput must keep at least this share of bare throughput. */
 export const HTTP_MIN_SHARE = 0.95;
 
 /** Both adapters; BENCH_HTTP_ADAPTERS=fastify (or express) narrows a run while investigating one. */
-const ADAPTERS: HttpAdapterName[] = (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify').split(',').filter((a): a is HttpAdapterName => a === 'express' || a === 'fastify');
+const ADAPTERS: HttpAdapterName[] = (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify')
+  .split(',')
+  .filter((a): a is HttpAdapterName => a === 'express' || a === 'fastify');
 const LABELS: Record<HttpVariant, string> = {
   bare: 'bare route',
   guarded: 'middleware + @FeatureFlag guard',
@@ -110,10 +118,18 @@ async function load(app: RunningApp, sizes: HttpSizes, duration: number): Promis
     headers: { 'x-user-id': 'user-42' },
   });
   if (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0) {
-    throw new Error(`${app.url} (${app.variant}): ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx responses`);
+    throw new Error(
+      `${app.url} (${app.variant}): ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx responses`,
+    );
   }
   const cpu = (await cpuOf(app)) - cpuBefore;
-  return { rps: r.requests.total / duration, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, cpuUs: cpu / r.requests.total };
+  return {
+    rps: r.requests.total / duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    cpuUs: cpu / r.requests.total,
+  };
 }
 
 interface VariantFigures {
@@ -149,7 +165,9 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
           figures.get(app.variant)!.push(await load(app, sizes, sizes.duration));
           await sleep(200);
         }
-        options.log(`  ${adapter} round ${r + 1}/${sizes.rounds}: ${sizes.variants.map((v) => `${v} ${fmt(figures.get(v)![r].rps)} req/s`).join(', ')}`);
+        options.log(
+          `  ${adapter} round ${r + 1}/${sizes.rounds}: ${sizes.variants.map((v) => `${v} ${fmt(figures.get(v)![r].rps)} req/s`).join(', ')}`,
+        );
       }
       const bare = figures.get('bare')!;
       perAdapter[adapter] = sizes.variants.map((variant) => {

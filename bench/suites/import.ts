@@ -77,9 +77,15 @@ interface Sample {
 }
 
 function sample(cwd: string): Sample {
-  const child = spawnSync(process.execPath, ['-e', SCRIPT], { cwd, env: { ...process.env, LIBRARY_ENTRY }, encoding: 'utf8', timeout: 120_000 });
+  const child = spawnSync(process.execPath, ['-e', SCRIPT], {
+    cwd,
+    env: { ...process.env, LIBRARY_ENTRY },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (child.status !== 0 || line === undefined) throw new Error(`the import probe failed (${child.status ?? child.signal}): ${child.stderr.slice(0, 2000)}`);
+  if (child.status !== 0 || line === undefined)
+    throw new Error(`the import probe failed (${child.status ?? child.signal}): ${child.stderr.slice(0, 2000)}`);
   return JSON.parse(line.slice('RESULT '.length)) as Sample;
 }
 
@@ -92,21 +98,40 @@ function topPackages(byPackage: Record<string, number>, n: number): string {
 }
 
 export async function runImport(options: SuiteOptions, samples: number): Promise<SuiteResult> {
-  if (!existsSync(LIBRARY_ENTRY)) return { status: 'failed', reason: `no compiled library at ${LIBRARY_ENTRY}`, tables: [], targets: [], data: {}, notes: [] };
+  if (!existsSync(LIBRARY_ENTRY))
+    return {
+      status: 'failed',
+      reason: `no compiled library at ${LIBRARY_ENTRY}`,
+      tables: [],
+      targets: [],
+      data: {},
+      notes: [],
+    };
   // The repository root: node_modules resolve from there, as they do for an app.
   const cwd = join(__dirname, '..', '..', '..');
   const runs: Sample[] = [];
   for (let i = 0; i < samples; i++) {
     runs.push(sample(cwd));
-    options.log(`  import ${i + 1}/${samples}: ${runs[i].modules} modules in ${runs[i].requireMs.toFixed(1)} ms (${runs[i].requireCpuMs.toFixed(1)} ms CPU); boot ${runs[i].bootMs.toFixed(1)} ms`);
+    options.log(
+      `  import ${i + 1}/${samples}: ${runs[i].modules} modules in ${runs[i].requireMs.toFixed(1)} ms (${runs[i].requireCpuMs.toFixed(1)} ms CPU); boot ${runs[i].bootMs.toFixed(1)} ms`,
+    );
   }
   const first = runs[0];
   const requireMs = median(runs.map((r) => r.requireMs));
   const requireCpuMs = median(runs.map((r) => r.requireCpuMs));
   const bootMs = median(runs.map((r) => r.bootMs));
-  const optionalLoaded = ['typeorm', '@nestjs/typeorm', 'class-validator', 'class-transformer', '@nestjs/swagger', 'ioredis', 'pg', 'mysql2', 'better-sqlite3', '@openfeature/server-sdk'].filter(
-    (p) => first.bootByPackage[p] !== undefined,
-  );
+  const optionalLoaded = [
+    'typeorm',
+    '@nestjs/typeorm',
+    'class-validator',
+    'class-transformer',
+    '@nestjs/swagger',
+    'ioredis',
+    'pg',
+    'mysql2',
+    'better-sqlite3',
+    '@openfeature/server-sdk',
+  ].filter((p) => first.bootByPackage[p] !== undefined);
   return {
     status: 'ok',
     tables: [
@@ -115,8 +140,20 @@ export async function runImport(options: SuiteOptions, samples: number): Promise
         columns: ['', 'modules', 'ms (wall)', 'ms (CPU)', 'largest contributors'],
         rows: [
           ['@nestjs/common + @nestjs/core + rxjs + reflect-metadata (before)', first.nestModules, '', '', ''],
-          ["require('nestjs-feature-flags')", first.modules, fmt(requireMs, 1), fmt(requireCpuMs, 1), topPackages(first.byPackage, 5)],
-          ['… then FeatureFlagsModule.forRoot({ backend: "memory" }) booted (in all)', first.afterBootModules, fmt(bootMs, 1), '', topPackages(first.bootByPackage, 5)],
+          [
+            "require('nestjs-feature-flags')",
+            first.modules,
+            fmt(requireMs, 1),
+            fmt(requireCpuMs, 1),
+            topPackages(first.byPackage, 5),
+          ],
+          [
+            '… then FeatureFlagsModule.forRoot({ backend: "memory" }) booted (in all)',
+            first.afterBootModules,
+            fmt(bootMs, 1),
+            '',
+            topPackages(first.bootByPackage, 5),
+          ],
         ],
       },
     ],

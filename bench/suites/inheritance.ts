@@ -28,31 +28,57 @@ export async function runInheritance(options: SuiteOptions, sizes: EvaluationSiz
     const snapshot = ours.snapshot;
     const service = ours.service;
     snapshot.warm();
-    const plain = alongSequence(seq, keys, users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country })));
-    const inShallow = alongSequence(seq, keys, users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country, environment: shallow })));
-    const inDeep = alongSequence(seq, keys, users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country, environment: deep })));
+    const plain = alongSequence(
+      seq,
+      keys,
+      users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country })),
+    );
+    const inShallow = alongSequence(
+      seq,
+      keys,
+      users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country, environment: shallow })),
+    );
+    const inDeep = alongSequence(
+      seq,
+      keys,
+      users.map((u): EvaluationContext => ({ targetingKey: u.id, country: u.country, environment: deep })),
+    );
 
     for (let i = 0; i < n; i++) {
       const a = snapshot.isEnabled(plain.keys[i], shallow, plain.contexts[i]);
-      if (snapshot.isEnabled(plain.keys[i], deep, plain.contexts[i]) !== a || service.isEnabled(inDeep.keys[i], inDeep.contexts[i]) !== a) {
-        return { status: 'aborted', reason: `${deep} and ${shallow} disagree on ${plain.keys[i]}`, tables: [], targets: [], data: {}, notes: [] };
+      if (
+        snapshot.isEnabled(plain.keys[i], deep, plain.contexts[i]) !== a ||
+        service.isEnabled(inDeep.keys[i], inDeep.contexts[i]) !== a
+      ) {
+        return {
+          status: 'aborted',
+          reason: `${deep} and ${shallow} disagree on ${plain.keys[i]}`,
+          tables: [],
+          targets: [],
+          data: {},
+          notes: [],
+        };
       }
     }
 
-    const core = (slug: string) => (passes: number): number => {
-      const k = plain.keys;
-      const c = plain.contexts;
-      let on = 0;
-      for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (snapshot.isEnabled(k[i], slug, c[i])) on++;
-      return on;
-    };
-    const viaService = (ctx: { keys: string[]; contexts: EvaluationContext[] }) => (passes: number): number => {
-      const k = ctx.keys;
-      const c = ctx.contexts;
-      let on = 0;
-      for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (service.isEnabled(k[i], c[i])) on++;
-      return on;
-    };
+    const core =
+      (slug: string) =>
+      (passes: number): number => {
+        const k = plain.keys;
+        const c = plain.contexts;
+        let on = 0;
+        for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (snapshot.isEnabled(k[i], slug, c[i])) on++;
+        return on;
+      };
+    const viaService =
+      (ctx: { keys: string[]; contexts: EvaluationContext[] }) =>
+      (passes: number): number => {
+        const k = ctx.keys;
+        const c = ctx.contexts;
+        let on = 0;
+        for (let p = 0; p < passes; p++) for (let i = 0; i < n; i++) if (service.isEnabled(k[i], c[i])) on++;
+        return on;
+      };
     const contenders: LoopContender[] = [
       { name: `core, ${shallow} (depth 1)`, run: core(shallow) },
       { name: `core, ${deep} (depth ${DEPTH})`, run: core(deep) },
@@ -60,7 +86,13 @@ export async function runInheritance(options: SuiteOptions, sizes: EvaluationSiz
       { name: `service, ${deep} (depth ${DEPTH})`, run: viaService(inDeep) },
     ];
     options.log(`inheritance: depth 1 vs ${DEPTH}, ${sizes.rounds} rounds`);
-    const measured = compareInterleaved(contenders, { evaluationsPerPass: n, rounds: sizes.rounds, roundMs: sizes.roundMs, warmupPasses: sizes.warmupPasses, log: options.log });
+    const measured = compareInterleaved(contenders, {
+      evaluationsPerPass: n,
+      rounds: sizes.rounds,
+      roundMs: sizes.roundMs,
+      warmupPasses: sizes.warmupPasses,
+      log: options.log,
+    });
 
     // What inheritance does cost: compiling (resolving field by field) every flag for an environment.
     const data = await ours.storage.loadSnapshot();
@@ -125,7 +157,12 @@ export async function runInheritance(options: SuiteOptions, sizes: EvaluationSiz
         sizes,
         contenders: measured,
         ratios: { core: coreRatio, service: serviceRatio },
-        compileMs: { shallow: compileMs[shallow], deep: compileMs[deep], medianShallow: compileShallow, medianDeep: compileDeep },
+        compileMs: {
+          shallow: compileMs[shallow],
+          deep: compileMs[deep],
+          medianShallow: compileShallow,
+          medianDeep: compileDeep,
+        },
       },
       notes: [
         `${deep} overrides nothing: every field is inherited from production through ${DEPTH - 1} ancestors. The service contenders name the environment in the context (\`environment\`).`,

@@ -46,18 +46,21 @@ function startInstance(url: string, transport: Transport): Promise<Instance> {
     });
     const instance: Instance = {
       child,
-      next: <T>(match: (m: Record<string, unknown>) => boolean) => new Promise<T>((res) => waiters.push({ match, resolve: res as (m: unknown) => void })),
+      next: <T>(match: (m: Record<string, unknown>) => boolean) =>
+        new Promise<T>((res) => waiters.push({ match, resolve: res as (m: unknown) => void })),
     };
     const timer = setTimeout(() => reject(new Error(`an instance (${transport}) did not start within 30 s`)), 30_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`an instance (${transport}) exited with code ${code} while starting`));
     });
-    void instance.next((m) => m.ready === true).then(() => {
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve(instance);
-    });
+    void instance
+      .next((m) => m.ready === true)
+      .then(() => {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve(instance);
+      });
   });
 }
 
@@ -89,7 +92,11 @@ interface TransportFigures {
   lost: number;
 }
 
-async function measure(transport: Transport, sizes: PropagationSizes, log: (l: string) => void): Promise<TransportFigures> {
+async function measure(
+  transport: Transport,
+  sizes: PropagationSizes,
+  log: (l: string) => void,
+): Promise<TransportFigures> {
   const schema = `bench_prop_${transport}_${process.pid}_${Date.now().toString(36)}`;
   const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   const instances: Instance[] = [];
@@ -125,7 +132,9 @@ async function measure(transport: Transport, sizes: PropagationSizes, log: (l: s
       figures.write.push(Number(BigInt(w.written) - start) / 1e6);
       figures.afterWrite.push(Math.max(...seen.map((s) => Number(BigInt(s.visibleAt) - BigInt(w.written)) / 1e6)));
     }
-    log(`  ${LABELS[transport]}: p50 ${median(figures.both).toFixed(2)} ms, p99 ${quantile(figures.both, 0.99).toFixed(2)} ms over ${figures.both.length} changes`);
+    log(
+      `  ${LABELS[transport]}: p50 ${median(figures.both).toFixed(2)} ms, p99 ${quantile(figures.both, 0.99).toFixed(2)} ms over ${figures.both.length} changes`,
+    );
     return figures;
   } finally {
     await Promise.all(instances.map(stopInstance));
@@ -160,7 +169,17 @@ export async function runPropagation(options: SuiteOptions, sizes: PropagationSi
   if (measured.length === 0) return { ...emptyResult('skipped', notes.join(' ')), notes };
   const table: ResultTable = {
     title: `From the start of a write on one instance to visibility on both others (3 processes, ${fmt(sizes.changes)} changes per transport), ms`,
-    columns: ['transport', 'p50', 'p90', 'p99', 'max', 'per observer p50', 'write itself p50', 'after the write returned p50 / p99', 'lost'],
+    columns: [
+      'transport',
+      'p50',
+      'p90',
+      'p99',
+      'max',
+      'per observer p50',
+      'write itself p50',
+      'after the write returned p50 / p99',
+      'lost',
+    ],
     rows: measured.map((t) => {
       const f = results[t]!;
       return [
@@ -190,8 +209,8 @@ export async function runPropagation(options: SuiteOptions, sizes: PropagationSi
     data: { sizes, transports: results },
     notes: [
       ...notes,
-      'Each change sets the override\'s `enabled` through the storage of the writing instance; an observer records the moment its snapshot applies the change (its apply is wrapped, nothing polls). The revision check (`reconcileIntervalMs`) is off. The issue sets no latency target: the figures are reported as measured.',
-      'All processes, PostgreSQL and Redis share the machine\'s 2 cores.',
+      "Each change sets the override's `enabled` through the storage of the writing instance; an observer records the moment its snapshot applies the change (its apply is wrapped, nothing polls). The revision check (`reconcileIntervalMs`) is off. The issue sets no latency target: the figures are reported as measured.",
+      "All processes, PostgreSQL and Redis share the machine's 2 cores.",
     ],
   };
 }

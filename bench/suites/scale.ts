@@ -73,7 +73,13 @@ async function populate(storage: TypeOrmStorage, ds: DataSource, flags: number):
       const environmentId = envIds[(i + j) % envIds.length];
       overrideRows.push(
         buildEnvironmentFlag(
-          { environmentId, flagId: flag.id, enabled: j !== 2, percentage: j === 1 ? (i % 100) + 0.5 : null, reason: j === 0 ? 'bench' : null },
+          {
+            environmentId,
+            flagId: flag.id,
+            enabled: j !== 2,
+            percentage: j === 1 ? (i % 100) + 0.5 : null,
+            reason: j === 0 ? 'bench' : null,
+          },
           'boolean',
         ),
       );
@@ -81,7 +87,13 @@ async function populate(storage: TypeOrmStorage, ds: DataSource, flags: number):
   }
   await ds.transaction(async (m) => {
     const insert = async <T extends ObjectLiteral>(entity: EntityTarget<T>, rows: T[]): Promise<void> => {
-      for (let i = 0; i < rows.length; i += CHUNK) await m.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + CHUNK)).execute();
+      for (let i = 0; i < rows.length; i += CHUNK)
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(entity)
+          .values(rows.slice(i, i + CHUNK))
+          .execute();
     };
     await insert(Flag, flagRows);
     await insert(FlagRule, ruleRows);
@@ -137,7 +149,12 @@ async function oneBuild(storage: TypeOrmStorage): Promise<OneBuild> {
   };
 }
 
-async function measureBuilds(storage: TypeOrmStorage, builds: number, log: (l: string) => void, name: string): Promise<BuildFigures> {
+async function measureBuilds(
+  storage: TypeOrmStorage,
+  builds: number,
+  log: (l: string) => void,
+  name: string,
+): Promise<BuildFigures> {
   const f: BuildFigures = { loadMs: [], buildMs: [], warmMs: [], totalMs: [], heapMiB: [], compiled: 0, overrides: 0 };
   for (let b = 0; b < builds; b++) {
     const one = await oneBuild(storage);
@@ -148,7 +165,9 @@ async function measureBuilds(storage: TypeOrmStorage, builds: number, log: (l: s
     f.heapMiB.push(one.heapMiB);
     f.compiled = one.compiled;
     f.overrides = one.overrides;
-    log(`  ${name} build ${b + 1}/${builds}: load ${one.loadMs.toFixed(0)} ms, snapshot ${one.buildMs.toFixed(0)} ms, warm ${one.warmMs.toFixed(0)} ms, heap +${one.heapMiB.toFixed(1)} MiB`);
+    log(
+      `  ${name} build ${b + 1}/${builds}: load ${one.loadMs.toFixed(0)} ms, snapshot ${one.buildMs.toFixed(0)} ms, warm ${one.warmMs.toFixed(0)} ms, heap +${one.heapMiB.toFixed(1)} MiB`,
+    );
   }
   return f;
 }
@@ -157,7 +176,12 @@ async function measureBuilds(storage: TypeOrmStorage, builds: number, log: (l: s
 function subset(data: SnapshotData, flags: number): SnapshotData {
   const kept = data.flags.slice(0, flags);
   const ids = new Set(kept.map((f) => f.id));
-  return { environments: data.environments, flags: kept, environmentFlags: data.environmentFlags.filter((o) => ids.has(o.flagId)), segments: data.segments };
+  return {
+    environments: data.environments,
+    flags: kept,
+    environmentFlags: data.environmentFlags.filter((o) => ids.has(o.flagId)),
+    segments: data.segments,
+  };
 }
 
 /**
@@ -165,7 +189,11 @@ function subset(data: SnapshotData, flags: number): SnapshotData {
  * timing the apply alone and the apply plus re-evaluating the flag in every environment (which recompiles
  * what the change dropped). Nanoseconds per change.
  */
-function measureApply(data: SnapshotData, changes: number, hotSet = 0): { apply: number[]; applyAndEvaluate: number[] } {
+function measureApply(
+  data: SnapshotData,
+  changes: number,
+  hotSet = 0,
+): { apply: number[]; applyAndEvaluate: number[] } {
   const snapshot = new FlagSnapshot(data);
   snapshot.warm();
   const slugs = data.environments.map((e) => e.slug);
@@ -177,7 +205,11 @@ function measureApply(data: SnapshotData, changes: number, hotSet = 0): { apply:
   for (let j = 0; j < changes; j++) {
     // Spread over every override (the target's figure), or cycling through the first `hotSet` ones.
     const o = overrides[hotSet > 0 ? j % hotSet : (j * 7919) % overrides.length];
-    const changed: EnvironmentFlagDefinition = { ...o, percentage: j % 2 === 0 ? 42 : 17, version: (o.version ?? 1) + j + 1 };
+    const changed: EnvironmentFlagDefinition = {
+      ...o,
+      percentage: j % 2 === 0 ? 42 : 17,
+      version: (o.version ?? 1) + j + 1,
+    };
     const key = keyById.get(o.flagId)!;
     const t0 = process.hrtime.bigint();
     snapshot.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: changed });
@@ -281,7 +313,15 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
 
   const buildTable: ResultTable = {
     title: `Snapshot from the store: ${fmt(sizes.flags)} flags × ${ENVIRONMENTS.length} environments, ${OVERRIDES_PER_FLAG} overrides per flag (${fmt(sizes.flags * OVERRIDES_PER_FLAG)}), one rule per flag; median of ${sizes.builds}`,
-    columns: ['store', 'loadSnapshot() ms', 'new FlagSnapshot() ms', 'warm() ms', 'total ms', 'heap held MiB', 'compiled flags'],
+    columns: [
+      'store',
+      'loadSnapshot() ms',
+      'new FlagSnapshot() ms',
+      'warm() ms',
+      'total ms',
+      'heap held MiB',
+      'compiled flags',
+    ],
     rows: Object.entries(builds).map(([name, f]) => [
       name,
       fmt(median(f.loadMs), 0),
@@ -294,7 +334,14 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
   };
   const applyTable: ResultTable = {
     title: `Applying one changed override (${fmt(sizes.changes)} changes per flag count, interleaved), µs per change`,
-    columns: ['flags', 'apply p50', 'apply p99', 'apply + re-evaluate in every environment p50', 'p99', 'diagnostic: the same within 64 overrides, p50'],
+    columns: [
+      'flags',
+      'apply p50',
+      'apply p99',
+      'apply + re-evaluate in every environment p50',
+      'p99',
+      'diagnostic: the same within 64 overrides, p50',
+    ],
     rows: (['small', 'large'] as const).map((w) => [
       fmt(w === 'small' ? sizes.smallFlags : sizes.flags),
       us(median(at[w].apply)),
@@ -326,17 +373,27 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
         largeFlags: sizes.flags,
         smallNs: { p50: median(at.small.apply), p99: quantile(at.small.apply, 0.99) },
         largeNs: { p50: median(at.large.apply), p99: quantile(at.large.apply, 0.99) },
-        smallWithEvaluationNs: { p50: median(at.small.applyAndEvaluate), p99: quantile(at.small.applyAndEvaluate, 0.99) },
-        largeWithEvaluationNs: { p50: median(at.large.applyAndEvaluate), p99: quantile(at.large.applyAndEvaluate, 0.99) },
+        smallWithEvaluationNs: {
+          p50: median(at.small.applyAndEvaluate),
+          p99: quantile(at.small.applyAndEvaluate, 0.99),
+        },
+        largeWithEvaluationNs: {
+          p50: median(at.large.applyAndEvaluate),
+          p99: quantile(at.large.applyAndEvaluate, 0.99),
+        },
         growth,
-        hotSetWithEvaluationNs: { small: median(hot.small), large: median(hot.large), growth: median(hot.large) / median(hot.small) },
+        hotSetWithEvaluationNs: {
+          small: median(hot.small),
+          large: median(hot.large),
+          growth: median(hot.large) / median(hot.small),
+        },
       },
     },
     notes: [
       ...notes,
-      'Flags, rules and overrides are inserted in bulk (multi-row INSERTs of the entities through the storage\'s DataSource); environments through the storage API. A fresh SQLite file and a fresh PostgreSQL schema, removed afterwards.',
+      "Flags, rules and overrides are inserted in bulk (multi-row INSERTs of the entities through the storage's DataSource); environments through the storage API. A fresh SQLite file and a fresh PostgreSQL schema, removed afterwards.",
       '"heap held" is the growth of the V8 heap (after full GCs) while the loaded data and the warmed snapshot are alive.',
-      'The apply figures are in-process (no store): the snapshot drops only the affected flag in the environment and its descendants, and the next evaluation recompiles it. The target\'s figure spreads the changes over every override; the diagnostic column confines them to 64, so that both flag counts run in cache: what is left of the growth is then the algorithm\'s, the rest is the memory hierarchy (bigger maps, colder lines).',
+      "The apply figures are in-process (no store): the snapshot drops only the affected flag in the environment and its descendants, and the next evaluation recompiles it. The target's figure spreads the changes over every override; the diagnostic column confines them to 64, so that both flag counts run in cache: what is left of the growth is then the algorithm's, the rest is the memory hierarchy (bigger maps, colder lines).",
       `For scale: rebuilding the whole snapshot instead (new FlagSnapshot + warm) takes ${fmt(median(Object.values(builds)[0].buildMs) + median(Object.values(builds)[0].warmMs), 0)} ms at ${fmt(sizes.flags)} flags.`,
     ],
   };

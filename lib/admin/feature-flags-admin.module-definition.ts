@@ -7,7 +7,10 @@ import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin
 /** Normalizes the mount point (`/api/admin/` → `api/admin`); refuses what is not a path. */
 export function normalizePrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || !/^\/?([A-Za-z0-9._~-]+\/?)*$/.test(prefix)) {
-    throw new FeatureFlagsConfigurationError('prefix', `must be a URL path such as "api/admin", got ${JSON.stringify(prefix)}`);
+    throw new FeatureFlagsConfigurationError(
+      'prefix',
+      `must be a URL path such as "api/admin", got ${JSON.stringify(prefix)}`,
+    );
   }
   return prefix.replace(/^\/+|\/+$/g, '');
 }
@@ -22,7 +25,13 @@ export const {
   // The mount point shapes the routes, so it is static (also with forRootAsync).
   .setExtras({ prefix: DEFAULT_ADMIN_PREFIX }, (definition, extras) => ({
     ...definition,
-    imports: [...(definition.imports ?? []), RouterModule.register([{ path: normalizePrefix(extras.prefix), module: definition.module }])],
-    providers: [...(definition.providers ?? []), { provide: FEATURE_FLAGS_ADMIN_PREFIX, useValue: normalizePrefix(extras.prefix) }],
+    imports: [
+      ...(definition.imports ?? []),
+      RouterModule.register([{ path: normalizePrefix(extras.prefix), module: definition.module }]),
+    ],
+    providers: [
+      ...(definition.providers ?? []),
+      { provide: FEATURE_FLAGS_ADMIN_PREFIX, useValue: normalizePrefix(extras.prefix) },
+    ],
   }))
   .build();

@@ -3,7 +3,11 @@ import { APP_FILTER, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { FeatureFlagsConfigurationError } from '../core/errors';
 import { FeatureFlagAdminStorage, isFeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
-import { ApiTokensAdminController, ChangeRequestsAdminController, EventsAdminController } from './controllers/audit-admin.controller';
+import {
+  ApiTokensAdminController,
+  ChangeRequestsAdminController,
+  EventsAdminController,
+} from './controllers/audit-admin.controller';
 import { ClientKeysAdminController } from './controllers/client-keys-admin.controller';
 import { EnvironmentsAdminController } from './controllers/environments-admin.controller';
 import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
@@ -37,7 +41,14 @@ import { FlagAdminService } from './services/flag-admin.service';
  * })
  * export class AppModule {}
  */
-const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminController, EventsAdminController, ApiTokensAdminController, ClientKeysAdminController, ChangeRequestsAdminController];
+const ADMIN_CONTROLLERS = [
+  FeatureFlagsAdminController,
+  EnvironmentsAdminController,
+  EventsAdminController,
+  ApiTokensAdminController,
+  ClientKeysAdminController,
+  ChangeRequestsAdminController,
+];
 
 @Module({
   controllers: ADMIN_CONTROLLERS,
@@ -45,7 +56,8 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
     // The admin error shape for what fails on admin paths outside the routes (parser errors, 404, 405).
     {
       provide: APP_FILTER,
-      useFactory: (prefix: string, adapterHost: HttpAdapterHost, config: ApplicationConfig) => new AdminRouteErrorsFilter(prefix, ADMIN_CONTROLLERS, adapterHost, config),
+      useFactory: (prefix: string, adapterHost: HttpAdapterHost, config: ApplicationConfig) =>
+        new AdminRouteErrorsFilter(prefix, ADMIN_CONTROLLERS, adapterHost, config),
       inject: [FEATURE_FLAGS_ADMIN_PREFIX, HttpAdapterHost, ApplicationConfig],
     },
     {
@@ -58,7 +70,8 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
     // Failed authentication counted per client (null: authThrottle is false). OFREP uses it too.
     {
       provide: AuthFailureThrottle,
-      useFactory: (options: ResolvedAdminOptions) => (options.authThrottle ? new AuthFailureThrottle(options.authThrottle) : null),
+      useFactory: (options: ResolvedAdminOptions) =>
+        options.authThrottle ? new AuthFailureThrottle(options.authThrottle) : null,
       inject: [FEATURE_FLAGS_ADMIN_OPTIONS],
     },
     // The flags module's storage: its backends implement the admin contract too (checked at bootstrap).
@@ -75,9 +88,7 @@ const ADMIN_CONTROLLERS = [FeatureFlagsAdminController, EnvironmentsAdminControl
   exports: [FeatureFlagAdminStorage],
 })
 export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
-  constructor(
-    @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
-  ) {
+  constructor(@Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage) {
     super();
   }
 

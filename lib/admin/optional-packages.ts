@@ -24,8 +24,5 @@ export const swagger = (nestSwagger ?? inert) as typeof import('@nestjs/swagger'
 
 /** The packages the admin module needs that are not installed. */
 export function missingAdminPackages(): string[] {
-  return [
-    ...(classValidator ? [] : ['class-validator']),
-    ...(classTransformer ? [] : ['class-transformer']),
-  ];
+  return [...(classValidator ? [] : ['class-validator']), ...(classTransformer ? [] : ['class-transformer'])];
 }

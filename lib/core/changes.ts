@@ -1,9 +1,4 @@
-import {
-  EnvironmentDefinition,
-  EnvironmentFlagDefinition,
-  FlagDefinition,
-  SegmentDefinition,
-} from './types';
+import { EnvironmentDefinition, EnvironmentFlagDefinition, FlagDefinition, SegmentDefinition } from './types';
 
 /** Everything the evaluation snapshot is built from. */
 export interface SnapshotData {

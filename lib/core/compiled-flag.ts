@@ -1,6 +1,14 @@
 import { BUCKET_COUNT, Murmur3Prefix, percentageThreshold, rolloutPrefix } from './murmur3';
 import { Predicate, compileConditions } from './operators';
-import { FieldSource, FlagRuleDefinition, FlagType, FlagValue, FlagVariant, OverridableField, ResolvedFlag } from './types';
+import {
+  FieldSource,
+  FlagRuleDefinition,
+  FlagType,
+  FlagValue,
+  FlagVariant,
+  OverridableField,
+  ResolvedFlag,
+} from './types';
 
 export interface CompiledRule {
   predicate: Predicate;
@@ -40,7 +48,10 @@ export function compileFlag(resolved: ResolvedFlag, segments: (key: string) => P
     .filter((r) => r.enabled !== false)
     .map((r) => ({
       predicate: compileConditions(r.conditions ?? [], segments),
-      threshold: r.rolloutPercentage === null || r.rolloutPercentage === undefined ? -1 : percentageThreshold(r.rolloutPercentage),
+      threshold:
+        r.rolloutPercentage === null || r.rolloutPercentage === undefined
+          ? -1
+          : percentageThreshold(r.rolloutPercentage),
       serveEnabled: r.serveEnabled,
       serveValue: r.serveValue ?? null,
     }));

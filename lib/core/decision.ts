@@ -1,7 +1,14 @@
 import { CompiledFlag, CompiledVariant } from './compiled-flag';
 import { BASE_SOURCE } from './inheritance';
 import { BUCKET_COUNT, rolloutBucketOf, variantBucket } from './murmur3';
-import { EvaluationContext, EvaluationDetails, EvaluationErrorCode, EvaluationReason, FieldSource, FlagValue } from './types';
+import {
+  EvaluationContext,
+  EvaluationDetails,
+  EvaluationErrorCode,
+  EvaluationReason,
+  FieldSource,
+  FlagValue,
+} from './types';
 
 /** What `decide` found; reused between calls so that evaluation allocates nothing. */
 export interface Outcome {

@@ -24,7 +24,11 @@ export function assertEnvironmentParent(
   const parent = byId.get(parentId);
   if (!parent) throw new NotFoundError('environment', parentId);
   let depthAbove = 0;
-  for (let cur: EnvironmentDefinition | undefined = parent; cur; cur = cur.parentId ? byId.get(cur.parentId) : undefined) {
+  for (
+    let cur: EnvironmentDefinition | undefined = parent;
+    cur;
+    cur = cur.parentId ? byId.get(cur.parentId) : undefined
+  ) {
     if (cur.id === id) throw new EnvironmentCycleError(slug, parent.slug);
     depthAbove++;
     if (depthAbove > maxDepth) break;

@@ -23,7 +23,8 @@ export class FeatureFlagsValidationError extends FeatureFlagsError {
 }
 
 /** The kinds of record a store holds, as errors name them. */
-export type RecordKind = 'flag' | 'environment' | 'environment flag' | 'segment' | 'api token' | 'client key' | 'change request';
+export type RecordKind =
+  'flag' | 'environment' | 'environment flag' | 'segment' | 'api token' | 'client key' | 'change request';
 
 /** A record (flag, environment, override, segment, API token, client key, change request) that does not exist. */
 export class NotFoundError extends FeatureFlagsError {
@@ -69,7 +70,9 @@ export class EnvironmentCycleError extends FeatureFlagsError {
     readonly slug: string,
     readonly parentSlug: string,
   ) {
-    super(`Environment "${slug}" cannot inherit from "${parentSlug}": "${parentSlug}" already inherits from "${slug}".`);
+    super(
+      `Environment "${slug}" cannot inherit from "${parentSlug}": "${parentSlug}" already inherits from "${slug}".`,
+    );
   }
 }
 
@@ -80,7 +83,9 @@ export class EnvironmentDepthError extends FeatureFlagsError {
     readonly slug: string,
     readonly maxDepth: number,
   ) {
-    super(`Environment "${slug}" would sit more than ${maxDepth} levels deep; inheritance chains are limited to ${maxDepth} environments.`);
+    super(
+      `Environment "${slug}" would sit more than ${maxDepth} levels deep; inheritance chains are limited to ${maxDepth} environments.`,
+    );
   }
 }
 
@@ -91,7 +96,9 @@ export class EnvironmentInUseError extends FeatureFlagsError {
     readonly slug: string,
     readonly children: string[],
   ) {
-    super(`Environment "${slug}" cannot be deleted: ${children.map((c) => `"${c}"`).join(', ')} inherit from it. Re-parent or delete them first.`);
+    super(
+      `Environment "${slug}" cannot be deleted: ${children.map((c) => `"${c}"`).join(', ')} inherit from it. Re-parent or delete them first.`,
+    );
   }
 }
 

@@ -1,4 +1,11 @@
-import { EnvironmentDefinition, EnvironmentFlagDefinition, FieldSource, FlagDefinition, OverridableField, ResolvedFlag } from './types';
+import {
+  EnvironmentDefinition,
+  EnvironmentFlagDefinition,
+  FieldSource,
+  FlagDefinition,
+  OverridableField,
+  ResolvedFlag,
+} from './types';
 import { MAX_ENVIRONMENT_DEPTH } from './environment-tree';
 
 /** The source name of a field taken from the base flag. */

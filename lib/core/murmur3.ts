@@ -122,7 +122,13 @@ export function murmur3Prefix(prefix: string, seed = 0): Murmur3Prefix {
   let tail = 0;
   if (ascii) {
     for (let i = 0; i < blocks; i += 4) {
-      h = mixH(h, prefix.charCodeAt(i) | (prefix.charCodeAt(i + 1) << 8) | (prefix.charCodeAt(i + 2) << 16) | (prefix.charCodeAt(i + 3) << 24));
+      h = mixH(
+        h,
+        prefix.charCodeAt(i) |
+          (prefix.charCodeAt(i + 1) << 8) |
+          (prefix.charCodeAt(i + 2) << 16) |
+          (prefix.charCodeAt(i + 3) << 24),
+      );
     }
     for (let i = blocks; i < n; i++) tail |= prefix.charCodeAt(i) << ((i - blocks) * 8);
   }

@@ -129,7 +129,10 @@ export function conditionProblem(condition: unknown): string | null {
       if (w.timezone !== undefined && (typeof w.timezone !== 'string' || !isValidTimeZone(w.timezone))) {
         return `time_window timezone "${String(w.timezone)}" is not an IANA time zone`;
       }
-      if (w.days !== undefined && !(Array.isArray(w.days) && w.days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6))) {
+      if (
+        w.days !== undefined &&
+        !(Array.isArray(w.days) && w.days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6))
+      ) {
         return 'time_window days must be integers 0 (Sunday) to 6';
       }
       return null;
@@ -144,11 +147,7 @@ function fold(v: unknown, ci: boolean): string {
   return ci ? s.toLowerCase() : s;
 }
 
-function stringTest(
-  attribute: string,
-  ci: boolean,
-  test: (actual: string) => boolean,
-): Predicate {
+function stringTest(attribute: string, ci: boolean, test: (actual: string) => boolean): Predicate {
   return (ctx) => {
     const a = attributeOf(ctx, attribute);
     if (a === undefined || a === null) return false;
@@ -294,7 +293,8 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
       return (ctx) => {
         const a = attributeOf(ctx, attr);
         if (typeof a === 'string') return pattern.test(a);
-        if (Array.isArray(a)) return a.length <= MAX_MATCHED_VALUES && a.some((x) => isScalar(x) && pattern.test(String(x)));
+        if (Array.isArray(a))
+          return a.length <= MAX_MATCHED_VALUES && a.some((x) => isScalar(x) && pattern.test(String(x)));
         return isScalar(a) && pattern.test(String(a));
       };
     }
@@ -380,7 +380,9 @@ function usableBy(operator: Operator): (value: unknown) => boolean {
       // A value too long (or a list too long) to be tested is not usable: negated, it stays false.
       return (v) =>
         (isScalar(v) && String(v).length <= MAX_MATCHED_LENGTH) ||
-        (Array.isArray(v) && v.length <= MAX_MATCHED_VALUES && v.every((x) => !isScalar(x) || String(x).length <= MAX_MATCHED_LENGTH));
+        (Array.isArray(v) &&
+          v.length <= MAX_MATCHED_VALUES &&
+          v.every((x) => !isScalar(x) || String(x).length <= MAX_MATCHED_LENGTH));
     case 'contains':
     case 'not_contains':
     case 'starts_with':

@@ -47,7 +47,8 @@ function compiled(source: string, caseInsensitive: boolean): RE2JS | Error {
  */
 export function patternProblem(source: unknown): string | null {
   if (typeof source !== 'string') return 'matches needs a regular expression string';
-  if (source.length > MAX_PATTERN_LENGTH) return `matches: the pattern is ${source.length} characters long; at most ${MAX_PATTERN_LENGTH} are accepted`;
+  if (source.length > MAX_PATTERN_LENGTH)
+    return `matches: the pattern is ${source.length} characters long; at most ${MAX_PATTERN_LENGTH} are accepted`;
   const entry = compiled(source, false);
   if (entry instanceof Error) {
     return `matches: not a regular expression RE2 accepts (${entry.message}); backreferences and lookaround are not supported`;

@@ -1,6 +1,14 @@
 import { FlagSnapshot } from './snapshot';
 import { FeatureFlagsValidationError } from './errors';
-import { FieldSource, FlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant, OverridableField, ResolvedFlag } from './types';
+import {
+  FieldSource,
+  FlagDefinition,
+  FlagRuleDefinition,
+  FlagValue,
+  FlagVariant,
+  OverridableField,
+  ResolvedFlag,
+} from './types';
 
 /**
  * Promotion and cloning as the core sees them: an environment made to serve what another serves. Pure
@@ -38,7 +46,9 @@ export function plainRule(r: FlagRuleDefinition): FlagRuleDefinition {
 }
 
 /** The resolved fields of a flag in an environment, with who supplied each. */
-export function servedFields(resolved: ResolvedFlag): ServedFields & { sources: Record<OverridableField, FieldSource> } {
+export function servedFields(
+  resolved: ResolvedFlag,
+): ServedFields & { sources: Record<OverridableField, FieldSource> } {
   return {
     enabled: resolved.enabled,
     percentage: resolved.percentage,
@@ -53,7 +63,11 @@ export function servedFields(resolved: ResolvedFlag): ServedFields & { sources: 
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as Record<string, unknown>).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(v as Record<string, unknown>)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
       : v,
   );
 }
@@ -78,7 +92,11 @@ export function servedState(flag: FlagDefinition, resolved: ResolvedFlag): strin
       rolloutPercentage: rule.rolloutPercentage ?? null,
     }));
   const p = resolved.percentage;
-  const variants = boolean ? null : resolved.variants && resolved.variants.some((v) => v.weight > 0) ? resolved.variants : null;
+  const variants = boolean
+    ? null
+    : resolved.variants && resolved.variants.some((v) => v.weight > 0)
+      ? resolved.variants
+      : null;
   return canonical({
     type: flag.type,
     percentage: p === null || p >= 100 ? null : p,
@@ -135,10 +153,12 @@ export function servedChanges(
 ): ServedChange[] {
   const out: ServedChange[] = [];
   for (const slug of environments) {
-    if (!before.snapshot.getEnvironment(slug) || !after.snapshot.getEnvironment(slug) || !before.flag || !after.flag) continue;
+    if (!before.snapshot.getEnvironment(slug) || !after.snapshot.getEnvironment(slug) || !before.flag || !after.flag)
+      continue;
     const a = before.snapshot.resolve(before.flag, slug);
     const b = after.snapshot.resolve(after.flag, slug);
-    if (servedState(before.flag, a) !== servedState(after.flag, b)) out.push({ environment: slug, before: servedFields(a), after: servedFields(b) });
+    if (servedState(before.flag, a) !== servedState(after.flag, b))
+      out.push({ environment: slug, before: servedFields(a), after: servedFields(b) });
   }
   return out;
 }

@@ -176,7 +176,6 @@ export class FlagSnapshot {
     return environmentChain(start, this.environmentsById);
   }
 
-
   /**
    * Resolves a flag for an environment, field by field: for each overridable field, the nearest
    * environment in the chain that sets it wins; for `enabled`, environment defaults
@@ -186,7 +185,6 @@ export class FlagSnapshot {
   resolve(flag: FlagDefinition, slug: string | null): ResolvedFlag {
     return resolveFlag(flag, slug, slug === null ? [] : this.getEnvironmentChain(slug), this.overrides.get(flag.id));
   }
-
 
   /** The compiled flag for an environment (null slug: no environment), or undefined for an unknown key. */
   compiledFlag(key: string, slug: string | null): CompiledFlag | undefined {
@@ -270,18 +268,24 @@ export class FlagSnapshot {
       if (slug !== null) {
         const env = this.environmentsBySlug.get(slug);
         if (env === undefined || !env.isActive) {
-          return errorDetails(key, slug, defaultValue, 'INVALID_CONTEXT', env ? `Environment "${slug}" is inactive.` : `Environment "${slug}" does not exist.`);
+          return errorDetails(
+            key,
+            slug,
+            defaultValue,
+            'INVALID_CONTEXT',
+            env ? `Environment "${slug}" is inactive.` : `Environment "${slug}" does not exist.`,
+          );
         }
       }
       const cf = this.compiledFlag(key, slug);
-      if (cf === undefined) return errorDetails(key, slug, defaultValue, 'FLAG_NOT_FOUND', `Flag "${key}" does not exist.`);
+      if (cf === undefined)
+        return errorDetails(key, slug, defaultValue, 'FLAG_NOT_FOUND', `Flag "${key}" does not exist.`);
       const out = decide(cf, ctx, { enabled: false, reason: 'STATIC', rule: -1, variant: null, errorCode: null });
       return detailsOf(cf, out, defaultValue);
     } catch (e) {
       return errorDetails(key, slug, defaultValue, 'GENERAL', (e as Error).message);
     }
   }
-
 
   private segmentPredicate(key: string, depth = 0): Predicate | undefined {
     const cached = this.compiledSegments.get(key);
@@ -294,7 +298,8 @@ export class FlagSnapshot {
     let predicate: Predicate = own;
     if (segment.parentId) {
       const parent = this.segmentsById.get(segment.parentId);
-      const parentPredicate = parent && depth < MAX_ENVIRONMENT_DEPTH ? this.segmentPredicate(parent.key, depth + 1) : undefined;
+      const parentPredicate =
+        parent && depth < MAX_ENVIRONMENT_DEPTH ? this.segmentPredicate(parent.key, depth + 1) : undefined;
       predicate = parentPredicate ? (ctx) => parentPredicate(ctx) && own(ctx) : () => false;
     }
     this.compiledSegments.set(key, predicate);

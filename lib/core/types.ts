@@ -197,15 +197,7 @@ export interface EvaluationContext {
 
 /** Why an evaluation gave its value (OpenFeature's reasons). */
 export type EvaluationReason =
-  | 'STATIC'
-  | 'DEFAULT'
-  | 'TARGETING_MATCH'
-  | 'SPLIT'
-  | 'CACHED'
-  | 'DISABLED'
-  | 'UNKNOWN'
-  | 'STALE'
-  | 'ERROR';
+  'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'CACHED' | 'DISABLED' | 'UNKNOWN' | 'STALE' | 'ERROR';
 
 /** OpenFeature's error codes. */
 export type EvaluationErrorCode =

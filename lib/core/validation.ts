@@ -1,13 +1,7 @@
 import { FeatureFlagsValidationError } from './errors';
 import { conditionProblem } from './operators';
 import { patternProblem } from './pattern';
-import {
-  ENVIRONMENT_TYPES,
-  FLAG_STATUSES,
-  FLAG_TYPES,
-  FlagType,
-  FlagValue,
-} from './types';
+import { ENVIRONMENT_TYPES, FLAG_STATUSES, FLAG_TYPES, FlagType, FlagValue } from './types';
 
 /** Flag keys: letters, digits, `.`, `_`, `:` and `-`, starting with a letter or digit, at most 128. */
 export const FLAG_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -44,7 +38,10 @@ export function longerThan(value: string, max: number): boolean {
 /** Checks a flag key; throws FeatureFlagsValidationError naming `key`. */
 export function assertFlagKey(key: unknown, field = 'key'): asserts key is string {
   if (typeof key !== 'string' || !FLAG_KEY_PATTERN.test(key)) {
-    fail(field, `"${String(key)}" is not a valid flag key (letters, digits, ".", "_", ":", "-"; at most 128 characters)`);
+    fail(
+      field,
+      `"${String(key)}" is not a valid flag key (letters, digits, ".", "_", ":", "-"; at most 128 characters)`,
+    );
   }
 }
 
@@ -80,7 +77,8 @@ export function valueFitsType(type: FlagType, value: unknown): boolean {
 /** Checks a served value against the flag type (null always passes: it means "inherit" or "none"). */
 export function assertValue(type: FlagType, value: unknown, field: string): void {
   if (value === null || value === undefined) return;
-  if (!valueFitsType(type, value)) fail(field, `must be a ${type} value for a ${type} flag, got ${JSON.stringify(value)}`);
+  if (!valueFitsType(type, value))
+    fail(field, `must be a ${type} value for a ${type} flag, got ${JSON.stringify(value)}`);
 }
 
 /** Checks a rule list (shape, operators, percentages, served values). */
@@ -93,7 +91,8 @@ export function assertRules(rules: unknown, field: string, type?: FlagType): voi
     const r = rule as Record<string, unknown>;
     if (typeof r.priority !== 'number' || !Number.isInteger(r.priority)) fail(`${at}.priority`, 'must be an integer');
     // Stored in an `integer` column: PostgreSQL and MySQL refuse anything outside 32 bits.
-    if (r.priority < -2_147_483_648 || r.priority > 2_147_483_647) fail(`${at}.priority`, 'must be an integer from -2147483648 to 2147483647');
+    if (r.priority < -2_147_483_648 || r.priority > 2_147_483_647)
+      fail(`${at}.priority`, 'must be an integer from -2147483648 to 2147483647');
     if (r.enabled !== undefined && typeof r.enabled !== 'boolean') fail(`${at}.enabled`, 'must be a boolean');
     if (typeof r.serveEnabled !== 'boolean') fail(`${at}.serveEnabled`, 'must be a boolean');
     if (!Array.isArray(r.conditions)) fail(`${at}.conditions`, 'must be an array');
@@ -169,7 +168,8 @@ export function assertEnvironmentInput(input: object, partial = false): void {
 /** Checks the overridable fields of an environment flag against its flag's type. */
 export function assertEnvironmentFlagInput(input: object, type: FlagType): void {
   const o = input as Record<string, unknown>;
-  if (o.enabled !== null && o.enabled !== undefined && typeof o.enabled !== 'boolean') fail('enabled', 'must be a boolean or null');
+  if (o.enabled !== null && o.enabled !== undefined && typeof o.enabled !== 'boolean')
+    fail('enabled', 'must be a boolean or null');
   assertPercentage(o.percentage, 'percentage');
   assertRules(o.rules, 'rules', type);
   assertValue(type, o.value, 'value');

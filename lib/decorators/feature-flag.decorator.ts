@@ -18,7 +18,10 @@ export function FeatureFlag(keys: string | string[], options?: FeatureFlagOption
   list.forEach((k) => assertFlagKey(k, '@FeatureFlag() key'));
   const when = options?.whenDisabled;
   if (when !== undefined && typeof when !== 'function' && !(Number.isInteger(when) && when >= 400 && when <= 599)) {
-    throw new FeatureFlagsValidationError('whenDisabled', `@FeatureFlag() needs an HTTP error status (400–599) or an exception factory, got ${String(when)}`);
+    throw new FeatureFlagsValidationError(
+      'whenDisabled',
+      `@FeatureFlag() needs an HTTP error status (400–599) or an exception factory, got ${String(when)}`,
+    );
   }
   const requirement: FeatureFlagRequirement = { keys: list, options };
   // Appends rather than sets, so that several @FeatureFlag() on one target all apply.

@@ -46,7 +46,8 @@ export class DetectionExclusions {
     const q = url.indexOf('?');
     let path = (q < 0 ? url : url.slice(0, q)).replace(/^\/+/, '');
     const globalPrefix = (this.applicationConfig?.getGlobalPrefix() ?? '').replace(/^\/+|\/+$/g, '');
-    if (globalPrefix !== '' && (path === globalPrefix || path.startsWith(`${globalPrefix}/`))) path = path.slice(globalPrefix.length + 1);
+    if (globalPrefix !== '' && (path === globalPrefix || path.startsWith(`${globalPrefix}/`)))
+      path = path.slice(globalPrefix.length + 1);
     for (const prefix of prefixes) {
       if (path === prefix || path.startsWith(`${prefix}/`)) return true;
     }

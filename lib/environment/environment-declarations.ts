@@ -33,7 +33,10 @@ function parentsFirst(declarations: EnvironmentDeclaration[]): EnvironmentDeclar
     const s = state.get(d.slug);
     if (s === 'done') return;
     if (s === 'visiting') {
-      throw new FeatureFlagsConfigurationError('environments', `declares an inheritance loop: ${[...path, d.slug].join(' → ')}`);
+      throw new FeatureFlagsConfigurationError(
+        'environments',
+        `declares an inheritance loop: ${[...path, d.slug].join(' → ')}`,
+      );
     }
     state.set(d.slug, 'visiting');
     const parent = d.parent ? bySlug.get(d.parent) : undefined;
@@ -50,7 +53,10 @@ function parentsFirst(declarations: EnvironmentDeclaration[]): EnvironmentDeclar
  * stored ones (configuration is the source of truth for them); an absent `parent` makes a root. Safe to
  * run from several instances at once.
  */
-export async function syncDeclaredEnvironments(storage: FeatureFlagStorage, declarations: EnvironmentDeclaration[]): Promise<void> {
+export async function syncDeclaredEnvironments(
+  storage: FeatureFlagStorage,
+  declarations: EnvironmentDeclaration[],
+): Promise<void> {
   for (const d of parentsFirst(declarations)) {
     let parentId: string | null = null;
     if (d.parent) {
@@ -75,7 +81,9 @@ export async function syncDeclaredEnvironments(storage: FeatureFlagStorage, decl
         await storage.createEnvironment({
           slug: d.slug,
           name: d.name ?? titleCase(d.slug),
-          type: d.type ?? (Object.prototype.hasOwnProperty.call(TYPE_BY_SLUG, d.slug) ? TYPE_BY_SLUG[d.slug] : 'development'),
+          type:
+            d.type ??
+            (Object.prototype.hasOwnProperty.call(TYPE_BY_SLUG, d.slug) ? TYPE_BY_SLUG[d.slug] : 'development'),
           ...wanted,
         });
         continue;
@@ -86,7 +94,9 @@ export async function syncDeclaredEnvironments(storage: FeatureFlagStorage, decl
       }
     }
     const stored = existing as unknown as Record<string, unknown>;
-    const changed = Object.entries(wanted).filter(([k, v]) => JSON.stringify(stored[k] ?? null) !== JSON.stringify(v ?? null));
+    const changed = Object.entries(wanted).filter(
+      ([k, v]) => JSON.stringify(stored[k] ?? null) !== JSON.stringify(v ?? null),
+    );
     if (changed.length > 0) await storage.updateEnvironment({ id: existing.id, ...Object.fromEntries(changed) });
   }
 }

@@ -31,11 +31,14 @@ export class EnvironmentOptionsCheck {
           `Environments named in the options do not exist yet: ${missing.map((m) => `"${m.slug}" (${m.options.join(', ')})`).join(', ')}. ` +
             'Create them (storage.createEnvironment or POST /api/admin/environments): each works as soon as it exists, without a restart. ' +
             'Until then a request naming one gets 503 ENVIRONMENT_NOT_CREATED' +
-            (missing.some((m) => m.options.includes('defaultEnvironment')) ? ', and requests naming none evaluate flags on their base definition.' : '.'),
+            (missing.some((m) => m.options.includes('defaultEnvironment'))
+              ? ', and requests naming none evaluate flags on their base definition.'
+              : '.'),
         );
       }
       const def = this.snapshot.getEnvironment(this.options.defaultEnvironment);
-      if (def && !def.isActive) throw new FeatureFlagsConfigurationError('defaultEnvironment', `names "${def.slug}", which is inactive.`);
+      if (def && !def.isActive)
+        throw new FeatureFlagsConfigurationError('defaultEnvironment', `names "${def.slug}", which is inactive.`);
       return;
     }
     const known = this.snapshot.listEnvironments().map((e) => e.slug);
@@ -56,10 +59,14 @@ export class EnvironmentOptionsCheck {
         `names "${this.options.defaultEnvironment}", which is not a known environment (known: ${known.sort().join(', ')}). Declare it in "environments" or create it first.`,
       );
     }
-    if (!def.isActive) throw new FeatureFlagsConfigurationError('defaultEnvironment', `names "${def.slug}", which is inactive.`);
+    if (!def.isActive)
+      throw new FeatureFlagsConfigurationError('defaultEnvironment', `names "${def.slug}", which is inactive.`);
     for (const slug of this.options.allowedEnvironments ?? []) {
       if (!this.snapshot.getEnvironment(slug)) {
-        throw new FeatureFlagsConfigurationError('allowedEnvironments', `names "${slug}", which is not a known environment (known: ${known.sort().join(', ')}).`);
+        throw new FeatureFlagsConfigurationError(
+          'allowedEnvironments',
+          `names "${slug}", which is not a known environment (known: ${known.sort().join(', ')}).`,
+        );
       }
     }
   }

@@ -41,7 +41,9 @@ export class EnvironmentSelection {
     const add = (slug: string, option: string) => named.set(slug, [...(named.get(slug) ?? []), option]);
     for (const slug of this.options.allowedEnvironments ?? []) add(slug, 'allowedEnvironments');
     add(this.options.defaultEnvironment, 'defaultEnvironment');
-    return [...named].filter(([slug]) => !this.snapshot.getEnvironment(slug)).map(([slug, options]) => ({ slug, options }));
+    return [...named]
+      .filter(([slug]) => !this.snapshot.getEnvironment(slug))
+      .map(([slug, options]) => ({ slug, options }));
   }
 
   /** Whether a request may select an environment (normalized slug). */
@@ -53,7 +55,10 @@ export class EnvironmentSelection {
 
   /** The environments a request may select now. */
   selectableEnvironments(): string[] {
-    const active = this.snapshot.listEnvironments().filter((e) => e.isActive).map((e) => e.slug);
+    const active = this.snapshot
+      .listEnvironments()
+      .filter((e) => e.isActive)
+      .map((e) => e.slug);
     return (this.allowed ? active.filter((s) => this.allowed!.has(s)) : active).sort();
   }
 }

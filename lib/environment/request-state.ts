@@ -56,7 +56,9 @@ export function runWithRequestState<T>(state: RequestState, next: () => T): T {
 /** The Node request behind a framework request (Fastify wraps it in `raw`; Express extends it). */
 export function rawRequest(request: unknown): IncomingRequestLike {
   const r = request as { raw?: IncomingRequestLike };
-  return r.raw !== undefined && typeof r.raw === 'object' && 'headers' in r.raw ? r.raw : (request as IncomingRequestLike);
+  return r.raw !== undefined && typeof r.raw === 'object' && 'headers' in r.raw
+    ? r.raw
+    : (request as IncomingRequestLike);
 }
 
 function firstValue(v: unknown): string | undefined {
@@ -152,7 +154,8 @@ export class RequestStateService {
     if (selection.isSelectable(slug)) return slug;
     if (o.onDisallowedEnvironment === 'fallback') return selection.defaultEnvironment();
     const field = fromQuery ? `query parameter "${o.environmentQueryParam}"` : `header "${o.headerKey}"`;
-    if (selection.isNamedButMissing(slug)) throw new EnvironmentNotCreatedException(slug, selection.selectableEnvironments(), field);
+    if (selection.isNamedButMissing(slug))
+      throw new EnvironmentNotCreatedException(slug, selection.selectableEnvironments(), field);
     throw new DisallowedEnvironmentException(trimmed, selection.selectableEnvironments(), field);
   }
 

@@ -1,4 +1,13 @@
-import { CanActivate, ExecutionContext, HttpException, HttpStatus, Inject, Injectable, NotFoundException, Type } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  NotFoundException,
+  Type,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { FlagSnapshot } from '../core/snapshot';
 import { EvaluationContext } from '../core/types';
@@ -53,7 +62,12 @@ export class FeatureFlagGuard implements CanActivate {
       // Nothing can be evaluated (the store was unreachable at boot, with no bootstrap file): failMode.
       if (this.options.failMode === 'open') return true;
       const keys = requirements.flatMap((r) => r.keys);
-      throw this.disabledException(keys, this.selection.defaultEnvironment(), context, requirements[0].options?.whenDisabled ?? this.options.whenDisabled);
+      throw this.disabledException(
+        keys,
+        this.selection.defaultEnvironment(),
+        context,
+        requirements[0].options?.whenDisabled ?? this.options.whenDisabled,
+      );
     }
     const env = this.getEnvironment(context);
     const ctx = this.getEvaluationContext(context);
@@ -82,12 +96,22 @@ export class FeatureFlagGuard implements CanActivate {
   }
 
   /** Whether one flag is on (the decision); all the route's flags must be. Never throws. */
-  protected isFlagEnabled(flagKey: string, environment: string | null, evaluationContext: EvaluationContext, _context: ExecutionContext): boolean {
+  protected isFlagEnabled(
+    flagKey: string,
+    environment: string | null,
+    evaluationContext: EvaluationContext,
+    _context: ExecutionContext,
+  ): boolean {
     return this.snapshot.isEnabled(flagKey, environment, evaluationContext);
   }
 
   /** The exception for a refused request. Override to customise beyond `whenDisabled`. */
-  protected disabledException(flagKeys: string[], environment: string | null, context: ExecutionContext, whenDisabled: WhenDisabled): Error {
+  protected disabledException(
+    flagKeys: string[],
+    environment: string | null,
+    context: ExecutionContext,
+    whenDisabled: WhenDisabled,
+  ): Error {
     const request = context.getType() === 'http' ? context.switchToHttp().getRequest() : undefined;
     if (typeof whenDisabled === 'function') return whenDisabled({ flagKeys, environment, request });
     if (whenDisabled === HttpStatus.NOT_FOUND) {

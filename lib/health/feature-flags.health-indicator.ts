@@ -24,8 +24,12 @@ export type FeatureFlagsHealthIndicatorResult<Key extends string = string> = Rec
 export class FeatureFlagsHealthIndicator {
   constructor(private readonly reporter: HealthReporter) {}
 
-  async isHealthy<const Key extends string = 'featureFlags'>(key: Key = 'featureFlags' as Key): Promise<FeatureFlagsHealthIndicatorResult<Key>> {
+  async isHealthy<const Key extends string = 'featureFlags'>(
+    key: Key = 'featureFlags' as Key,
+  ): Promise<FeatureFlagsHealthIndicatorResult<Key>> {
     const { status, ...details } = this.reporter.health();
-    return { [key]: { status: status === 'down' ? 'down' : 'up', state: status, ...details } } as FeatureFlagsHealthIndicatorResult<Key>;
+    return {
+      [key]: { status: status === 'down' ? 'down' : 'up', state: status, ...details },
+    } as FeatureFlagsHealthIndicatorResult<Key>;
   }
 }

@@ -27,7 +27,11 @@ export interface SyncState {
 }
 
 /** The module's health from the snapshot's state and the change transport's. */
-export function describeHealth(sync: SyncState, propagation: PropagationState, reconcileIntervalMs: number): FeatureFlagsHealth {
+export function describeHealth(
+  sync: SyncState,
+  propagation: PropagationState,
+  reconcileIntervalMs: number,
+): FeatureFlagsHealth {
   let status: FeatureFlagsHealthStatus = 'up';
   let reason: string | undefined;
   if (sync.source === 'none') {
@@ -45,6 +49,11 @@ export function describeHealth(sync: SyncState, propagation: PropagationState, r
     ...(reason ? { reason } : {}),
     storage: sync.storageReachable ? 'reachable' : 'unreachable',
     propagation,
-    snapshot: { source: sync.source, loadedAt: sync.loadedAt?.toISOString() ?? null, flags: sync.flags, environments: sync.environments },
+    snapshot: {
+      source: sync.source,
+      loadedAt: sync.loadedAt?.toISOString() ?? null,
+      flags: sync.flags,
+      environments: sync.environments,
+    },
   };
 }

@@ -6,7 +6,12 @@ import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
 import { bearerSecret, digestsEqual, hashApiTokenSecret } from '../admin/auth/api-token-secret';
 import { CLIENT_KEY_PREFIX } from '../admin/auth/client-key-secret';
-import { AuthFailureThrottle, AuthThrottledException, ResolvedAuthThrottle, resolveAuthThrottle } from '../admin/auth/auth-failure-throttle';
+import {
+  AuthFailureThrottle,
+  AuthThrottledException,
+  ResolvedAuthThrottle,
+  resolveAuthThrottle,
+} from '../admin/auth/auth-failure-throttle';
 import { OfrepHttpError } from './ofrep.errors';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -18,7 +23,11 @@ function first(value: string | string[] | undefined): string | undefined {
 }
 
 function throttled(e: AuthThrottledException): OfrepHttpError {
-  return new OfrepHttpError(429, { errorCode: 'TOO_MANY_AUTH_FAILURES', errorDetails: e.message }, { 'Retry-After': String(e.retryAfter) });
+  return new OfrepHttpError(
+    429,
+    { errorCode: 'TOO_MANY_AUTH_FAILURES', errorDetails: e.message },
+    { 'Retry-After': String(e.retryAfter) },
+  );
 }
 
 /**
@@ -47,7 +56,8 @@ export class ClientKeyAuthenticator implements OnApplicationShutdown {
       try {
         return await this.check(headers);
       } catch (e) {
-        if (client !== undefined && e instanceof OfrepHttpError && e.status === 401) await throttle!.recordFailure(client);
+        if (client !== undefined && e instanceof OfrepHttpError && e.status === 401)
+          await throttle!.recordFailure(client);
         throw e;
       }
     } catch (e) {
@@ -65,7 +75,9 @@ export class ClientKeyAuthenticator implements OnApplicationShutdown {
       try {
         this.throttle = this.moduleRef.get(AuthFailureThrottle, { strict: false }) ?? null;
       } catch {
-        this.throttle = this.ownThrottle = new AuthFailureThrottle(resolveAuthThrottle(undefined) as ResolvedAuthThrottle);
+        this.throttle = this.ownThrottle = new AuthFailureThrottle(
+          resolveAuthThrottle(undefined) as ResolvedAuthThrottle,
+        );
       }
     }
     return this.throttle;
@@ -73,7 +85,12 @@ export class ClientKeyAuthenticator implements OnApplicationShutdown {
 
   private async check(headers: Headers): Promise<ClientKey> {
     const secret = first(headers['x-api-key'])?.trim() || bearerSecret(headers.authorization);
-    if (!secret) throw new OfrepHttpError(401, { errorDetails: 'Send a client key: "X-API-Key: <key>" or "Authorization: Bearer <key>".' }, CHALLENGE);
+    if (!secret)
+      throw new OfrepHttpError(
+        401,
+        { errorDetails: 'Send a client key: "X-API-Key: <key>" or "Authorization: Bearer <key>".' },
+        CHALLENGE,
+      );
     const invalid = new OfrepHttpError(401, { errorDetails: 'The client key is not valid.' }, CHALLENGE);
     if (!secret.startsWith(CLIENT_KEY_PREFIX) || secret.length > 256) throw invalid;
     const hash = hashApiTokenSecret(secret);
@@ -82,12 +99,17 @@ export class ClientKeyAuthenticator implements OnApplicationShutdown {
       key = await this.storage.findClientKeyBySecretHash(hash);
     } catch (e) {
       if (e instanceof StorageUnavailableError) {
-        throw new OfrepHttpError(503, { errorDetails: 'The flag store is unreachable: client keys cannot be checked. Retry shortly.' }, { 'Retry-After': '5' });
+        throw new OfrepHttpError(
+          503,
+          { errorDetails: 'The flag store is unreachable: client keys cannot be checked. Retry shortly.' },
+          { 'Retry-After': '5' },
+        );
       }
       throw e;
     }
     if (!key || !digestsEqual(key.secretHash, hash)) throw invalid;
-    if (key.revokedAt) throw new OfrepHttpError(401, { errorDetails: `This client key ("${key.name}") was revoked.` }, CHALLENGE);
+    if (key.revokedAt)
+      throw new OfrepHttpError(401, { errorDetails: `This client key ("${key.name}") was revoked.` }, CHALLENGE);
     const environment = this.snapshot.getEnvironment(key.environment);
     if (!environment || !environment.isActive) {
       throw new OfrepHttpError(403, {

@@ -40,15 +40,14 @@ export const OFREP_PATH = 'ofrep';
     // Malformed JSON is refused by the host's body parser before the routes: answered as PARSE_ERROR.
     {
       provide: APP_FILTER,
-      useFactory: (adapterHost: HttpAdapterHost, config: ApplicationConfig) => new OfrepBodyErrorFilter(adapterHost, config),
+      useFactory: (adapterHost: HttpAdapterHost, config: ApplicationConfig) =>
+        new OfrepBodyErrorFilter(adapterHost, config),
       inject: [HttpAdapterHost, ApplicationConfig],
     },
   ],
 })
 export class FeatureFlagsOfrepModule implements OnApplicationBootstrap {
-  constructor(
-    @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
-  ) {}
+  constructor(@Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage) {}
 
   onApplicationBootstrap(): void {
     const s = this.storage as unknown as Partial<FeatureFlagAdminStorage>;

@@ -38,7 +38,13 @@ export class OfrepBodyErrorFilter implements ExceptionFilter {
         }
         const response = host.switchToHttp().getResponse<unknown>();
         adapter.setHeader(response, 'Cache-Control', 'no-store');
-        adapter.reply(response, key === undefined ? { errorCode: 'PARSE_ERROR', errorDetails } : { key, errorCode: 'PARSE_ERROR', errorDetails }, 400);
+        adapter.reply(
+          response,
+          key === undefined
+            ? { errorCode: 'PARSE_ERROR', errorDetails }
+            : { key, errorCode: 'PARSE_ERROR', errorDetails },
+          400,
+        );
         return;
       }
     }

@@ -25,7 +25,10 @@ export class OfrepExceptionFilter implements ExceptionFilter {
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const message = exception.message;
-      body = status === 400 ? { errorCode: 'PARSE_ERROR', errorDetails: `The request body is not valid JSON: ${message}` } : { errorDetails: message };
+      body =
+        status === 400
+          ? { errorCode: 'PARSE_ERROR', errorDetails: `The request body is not valid JSON: ${message}` }
+          : { errorDetails: message };
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }

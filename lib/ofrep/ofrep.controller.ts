@@ -33,7 +33,13 @@ export class OfrepController {
   /** `POST /ofrep/v1/evaluate/flags/{key}`: one flag, for server-side (dynamic context) providers. */
   @Post('evaluate/flags/:key')
   @HttpCode(200)
-  async evaluateFlag(@Param('key') key: string, @Body() body: unknown, @Headers() headers: RequestHeaders, @Req() req: unknown, @Res() res: unknown): Promise<void> {
+  async evaluateFlag(
+    @Param('key') key: string,
+    @Body() body: unknown,
+    @Headers() headers: RequestHeaders,
+    @Req() req: unknown,
+    @Res() res: unknown,
+  ): Promise<void> {
     const clientKey = await this.keys.authenticate(headers, req);
     const result = this.evaluator.evaluateFlag(key, this.evaluator.context(body, clientKey.environment, key));
     const adapter = this.adapterHost.httpAdapter;
@@ -44,9 +50,17 @@ export class OfrepController {
   /** `POST /ofrep/v1/evaluate/flags`: every flag, for client-side (static context) providers; ETag / 304. */
   @Post('evaluate/flags')
   @HttpCode(200)
-  async evaluateFlags(@Body() body: unknown, @Headers() headers: RequestHeaders, @Req() req: unknown, @Res() res: unknown): Promise<void> {
+  async evaluateFlags(
+    @Body() body: unknown,
+    @Headers() headers: RequestHeaders,
+    @Req() req: unknown,
+    @Res() res: unknown,
+  ): Promise<void> {
     const clientKey = await this.keys.authenticate(headers, req);
-    const { body: answer, etag } = this.evaluator.evaluateAll(this.evaluator.context(body, clientKey.environment), clientKey.environment);
+    const { body: answer, etag } = this.evaluator.evaluateAll(
+      this.evaluator.context(body, clientKey.environment),
+      clientKey.environment,
+    );
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(res, 'ETag', etag);
     adapter.setHeader(res, 'Cache-Control', 'private, no-cache');

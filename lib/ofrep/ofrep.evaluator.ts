@@ -10,7 +10,13 @@ const OFREP_REASONS = new Set(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED',
 
 /** One flag's OFREP evaluation: success (`value` absent: use the code default) or failure. */
 export type OfrepEvaluation =
-  | { key: string; reason: string; value?: FlagValue; variant?: string; metadata: Record<string, string | number | boolean> }
+  | {
+      key: string;
+      reason: string;
+      value?: FlagValue;
+      variant?: string;
+      metadata: Record<string, string | number | boolean>;
+    }
   | { key: string; errorCode: string; errorDetails: string };
 
 /** What the bulk route answers. */
@@ -45,7 +51,8 @@ export class OfrepEvaluator {
     if (context === undefined) fail('INVALID_CONTEXT', 'The request body needs a "context" object.');
     if (!isPlainObject(context)) fail('INVALID_CONTEXT', 'The "context" must be a JSON object.');
     const ctx = context as Record<string, unknown>;
-    if (ctx.targetingKey !== undefined && typeof ctx.targetingKey !== 'string') fail('INVALID_CONTEXT', 'The context\'s "targetingKey" must be a string.');
+    if (ctx.targetingKey !== undefined && typeof ctx.targetingKey !== 'string')
+      fail('INVALID_CONTEXT', 'The context\'s "targetingKey" must be a string.');
     // The key's environment wins over anything the request names.
     return { ...ctx, environment };
   }
@@ -72,10 +79,18 @@ export class OfrepEvaluator {
 
   private toOfrep(key: string, d: EvaluationDetails<FlagValue>): OfrepEvaluation {
     if (d.errorCode !== undefined) {
-      return { key, errorCode: d.errorCode === 'TYPE_MISMATCH' ? 'GENERAL' : d.errorCode, errorDetails: d.errorMessage ?? 'The evaluation failed.' };
+      return {
+        key,
+        errorCode: d.errorCode === 'TYPE_MISMATCH' ? 'GENERAL' : d.errorCode,
+        errorDetails: d.errorMessage ?? 'The evaluation failed.',
+      };
     }
     if (Array.isArray(d.value)) {
-      return { key, errorCode: 'GENERAL', errorDetails: `Flag "${key}" serves a JSON array, which OFREP cannot carry (a value is a boolean, string, number or object).` };
+      return {
+        key,
+        errorCode: 'GENERAL',
+        errorDetails: `Flag "${key}" serves a JSON array, which OFREP cannot carry (a value is a boolean, string, number or object).`,
+      };
     }
     const metadata: Record<string, string> = { source: d.source };
     if (d.environment !== null) metadata.environment = d.environment;

@@ -3,7 +3,9 @@ import type { FeatureFlagsHealth } from '../health/health-report';
 import type { SnapshotEvent, SnapshotSync } from '../snapshot/snapshot-sync';
 
 /** What the provider follows of a module: its snapshot's state and its health. */
-export type FeatureFlagsModuleState = Pick<SnapshotSync, 'watch' | 'hasStarted' | 'status' | 'hasSnapshot'> & { health(): FeatureFlagsHealth };
+export type FeatureFlagsModuleState = Pick<SnapshotSync, 'watch' | 'hasStarted' | 'status' | 'hasSnapshot'> & {
+  health(): FeatureFlagsHealth;
+};
 import type { FeatureFlagsService } from '../feature-flags.service';
 import type {
   ErrorCode,
@@ -114,19 +116,35 @@ export class FeatureFlagsProvider {
     for (const w of waiters) w.reject(new Error('The feature-flags provider was closed before it was ready.'));
   }
 
-  resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: OpenFeatureContext): Promise<ResolutionDetails<boolean>> {
+  resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: OpenFeatureContext,
+  ): Promise<ResolutionDetails<boolean>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context));
   }
 
-  resolveStringEvaluation(flagKey: string, defaultValue: string, context: OpenFeatureContext): Promise<ResolutionDetails<string>> {
+  resolveStringEvaluation(
+    flagKey: string,
+    defaultValue: string,
+    context: OpenFeatureContext,
+  ): Promise<ResolutionDetails<string>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context));
   }
 
-  resolveNumberEvaluation(flagKey: string, defaultValue: number, context: OpenFeatureContext): Promise<ResolutionDetails<number>> {
+  resolveNumberEvaluation(
+    flagKey: string,
+    defaultValue: number,
+    context: OpenFeatureContext,
+  ): Promise<ResolutionDetails<number>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context));
   }
 
-  resolveObjectEvaluation<T extends OpenFeatureJson>(flagKey: string, defaultValue: T, context: OpenFeatureContext): Promise<ResolutionDetails<T>> {
+  resolveObjectEvaluation<T extends OpenFeatureJson>(
+    flagKey: string,
+    defaultValue: T,
+    context: OpenFeatureContext,
+  ): Promise<ResolutionDetails<T>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context));
   }
 
@@ -135,14 +153,26 @@ export class FeatureFlagsProvider {
     const service = this.service;
     const runtime = this.runtime;
     if (service === undefined || runtime === undefined || !runtime.hasSnapshot()) {
-      return failure(defaultValue, 'PROVIDER_NOT_READY', 'The feature-flags module has no snapshot yet (not started, or its store was unreachable at boot).');
+      return failure(
+        defaultValue,
+        'PROVIDER_NOT_READY',
+        'The feature-flags module has no snapshot yet (not started, or its store was unreachable at boot).',
+      );
     }
     const environment = context?.environment;
     if (environment !== undefined && typeof environment !== 'string') {
-      return failure(defaultValue, 'INVALID_CONTEXT', `The context's "environment" must be a string (an environment slug), got ${typeof environment}.`);
+      return failure(
+        defaultValue,
+        'INVALID_CONTEXT',
+        `The context's "environment" must be a string (an environment slug), got ${typeof environment}.`,
+      );
     }
     const details = service.evaluate(flagKey, context as EvaluationContext | undefined, defaultValue as FlagValue);
-    const result: ResolutionDetails<T> = { value: details.value as T, reason: details.reason, flagMetadata: this.metadataOf(details.environment, details.source) };
+    const result: ResolutionDetails<T> = {
+      value: details.value as T,
+      reason: details.reason,
+      flagMetadata: this.metadataOf(details.environment, details.source),
+    };
     if (details.variant !== undefined) result.variant = details.variant;
     if (details.errorCode !== undefined) {
       result.errorCode = details.errorCode as ErrorCode;
@@ -176,7 +206,8 @@ export class FeatureFlagsProvider {
   private onSnapshotEvent(event: SnapshotEvent): void {
     const runtime = this.runtime!;
     if (event.type === 'changed') {
-      if (this.emitter && this.announced) this.emitter.emit(serverSdk().ProviderEvents.ConfigurationChanged, { flagsChanged: event.flagKeys });
+      if (this.emitter && this.announced)
+        this.emitter.emit(serverSdk().ProviderEvents.ConfigurationChanged, { flagsChanged: event.flagKeys });
       return;
     }
     if (this.waiters.length > 0) {
@@ -196,7 +227,9 @@ export class FeatureFlagsProvider {
     const events = serverSdk().ProviderEvents;
     if (event.status === 'ready') {
       this.announced = true;
-      this.emitter.emit(events.Ready, { message: 'The feature-flags store is reachable again; the snapshot is up to date.' });
+      this.emitter.emit(events.Ready, {
+        message: 'The feature-flags store is reachable again; the snapshot is up to date.',
+      });
     } else if (event.status === 'stale') {
       this.emitStale(event.message);
     } else {
@@ -206,7 +239,9 @@ export class FeatureFlagsProvider {
 
   private emitStale(message: string | undefined): void {
     if (this.runtime?.status() !== 'stale') return;
-    this.events.emit(serverSdk().ProviderEvents.Stale, { message: message ?? 'The feature-flags store is unreachable: serving the last snapshot.' });
+    this.events.emit(serverSdk().ProviderEvents.Stale, {
+      message: message ?? 'The feature-flags store is unreachable: serving the last snapshot.',
+    });
   }
 
   private noSnapshotError(runtime: FeatureFlagsModuleState): Error {

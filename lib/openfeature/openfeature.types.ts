@@ -7,7 +7,8 @@
  */
 
 /** A JSON value (OpenFeature's `JsonValue`): what an object flag resolves to. */
-export type OpenFeatureJsonValue = null | boolean | string | number | OpenFeatureJsonValue[] | { [key: string]: OpenFeatureJsonValue };
+export type OpenFeatureJsonValue =
+  null | boolean | string | number | OpenFeatureJsonValue[] | { [key: string]: OpenFeatureJsonValue };
 
 /** The evaluation context the SDK passes (OpenFeature's `EvaluationContext`): `environment` selects the environment. */
 export interface OpenFeatureEvaluationContext {

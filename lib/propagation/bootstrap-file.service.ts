@@ -18,7 +18,9 @@ export class BootstrapFileService {
   /** Starts keeping the file equal to `exportData()` (when the options ask for it). */
   startWriting(exportData: () => SnapshotData): void {
     if (!this.options.writeBootstrapFile || !this.options.bootstrapFile) return;
-    this.writer = new BootstrapFileWriter(this.options.bootstrapFile, exportData, (e) => this.logger.warn(`Could not write the bootstrap file: ${e.message}`));
+    this.writer = new BootstrapFileWriter(this.options.bootstrapFile, exportData, (e) =>
+      this.logger.warn(`Could not write the bootstrap file: ${e.message}`),
+    );
   }
 
   /** Rewrites the file soon (after a change). */

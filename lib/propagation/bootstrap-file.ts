@@ -88,11 +88,16 @@ export async function readBootstrapFile(path: string): Promise<BootstrapData> {
   const text = await readFile(path, 'utf8');
   let data: BootstrapData;
   try {
-    data = JSON.parse(text, (key, value) => (DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value)) as BootstrapData;
+    data = JSON.parse(text, (key, value) =>
+      DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value,
+    ) as BootstrapData;
   } catch (e) {
     throw new Error(`Bootstrap file ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (data?.format !== BOOTSTRAP_FORMAT) throw new Error(`Bootstrap file ${path} is not a feature-flags export (format "${String(data?.format)}", expected "${BOOTSTRAP_FORMAT}").`);
+  if (data?.format !== BOOTSTRAP_FORMAT)
+    throw new Error(
+      `Bootstrap file ${path} is not a feature-flags export (format "${String(data?.format)}", expected "${BOOTSTRAP_FORMAT}").`,
+    );
   for (const field of ['environments', 'flags', 'environmentFlags', 'segments'] as const) {
     if (!Array.isArray(data[field])) throw new Error(`Bootstrap file ${path} has no "${field}" list.`);
   }

@@ -25,12 +25,18 @@ export function postgresClientConfig(options: DataSourceOptions): PostgresClient
  * Instances of different stores must never apply each other's notices, so the channel carries it; empty
  * for a store the module cannot see into (a custom `storage`).
  */
-export function storeIdentity(databaseOptions: DataSourceOptions | undefined, redisStore?: string | { db?: number }): string {
+export function storeIdentity(
+  databaseOptions: DataSourceOptions | undefined,
+  redisStore?: string | { db?: number },
+): string {
   if (!databaseOptions) {
     if (redisStore === undefined) return '';
     // The Redis store: the prefix (already in the channel) and the database number. Pub/sub is shared by
     // every database of a server, so stores on db 0 and db 3 with one prefix must not share a channel.
-    return createHash('sha1').update(`redis|${redisDatabase(redisStore)}`).digest('hex').slice(0, 12);
+    return createHash('sha1')
+      .update(`redis|${redisDatabase(redisStore)}`)
+      .digest('hex')
+      .slice(0, 12);
   }
   const o = databaseOptions as { type: string; url?: string; database?: unknown; schema?: string };
   let database = typeof o.database === 'string' ? o.database : '';
@@ -40,7 +46,10 @@ export function storeIdentity(databaseOptions: DataSourceOptions | undefined, re
     database = decodeURIComponent(u.pathname.replace(/^\//, '')) || database;
     schema = u.searchParams.get('schema') ?? schema;
   }
-  return createHash('sha1').update(`${o.type}|${database}|${schema || 'default'}`).digest('hex').slice(0, 12);
+  return createHash('sha1')
+    .update(`${o.type}|${database}|${schema || 'default'}`)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** The database number of a Redis connection (a `redis://host/3` URL, or ioredis options' `db`); 0 by default. */
@@ -63,7 +72,10 @@ export function redisDatabase(connection: string | { db?: number }): number {
  * database with other stores hear only their own changes.
  * @param databaseOptions the options of the database the flags live in (when it is TypeORM).
  */
-export function createChangeBus(options: ResolvedFeatureFlagsOptions, databaseOptions: DataSourceOptions | undefined): ChangeBus | undefined {
+export function createChangeBus(
+  options: ResolvedFeatureFlagsOptions,
+  databaseOptions: DataSourceOptions | undefined,
+): ChangeBus | undefined {
   const redisStore = !options.storage && options.backend === 'redis' ? options.redis : undefined;
   const identity = storeIdentity(databaseOptions, redisStore);
   const channel = `${options.redisPrefix}changes${identity ? `:${identity}` : ''}`;
@@ -74,7 +86,9 @@ export function createChangeBus(options: ResolvedFeatureFlagsOptions, databaseOp
   }
   const pg = databaseOptions ? postgresClientConfig(databaseOptions) : undefined;
   if (wanted === 'postgres' && !pg) {
-    throw new Error('FeatureFlagsModule: option "propagation" is "postgres", but the flags are not stored in PostgreSQL.');
+    throw new Error(
+      'FeatureFlagsModule: option "propagation" is "postgres", but the flags are not stored in PostgreSQL.',
+    );
   }
   // PostgreSQL channel names are identifiers of at most 63 bytes.
   return pg ? new PostgresChangeBus(pg, channel.replace(/[^A-Za-z0-9_]/g, '_').slice(-63)) : undefined;

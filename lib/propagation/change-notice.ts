@@ -32,7 +32,11 @@ export function refOf(change: StorageChange): ChangeRef {
       return { kind: 'environment', id: change.op === 'upsert' ? change.environment.id : change.id };
     case 'environmentFlag':
       return change.op === 'upsert'
-        ? { kind: 'environmentFlag', environmentId: change.environmentFlag.environmentId, flagId: change.environmentFlag.flagId }
+        ? {
+            kind: 'environmentFlag',
+            environmentId: change.environmentFlag.environmentId,
+            flagId: change.environmentFlag.flagId,
+          }
         : { kind: 'environmentFlag', environmentId: change.environmentId, flagId: change.flagId };
     case 'segment':
       return { kind: 'segment', key: change.op === 'upsert' ? change.segment.key : change.key };
@@ -40,7 +44,12 @@ export function refOf(change: StorageChange): ChangeRef {
 }
 
 /** Serializes a notice, falling back to a reference when the full change exceeds `maxBytes`. */
-export function encodeNotice(origin: string, change: StorageChange, maxBytes: number, revision?: ChangeRevision): string {
+export function encodeNotice(
+  origin: string,
+  change: StorageChange,
+  maxBytes: number,
+  revision?: ChangeRevision,
+): string {
   const full = JSON.stringify({ origin, change, ...(revision ? { revision } : {}) } satisfies ChangeNotice);
   if (Buffer.byteLength(full) <= maxBytes) return full;
   return JSON.stringify({ origin, ref: refOf(change), ...(revision ? { revision } : {}) } satisfies ChangeNotice);
@@ -51,7 +60,9 @@ const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
 /** Parses a notice (dates revived); undefined for anything malformed. */
 export function decodeNotice(payload: string): ChangeNotice | undefined {
   try {
-    const notice = JSON.parse(payload, (key, value) => (DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value)) as ChangeNotice;
+    const notice = JSON.parse(payload, (key, value) =>
+      DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value,
+    ) as ChangeNotice;
     if (typeof notice !== 'object' || notice === null || typeof notice.origin !== 'string') return undefined;
     if (notice.change === undefined && notice.ref === undefined) return undefined;
     return notice;

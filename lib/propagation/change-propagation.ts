@@ -37,7 +37,10 @@ export class ChangePropagation {
     try {
       bus = createChangeBus(this.options, databaseOptions(this.options, this.appDataSource));
     } catch (e) {
-      throw new FeatureFlagsConfigurationError('propagation', (e as Error).message.replace(/^FeatureFlagsModule: option "propagation" /, ''));
+      throw new FeatureFlagsConfigurationError(
+        'propagation',
+        (e as Error).message.replace(/^FeatureFlagsModule: option "propagation" /, ''),
+      );
     }
     if (!bus) return;
     this.bus = bus;
@@ -58,7 +61,9 @@ export class ChangePropagation {
     const bus = this.bus;
     if (!bus) return;
     bus.publish(encodeNotice(this.instanceId, change, bus.maxPayloadBytes, revision)).catch((e) => {
-      this.logger.warn(`Could not publish a change to the other instances (${(e as Error).message}); they will pick it up at their next check.`);
+      this.logger.warn(
+        `Could not publish a change to the other instances (${(e as Error).message}); they will pick it up at their next check.`,
+      );
     });
   }
 

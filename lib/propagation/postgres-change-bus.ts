@@ -73,7 +73,11 @@ export class PostgresChangeBus implements ChangeBus {
   }
 
   private async connect(listen: boolean): Promise<Client> {
-    const { Client: PgClient } = requirePeer<typeof import('pg')>('pg', 'propagation', 'Changes over PostgreSQL LISTEN/NOTIFY');
+    const { Client: PgClient } = requirePeer<typeof import('pg')>(
+      'pg',
+      'propagation',
+      'Changes over PostgreSQL LISTEN/NOTIFY',
+    );
     const client = new PgClient({ connectionTimeoutMillis: 2000, ...(this.config as ClientConfig) });
     client.on('error', () => {
       if (listen) this.listenerLost(client);

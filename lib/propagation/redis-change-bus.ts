@@ -19,10 +19,23 @@ export class RedisChangeBus implements ChangeBus {
 
   async start(onPayload: (payload: string) => void): Promise<void> {
     // Fail fast instead of queueing publishes while Redis is away; reconnect forever in the background.
-    const options: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2000) };
+    const options: RedisOptions = {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (n) => Math.min(n * 200, 2000),
+    };
     // A publish in flight when the connection drops must fail rather than wait for the reconnect.
-    this.publisher = createRedisClient(this.connection, { ...options, commandTimeout: 2000, autoResendUnfulfilledCommands: false });
-    this.subscriber = createRedisClient(this.connection, { ...options, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    this.publisher = createRedisClient(this.connection, {
+      ...options,
+      commandTimeout: 2000,
+      autoResendUnfulfilledCommands: false,
+    });
+    this.subscriber = createRedisClient(this.connection, {
+      ...options,
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+    });
     this.publisher.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
@@ -42,14 +55,16 @@ export class RedisChangeBus implements ChangeBus {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.publisher, this.subscriber].map(async (c) => {
-      if (!c) return;
-      try {
-        await c.quit();
-      } catch {
-        c.disconnect();
-      }
-    }));
+    await Promise.all(
+      [this.publisher, this.subscriber].map(async (c) => {
+        if (!c) return;
+        try {
+          await c.quit();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
     this.publisher = undefined;
     this.subscriber = undefined;
   }

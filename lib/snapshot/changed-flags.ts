@@ -61,7 +61,10 @@ export function snapshotData(snapshot: FlagSnapshot): SnapshotData {
     environments: snapshot.listEnvironments(),
     flags: snapshot.listFlags(),
     environmentFlags: snapshot.listEnvironments().flatMap((e) =>
-      snapshot.listFlags().map((f) => snapshot.getOverride(e.id, f.id)).filter((o) => o !== undefined),
+      snapshot
+        .listFlags()
+        .map((f) => snapshot.getOverride(e.id, f.id))
+        .filter((o) => o !== undefined),
     ),
     segments: snapshot.listSegments(),
   };

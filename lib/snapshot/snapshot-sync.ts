@@ -24,8 +24,7 @@ export type SnapshotStatus = 'ready' | 'stale' | 'error';
 
 /** What the snapshot tells its watchers (the OpenFeature provider, OFREP event streams). */
 export type SnapshotEvent =
-  | { type: 'changed'; flagKeys: string[] }
-  | { type: 'status'; status: SnapshotStatus; message?: string };
+  { type: 'changed'; flagKeys: string[] } | { type: 'status'; status: SnapshotStatus; message?: string };
 
 /**
  * Keeps the in-memory snapshot equal to the store: loads it at boot (or from the bootstrap file when the
@@ -243,7 +242,10 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
     const status = this.status();
     if (status === this.lastStatus) return;
     this.lastStatus = status;
-    const message = status === 'ready' ? undefined : describeHealth(this.state(), this.propagation.state(), this.options.reconcileIntervalMs).reason;
+    const message =
+      status === 'ready'
+        ? undefined
+        : describeHealth(this.state(), this.propagation.state(), this.options.reconcileIntervalMs).reason;
     this.emit({ type: 'status', status, ...(message ? { message } : {}) });
   }
 
@@ -304,7 +306,8 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
   }
 
   private markUnreachable(e: unknown): void {
-    if (this.storageReachable && !this.closed) this.logger.warn(`The store is unreachable: serving the last snapshot (${(e as Error).message}).`);
+    if (this.storageReachable && !this.closed)
+      this.logger.warn(`The store is unreachable: serving the last snapshot (${(e as Error).message}).`);
     this.storageReachable = false;
     this.lastError = (e as Error).message;
     this.reportStatus();

@@ -62,20 +62,37 @@ export interface ResolvedWriteContext {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 /** Validates a WriteContext (naming `context.<field>`) and applies its defaults. */
 export function resolveWriteContext(context: WriteContext | undefined): ResolvedWriteContext {
-  if (context === undefined || context === null) return { actor: SYSTEM_ACTOR, reason: null, eventType: undefined, data: null };
-  if (typeof context !== 'object' || Array.isArray(context)) throw new FeatureFlagsValidationError('context', 'must be an object');
+  if (context === undefined || context === null)
+    return { actor: SYSTEM_ACTOR, reason: null, eventType: undefined, data: null };
+  if (typeof context !== 'object' || Array.isArray(context))
+    throw new FeatureFlagsValidationError('context', 'must be an object');
   const { actor, reason, eventType, data } = context;
-  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || longerThan(actor, MAX_ACTOR_LENGTH))) {
-    throw new FeatureFlagsValidationError('context.actor', `must be a non-empty string of at most ${MAX_ACTOR_LENGTH} characters`);
+  if (
+    actor !== undefined &&
+    (typeof actor !== 'string' || actor.trim() === '' || longerThan(actor, MAX_ACTOR_LENGTH))
+  ) {
+    throw new FeatureFlagsValidationError(
+      'context.actor',
+      `must be a non-empty string of at most ${MAX_ACTOR_LENGTH} characters`,
+    );
   }
-  if (reason !== undefined && reason !== null && typeof reason !== 'string') throw new FeatureFlagsValidationError('context.reason', 'must be a string');
+  if (reason !== undefined && reason !== null && typeof reason !== 'string')
+    throw new FeatureFlagsValidationError('context.reason', 'must be a string');
   if (eventType !== undefined && (typeof eventType !== 'string' || !EVENT_TYPE_PATTERN.test(eventType))) {
-    throw new FeatureFlagsValidationError('context.eventType', 'must be lower-case letters, digits and "-", at most 64 characters');
+    throw new FeatureFlagsValidationError(
+      'context.eventType',
+      'must be lower-case letters, digits and "-", at most 64 characters',
+    );
   }
   if (data !== undefined && data !== null) {
     if (!isPlainObject(data)) throw new FeatureFlagsValidationError('context.data', 'must be a JSON object');
@@ -85,7 +102,10 @@ export function resolveWriteContext(context: WriteContext | undefined): Resolved
 }
 
 /** The context of one write of a batch: its own over the batch's (data merged). */
-export function mergeWriteContexts(batch: WriteContext | undefined, own: WriteContext | undefined): WriteContext | undefined {
+export function mergeWriteContexts(
+  batch: WriteContext | undefined,
+  own: WriteContext | undefined,
+): WriteContext | undefined {
   if (own === undefined) return batch;
   if (batch === undefined) return own;
   const data = batch.data || own.data ? { ...(batch.data ?? {}), ...(own.data ?? {}) } : undefined;
@@ -100,7 +120,8 @@ export function assertJsonSize(value: unknown, field: string, max = MAX_JSON_BYT
   } catch {
     throw new FeatureFlagsValidationError(field, 'must be JSON');
   }
-  if (json !== undefined && Buffer.byteLength(json) > max) throw new FeatureFlagsValidationError(field, `must be at most ${max} bytes of JSON`);
+  if (json !== undefined && Buffer.byteLength(json) > max)
+    throw new FeatureFlagsValidationError(field, `must be at most ${max} bytes of JSON`);
 }
 
 /** Checks a batch's shape (the writes themselves are checked as each applies). */
@@ -183,7 +204,14 @@ export function overrideState(o: EnvironmentFlag): JsonValue {
 }
 
 export function segmentState(s: Segment): JsonValue {
-  return json({ key: s.key, name: s.name, description: s.description, conditions: s.conditions, parentId: s.parentId, version: s.version });
+  return json({
+    key: s.key,
+    name: s.name,
+    description: s.description,
+    conditions: s.conditions,
+    parentId: s.parentId,
+    version: s.version,
+  });
 }
 
 export function apiTokenState(t: ApiToken): JsonValue {
@@ -219,7 +247,13 @@ function json(value: unknown): JsonValue {
 export function auditEvent(
   type: string,
   context: ResolvedWriteContext,
-  subject: { flagKey?: string | null; environment?: string | null; before?: JsonValue | null; after?: JsonValue | null; data?: Record<string, JsonValue> },
+  subject: {
+    flagKey?: string | null;
+    environment?: string | null;
+    before?: JsonValue | null;
+    after?: JsonValue | null;
+    data?: Record<string, JsonValue>;
+  },
   now = new Date(),
 ): AuditEventInput {
   const data = context.data || subject.data ? { ...(subject.data ?? {}), ...(context.data ?? {}) } : null;
@@ -286,7 +320,11 @@ export function resolveEventFilter(filter: AuditEventFilter | undefined): Resolv
   if (types && types.some((t) => typeof t !== 'string')) fail('type', 'must be a string or an array of strings');
   for (const field of ['since', 'until'] as const) {
     const v = f[field];
-    if (v !== undefined && !(Object.prototype.toString.call(v) === '[object Date]' && !Number.isNaN((v as Date).getTime()))) fail(field, 'must be a valid Date');
+    if (
+      v !== undefined &&
+      !(Object.prototype.toString.call(v) === '[object Date]' && !Number.isNaN((v as Date).getTime()))
+    )
+      fail(field, 'must be a valid Date');
   }
   for (const field of ['beforeId', 'afterId'] as const) {
     const v = f[field];
@@ -294,7 +332,8 @@ export function resolveEventFilter(filter: AuditEventFilter | undefined): Resolv
   }
   if (f.order !== undefined && f.order !== 'asc' && f.order !== 'desc') fail('order', 'must be "asc" or "desc"');
   const limit = f.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE) fail('limit', `must be an integer from 1 to ${MAX_EVENT_PAGE}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE)
+    fail('limit', `must be an integer from 1 to ${MAX_EVENT_PAGE}`);
   return { ...f, types, order: f.order ?? 'desc', limit };
 }
 
@@ -332,7 +371,10 @@ export class AuditEventNotifier {
 }
 
 /** The parts of a change request's audit event. */
-export function changeRequestSubject(request: ChangeRequest, before: ChangeRequest | null): {
+export function changeRequestSubject(
+  request: ChangeRequest,
+  before: ChangeRequest | null,
+): {
   flagKey: string | null;
   environment: string | null;
   before: JsonValue | null;

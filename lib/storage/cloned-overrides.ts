@@ -31,7 +31,9 @@ export function clonedOverrideInputs(
     .filter((f) => servedState(f, snapshot.resolve(f, from.slug)) !== servedState(f, snapshot.resolve(f, env.slug)))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const picked: { flag: Flag; reason: string | null }[] = [
-    ...own.filter((o) => flagsById.has(o.flagId)).map((o) => ({ flag: flagsById.get(o.flagId)!, reason: o.reason ?? null })),
+    ...own
+      .filter((o) => flagsById.has(o.flagId))
+      .map((o) => ({ flag: flagsById.get(o.flagId)!, reason: o.reason ?? null })),
     ...others.map((flag) => ({ flag, reason: null })),
   ];
   return picked.map(({ flag, reason }) => ({

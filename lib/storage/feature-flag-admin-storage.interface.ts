@@ -93,7 +93,10 @@ export class ChangeRequestNotPendingError extends FeatureFlagsError {
  * An API token, client key or change request that does not exist, or a create that would duplicate one:
  * the same errors as for flags and environments (one not-found error, one already-exists error).
  */
-export { AlreadyExistsError as AdminRecordAlreadyExistsError, NotFoundError as AdminRecordNotFoundError } from '../core/errors';
+export {
+  AlreadyExistsError as AdminRecordAlreadyExistsError,
+  NotFoundError as AdminRecordNotFoundError,
+} from '../core/errors';
 
 /**
  * Where the admin API keeps its API tokens, client keys and change requests: a second contract, implemented by the same
@@ -167,8 +170,6 @@ export function isFeatureFlagAdminStorage(storage: unknown): storage is FeatureF
       'createChangeRequest',
       'approveChangeRequest',
       'rejectChangeRequest',
-    ].every(
-      (method) => typeof s[method] === 'function',
-    )
+    ].every((method) => typeof s[method] === 'function')
   );
 }

@@ -9,7 +9,9 @@ import { Segment } from './records/segment';
  */
 
 /** A rule as written: `id` and `flagId` are assigned by storage. */
-export type FlagRuleInput = Omit<Partial<FlagRule>, 'flagId'> & Pick<FlagRule, 'priority' | 'conditions'> & Partial<Pick<FlagRule, 'serveEnabled'>>;
+export type FlagRuleInput = Omit<Partial<FlagRule>, 'flagId'> &
+  Pick<FlagRule, 'priority' | 'conditions'> &
+  Partial<Pick<FlagRule, 'serveEnabled'>>;
 
 /** What `createFlag` takes: a key, and any other field (defaults: boolean, active, off). */
 export type FlagInput = Pick<Flag, 'key'> &
@@ -42,10 +44,12 @@ export type EnvironmentFlagUpdate = (Pick<EnvironmentFlag, 'id'> | Pick<Environm
   Partial<Omit<EnvironmentFlag, 'createdAt' | 'updatedAt'>>;
 
 /** What `createSegment` takes. */
-export type SegmentInput = Pick<Segment, 'key' | 'conditions'> & Partial<Omit<Segment, 'key' | 'conditions' | 'createdAt' | 'updatedAt' | 'version'>>;
+export type SegmentInput = Pick<Segment, 'key' | 'conditions'> &
+  Partial<Omit<Segment, 'key' | 'conditions' | 'createdAt' | 'updatedAt' | 'version'>>;
 
 /** What `updateSegment` takes. */
-export type SegmentUpdate = (Pick<Segment, 'id'> | Pick<Segment, 'key'>) & Partial<Omit<Segment, 'createdAt' | 'updatedAt'>>;
+export type SegmentUpdate = (Pick<Segment, 'id'> | Pick<Segment, 'key'>) &
+  Partial<Omit<Segment, 'createdAt' | 'updatedAt'>>;
 
 /** Identifies an override: the seed's `{ envId, flagId }`. */
 export interface EnvironmentFlagRef {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { assertChangeRequestFilter, changeRequestMatches } from './admin-records';
-import { AuditEventNotifier, copyApiToken, copyChangeRequest, copyEvent, eventMatches, resolveEventFilter } from './audit';
+import {
+  AuditEventNotifier,
+  copyApiToken,
+  copyChangeRequest,
+  copyEvent,
+  eventMatches,
+  resolveEventFilter,
+} from './audit';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from './feature-flag-admin-storage.interface';
 import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from './feature-flag-storage.interface';
 import { EnvironmentFlagRef } from './inputs';
@@ -111,7 +118,11 @@ export class MemoryStorage extends TransactionalStorage implements FeatureFlagSt
 
   async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
     return [...this.tables.override.values()]
-      .filter((o) => (filter?.envId === undefined || o.environmentId === filter.envId) && (filter?.flagId === undefined || o.flagId === filter.flagId))
+      .filter(
+        (o) =>
+          (filter?.envId === undefined || o.environmentId === filter.envId) &&
+          (filter?.flagId === undefined || o.flagId === filter.flagId),
+      )
       .map(copyOverride);
   }
 
@@ -190,7 +201,8 @@ export class MemoryStorage extends TransactionalStorage implements FeatureFlagSt
       this.events.push(...recorded);
       if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
       // Every change is a commit of its own: revision `<epoch>:<count>`.
-      for (const change of tx.changes) this.notifier.emit(change, { epoch: this.epoch, n: this.notifier.count + 1, part: 0, parts: 1 });
+      for (const change of tx.changes)
+        this.notifier.emit(change, { epoch: this.epoch, n: this.notifier.count + 1, part: 0, parts: 1 });
       for (const event of recorded) this.eventNotifier.emit(event);
       return result;
     });

@@ -67,7 +67,11 @@ function stateOf(o: EnvironmentFlagDefinition): OverrideState {
 function canonical(value: unknown): string {
   return JSON.stringify(value ?? null, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as Record<string, unknown>).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(v as Record<string, unknown>)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
       : v,
   );
 }
@@ -95,7 +99,12 @@ const stripRules = (rules: FlagRuleDefinition[] | null): unknown =>
  * without an override in `from`; FeatureFlagsValidationError when `from` and `to` are the same, or when
  * `from` serves no value of a flag that `to` would inherit a value of.
  */
-export async function planPromotion(storage: FeatureFlagStorage, from: string, to: string, options: { flags?: string[] } = {}): Promise<PromotionPlan> {
+export async function planPromotion(
+  storage: FeatureFlagStorage,
+  from: string,
+  to: string,
+  options: { flags?: string[] } = {},
+): Promise<PromotionPlan> {
   const data = await storage.loadSnapshot();
   const source = data.environments.find((e) => e.slug === from);
   if (!source) throw new NotFoundError('environment', from);
@@ -103,8 +112,12 @@ export async function planPromotion(storage: FeatureFlagStorage, from: string, t
   if (!target) throw new NotFoundError('environment', to);
   if (source.id === target.id) throw new FeatureFlagsValidationError('to', `must differ from "from" ("${from}")`);
   const before = new FlagSnapshot(data);
-  const sourceOverrides = new Map(data.environmentFlags.filter((o) => o.environmentId === source.id).map((o) => [o.flagId, o]));
-  const targetOverrides = new Map(data.environmentFlags.filter((o) => o.environmentId === target.id).map((o) => [o.flagId, o]));
+  const sourceOverrides = new Map(
+    data.environmentFlags.filter((o) => o.environmentId === source.id).map((o) => [o.flagId, o]),
+  );
+  const targetOverrides = new Map(
+    data.environmentFlags.filter((o) => o.environmentId === target.id).map((o) => [o.flagId, o]),
+  );
   let promoted: typeof data.flags;
   if (options.flags) {
     promoted = options.flags.map((key) => {
@@ -115,7 +128,9 @@ export async function planPromotion(storage: FeatureFlagStorage, from: string, t
     });
   } else {
     promoted = data.flags.filter(
-      (f) => sourceOverrides.has(f.id) || servedState(f, before.resolve(f, source.slug)) !== servedState(f, before.resolve(f, target.slug)),
+      (f) =>
+        sourceOverrides.has(f.id) ||
+        servedState(f, before.resolve(f, source.slug)) !== servedState(f, before.resolve(f, target.slug)),
     );
   }
   const slugs = data.environments.map((e) => e.slug);
@@ -124,11 +139,18 @@ export async function planPromotion(storage: FeatureFlagStorage, from: string, t
   const writes: StorageWrite[] = [];
   for (const flag of [...promoted].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const existing = targetOverrides.get(flag.id) as EnvironmentFlag | undefined;
-    const after: OverrideState = { ...promotedOverride(before, flag, source.slug, target.slug), reason: sourceOverrides.get(flag.id)?.reason ?? null };
+    const after: OverrideState = {
+      ...promotedOverride(before, flag, source.slug, target.slug),
+      reason: sourceOverrides.get(flag.id)?.reason ?? null,
+    };
     const beforeState = existing ? stateOf(existing) : null;
     const changed =
       beforeState === null ||
-      FIELDS.some((f) => (f === 'rules' ? canonical(stripRules(beforeState.rules)) !== canonical(stripRules(after.rules)) : canonical(beforeState[f]) !== canonical(after[f])));
+      FIELDS.some((f) =>
+        f === 'rules'
+          ? canonical(stripRules(beforeState.rules)) !== canonical(stripRules(after.rules))
+          : canonical(beforeState[f]) !== canonical(after[f]),
+      );
     const afterSnapshot = new FlagSnapshot({
       environments: data.environments,
       flags: [flag],

@@ -59,7 +59,8 @@ interface ScriptedRedis extends Redis {
   featureFlagsRead(prefix: string, what: string, a: string, b: string): Promise<unknown>;
 }
 
-const pause = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+const pause = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
 
 /**
  * Stores flags, environments, overrides and segments in Redis (ioredis), under a key prefix, with the
@@ -93,7 +94,9 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
   /** Commands awaiting their reply: failed at once when the connection drops (ioredis would keep them). */
   private readonly inFlight = new Set<(error: StorageUnavailableError) => void>();
   private readonly onClose = (): void => {
-    const error = new StorageUnavailableError(`The connection to Redis was lost${this.lastError ? ` (${this.lastError})` : ''}.`);
+    const error = new StorageUnavailableError(
+      `The connection to Redis was lost${this.lastError ? ` (${this.lastError})` : ''}.`,
+    );
     for (const fail of [...this.inFlight]) fail(error);
   };
 
@@ -106,7 +109,8 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
     const prefix = options.prefix ?? 'feature-flags:';
     if (typeof prefix !== 'string') throw new FeatureFlagsValidationError('prefix', 'must be a string');
     const maxEvents = options.maxEvents ?? 100_000;
-    if (!Number.isInteger(maxEvents) || maxEvents < 0) throw new FeatureFlagsValidationError('maxEvents', 'must be a whole number (0 keeps every event)');
+    if (!Number.isInteger(maxEvents) || maxEvents < 0)
+      throw new FeatureFlagsValidationError('maxEvents', 'must be a whole number (0 keeps every event)');
     this.keys = new RedisKeys(prefix);
     this.maxEvents = maxEvents;
     let client: Redis;
@@ -115,7 +119,9 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
       this.ownsClient = options.ownsClient ?? false;
     } else {
       client =
-        typeof connection === 'string' ? createRedisClient(connection, CLIENT_DEFAULTS) : createRedisClient({ ...CLIENT_DEFAULTS, ...connection });
+        typeof connection === 'string'
+          ? createRedisClient(connection, CLIENT_DEFAULTS)
+          : createRedisClient({ ...CLIENT_DEFAULTS, ...connection });
       this.ownsClient = options.ownsClient ?? true;
       // Errors surface in the calls that fail; the event only keeps the last one for their message.
       client.on('error', (e: Error) => void (this.lastError = e.message));
@@ -124,7 +130,10 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
     if (client.options?.keyPrefix) {
       // Scripts name their keys in arguments, which ioredis does not prefix: the prefix option does it all.
       if (this.ownsClient) client.disconnect();
-      throw new FeatureFlagsValidationError('keyPrefix', 'is not supported by RedisStorage: use its "prefix" option (the module option "redisPrefix") instead');
+      throw new FeatureFlagsValidationError(
+        'keyPrefix',
+        'is not supported by RedisStorage: use its "prefix" option (the module option "redisPrefix") instead',
+      );
     }
     client.on('close', this.onClose);
     client.defineCommand('featureFlagsCommit', { numberOfKeys: 0, lua: COMMIT_SCRIPT });
@@ -196,7 +205,6 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
     };
   }
 
-
   async getEnvironment(slug: string): Promise<Environment | null> {
     if (typeof slug !== 'string') return null;
     const raw = await this.run((c) => c.get(this.keys.environment(slug)));
@@ -235,7 +243,8 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
   async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
     const envId = filter?.envId;
     const flagId = filter?.flagId;
-    if ((envId !== undefined && typeof envId !== 'string') || (flagId !== undefined && typeof flagId !== 'string')) return [];
+    if ((envId !== undefined && typeof envId !== 'string') || (flagId !== undefined && typeof flagId !== 'string'))
+      return [];
     return ((await this.read('overrides', envId ?? '', flagId ?? '')) as string[]).map(decodeOverride).sort(byCreation);
   }
 
@@ -262,7 +271,13 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
       const entries = (await this.run((c) =>
         f.order === 'asc'
           ? c.xrange(this.keys.events, `0-${low}`, high === Number.MAX_SAFE_INTEGER ? '+' : `0-${high}`, 'COUNT', page)
-          : c.xrevrange(this.keys.events, high === Number.MAX_SAFE_INTEGER ? '+' : `0-${high}`, `0-${low}`, 'COUNT', page),
+          : c.xrevrange(
+              this.keys.events,
+              high === Number.MAX_SAFE_INTEGER ? '+' : `0-${high}`,
+              `0-${low}`,
+              'COUNT',
+              page,
+            ),
       )) as [string, string[]][];
       for (const entry of entries) {
         const event = decodeEvent(entry);
@@ -313,7 +328,6 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
       .reverse();
   }
 
-
   private async getRecord<T>(id: string, key: (id: string) => string, decode: (raw: string) => T): Promise<T | null> {
     if (typeof id !== 'string') return null;
     const raw = await this.run((c) => c.get(key(id)));
@@ -348,7 +362,13 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
           result = await work(tx);
         } catch (e) {
           // A refusal is final only if what it was based on is still current (reads are not one snapshot).
-          if (e instanceof StorageUnavailableError || tx.guards.length === 0 || attempt >= MAX_ATTEMPTS || (await this.holds(tx))) throw e;
+          if (
+            e instanceof StorageUnavailableError ||
+            tx.guards.length === 0 ||
+            attempt >= MAX_ATTEMPTS ||
+            (await this.holds(tx))
+          )
+            throw e;
           await pause(attempt);
           continue;
         }
@@ -360,12 +380,16 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
         const reply = await this.commit(tx);
         if (reply[0] === 1) {
           const [, n, ids, epoch] = reply as [number, number, number[], string];
-          tx.changes.forEach((change, part) => this.notifier.emit(change, { epoch, n: Number(n), part, parts: tx.changes.length }));
+          tx.changes.forEach((change, part) =>
+            this.notifier.emit(change, { epoch, n: Number(n), part, parts: tx.changes.length }),
+          );
           tx.events.forEach((event, i) => this.eventNotifier.emit(new AuditEvent({ ...event, id: Number(ids[i]) })));
           return result;
         }
         if (attempt >= MAX_ATTEMPTS) {
-          throw new StorageUnavailableError(`The feature-flag data in Redis kept changing during the write (${MAX_ATTEMPTS} attempts): try again.`);
+          throw new StorageUnavailableError(
+            `The feature-flag data in Redis kept changing during the write (${MAX_ATTEMPTS} attempts): try again.`,
+          );
         }
         await pause(attempt);
       }
@@ -410,7 +434,9 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
   private async run<T>(work: (client: ScriptedRedis) => Promise<T>): Promise<T> {
     const status = this.client.status;
     if (status === 'end' || status === 'close' || status === 'reconnecting') {
-      throw new StorageUnavailableError(`Redis is unreachable (connection ${status}${this.lastError ? `: ${this.lastError}` : ''}).`);
+      throw new StorageUnavailableError(
+        `Redis is unreachable (connection ${status}${this.lastError ? `: ${this.lastError}` : ''}).`,
+      );
     }
     try {
       return await new Promise<T>((resolve, reject) => {

@@ -43,7 +43,11 @@ export const API_TOKEN_RECORDS: SecretRecordKind<ApiToken> = {
   revokedEvent: 'api-token-revoked',
   copy: copyApiToken,
   revoked: revokedApiToken,
-  subject: (before, after) => ({ environment: null, before: before ? apiTokenState(before) : null, after: apiTokenState(after) }),
+  subject: (before, after) => ({
+    environment: null,
+    before: before ? apiTokenState(before) : null,
+    after: apiTokenState(after),
+  }),
 };
 
 /** What the audit log keeps of a client key. */
@@ -64,8 +68,13 @@ export const CLIENT_KEY_RECORDS: SecretRecordKind<ClientKey> = {
   createdEvent: 'client-key-created',
   revokedEvent: 'client-key-revoked',
   copy: copyClientKey,
-  revoked: (k, context, now = new Date()) => new ClientKey({ ...k, revokedAt: now, revokedBy: context.actor, version: k.version + 1 }),
-  subject: (before, after) => ({ environment: after.environment, before: before ? clientKeyState(before) : null, after: clientKeyState(after) }),
+  revoked: (k, context, now = new Date()) =>
+    new ClientKey({ ...k, revokedAt: now, revokedBy: context.actor, version: k.version + 1 }),
+  subject: (before, after) => ({
+    environment: after.environment,
+    before: before ? clientKeyState(before) : null,
+    after: clientKeyState(after),
+  }),
 };
 
 const MAX_NAME = 255;
@@ -77,11 +86,15 @@ function fail(field: string, problem: string): never {
 /** A new client key record (validated); `createdBy` is the writer's actor. */
 export function buildClientKey(input: ClientKeyInput, context: ResolvedWriteContext, now = new Date()): ClientKey {
   if (typeof input !== 'object' || input === null) fail('input', 'must be an object');
-  if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '' || input.id.length > 36)) fail('id', 'must be a non-empty string of at most 36 characters');
-  if (typeof input.name !== 'string' || input.name.trim() === '' || longerThan(input.name, MAX_NAME)) fail('name', `must be a non-empty string of at most ${MAX_NAME} characters`);
+  if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '' || input.id.length > 36))
+    fail('id', 'must be a non-empty string of at most 36 characters');
+  if (typeof input.name !== 'string' || input.name.trim() === '' || longerThan(input.name, MAX_NAME))
+    fail('name', `must be a non-empty string of at most ${MAX_NAME} characters`);
   assertSlug(input.environment, 'environment');
-  if (typeof input.secretHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.secretHash)) fail('secretHash', 'must be a hex SHA-256 (64 characters)');
-  if (typeof input.secretHint !== 'string' || input.secretHint.length > 16) fail('secretHint', 'must be a string of at most 16 characters');
+  if (typeof input.secretHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.secretHash))
+    fail('secretHash', 'must be a hex SHA-256 (64 characters)');
+  if (typeof input.secretHint !== 'string' || input.secretHint.length > 16)
+    fail('secretHint', 'must be a string of at most 16 characters');
   return new ClientKey({
     id: input.id ?? randomUUID(),
     name: input.name,

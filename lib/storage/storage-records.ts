@@ -51,7 +51,10 @@ export const MAX_NAME_LENGTH = 255;
 function assertBounded(record: { id?: unknown; name?: unknown }, at = ''): void {
   const id = record.id;
   if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH)) {
-    throw new FeatureFlagsValidationError(`${at}id`, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+    throw new FeatureFlagsValidationError(
+      `${at}id`,
+      `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
+    );
   }
   if (typeof record.name === 'string' && longerThan(record.name, MAX_NAME_LENGTH)) {
     throw new FeatureFlagsValidationError(`${at}name`, `must be at most ${MAX_NAME_LENGTH} characters`);
@@ -109,7 +112,8 @@ export function buildFlag(input: FlagInput, now = new Date()): Flag {
 export function mergeFlag(existing: Flag, update: FlagUpdate, now = new Date()): Flag {
   const changes = defined(update) as Partial<Flag> & { rules?: FlagRuleInput[] };
   assertVersion('flag', existing.key, existing.version, changes.version);
-  if (changes.id !== undefined && changes.id !== existing.id) throw new FeatureFlagsValidationError('id', 'cannot be changed');
+  if (changes.id !== undefined && changes.id !== existing.id)
+    throw new FeatureFlagsValidationError('id', 'cannot be changed');
   const merged = { ...existing, ...changes };
   assertFlagInput(merged);
   assertBounded({ name: merged.name });
@@ -146,7 +150,8 @@ export function buildEnvironment(input: EnvironmentInput, now = new Date()): Env
 export function mergeEnvironment(existing: Environment, update: EnvironmentUpdate, now = new Date()): Environment {
   const changes = defined(update) as Partial<Environment>;
   assertVersion('environment', existing.slug, existing.version, changes.version);
-  if (changes.id !== undefined && changes.id !== existing.id) throw new FeatureFlagsValidationError('id', 'cannot be changed');
+  if (changes.id !== undefined && changes.id !== existing.id)
+    throw new FeatureFlagsValidationError('id', 'cannot be changed');
   const merged = new Environment({ ...existing, ...changes, id: existing.id });
   if ('parentId' in update && update.parentId === null) merged.parentId = null;
   assertEnvironmentInput(merged);
@@ -158,7 +163,11 @@ export function mergeEnvironment(existing: Environment, update: EnvironmentUpdat
 }
 
 /** A new override record; `flagType` is the type of the overridden flag. */
-export function buildEnvironmentFlag(input: EnvironmentFlagInput, flagType: FlagType, now = new Date()): EnvironmentFlag {
+export function buildEnvironmentFlag(
+  input: EnvironmentFlagInput,
+  flagType: FlagType,
+  now = new Date(),
+): EnvironmentFlag {
   assertEnvironmentFlagInput(input, flagType);
   assertBounded({ id: input.id });
   return new EnvironmentFlag({
@@ -191,7 +200,8 @@ export function mergeEnvironmentFlag(
   if (u.environmentId !== undefined && u.environmentId !== existing.environmentId) {
     throw new FeatureFlagsValidationError('environmentId', 'cannot be changed');
   }
-  if (u.flagId !== undefined && u.flagId !== existing.flagId) throw new FeatureFlagsValidationError('flagId', 'cannot be changed');
+  if (u.flagId !== undefined && u.flagId !== existing.flagId)
+    throw new FeatureFlagsValidationError('flagId', 'cannot be changed');
   const merged = new EnvironmentFlag({ ...existing });
   for (const field of OVERRIDE_FIELDS) {
     const v = u[field];
@@ -238,7 +248,11 @@ export function mergeSegment(existing: Segment, update: SegmentUpdate, now = new
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as Record<string, unknown>).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(v as Record<string, unknown>)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
       : v,
   );
 }
@@ -267,7 +281,10 @@ export function unchangedFlag(existing: Flag, next: Flag): boolean {
 
 /** Whether an environment update changes nothing. */
 export function unchangedEnvironment(existing: Environment, next: Environment): boolean {
-  return (existing.parentId ?? null) === (next.parentId ?? null) && sameState(environmentState(existing), environmentState(next));
+  return (
+    (existing.parentId ?? null) === (next.parentId ?? null) &&
+    sameState(environmentState(existing), environmentState(next))
+  );
 }
 
 /** Whether an override update changes nothing (its reason included). */

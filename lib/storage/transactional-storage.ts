@@ -1,5 +1,14 @@
 import { decidedChangeRequest, resolveDecision, buildApiToken, buildChangeRequest } from './admin-records';
-import { assertWrites, auditEvent, changeRequestSubject, copyChangeRequest, decisionContext, mergeWriteContexts, ResolvedWriteContext, resolveWriteContext } from './audit';
+import {
+  assertWrites,
+  auditEvent,
+  changeRequestSubject,
+  copyChangeRequest,
+  decisionContext,
+  mergeWriteContexts,
+  ResolvedWriteContext,
+  resolveWriteContext,
+} from './audit';
 import {
   ApiTokenInput,
   ChangeRequestApproval,
@@ -25,7 +34,12 @@ import {
 import { RecordTransaction } from './record-transaction';
 import { ApiToken, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from './records';
 import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS } from './secret-records';
-import { createChangeRequest, createSecretRecord, pendingChangeRequest, revokeSecretRecord } from './writes/admin-writes';
+import {
+  createChangeRequest,
+  createSecretRecord,
+  pendingChangeRequest,
+  revokeSecretRecord,
+} from './writes/admin-writes';
 import * as writes from './writes/record-writes';
 
 /**
@@ -39,7 +53,10 @@ export abstract class TransactionalStorage {
    */
   protected abstract transaction<T>(work: (tx: RecordTransaction) => Promise<T>): Promise<T>;
 
-  private write<T>(context: WriteContext | undefined, work: (tx: RecordTransaction, ctx: ResolvedWriteContext) => Promise<T>): Promise<T> {
+  private write<T>(
+    context: WriteContext | undefined,
+    work: (tx: RecordTransaction, ctx: ResolvedWriteContext) => Promise<T>,
+  ): Promise<T> {
     const ctx = resolveWriteContext(context);
     return this.transaction((tx) => work(tx, ctx));
   }
@@ -137,9 +154,14 @@ export abstract class TransactionalStorage {
     const d = resolveDecision(decision);
     return this.transaction(async (tx) => {
       const request = await pendingChangeRequest(tx, id, d.version);
-      const applied = { actor: request.createdBy, reason: request.reason, data: { changeRequestId: request.id, approvedBy: d.actor } };
+      const applied = {
+        actor: request.createdBy,
+        reason: request.reason,
+        data: { changeRequestId: request.id, approvedBy: d.actor },
+      };
       const results: StorageWriteResult[] = [];
-      for (const w of request.writes) results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
+      for (const w of request.writes)
+        results.push(await this.applyWrite(tx, w, resolveWriteContext(mergeWriteContexts(applied, w.context))));
       const next = decidedChangeRequest(request, 'applied', d);
       await tx.update('changeRequest', request, next);
       await tx.audit(auditEvent('change-request-approved', decisionContext(d), changeRequestSubject(next, request)));

@@ -1,14 +1,29 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { FeatureFlagsConfigurationError } from '../core/errors';
-import { EnvironmentDeclaration, FeatureFlagsModuleOptions } from '../interfaces/feature-flags-module-options.interface';
+import {
+  EnvironmentDeclaration,
+  FeatureFlagsModuleOptions,
+} from '../interfaces/feature-flags-module-options.interface';
 import { FeatureFlagsModule } from '../feature-flags.module';
 import { MemoryStorage } from '../storage/memory.storage';
 import { FEATURE_FLAGS_TESTING_FLAGS } from './feature-flags-testing.constants';
 import { FeatureFlagsTesting, TestFlags } from './feature-flags-testing.service';
 
 /** Options of `FeatureFlagsTestingModule.forRoot`: the flags, and any option of `FeatureFlagsModule` but where flags live. */
-export interface FeatureFlagsTestingModuleOptions
-  extends Omit<FeatureFlagsModuleOptions, 'backend' | 'connection' | 'dataSource' | 'runMigrations' | 'storage' | 'redis' | 'redisPrefix' | 'propagation' | 'reconcileIntervalMs' | 'bootstrapFile' | 'writeBootstrapFile'> {
+export interface FeatureFlagsTestingModuleOptions extends Omit<
+  FeatureFlagsModuleOptions,
+  | 'backend'
+  | 'connection'
+  | 'dataSource'
+  | 'runMigrations'
+  | 'storage'
+  | 'redis'
+  | 'redisPrefix'
+  | 'propagation'
+  | 'reconcileIntervalMs'
+  | 'bootstrapFile'
+  | 'writeBootstrapFile'
+> {
   /** The flags at the start of every test: key → `true`/`false`, or the value a string, number or JSON flag serves. */
   flags?: TestFlags;
   /** Register the module globally (default true, so that the modules under test find the flags). */

@@ -58,7 +58,10 @@ export class FeatureFlagsTesting implements OnModuleInit {
     const existing = await this.storage.getFlag(key);
     if (environment === undefined) {
       if (existing) {
-        await this.storage.updateFlag({ key, type, status: 'active', defaultEnabled: on, defaultValue: served, rules: [], variants: null }, ACTOR);
+        await this.storage.updateFlag(
+          { key, type, status: 'active', defaultEnabled: on, defaultValue: served, rules: [], variants: null },
+          ACTOR,
+        );
       } else {
         await this.storage.createFlag({ key, name: key, type, defaultEnabled: on, defaultValue: served }, ACTOR);
       }
@@ -67,8 +70,13 @@ export class FeatureFlagsTesting implements OnModuleInit {
     const env = await this.storage.getEnvironment(environment);
     if (!env) throw new NotFoundError('environment', environment);
     let flag = existing;
-    if (!flag) flag = await this.storage.createFlag({ key, name: key, type, defaultEnabled: false, defaultValue: served }, ACTOR);
-    else if (flag.type !== type) flag = await this.storage.updateFlag({ key, type, defaultValue: served, rules: [], variants: null }, ACTOR);
+    if (!flag)
+      flag = await this.storage.createFlag(
+        { key, name: key, type, defaultEnabled: false, defaultValue: served },
+        ACTOR,
+      );
+    else if (flag.type !== type)
+      flag = await this.storage.updateFlag({ key, type, defaultValue: served, rules: [], variants: null }, ACTOR);
     const override = await this.storage.getEnvironmentFlag({ envId: env.id, flagId: flag.id });
     const fields = { enabled: on, value: served, percentage: null, rules: null, variants: null };
     if (override) await this.storage.updateEnvironmentFlag({ id: override.id, ...fields }, ACTOR);
@@ -77,7 +85,8 @@ export class FeatureFlagsTesting implements OnModuleInit {
 
   /** Removes every flag (and override) and sets the flags given to `forRoot()` again. */
   async reset(): Promise<void> {
-    for (const flag of await this.storage.listFlags({ status: ['active', 'inactive', 'archived'] })) await this.storage.deleteFlag(flag.key, ACTOR);
+    for (const flag of await this.storage.listFlags({ status: ['active', 'inactive', 'archived'] }))
+      await this.storage.deleteFlag(flag.key, ACTOR);
     await this.seed();
   }
 

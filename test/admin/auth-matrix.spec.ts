@@ -1,7 +1,18 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { FeatureFlagAdminStorage, hashApiTokenSecret } from '../../lib';
-import { ADMIN, bearer, closeApps, createToken, flagKey, http, seedFlag, sqliteBackend, startAdminApp, storageOf } from './support/admin-app';
+import {
+  ADMIN,
+  bearer,
+  closeApps,
+  createToken,
+  flagKey,
+  http,
+  seedFlag,
+  sqliteBackend,
+  startAdminApp,
+  storageOf,
+} from './support/admin-app';
 
 /**
  * The auth matrix: every token type × environment scope × action, each with the status it must get.
@@ -10,7 +21,13 @@ import { ADMIN, bearer, closeApps, createToken, flagKey, http, seedFlag, sqliteB
  */
 
 type Principal = 'admin *' | 'admin [staging]' | 'admin [production]' | 'read-only *' | 'read-only [staging]';
-const PRINCIPALS: Principal[] = ['admin *', 'admin [staging]', 'admin [production]', 'read-only *', 'read-only [staging]'];
+const PRINCIPALS: Principal[] = [
+  'admin *',
+  'admin [staging]',
+  'admin [production]',
+  'read-only *',
+  'read-only [staging]',
+];
 
 /** What a refusal says: the environment it names, or that the token is read-only. */
 type Expected = 200 | 201 | 204 | ['403', 'ENVIRONMENT_FORBIDDEN', string] | ['403', 'READ_ONLY_TOKEN'];
@@ -36,95 +53,205 @@ const ACTIONS: Action[] = [
     name: 'read a flag in staging (GET ?env=staging)',
     writes: false,
     run: (api, auth, f) => api().get(`/api/admin/feature-flags/${f.key}?env=staging`).set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': 200, 'admin [production]': env('staging'), 'read-only *': 200, 'read-only [staging]': 200 },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': 200,
+      'admin [production]': env('staging'),
+      'read-only *': 200,
+      'read-only [staging]': 200,
+    },
   },
   {
     name: 'read a flag in production (GET ?env=production)',
     writes: false,
     run: (api, auth, f) => api().get(`/api/admin/feature-flags/${f.key}?env=production`).set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': 200, 'read-only *': 200, 'read-only [staging]': env('production') },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': 200,
+      'read-only *': 200,
+      'read-only [staging]': env('production'),
+    },
   },
   {
     name: 'read a base flag with the overrides it may see (GET)',
     writes: false,
     run: (api, auth, f) => api().get(`/api/admin/feature-flags/${f.key}`).set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': 200, 'admin [production]': 200, 'read-only *': 200, 'read-only [staging]': 200 },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': 200,
+      'admin [production]': 200,
+      'read-only *': 200,
+      'read-only [staging]': 200,
+    },
   },
   {
     name: 'change the staging override (PATCH)',
     writes: true,
-    run: (api, auth, f) => api().patch(`/api/admin/feature-flags/${f.key}`).set(auth).send({ percentage: 42, environment: 'staging' }),
-    expected: { 'admin *': 200, 'admin [staging]': 200, 'admin [production]': env('staging'), 'read-only *': ro, 'read-only [staging]': ro },
+    run: (api, auth, f) =>
+      api().patch(`/api/admin/feature-flags/${f.key}`).set(auth).send({ percentage: 42, environment: 'staging' }),
+    expected: {
+      'admin *': 200,
+      'admin [staging]': 200,
+      'admin [production]': env('staging'),
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'kill switch in production (PATCH enabled false, confirm)',
     writes: true,
-    run: (api, auth, f) => api().patch(`/api/admin/feature-flags/${f.key}`).set(auth).send({ enabled: false, environment: 'production', confirm: true }),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': 200, 'read-only *': ro, 'read-only [staging]': ro },
+    run: (api, auth, f) =>
+      api()
+        .patch(`/api/admin/feature-flags/${f.key}`)
+        .set(auth)
+        .send({ enabled: false, environment: 'production', confirm: true }),
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': 200,
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'change the base flag (PATCH without environment)',
     writes: true,
     run: (api, auth, f) => api().patch(`/api/admin/feature-flags/${f.key}`).set(auth).send({ description: 'Changed' }),
-    expected: { 'admin *': 200, 'admin [staging]': all, 'admin [production]': all, 'read-only *': ro, 'read-only [staging]': ro },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': all,
+      'admin [production]': all,
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'remove the staging override (DELETE)',
     writes: true,
     run: (api, auth, f) => api().delete(`/api/admin/feature-flags/${f.key}/environments/staging`).set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': 200, 'admin [production]': env('staging'), 'read-only *': ro, 'read-only [staging]': ro },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': 200,
+      'admin [production]': env('staging'),
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'promote staging → development (POST promote)',
     writes: true,
-    run: (api, auth, f) => api().post(`/api/admin/feature-flags/${f.key}/promote`).set(auth).send({ from: 'staging', to: 'development' }),
-    expected: { 'admin *': 200, 'admin [staging]': env('development'), 'admin [production]': env('staging'), 'read-only *': ro, 'read-only [staging]': ro },
+    run: (api, auth, f) =>
+      api().post(`/api/admin/feature-flags/${f.key}/promote`).set(auth).send({ from: 'staging', to: 'development' }),
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('development'),
+      'admin [production]': env('staging'),
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'dry-run a promotion staging → production (POST promote, dryRun)',
     writes: false,
-    run: (api, auth, f) => api().post(`/api/admin/feature-flags/${f.key}/promote`).set(auth).send({ from: 'staging', to: 'production', dryRun: true }),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': env('staging'), 'read-only *': 200, 'read-only [staging]': env('production') },
+    run: (api, auth, f) =>
+      api()
+        .post(`/api/admin/feature-flags/${f.key}/promote`)
+        .set(auth)
+        .send({ from: 'staging', to: 'production', dryRun: true }),
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': env('staging'),
+      'read-only *': 200,
+      'read-only [staging]': env('production'),
+    },
   },
   {
     name: 'read the audit log of production (GET events?environment=production)',
     writes: false,
     run: (api, auth) => api().get('/api/admin/events?environment=production&limit=5').set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': 200, 'read-only *': 200, 'read-only [staging]': env('production') },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': 200,
+      'read-only *': 200,
+      'read-only [staging]': env('production'),
+    },
   },
   {
     name: 'list change requests of production',
     writes: false,
     run: (api, auth) => api().get('/api/admin/change-requests?environment=production').set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': 200, 'read-only *': 200, 'read-only [staging]': env('production') },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': 200,
+      'read-only *': 200,
+      'read-only [staging]': env('production'),
+    },
   },
   {
     name: 'approve a production change request',
     writes: true,
     run: (api, auth, f) => api().post(`/api/admin/change-requests/${f.changeRequestId}/approve`).set(auth).send({}),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': 200, 'read-only *': ro, 'read-only [staging]': ro },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': 200,
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'read an environment (GET environments/production)',
     writes: false,
     run: (api, auth) => api().get('/api/admin/environments/production').set(auth),
-    expected: { 'admin *': 200, 'admin [staging]': env('production'), 'admin [production]': 200, 'read-only *': 200, 'read-only [staging]': env('production') },
+    expected: {
+      'admin *': 200,
+      'admin [staging]': env('production'),
+      'admin [production]': 200,
+      'read-only *': 200,
+      'read-only [staging]': env('production'),
+    },
   },
   {
     name: 'create an environment (POST environments)',
     writes: true,
-    run: (api, auth, f) => api().post('/api/admin/environments').set(auth).send({ slug: f.key.toLowerCase().replace(/[^a-z0-9-]/g, '-'), name: 'New', parent: 'staging' }),
-    expected: { 'admin *': 201, 'admin [staging]': all, 'admin [production]': all, 'read-only *': ro, 'read-only [staging]': ro },
+    run: (api, auth, f) =>
+      api()
+        .post('/api/admin/environments')
+        .set(auth)
+        .send({ slug: f.key.toLowerCase().replace(/[^a-z0-9-]/g, '-'), name: 'New', parent: 'staging' }),
+    expected: {
+      'admin *': 201,
+      'admin [staging]': all,
+      'admin [production]': all,
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
   {
     name: 'create an API token (POST api-tokens)',
     writes: true,
-    run: (api, auth, f) => api().post('/api/admin/api-tokens').set(auth).send({ name: f.key, type: 'admin', environments: ['*'] }),
-    expected: { 'admin *': 201, 'admin [staging]': all, 'admin [production]': all, 'read-only *': ro, 'read-only [staging]': ro },
+    run: (api, auth, f) =>
+      api()
+        .post('/api/admin/api-tokens')
+        .set(auth)
+        .send({ name: f.key, type: 'admin', environments: ['*'] }),
+    expected: {
+      'admin *': 201,
+      'admin [staging]': all,
+      'admin [production]': all,
+      'read-only *': ro,
+      'read-only [staging]': ro,
+    },
   },
 ];
 
-const CASES = ACTIONS.flatMap((action) => PRINCIPALS.map((principal) => [action.name, principal, action.expected[principal], action] as const));
+const CASES = ACTIONS.flatMap((action) =>
+  PRINCIPALS.map((principal) => [action.name, principal, action.expected[principal], action] as const),
+);
 
 describe('admin API auth matrix (sqlite)', () => {
   const backend = sqliteBackend();
@@ -153,8 +280,15 @@ describe('admin API auth matrix (sqlite)', () => {
   /** A flag with overrides in staging and production, and a pending production change request by the bootstrap token. */
   async function fixture(): Promise<Fixture> {
     const key = flagKey('matrix');
-    await seedFlag(app, key, { production: { enabled: true, percentage: 10 }, staging: { enabled: true, percentage: 100 } });
-    const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(REQUESTER).send({ percentage: 20, environment: 'production', confirm: true }).expect(202);
+    await seedFlag(app, key, {
+      production: { enabled: true, percentage: 10 },
+      staging: { enabled: true, percentage: 100 },
+    });
+    const pending = await api()
+      .patch(`/api/admin/feature-flags/${key}`)
+      .set(REQUESTER)
+      .send({ percentage: 20, environment: 'production', confirm: true })
+      .expect(202);
     return { key, changeRequestId: pending.body.changeRequest.id };
   }
 
@@ -189,7 +323,13 @@ describe('admin API auth matrix (sqlite)', () => {
 
     beforeAll(async () => {
       const admin = storageOf(app) as unknown as FeatureFlagAdminStorage;
-      const token = await admin.createApiToken({ name: 'revoked', type: 'admin', environments: ['*'], secretHash: hashApiTokenSecret(revoked), secretHint: revoked.slice(0, 8) });
+      const token = await admin.createApiToken({
+        name: 'revoked',
+        type: 'admin',
+        environments: ['*'],
+        secretHash: hashApiTokenSecret(revoked),
+        secretHint: revoked.slice(0, 8),
+      });
       await admin.revokeApiToken(token.id);
       await admin.createApiToken({
         name: 'expired',
@@ -210,17 +350,38 @@ describe('admin API auth matrix (sqlite)', () => {
     ];
     const ROUTES: [string, (api: () => request.Agent) => request.Test][] = [
       ['GET /feature-flags', (a) => a().get('/api/admin/feature-flags')],
-      ['PATCH /feature-flags/:key', (a) => a().patch('/api/admin/feature-flags/anything').send({ enabled: true, environment: 'staging' })],
-      ['POST /api-tokens', (a) => a().post('/api/admin/api-tokens').send({ name: 'x', type: 'admin', environments: ['*'] })],
+      [
+        'PATCH /feature-flags/:key',
+        (a) => a().patch('/api/admin/feature-flags/anything').send({ enabled: true, environment: 'staging' }),
+      ],
+      [
+        'POST /api-tokens',
+        (a) =>
+          a()
+            .post('/api/admin/api-tokens')
+            .send({ name: 'x', type: 'admin', environments: ['*'] }),
+      ],
     ];
-    const UNAUTHENTICATED = CREDENTIALS.flatMap(([name, headers, message]) => ROUTES.map(([route, run]) => [name, route, headers, message, run] as const));
+    const UNAUTHENTICATED = CREDENTIALS.flatMap(([name, headers, message]) =>
+      ROUTES.map(([route, run]) => [name, route, headers, message, run] as const),
+    );
 
     it.each(UNAUTHENTICATED)('%s on %s → 401', async (_name, _route, headers, message, run) => {
       const res = await run(api).set(headers).expect(401);
-      expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', code: 'UNAUTHORIZED', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'UNAUTHORIZED',
+        message: expect.stringMatching(message),
+      });
       expect(res.headers['www-authenticate']).toBe('Bearer realm="feature-flags-admin"');
     });
   });
 });
 
-export const AUTH_MATRIX_SIZE = { actions: ACTIONS.length, principals: PRINCIPALS.length, cases: CASES.length, unauthenticated: 5 * 3 };
+export const AUTH_MATRIX_SIZE = {
+  actions: ACTIONS.length,
+  principals: PRINCIPALS.length,
+  cases: CASES.length,
+  unauthenticated: 5 * 3,
+};

@@ -24,7 +24,9 @@ const startExpressBehindProxy: StartApp = async (moduleRef) => {
   return app;
 };
 const startFastifyBehindProxy: StartApp = async (moduleRef) => {
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy: true }), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy: true }), {
+    logger: false,
+  });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
@@ -38,7 +40,10 @@ function start(startApp: StartApp, authThrottle?: AuthThrottleOptions | false): 
   return bootApp(startApp, {
     imports: [
       FeatureFlagsModule.forRoot({ environments: ENVIRONMENTS, isGlobal: true }),
-      FeatureFlagsAdminModule.forRoot({ adminToken: ADMIN_TOKEN, ...(authThrottle === undefined ? {} : { authThrottle }) }),
+      FeatureFlagsAdminModule.forRoot({
+        adminToken: ADMIN_TOKEN,
+        ...(authThrottle === undefined ? {} : { authThrottle }),
+      }),
       FeatureFlagsOfrepModule,
     ],
   });
@@ -58,7 +63,12 @@ async function wrongAttempts(app: INestApplication, ip: string, n: number): Prom
 
 function expectThrottled(res: request.Response, maxSeconds = 60): void {
   expect(res.status).toBe(429);
-  expect(res.body).toEqual({ statusCode: 429, error: 'Too Many Requests', code: 'TOO_MANY_AUTH_FAILURES', message: expect.stringMatching(/^Too many failed authentication attempts/) });
+  expect(res.body).toEqual({
+    statusCode: 429,
+    error: 'Too Many Requests',
+    code: 'TOO_MANY_AUTH_FAILURES',
+    message: expect.stringMatching(/^Too many failed authentication attempts/),
+  });
   const retryAfter = Number(res.headers['retry-after']);
   expect(Number.isInteger(retryAfter)).toBe(true);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -85,14 +95,16 @@ describe.each(ADAPTERS)('failed authentication is throttled per client (%s)', (_
 
   it('requests that authenticate are never counted', async () => {
     const app = await start(startApp, { limit: 3, ttl: 60_000 });
-    for (let i = 0; i < 30; i++) await request(app.getHttpServer()).get(FLAGS).set(from('198.51.100.7')).set(VALID).expect(200);
+    for (let i = 0; i < 30; i++)
+      await request(app.getHttpServer()).get(FLAGS).set(from('198.51.100.7')).set(VALID).expect(200);
     expect((await wrongAttempts(app, '198.51.100.7', 4)).map((r) => r.status)).toEqual([401, 401, 401, 429]);
   });
 
   it('a missing Authorization header counts as a failed attempt', async () => {
     const app = await start(startApp, { limit: 2, ttl: 60_000 });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await request(app.getHttpServer()).get(FLAGS).set(from('198.51.100.8'))).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await request(app.getHttpServer()).get(FLAGS).set(from('198.51.100.8'))).status);
     expect(statuses).toEqual([401, 401, 429]);
   });
 
@@ -123,17 +135,26 @@ describe.each(ADAPTERS)('failed authentication is throttled per client (%s)', (_
   it('OFREP: wrong client keys are throttled too, in OFREP error shape, with the admin API failures', async () => {
     const app = await start(startApp, { limit: 5, ttl: 60_000 });
     const server = app.getHttpServer();
-    const ofrep = (ip: string, key: string) => request(server).post('/ofrep/v1/evaluate/flags').set(from(ip)).set('X-API-Key', key).send({ context: {} });
+    const ofrep = (ip: string, key: string) =>
+      request(server).post('/ofrep/v1/evaluate/flags').set(from(ip)).set('X-API-Key', key).send({ context: {} });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await ofrep('192.0.2.10', `ffc_wrong-${i}-0000000000000000`)).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401]);
     const refused = await ofrep('192.0.2.10', 'ffc_wrong-again-0000000000000000');
     expect(refused.status).toBe(429);
-    expect(refused.body).toEqual({ errorCode: 'TOO_MANY_AUTH_FAILURES', errorDetails: expect.stringMatching(/^Too many failed authentication attempts/) });
+    expect(refused.body).toEqual({
+      errorCode: 'TOO_MANY_AUTH_FAILURES',
+      errorDetails: expect.stringMatching(/^Too many failed authentication attempts/),
+    });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // The same client is blocked on the admin API too; a valid client key from another client works.
     expectThrottled(await request(server).get(FLAGS).set(from('192.0.2.10')).set(VALID));
-    const key = await request(server).post('/api/admin/client-keys').set(from('192.0.2.11')).set(VALID).send({ name: 'web', environment: 'staging' }).expect(201);
+    const key = await request(server)
+      .post('/api/admin/client-keys')
+      .set(from('192.0.2.11'))
+      .set(VALID)
+      .send({ name: 'web', environment: 'staging' })
+      .expect(201);
     await ofrep('192.0.2.12', key.body.secret).expect(200);
   });
 
@@ -154,17 +175,27 @@ describe('authThrottle options', () => {
     [{ tracker: 'ip' }, 'authThrottle.tracker'],
     [{ storage: {} }, 'authThrottle.storage'],
   ])('%j is refused at boot, naming %s', async (authThrottle, option) => {
-    await expect(start(startExpressBehindProxy, authThrottle as unknown as AuthThrottleOptions)).rejects.toThrow(`option "${option}"`);
+    await expect(start(startExpressBehindProxy, authThrottle as unknown as AuthThrottleOptions)).rejects.toThrow(
+      `option "${option}"`,
+    );
   });
 
   it('a tracker of your own decides who the client is; a storage of your own counts', async () => {
     const keys: string[] = [];
     const { ThrottlerStorageService } = await import('@nestjs/throttler');
     const inner = new ThrottlerStorageService();
-    const storage = { increment: (...args: Parameters<typeof inner.increment>) => (keys.push(args[0]), inner.increment(...args)) };
-    const app = await start(startExpressBehindProxy, { limit: 2, ttl: 60_000, tracker: (req) => String((req as { headers: Record<string, string> }).headers['x-tenant']), storage });
+    const storage = {
+      increment: (...args: Parameters<typeof inner.increment>) => (keys.push(args[0]), inner.increment(...args)),
+    };
+    const app = await start(startExpressBehindProxy, {
+      limit: 2,
+      ttl: 60_000,
+      tracker: (req) => String((req as { headers: Record<string, string> }).headers['x-tenant']),
+      storage,
+    });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await request(app.getHttpServer()).get(FLAGS).set('X-Tenant', 'acme').set(wrongToken(i))).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await request(app.getHttpServer()).get(FLAGS).set('X-Tenant', 'acme').set(wrongToken(i))).status);
     expect(statuses).toEqual([401, 401, 429]);
     await request(app.getHttpServer()).get(FLAGS).set('X-Tenant', 'other').set(VALID).expect(200);
     expect(new Set(keys)).toEqual(new Set(['feature-flags-auth:acme']));

@@ -1,7 +1,17 @@
 import { INestApplication } from '@nestjs/common';
 import { AuditEvent } from '../../lib';
 import { describeWithService } from '../support/services';
-import { ADMIN, AdminBackend, closeApps, flagKey, http, postgresBackend, seedFlag, sqliteBackend, startAdminApp } from './support/admin-app';
+import {
+  ADMIN,
+  AdminBackend,
+  closeApps,
+  flagKey,
+  http,
+  postgresBackend,
+  seedFlag,
+  sqliteBackend,
+  startAdminApp,
+} from './support/admin-app';
 
 const WRITERS = 50;
 
@@ -34,7 +44,10 @@ function describeConcurrency(backend: AdminBackend): void {
   });
 
   async function overrideEvents(key: string): Promise<AuditEvent[]> {
-    const res = await api().get(`/api/admin/events?flag=${key}&environment=staging&after=0&limit=1000`).set(ADMIN).expect(200);
+    const res = await api()
+      .get(`/api/admin/events?flag=${key}&environment=staging&after=0&limit=1000`)
+      .set(ADMIN)
+      .expect(200);
     return res.body.items;
   }
 
@@ -66,17 +79,28 @@ function describeConcurrency(backend: AdminBackend): void {
     );
     const elapsed = Date.now() - started;
     // Every writer applied exactly once, each on a version nobody else got.
-    expect(applied.map((a) => a.version).sort((x, y) => x - y)).toEqual(Array.from({ length: WRITERS }, (_, i) => i + 2));
+    expect(applied.map((a) => a.version).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: WRITERS }, (_, i) => i + 2),
+    );
     // The final state is the last change applied.
     const last = applied.find((a) => a.version === WRITERS + 1)!;
     const final = await api().get(`/api/admin/feature-flags/${key}?env=staging`).set(ADMIN).expect(200);
-    expect(final.body.override).toMatchObject({ percentage: last.writer + 1, reason: `writer ${last.writer}`, version: WRITERS + 1 });
+    expect(final.body.override).toMatchObject({
+      percentage: last.writer + 1,
+      reason: `writer ${last.writer}`,
+      version: WRITERS + 1,
+    });
     // One audit event per applied change (after the seed's create), each recording that change.
     const events = (await overrideEvents(key)).slice(1);
     expect(events).toHaveLength(applied.length);
     for (const a of applied) {
       const event = events.find((e) => (e.after as { version: number }).version === a.version)!;
-      expect(event).toMatchObject({ type: 'feature-override-updated', actor: 'bootstrap-token', reason: `writer ${a.writer}`, after: { percentage: a.writer + 1 } });
+      expect(event).toMatchObject({
+        type: 'feature-override-updated',
+        actor: 'bootstrap-token',
+        reason: `writer ${a.writer}`,
+        after: { percentage: a.writer + 1 },
+      });
       expect((event.before as { version: number }).version).toBe(a.version - 1);
     }
     report.push(
@@ -92,7 +116,12 @@ function describeConcurrency(backend: AdminBackend): void {
     await seedFlag(app, key, { staging: { enabled: true, percentage: 0 } });
     const started = Date.now();
     const responses = await Promise.all(
-      Array.from({ length: WRITERS }, (_, writer) => api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ environment: 'staging', percentage: writer + 1 })),
+      Array.from({ length: WRITERS }, (_, writer) =>
+        api()
+          .patch(`/api/admin/feature-flags/${key}`)
+          .set(ADMIN)
+          .send({ environment: 'staging', percentage: writer + 1 }),
+      ),
     );
     const elapsed = Date.now() - started;
     expect(responses.map((r) => r.status)).toEqual(Array(WRITERS).fill(200));
@@ -104,24 +133,34 @@ function describeConcurrency(backend: AdminBackend): void {
     const events = (await overrideEvents(key)).slice(1);
     expect(events).toHaveLength(WRITERS);
     expect(events.map((e) => (e.after as { version: number }).version).sort((x, y) => x - y)).toEqual(versions);
-    report.push(`${backend.name}, no version: ${WRITERS} writers, ${WRITERS} applied, ${events.length} events, ${elapsed} ms`);
+    report.push(
+      `${backend.name}, no version: ${WRITERS} writers, ${WRITERS} applied, ${events.length} events, ${elapsed} ms`,
+    );
   });
 
   it(`${WRITERS} concurrent creates of one override: exactly one creates it, the others apply on top`, async () => {
     const key = flagKey('created-at-once');
     await seedFlag(app, key);
     const responses = await Promise.all(
-      Array.from({ length: WRITERS }, (_, writer) => api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ environment: 'development', percentage: writer })),
+      Array.from({ length: WRITERS }, (_, writer) =>
+        api()
+          .patch(`/api/admin/feature-flags/${key}`)
+          .set(ADMIN)
+          .send({ environment: 'development', percentage: writer }),
+      ),
     );
     expect(responses.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
-    const events = (await api().get(`/api/admin/events?flag=${key}&environment=development&limit=1000`).set(ADMIN)).body.items as AuditEvent[];
+    const events = (await api().get(`/api/admin/events?flag=${key}&environment=development&limit=1000`).set(ADMIN)).body
+      .items as AuditEvent[];
     expect(events.filter((e) => e.type === 'feature-override-created')).toHaveLength(1);
     expect(events).toHaveLength(WRITERS);
   });
 }
 
 describe('admin API under concurrent writers (sqlite)', () => describeConcurrency(sqliteBackend()));
-describeWithService('postgres', 'admin API under concurrent writers (postgres)', () => describeConcurrency(postgresBackend()));
+describeWithService('postgres', 'admin API under concurrent writers (postgres)', () =>
+  describeConcurrency(postgresBackend()),
+);
 
 afterAll(() => {
   if (report.length > 0) console.log(`Concurrency:\n  ${report.join('\n  ')}`);

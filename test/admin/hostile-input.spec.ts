@@ -1,10 +1,31 @@
-import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, INestApplication, Module, NotFoundException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  Controller,
+  ExceptionFilter,
+  Get,
+  INestApplication,
+  Module,
+  NotFoundException,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import request from 'supertest';
 import { FeatureFlagsAdminModule, FeatureFlagsModule } from '../../lib';
 import { MAX_INPUT_DEPTH, MAX_INT32 } from '../../lib/admin/http/admin-input-limits';
 import { describeWithService } from '../support/services';
-import { ADAPTERS, ADMIN, ADMIN_TOKEN, AdminBackend, ENVIRONMENTS, closeApps, http, postgresBackend, seedFlag, sqliteBackend, startAdminApp } from './support/admin-app';
+import {
+  ADAPTERS,
+  ADMIN,
+  ADMIN_TOKEN,
+  AdminBackend,
+  ENVIRONMENTS,
+  closeApps,
+  http,
+  postgresBackend,
+  seedFlag,
+  sqliteBackend,
+  startAdminApp,
+} from './support/admin-app';
 import { bootApp } from '../support/http';
 
 /**
@@ -44,12 +65,60 @@ function describeStoreEdges(title: string, backendOf: () => AdminBackend): void 
 
     const NUL = '\u0000';
     it.each([
-      ['a flag name', () => http(app).post('/api/admin/feature-flags').set(ADMIN).send({ key: 'nul.name', name: `a${NUL}b` }), 'name'],
-      ['a reason', () => http(app).patch(F).set(ADMIN).send({ environment: 'staging', enabled: false, reason: `why${NUL}` }), 'reason'],
-      ['a tag', () => http(app).patch(F).set(ADMIN).send({ tags: ['ok', `t${NUL}`] }), 'tags[1]'],
-      ['a metadata value', () => http(app).patch(F).set(ADMIN).send({ metadata: { deep: { note: `x${NUL}` } } }), 'metadata.deep.note'],
-      ['a metadata key', () => http(app).patch(F).set(ADMIN).send({ metadata: { [`k${NUL}`]: 1 } }), 'metadata["k\\\\u0000"]'],
-      ['a token name (the actor of its changes)', () => http(app).post('/api/admin/api-tokens').set(ADMIN).send({ name: `ci${NUL}`, type: 'admin', environments: ['*'] }), 'name'],
+      [
+        'a flag name',
+        () =>
+          http(app)
+            .post('/api/admin/feature-flags')
+            .set(ADMIN)
+            .send({ key: 'nul.name', name: `a${NUL}b` }),
+        'name',
+      ],
+      [
+        'a reason',
+        () =>
+          http(app)
+            .patch(F)
+            .set(ADMIN)
+            .send({ environment: 'staging', enabled: false, reason: `why${NUL}` }),
+        'reason',
+      ],
+      [
+        'a tag',
+        () =>
+          http(app)
+            .patch(F)
+            .set(ADMIN)
+            .send({ tags: ['ok', `t${NUL}`] }),
+        'tags[1]',
+      ],
+      [
+        'a metadata value',
+        () =>
+          http(app)
+            .patch(F)
+            .set(ADMIN)
+            .send({ metadata: { deep: { note: `x${NUL}` } } }),
+        'metadata.deep.note',
+      ],
+      [
+        'a metadata key',
+        () =>
+          http(app)
+            .patch(F)
+            .set(ADMIN)
+            .send({ metadata: { [`k${NUL}`]: 1 } }),
+        'metadata["k\\\\u0000"]',
+      ],
+      [
+        'a token name (the actor of its changes)',
+        () =>
+          http(app)
+            .post('/api/admin/api-tokens')
+            .set(ADMIN)
+            .send({ name: `ci${NUL}`, type: 'admin', environments: ['*'] }),
+        'name',
+      ],
       ['the actor query parameter', () => http(app).get('/api/admin/events?actor=a%00b').set(ADMIN), 'actor'],
       ['the search query parameter', () => http(app).get('/api/admin/feature-flags?search=%00').set(ADMIN), 'search'],
     ])('a NUL character in %s → 400 naming the field', async (_what, send, field) => {
@@ -73,22 +142,40 @@ function describeStoreEdges(title: string, backendOf: () => AdminBackend): void 
 
     it.each([
       ['version', { environment: 'staging', enabled: true, version: MAX_INT32 + 1 }, 'version'],
-      ['rule priority', { environment: 'staging', rules: [{ priority: MAX_INT32 + 1, serveEnabled: true, conditions: [] }] }, 'rules[0].priority'],
-      ['negative rule priority', { environment: 'staging', rules: [{ priority: -MAX_INT32 - 2, serveEnabled: true, conditions: [] }] }, 'rules[0].priority'],
+      [
+        'rule priority',
+        { environment: 'staging', rules: [{ priority: MAX_INT32 + 1, serveEnabled: true, conditions: [] }] },
+        'rules[0].priority',
+      ],
+      [
+        'negative rule priority',
+        { environment: 'staging', rules: [{ priority: -MAX_INT32 - 2, serveEnabled: true, conditions: [] }] },
+        'rules[0].priority',
+      ],
     ])('a body integer beyond 32 bits (%s) → 400', async (_what, body, field) => {
       expectAdminError(await http(app).patch(F).set(ADMIN).send(body), 400, 'VALIDATION_FAILED', field);
     });
 
     it('a rule priority at the 32-bit bounds is stored', async () => {
-      const body = { environment: 'staging', rules: [{ priority: MAX_INT32, serveEnabled: true, conditions: [] }, { priority: -MAX_INT32 - 1, serveEnabled: false, conditions: [] }] };
+      const body = {
+        environment: 'staging',
+        rules: [
+          { priority: MAX_INT32, serveEnabled: true, conditions: [] },
+          { priority: -MAX_INT32 - 1, serveEnabled: false, conditions: [] },
+        ],
+      };
       const res = await http(app).patch(F).set(ADMIN).send(body).expect(200);
-      expect(res.body.override.rules.map((r: { priority: number }) => r.priority).sort()).toEqual([-MAX_INT32 - 1, MAX_INT32].sort());
+      expect(res.body.override.rules.map((r: { priority: number }) => r.priority).sort()).toEqual(
+        [-MAX_INT32 - 1, MAX_INT32].sort(),
+      );
     });
   });
 }
 
 describeStoreEdges('admin input edges on SQLite', sqliteBackend);
-describeWithService('postgres', 'admin input edges on PostgreSQL', () => describeStoreEdges('admin input edges on PostgreSQL', postgresBackend));
+describeWithService('postgres', 'admin input edges on PostgreSQL', () =>
+  describeStoreEdges('admin input edges on PostgreSQL', postgresBackend),
+);
 
 describe.each(ADAPTERS)('admin request shape (%s)', (adapter, start) => {
   const backend = sqliteBackend();
@@ -111,8 +198,24 @@ describe.each(ADAPTERS)('admin request shape (%s)', (adapter, start) => {
     });
 
     it('deep rules, variants and query objects too', async () => {
-      expectAdminError(await http(app).patch(F).set(ADMIN).set('Content-Type', 'application/json').send(`{"environment":"staging","rules":${nest(5000)}}`), 400, 'VALIDATION_FAILED');
-      expectAdminError(await http(app).patch(F).set(ADMIN).set('Content-Type', 'application/json').send(`{"environment":"staging","value":${nest(20000)}}`), 400, 'VALIDATION_FAILED');
+      expectAdminError(
+        await http(app)
+          .patch(F)
+          .set(ADMIN)
+          .set('Content-Type', 'application/json')
+          .send(`{"environment":"staging","rules":${nest(5000)}}`),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectAdminError(
+        await http(app)
+          .patch(F)
+          .set(ADMIN)
+          .set('Content-Type', 'application/json')
+          .send(`{"environment":"staging","value":${nest(20000)}}`),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
 
     it(`${MAX_INPUT_DEPTH} levels are accepted; one more is refused`, async () => {
@@ -120,7 +223,11 @@ describe.each(ADAPTERS)('admin request shape (%s)', (adapter, start) => {
       const ok = `{"metadata":{"a":${nest(MAX_INPUT_DEPTH - 2)}}}`;
       await http(app).patch(F).set(ADMIN).set('Content-Type', 'application/json').send(ok).expect(200);
       const tooDeep = `{"metadata":{"a":${nest(MAX_INPUT_DEPTH - 1)}}}`;
-      expectAdminError(await http(app).patch(F).set(ADMIN).set('Content-Type', 'application/json').send(tooDeep), 400, 'VALIDATION_FAILED');
+      expectAdminError(
+        await http(app).patch(F).set(ADMIN).set('Content-Type', 'application/json').send(tooDeep),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
   });
 
@@ -172,7 +279,9 @@ describe.each(ADAPTERS)('admin request shape (%s)', (adapter, start) => {
 
     it('an unknown admin path → 404 NOT_FOUND', async () => {
       expectAdminError(await http(app).get('/api/admin/nothing-here').set(ADMIN), 404, 'NOT_FOUND');
-      const long = await http(app).get(`/api/admin/${'x'.repeat(4000)}`).set(ADMIN);
+      const long = await http(app)
+        .get(`/api/admin/${'x'.repeat(4000)}`)
+        .set(ADMIN);
       expectAdminError(long, 404, 'NOT_FOUND');
       expect(long.body.message.length).toBeLessThan(300);
     });
@@ -184,7 +293,7 @@ describe.each(ADAPTERS)('admin request shape (%s)', (adapter, start) => {
       expectAdminError(header, 400, 'VALIDATION_FAILED', 'key');
     });
 
-    it('paths outside the admin prefix keep the app\'s answers', async () => {
+    it("paths outside the admin prefix keep the app's answers", async () => {
       const res = await request(app.getHttpServer()).put('/not-admin');
       expect(res.status).toBe(404);
       expect(res.body.code).toBeUndefined();
@@ -195,7 +304,10 @@ describe.each(ADAPTERS)('admin request shape (%s)', (adapter, start) => {
 @Catch(NotFoundException)
 class HostNotFoundFilter implements ExceptionFilter {
   catch(_exception: NotFoundException, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<{ status?: (n: number) => { json: (b: unknown) => void }; code?: (n: number) => { send: (b: unknown) => void } }>();
+    const response = host.switchToHttp().getResponse<{
+      status?: (n: number) => { json: (b: unknown) => void };
+      code?: (n: number) => { send: (b: unknown) => void };
+    }>();
     if (typeof response.code === 'function') response.code(404).send({ host: 'filter' });
     else response.status!(404).json({ host: 'filter' });
   }
@@ -224,7 +336,11 @@ describe.each(ADAPTERS)("the app's own global filters and environment errors (%s
       ],
     });
     await request(app.getHttpServer()).get('/not-admin').expect(404, { host: 'filter' });
-    expectAdminError(await request(app.getHttpServer()).put('/api/admin/feature-flags').set(ADMIN), 405, 'METHOD_NOT_ALLOWED');
+    expectAdminError(
+      await request(app.getHttpServer()).put('/api/admin/feature-flags').set(ADMIN),
+      405,
+      'METHOD_NOT_ALLOWED',
+    );
   });
 
   it('a disallowed environment is echoed once, truncated, with a code and the field that named it', async () => {
@@ -235,10 +351,19 @@ describe.each(ADAPTERS)("the app's own global filters and environment errors (%s
     const value = `x${'y'.repeat(15_000)}`;
     const res = await request(app.getHttpServer()).get('/plain').set('X-Environment', value);
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ statusCode: 400, code: 'ENVIRONMENT_NOT_ALLOWED', field: 'header "x-environment"', environment: `x${'y'.repeat(63)}…` });
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      code: 'ENVIRONMENT_NOT_ALLOWED',
+      field: 'header "x-environment"',
+      environment: `x${'y'.repeat(63)}…`,
+    });
     expect(JSON.stringify(res.body).length).toBeLessThan(1000);
     expect(res.text.split('yyyyyyyy').length - 1).toBeLessThanOrEqual(8);
     const query = await request(app.getHttpServer()).get('/plain?env=nope');
-    expect(query.body).toMatchObject({ code: 'ENVIRONMENT_NOT_ALLOWED', field: 'query parameter "env"', environment: 'nope' });
+    expect(query.body).toMatchObject({
+      code: 'ENVIRONMENT_NOT_ALLOWED',
+      field: 'query parameter "env"',
+      environment: 'nope',
+    });
   });
 });

@@ -5,7 +5,16 @@ import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { startFastify } from '../support/http';
 import { describeWithService } from '../support/services';
-import { ADMIN, AdminBackend, bearer, closeApps, postgresBackend, seedFlag, sqliteBackend, startAdminApp } from './support/admin-app';
+import {
+  ADMIN,
+  AdminBackend,
+  bearer,
+  closeApps,
+  postgresBackend,
+  seedFlag,
+  sqliteBackend,
+  startAdminApp,
+} from './support/admin-app';
 import { adminDocument } from './support/openapi-document';
 
 /**
@@ -95,7 +104,12 @@ function operationsOf(document: OpenAPIObject): Operation[] {
         id: `${method.toUpperCase()} ${path}`,
         method,
         path,
-        params: (op.parameters ?? []).map((p: any) => ({ name: p.name, in: p.in, required: p.required === true, schema: p.schema ?? {} })),
+        params: (op.parameters ?? []).map((p: any) => ({
+          name: p.name,
+          in: p.in,
+          required: p.required === true,
+          schema: p.schema ?? {},
+        })),
         body: op.requestBody?.content?.['application/json']?.schema,
         responses: op.responses,
       });
@@ -117,7 +131,8 @@ class DocumentValidator {
 
   resolve(schema: Schema): Schema {
     let s = schema;
-    while (s.$ref) s = this.document.components!.schemas![String(s.$ref).replace('#/components/schemas/', '')] as Schema;
+    while (s.$ref)
+      s = this.document.components!.schemas![String(s.$ref).replace('#/components/schemas/', '')] as Schema;
     return s;
   }
 
@@ -140,14 +155,20 @@ function valueOf(v: DocumentValidator, schema: Schema, pools: Pools, name = ''):
   const s = v.resolve(schema);
   const known = knownValues(name, pools);
   const generated = generatedValue(v, s, pools, name);
-  return known.length > 0 ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 4 }, { arbitrary: generated, weight: 1 }) : generated;
+  return known.length > 0
+    ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 4 }, { arbitrary: generated, weight: 1 })
+    : generated;
 }
 
 function knownValues(name: string, pools: Pools): string[] {
   // A promotion's source is where the restocked overrides are.
   if (name === 'from') return pools.environments.slice(0, 1);
   // An override's environment: that one, half the time.
-  if (name === 'environment') return [...pools.environments.slice(0, 1).flatMap((e) => Array(pools.environments.length).fill(e)), ...pools.environments];
+  if (name === 'environment')
+    return [
+      ...pools.environments.slice(0, 1).flatMap((e) => Array(pools.environments.length).fill(e)),
+      ...pools.environments,
+    ];
   if (['slug', 'other', 'parent', 'to', 'env'].includes(name)) return pools.environments;
   if (name === 'key' || name === 'flag') return pools.flags;
   if (name === 'api-tokens') return pools.tokens;
@@ -161,22 +182,32 @@ const ABSENT = Symbol('absent');
 
 function generatedValue(v: DocumentValidator, s: Schema, pools: Pools, name: string): fc.Arbitrary<unknown> {
   const nonNull = nonNullValue(v, s, pools, name);
-  return s.nullable ? fc.oneof({ arbitrary: nonNull, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 }) : nonNull;
+  return s.nullable
+    ? fc.oneof({ arbitrary: nonNull, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 })
+    : nonNull;
 }
 
 function nonNullValue(v: DocumentValidator, s: Schema, pools: Pools, name: string): fc.Arbitrary<unknown> {
   // Rules between an object's fields (anyOf/oneOf/not beside `properties`) are left to ajv's verdict.
-  if ((s.anyOf || s.oneOf) && s.type === undefined) return fc.oneof(...(s.anyOf ?? s.oneOf).map((x: Schema) => valueOf(v, x, pools, name)));
+  if ((s.anyOf || s.oneOf) && s.type === undefined)
+    return fc.oneof(...(s.anyOf ?? s.oneOf).map((x: Schema) => valueOf(v, x, pools, name)));
   if (s.enum) return fc.constantFrom(...s.enum);
   switch (s.type) {
     case 'string': {
-      if (s.format === 'date-time') return fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
+      if (s.format === 'date-time')
+        return fc
+          .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+          .map((d) => d.toISOString());
       const max = s.maxLength ?? 64;
       const min = s.minLength ?? 0;
       const base =
         s.pattern && s.pattern !== '^[^\\u0000]*$'
           ? fc.stringMatching(new RegExp(s.pattern))
-          : fc.oneof(fc.string({ maxLength: Math.min(max, 40) }), fc.string({ unit: 'binary', maxLength: Math.min(max, 20) }), fc.constant('x'.repeat(max)));
+          : fc.oneof(
+              fc.string({ maxLength: Math.min(max, 40) }),
+              fc.string({ unit: 'binary', maxLength: Math.min(max, 20) }),
+              fc.constant('x'.repeat(max)),
+            );
       return base.filter((x) => [...x].length <= max && [...x].length >= min && !x.includes('\u0000'));
     }
     case 'integer':
@@ -189,7 +220,10 @@ function nonNullValue(v: DocumentValidator, s: Schema, pools: Pools, name: strin
     case 'boolean':
       return fc.boolean();
     case 'array':
-      return fc.array(valueOf(v, s.items ?? {}, pools, name), { minLength: s.minItems ?? 0, maxLength: Math.min(s.maxItems ?? 4, 4) });
+      return fc.array(valueOf(v, s.items ?? {}, pools, name), {
+        minLength: s.minItems ?? 0,
+        maxLength: Math.min(s.maxItems ?? 4, 4),
+      });
     case 'object': {
       if (!s.properties) return fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 3 });
       // Each optional property one time in four: requests that send a few fields, as clients do.
@@ -197,7 +231,12 @@ function nonNullValue(v: DocumentValidator, s: Schema, pools: Pools, name: strin
       const props = Object.fromEntries(
         Object.entries(s.properties as Record<string, Schema>).map(([k, p]) => [
           k,
-          required.has(k) ? valueOf(v, p, pools, k) : fc.oneof({ arbitrary: fc.constant(ABSENT), weight: 3 }, { arbitrary: valueOf(v, p, pools, k), weight: 1 }),
+          required.has(k)
+            ? valueOf(v, p, pools, k)
+            : fc.oneof(
+                { arbitrary: fc.constant(ABSENT), weight: 3 },
+                { arbitrary: valueOf(v, p, pools, k), weight: 1 },
+              ),
         ]),
       );
       return fc.record(props).map((o) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== ABSENT)));
@@ -234,20 +273,53 @@ const PRINCIPALS: [Principal, number][] = [
 function caseOf(v: DocumentValidator, op: Operation, pools: Pools): fc.Arbitrary<Case> {
   // An `{id}` is drawn from the ids of what the path names (`/api-tokens/{id}`: token ids).
   const pathName = (p: { name: string }) => (p.name === 'id' ? op.path.split('/')[3] : p.name);
-  const path = fc.record(Object.fromEntries(op.params.filter((p) => p.in === 'path').map((p) => [p.name, valueOf(v, p.schema, pools, pathName(p))])));
-  const query = fc.record(Object.fromEntries(op.params.filter((p) => p.in === 'query').map((p) => [p.name, valueOf(v, p.schema, pools, p.name)])), { requiredKeys: [] });
+  const path = fc.record(
+    Object.fromEntries(
+      op.params.filter((p) => p.in === 'path').map((p) => [p.name, valueOf(v, p.schema, pools, pathName(p))]),
+    ),
+  );
+  const query = fc.record(
+    Object.fromEntries(
+      op.params.filter((p) => p.in === 'query').map((p) => [p.name, valueOf(v, p.schema, pools, p.name)]),
+    ),
+    { requiredKeys: [] },
+  );
   // If-Match one time in six (a stale version is a 409).
   const headers = fc
-    .record(Object.fromEntries(op.params.filter((p) => p.in === 'header').map((p) => [p.name, fc.oneof({ arbitrary: fc.constant(ABSENT), weight: 5 }, { arbitrary: fc.integer({ min: 0, max: 6 }).map((n) => `"${n}"`), weight: 1 })])))
+    .record(
+      Object.fromEntries(
+        op.params
+          .filter((p) => p.in === 'header')
+          .map((p) => [
+            p.name,
+            fc.oneof(
+              { arbitrary: fc.constant(ABSENT), weight: 5 },
+              { arbitrary: fc.integer({ min: 0, max: 6 }).map((n) => `"${n}"`), weight: 1 },
+            ),
+          ]),
+      ),
+    )
     .map((o) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== ABSENT)));
   const body = op.body ? valueOf(v, op.body, pools) : fc.constant(undefined);
   // Approvals mostly by bob: alice asked for the pending changes (her own approval is SELF_APPROVAL).
   const deciding = op.path.endsWith('/approve') || op.path.endsWith('/reject');
-  const principal = fc.oneof(...PRINCIPALS.map(([p, weight]) => ({ arbitrary: fc.constant(p), weight: deciding && p === 'bob' ? 150 : weight })));
+  const principal = fc.oneof(
+    ...PRINCIPALS.map(([p, weight]) => ({ arbitrary: fc.constant(p), weight: deciding && p === 'bob' ? 150 : weight })),
+  );
   return fc
     .record({ path, query, headers, body, principal, mutate: fc.boolean(), pick: fc.nat(), pick2: fc.nat() })
     .map(({ path, query, headers, body, principal, mutate, pick, pick2 }) => {
-      const c: Case = { op, valid: true, mutation: 'none', principal, path: path as Record<string, string>, query, headers: headers as Record<string, string>, body, hasBody: op.body !== undefined };
+      const c: Case = {
+        op,
+        valid: true,
+        mutation: 'none',
+        principal,
+        path: path as Record<string, string>,
+        query,
+        headers: headers as Record<string, string>,
+        body,
+        hasBody: op.body !== undefined,
+      };
       if (mutate) mutateCase(v, c, pick, pick2);
       c.valid = requestProblem(v, c) === null;
       return c;
@@ -258,13 +330,20 @@ function caseOf(v: DocumentValidator, op: Operation, pools: Pools): fc.Arbitrary
 function mutateCase(v: DocumentValidator, c: Case, pick: number, pick2: number): void {
   const targets: string[] = [];
   const body = c.op.body ? v.resolve(c.op.body) : undefined;
-  if (body) targets.push('body:unknown-key', 'body:not-an-object', ...Object.keys(body.properties ?? {}).map((k) => `body:${k}`), ...(body.required ?? []).map((k: string) => `body:-${k}`));
+  if (body)
+    targets.push(
+      'body:unknown-key',
+      'body:not-an-object',
+      ...Object.keys(body.properties ?? {}).map((k) => `body:${k}`),
+      ...(body.required ?? []).map((k: string) => `body:-${k}`),
+    );
   for (const p of c.op.params) targets.push(`${p.in}:${p.name}`);
   if (targets.length === 0) return;
   const target = targets[pick % targets.length];
   c.mutation = target;
   const [where, name] = target.split(':');
-  if (target === 'body:unknown-key') c.body = { ...(c.body as object), [`bogus${pick2 % 7}`]: pick2 % 2 === 0 ? 1 : 'x' };
+  if (target === 'body:unknown-key')
+    c.body = { ...(c.body as object), [`bogus${pick2 % 7}`]: pick2 % 2 === 0 ? 1 : 'x' };
   else if (target === 'body:not-an-object') c.body = [[], 'text', 42, null][pick2 % 4];
   else if (where === 'body' && name.startsWith('-')) {
     const copy = { ...(c.body as Record<string, unknown>) };
@@ -370,9 +449,12 @@ function documentedRefusal(c: Case, answer: Answer): boolean {
 /** The 400s a schema-valid request may get: rules between fields or against the store's state. */
 const SEMANTIC_400: ((c: Case, field: string, message: string) => boolean)[] = [
   // A value of the flag's type (value, defaultValue, serveValue, variants' values), a condition's value for its operator.
-  (_c, field) => /(^|\.)(value|defaultValue|serveValue|variants)(\[|$|\.)/.test(field) || /conditions\[\d+\]/.test(field),
+  (_c, field) =>
+    /(^|\.)(value|defaultValue|serveValue|variants)(\[|$|\.)/.test(field) || /conditions\[\d+\]/.test(field),
   // Free-form JSON (metadata, settings, values): no NUL character, no reserved key, at most 32 levels deep.
-  (_c, _field, message) => /NUL character|deeper than 32|is not an accepted field/.test(message) && /metadata|settings|value|Value|variants|conditions/.test(message),
+  (_c, _field, message) =>
+    /NUL character|deeper than 32|is not an accepted field/.test(message) &&
+    /metadata|settings|value|Value|variants|conditions/.test(message),
   // expiresAt in the past; version and If-Match that disagree; promotion to its own source; `after` with
   // `before`; "*" with slugs in a token's environments.
   (_c, field) => ['expiresAt', 'version', 'to', 'after', 'environments'].includes(field),
@@ -391,16 +473,25 @@ function judge(v: DocumentValidator, c: Case, answer: Answer): string | null {
     return `${answer.status} has a body the document does not describe: ${answer.text.slice(0, 200)}`;
   }
   for (const name of Object.keys(documented.headers ?? {})) {
-    if (answer.headers[name.toLowerCase()] === undefined) return `${answer.status} without its documented ${name} header`;
+    if (answer.headers[name.toLowerCase()] === undefined)
+      return `${answer.status} without its documented ${name} header`;
   }
   if (!c.valid) {
-    const refused = answer.status === 400 || answer.status === 413 || ((answer.status === 404 || answer.status === 414) && c.mutation.startsWith('path:'));
+    const refused =
+      answer.status === 400 ||
+      answer.status === 413 ||
+      ((answer.status === 404 || answer.status === 414) && c.mutation.startsWith('path:'));
     const unauthenticated = c.principal === 'nobody' && (answer.status === 401 || answer.status === 429);
-    const forbidden = answer.status === 403 && (c.principal === 'reader' || c.principal === 'staging' || c.principal === 'bootstrap');
-    return refused || unauthenticated || forbidden ? null : `schema-invalid (${requestProblem(v, c)}) but answered ${answer.status}`;
+    const forbidden =
+      answer.status === 403 && (c.principal === 'reader' || c.principal === 'staging' || c.principal === 'bootstrap');
+    return refused || unauthenticated || forbidden
+      ? null
+      : `schema-invalid (${requestProblem(v, c)}) but answered ${answer.status}`;
   }
   if (answer.status >= 200 && answer.status < 300) return null;
-  return documentedRefusal(c, answer) ? null : `schema-valid but refused without a documented reason: ${answer.status} ${answer.text.slice(0, 300)}`;
+  return documentedRefusal(c, answer)
+    ? null
+    : `schema-valid but refused without a documented reason: ${answer.status} ${answer.text.slice(0, 300)}`;
 }
 
 // ---- the run ----
@@ -428,7 +519,13 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
         start: startFastify,
         // Failed authentication is counted per X-Client: the unauthenticated cases get their 401s and 429s
         // without blocking the others.
-        admin: { authThrottle: { limit: 5, ttl: 60_000, tracker: (req) => String((req as { headers: Record<string, unknown> }).headers['x-client'] ?? 'main') } },
+        admin: {
+          authThrottle: {
+            limit: 5,
+            ttl: 60_000,
+            tracker: (req) => String((req as { headers: Record<string, unknown> }).headers['x-client'] ?? 'main'),
+          },
+        },
       });
       v = new DocumentValidator(adminDocument(app));
       ops = operationsOf(v.document);
@@ -438,7 +535,14 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
         ['reader', 'read-only', ['*']],
         ['staging', 'admin', ['staging', 'development']],
       ] as const) {
-        secrets[name] = (await send({ method: 'POST', url: '/api/admin/api-tokens', headers: ADMIN, payload: { name: `contract-${name}`, type, environments } })).body.secret;
+        secrets[name] = (
+          await send({
+            method: 'POST',
+            url: '/api/admin/api-tokens',
+            headers: ADMIN,
+            payload: { name: `contract-${name}`, type, environments },
+          })
+        ).body.secret;
       }
       secrets.bootstrap = ADMIN.Authorization.slice('Bearer '.length);
       secrets.nobody = 'ffa_not-a-token-of-this-app-000000000000000000';
@@ -449,32 +553,54 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
       await backend.dispose();
     });
 
-    async function send(request: { method: string; url: string; headers?: Record<string, string>; payload?: unknown }): Promise<Answer & { body: any }> {
+    async function send(request: {
+      method: string;
+      url: string;
+      headers?: Record<string, string>;
+      payload?: unknown;
+    }): Promise<Answer & { body: any }> {
       const fastify = app.getHttpAdapter().getInstance();
       const res = await fastify.inject({
         method: request.method,
         url: request.url,
-        headers: { ...(request.payload !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
+        headers: {
+          ...(request.payload !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...request.headers,
+        },
         ...(request.payload !== undefined ? { payload: JSON.stringify(request.payload) } : {}),
       });
       let body: unknown;
-      if (String(res.headers['content-type'] ?? '').startsWith('application/json') && res.body !== '') body = JSON.parse(res.body);
+      if (String(res.headers['content-type'] ?? '').startsWith('application/json') && res.body !== '')
+        body = JSON.parse(res.body);
       return { status: res.statusCode, headers: res.headers, body, text: res.body };
     }
 
     /** What path parameters are drawn from; restocked when random deletes thin it out. */
     async function pools(): Promise<Pools> {
-      let environments = (await send({ method: 'GET', url: '/api/admin/environments', headers: ADMIN })).body.items.map((e: { slug: string }) => e.slug);
+      let environments = (await send({ method: 'GET', url: '/api/admin/environments', headers: ADMIN })).body.items.map(
+        (e: { slug: string }) => e.slug,
+      );
       if (environments.length < 4) {
         for (const slug of ['staging', 'development', 'qa', `contract-${Date.now().toString(36)}`]) {
-          await send({ method: 'POST', url: '/api/admin/environments', headers: ADMIN, payload: { slug, name: slug, parent: environments.includes('production') ? 'production' : null } });
+          await send({
+            method: 'POST',
+            url: '/api/admin/environments',
+            headers: ADMIN,
+            payload: { slug, name: slug, parent: environments.includes('production') ? 'production' : null },
+          });
         }
-        environments = (await send({ method: 'GET', url: '/api/admin/environments', headers: ADMIN })).body.items.map((e: { slug: string }) => e.slug);
+        environments = (await send({ method: 'GET', url: '/api/admin/environments', headers: ADMIN })).body.items.map(
+          (e: { slug: string }) => e.slug,
+        );
       }
-      const listFlags = async () => (await send({ method: 'GET', url: '/api/admin/feature-flags?status=all&limit=500', headers: ADMIN })).body.items.map((f: { key: string }) => f.key);
+      const listFlags = async () =>
+        (
+          await send({ method: 'GET', url: '/api/admin/feature-flags?status=all&limit=500', headers: ADMIN })
+        ).body.items.map((f: { key: string }) => f.key);
       let flags = await listFlags();
       if (flags.length < 5) {
-        for (let i = 0; i < 5; i++) await seedFlag(app, `contract.flag-${Date.now().toString(36)}-${i}`, {}, { defaultEnabled: i % 2 === 0 });
+        for (let i = 0; i < 5; i++)
+          await seedFlag(app, `contract.flag-${Date.now().toString(36)}-${i}`, {}, { defaultEnabled: i % 2 === 0 });
         flags = await listFlags();
       }
       const stamp = Date.now().toString(36);
@@ -484,14 +610,28 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
           .map((t: { id: string }) => t.id);
       let tokens = await listTokens();
       if (tokens.length < 3) {
-        for (let i = 0; i < 3; i++) await send({ method: 'POST', url: '/api/admin/api-tokens', headers: ADMIN, payload: { name: `spare-${stamp}-${i}`, type: 'read-only', environments: ['*'] } });
+        for (let i = 0; i < 3; i++)
+          await send({
+            method: 'POST',
+            url: '/api/admin/api-tokens',
+            headers: ADMIN,
+            payload: { name: `spare-${stamp}-${i}`, type: 'read-only', environments: ['*'] },
+          });
         tokens = await listTokens();
       }
       const listKeys = async () =>
-        (await send({ method: 'GET', url: '/api/admin/client-keys', headers: ADMIN })).body.items.filter((k: { status: string }) => k.status === 'active').map((k: { id: string }) => k.id);
+        (await send({ method: 'GET', url: '/api/admin/client-keys', headers: ADMIN })).body.items
+          .filter((k: { status: string }) => k.status === 'active')
+          .map((k: { id: string }) => k.id);
       let clientKeys = await listKeys();
       if (clientKeys.length < 3) {
-        for (const environment of environments.slice(0, 3)) await send({ method: 'POST', url: '/api/admin/client-keys', headers: ADMIN, payload: { name: `spare-${stamp}`, environment } });
+        for (const environment of environments.slice(0, 3))
+          await send({
+            method: 'POST',
+            url: '/api/admin/client-keys',
+            headers: ADMIN,
+            payload: { name: `spare-${stamp}`, environment },
+          });
         clientKeys = await listKeys();
       }
       // Overrides to promote and remove, and change requests to decide: alice asks for a change in an
@@ -505,27 +645,49 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
       );
       environments.sort((a: string, b: string) => Number(direct.has(b)) - Number(direct.has(a)) || Math.random() - 0.5);
       for (const key of flags.slice(0, 8)) {
-        await send({ method: 'PATCH', url: `/api/admin/feature-flags/${encodeURIComponent(key)}`, headers: bearer(secrets.alice), payload: { environment: environments[0], enabled: true, confirm: true } });
+        await send({
+          method: 'PATCH',
+          url: `/api/admin/feature-flags/${encodeURIComponent(key)}`,
+          headers: bearer(secrets.alice),
+          payload: { environment: environments[0], enabled: true, confirm: true },
+        });
       }
       const listRequests = async () =>
-        (await send({ method: 'GET', url: '/api/admin/change-requests?status=pending', headers: ADMIN })).body.items.map((r: { id: string }) => r.id).slice(0, 50);
+        (await send({ method: 'GET', url: '/api/admin/change-requests?status=pending', headers: ADMIN })).body.items
+          .map((r: { id: string }) => r.id)
+          .slice(0, 50);
       let changeRequests = await listRequests();
       if (changeRequests.length < 3) {
-        const approving = (await send({ method: 'GET', url: '/api/admin/environments', headers: ADMIN })).body.items.filter((e: { requiresApproval: boolean }) => e.requiresApproval);
+        const approving = (
+          await send({ method: 'GET', url: '/api/admin/environments', headers: ADMIN })
+        ).body.items.filter((e: { requiresApproval: boolean }) => e.requiresApproval);
         for (const e of approving.slice(0, 1)) {
           for (const key of flags.slice(0, 3)) {
-            await send({ method: 'PATCH', url: `/api/admin/feature-flags/${encodeURIComponent(key)}`, headers: bearer(secrets.alice), payload: { environment: e.slug, percentage: Math.floor(Math.random() * 100), confirm: true } });
+            await send({
+              method: 'PATCH',
+              url: `/api/admin/feature-flags/${encodeURIComponent(key)}`,
+              headers: bearer(secrets.alice),
+              payload: { environment: e.slug, percentage: Math.floor(Math.random() * 100), confirm: true },
+            });
           }
         }
         changeRequests = await listRequests();
       }
       // A few of each, those with overrides first: requests then find what they name often enough to
       // be accepted (promotions need an override in the source, approvals a pending request).
-      return { flags: flags.slice(0, 8), environments: environments.slice(0, 7), tokens: tokens.slice(0, 5), clientKeys: clientKeys.slice(0, 5), changeRequests: changeRequests.slice(0, 5) };
+      return {
+        flags: flags.slice(0, 8),
+        environments: environments.slice(0, 7),
+        tokens: tokens.slice(0, 5),
+        clientKeys: clientKeys.slice(0, 5),
+        changeRequests: changeRequests.slice(0, 5),
+      };
     }
 
     it(`${CASES} generated requests over every operation: no 5xx, every answer as documented (seed ${SEED})`, async () => {
-      const tally = new Map<string, Tally>(ops.map((op) => [op.id, { outcomes: {}, cases: 0, valid: 0, invalid: 0, accepted: 0 }]));
+      const tally = new Map<string, Tally>(
+        ops.map((op) => [op.id, { outcomes: {}, cases: 0, valid: 0, invalid: 0, accepted: 0 }]),
+      );
       const mismatches = new Map<string, { count: number; example: string }>();
       let seed = SEED;
       let sending = 0;
@@ -544,7 +706,11 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
           const answer = await send({
             method: c.op.method.toUpperCase(),
             url: `${path}${queryString(c.query)}`,
-            headers: { Authorization: `Bearer ${secrets[c.principal]}`, 'x-client': c.principal === 'nobody' ? 'nobody' : 'main', ...c.headers },
+            headers: {
+              Authorization: `Bearer ${secrets[c.principal]}`,
+              'x-client': c.principal === 'nobody' ? 'nobody' : 'main',
+              ...c.headers,
+            },
             payload: c.hasBody ? c.body : undefined,
           });
           sending += performance.now() - started;
@@ -564,16 +730,37 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
             const key = `${c.op.id} [${c.valid ? 'valid' : `invalid: ${c.mutation}`}] ${problem.replace(/"[^"]*"/g, '"…"').slice(0, 160)}`;
             const seen = mismatches.get(key);
             if (seen) seen.count++;
-            else mismatches.set(key, { count: 1, example: JSON.stringify({ principal: c.principal, path: c.path, query: c.query, headers: c.headers, body: c.body }).slice(0, 600) + `\n      → ${problem}` });
+            else
+              mismatches.set(key, {
+                count: 1,
+                example:
+                  JSON.stringify({
+                    principal: c.principal,
+                    path: c.path,
+                    query: c.query,
+                    headers: c.headers,
+                    body: c.body,
+                  }).slice(0, 600) + `\n      → ${problem}`,
+              });
           }
         }
       }
-      if (process.env.FEATURE_FLAGS_CONTRACT_TIMING) console.log(`total ${Math.round(performance.now() - began)} ms, sending ${Math.round(sending)} ms, generating ${Math.round(generating)} ms, judging ${Math.round(judging)} ms`);
-      const report = [...mismatches].map(([key, { count, example }]) => `${count}× ${key}\n      ${example}`).join('\n');
+      if (process.env.FEATURE_FLAGS_CONTRACT_TIMING)
+        console.log(
+          `total ${Math.round(performance.now() - began)} ms, sending ${Math.round(sending)} ms, generating ${Math.round(generating)} ms, judging ${Math.round(judging)} ms`,
+        );
+      const report = [...mismatches]
+        .map(([key, { count, example }]) => `${count}× ${key}\n      ${example}`)
+        .join('\n');
       expect(report, `seed ${SEED}`).toBe('');
       // Every operation was exercised, with valid and invalid requests, and accepted at least once.
-      const breakable = (id: string) => { const op = ops.find((o) => o.id === id)!; return op.params.length > 0 || op.body !== undefined; };
-      const thin = [...tally].filter(([id, t]) => t.valid === 0 || (t.invalid === 0 && breakable(id)) || t.accepted === 0).map(([id, t]) => `${id} ${JSON.stringify(t)}`);
+      const breakable = (id: string) => {
+        const op = ops.find((o) => o.id === id)!;
+        return op.params.length > 0 || op.body !== undefined;
+      };
+      const thin = [...tally]
+        .filter(([id, t]) => t.valid === 0 || (t.invalid === 0 && breakable(id)) || t.accepted === 0)
+        .map(([id, t]) => `${id} ${JSON.stringify(t)}`);
       expect(thin).toEqual([]);
       expect([...tally.values()].reduce((n, t) => n + t.cases, 0)).toBe(CASES);
     }, 600_000);
@@ -581,4 +768,6 @@ function describeContract(title: string, backendOf: () => AdminBackend): void {
 }
 
 describeContract('the admin OpenAPI document is the truth (SQLite)', sqliteBackend);
-describeWithService('postgres', 'the admin OpenAPI document is the truth (PostgreSQL)', () => describeContract('the admin OpenAPI document is the truth (PostgreSQL)', postgresBackend));
+describeWithService('postgres', 'the admin OpenAPI document is the truth (PostgreSQL)', () =>
+  describeContract('the admin OpenAPI document is the truth (PostgreSQL)', postgresBackend),
+);

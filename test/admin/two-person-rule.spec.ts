@@ -2,7 +2,18 @@ import { CanActivate, ExecutionContext, INestApplication, Injectable } from '@ne
 import { APP_GUARD } from '@nestjs/core';
 import { AdminPrincipal, FeatureFlagsAdminModule, FeatureFlagsModule } from '../../lib';
 import { bootApp, startExpress } from '../support/http';
-import { ADMIN, ADMIN_TOKEN, bearer, closeApps, ENVIRONMENTS, flagKey, http, seedFlag, sqliteBackend, startAdminApp } from './support/admin-app';
+import {
+  ADMIN,
+  ADMIN_TOKEN,
+  bearer,
+  closeApps,
+  ENVIRONMENTS,
+  flagKey,
+  http,
+  seedFlag,
+  sqliteBackend,
+  startAdminApp,
+} from './support/admin-app';
 
 /**
  * Issue 13, item 2: an approval counts only from a different accountable principal. A token created by
@@ -21,14 +32,26 @@ describe('the two-person rule follows who minted a token', () => {
   });
 
   /** Creates a token with `creator`'s credentials; returns its secret and its answer. */
-  async function mint(creator: Record<string, string>, name: string, environments: string[] = ['*']): Promise<{ secret: string; token: { id: string; actsAs: string; createdById: string } }> {
-    const res = await api().post('/api/admin/api-tokens').set(creator).send({ name, type: 'admin', environments }).expect(201);
+  async function mint(
+    creator: Record<string, string>,
+    name: string,
+    environments: string[] = ['*'],
+  ): Promise<{ secret: string; token: { id: string; actsAs: string; createdById: string } }> {
+    const res = await api()
+      .post('/api/admin/api-tokens')
+      .set(creator)
+      .send({ name, type: 'admin', environments })
+      .expect(201);
     return { secret: res.body.secret, token: res.body.token };
   }
 
   async function requestInProduction(as: Record<string, string>, key: string): Promise<string> {
     await seedFlag(app, key, { production: { enabled: false } });
-    const pending = await api().patch(`/api/admin/feature-flags/${key}`).set(as).send({ enabled: true, environment: 'production', confirm: true }).expect(202);
+    const pending = await api()
+      .patch(`/api/admin/feature-flags/${key}`)
+      .set(as)
+      .send({ enabled: true, environment: 'production', confirm: true })
+      .expect(202);
     return pending.body.changeRequest.id;
   }
 
@@ -40,7 +63,11 @@ describe('the two-person rule follows who minted a token', () => {
     // The reproduction: a fresh admin token, created by the requester, tries to approve.
     const second = await mint(bearer(requester.secret), 'alice-second');
     expect(second.token).toMatchObject({ createdById: requester.token.id, actsAs: requester.token.id });
-    const refused = await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(second.secret)).send({}).expect(403);
+    const refused = await api()
+      .post(`/api/admin/change-requests/${id}/approve`)
+      .set(bearer(second.secret))
+      .send({})
+      .expect(403);
     expect(refused.body).toMatchObject({ code: 'SELF_APPROVAL', changeRequestId: id });
     // Transitively: a token minted by the second token is still the requester.
     const third = await mint(bearer(second.secret), 'alice-third', ['production']);
@@ -50,18 +77,30 @@ describe('the two-person rule follows who minted a token', () => {
     const id2 = await requestInProduction(bearer(second.secret), flagKey('sneaky-2'));
     await api().post(`/api/admin/change-requests/${id2}/approve`).set(bearer(requester.secret)).send({}).expect(403);
     // Nothing was applied.
-    expect((await api().get(`/api/admin/feature-flags/${key}?env=production`).set(bearer(requester.secret))).body.override).toMatchObject({ enabled: false, version: 1 });
-    expect((await api().get(`/api/admin/change-requests/${id}`).set(bearer(requester.secret))).body.status).toBe('pending');
+    expect(
+      (await api().get(`/api/admin/feature-flags/${key}?env=production`).set(bearer(requester.secret))).body.override,
+    ).toMatchObject({ enabled: false, version: 1 });
+    expect((await api().get(`/api/admin/change-requests/${id}`).set(bearer(requester.secret))).body.status).toBe(
+      'pending',
+    );
     // A reviewer created by the bootstrap token is another principal: its approval counts.
     const reviewer = await mint(ADMIN, 'bob', ['production']);
-    const approved = await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(reviewer.secret)).send({ reason: 'LGTM' }).expect(200);
+    const approved = await api()
+      .post(`/api/admin/change-requests/${id}/approve`)
+      .set(bearer(reviewer.secret))
+      .send({ reason: 'LGTM' })
+      .expect(200);
     expect(approved.body).toMatchObject({ status: 'applied', decidedBy: 'token:bob' });
   });
 
   it('the bootstrap token creates named tokens but can neither request nor approve a change that needs approval', async () => {
     const key = flagKey('setup-only');
     await seedFlag(app, key, { production: { enabled: false } });
-    const request = await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, environment: 'production', confirm: true }).expect(403);
+    const request = await api()
+      .patch(`/api/admin/feature-flags/${key}`)
+      .set(ADMIN)
+      .send({ enabled: true, environment: 'production', confirm: true })
+      .expect(403);
     expect(request.body).toMatchObject({ statusCode: 403, code: 'SETUP_TOKEN' });
     expect(request.body.message).toMatch(/setup credential.*POST \/api-tokens/);
     expect((await api().get(`/api/admin/change-requests?flag=${key}`).set(ADMIN).expect(200)).body.items).toEqual([]);
@@ -70,8 +109,16 @@ describe('the two-person rule follows who minted a token', () => {
     const approve = await api().post(`/api/admin/change-requests/${id}/approve`).set(ADMIN).send({}).expect(403);
     expect(approve.body).toMatchObject({ code: 'SETUP_TOKEN' });
     // What needs no approval it still may do: changes elsewhere, and the kill switch (confirmation only).
-    await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: true, environment: 'staging' }).expect(200);
-    await api().patch(`/api/admin/feature-flags/${key}`).set(ADMIN).send({ enabled: false, percentage: null, environment: 'production', confirm: true }).expect(200);
+    await api()
+      .patch(`/api/admin/feature-flags/${key}`)
+      .set(ADMIN)
+      .send({ enabled: true, environment: 'staging' })
+      .expect(200);
+    await api()
+      .patch(`/api/admin/feature-flags/${key}`)
+      .set(ADMIN)
+      .send({ enabled: false, percentage: null, environment: 'production', confirm: true })
+      .expect(200);
   });
 });
 
@@ -105,19 +152,49 @@ describe('the two-person rule with your own users (authenticate)', () => {
     const as = (name: string) => ({ 'X-Session-User': name });
     const api = () => http(app);
     await seedFlag(app, 'people', { production: { enabled: false } });
-    const id = (await api().patch('/api/admin/feature-flags/people').set(as('alice')).send({ enabled: true, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
+    const id = (
+      await api()
+        .patch('/api/admin/feature-flags/people')
+        .set(as('alice'))
+        .send({ enabled: true, environment: 'production', confirm: true })
+        .expect(202)
+    ).body.changeRequest.id;
     await api().post(`/api/admin/change-requests/${id}/approve`).set(as('alice')).send({}).expect(403);
     // Alice mints a token for the deploy bot: a named principal of its own (created by a person's identity).
-    const bot = await api().post('/api/admin/api-tokens').set(as('alice')).send({ name: 'deploy-bot', type: 'admin', environments: ['*'] }).expect(201);
+    const bot = await api()
+      .post('/api/admin/api-tokens')
+      .set(as('alice'))
+      .send({ name: 'deploy-bot', type: 'admin', environments: ['*'] })
+      .expect(201);
     expect(bot.body.token).toMatchObject({ createdById: 'user-alice', actsAs: bot.body.token.id });
     // A token the bot mints acts as the bot: it cannot approve the bot's requests.
-    const botChild = await api().post('/api/admin/api-tokens').set(bearer(bot.body.secret)).send({ name: 'bot-child', type: 'admin', environments: ['*'] }).expect(201);
+    const botChild = await api()
+      .post('/api/admin/api-tokens')
+      .set(bearer(bot.body.secret))
+      .send({ name: 'bot-child', type: 'admin', environments: ['*'] })
+      .expect(201);
     expect(botChild.body.token).toMatchObject({ createdById: bot.body.token.id, actsAs: bot.body.token.id });
     await seedFlag(app, 'bot-change', { production: { enabled: false } });
-    const botRequest = (await api().patch('/api/admin/feature-flags/bot-change').set(bearer(bot.body.secret)).send({ enabled: true, environment: 'production', confirm: true }).expect(202)).body.changeRequest.id;
-    expect((await api().post(`/api/admin/change-requests/${botRequest}/approve`).set(bearer(botChild.body.secret)).send({}).expect(403)).body.code).toBe('SELF_APPROVAL');
+    const botRequest = (
+      await api()
+        .patch('/api/admin/feature-flags/bot-change')
+        .set(bearer(bot.body.secret))
+        .send({ enabled: true, environment: 'production', confirm: true })
+        .expect(202)
+    ).body.changeRequest.id;
+    expect(
+      (
+        await api()
+          .post(`/api/admin/change-requests/${botRequest}/approve`)
+          .set(bearer(botChild.body.secret))
+          .send({})
+          .expect(403)
+      ).body.code,
+    ).toBe('SELF_APPROVAL');
     // Bob approves Alice's request.
-    expect((await api().post(`/api/admin/change-requests/${id}/approve`).set(as('bob')).send({}).expect(200)).body).toMatchObject({ status: 'applied', decidedBy: 'bob@example.com' });
+    expect(
+      (await api().post(`/api/admin/change-requests/${id}/approve`).set(as('bob')).send({}).expect(200)).body,
+    ).toMatchObject({ status: 'applied', decidedBy: 'bob@example.com' });
     await closeApps();
   });
 });

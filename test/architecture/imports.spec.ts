@@ -21,17 +21,25 @@ interface Violation {
 
 function cruise(...args: string[]): { violations: Violation[]; modules: number } {
   const bin = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
-  const out = execFileSync(process.execPath, [bin, 'lib', '--config', '.dependency-cruiser.cjs', '--output-type', 'json', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    process.execPath,
+    [bin, 'lib', '--config', '.dependency-cruiser.cjs', '--output-type', 'json', ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const result = JSON.parse(out) as { summary: { violations: Violation[]; totalCruised: number } };
   // Known violations come back with severity `ignore`.
-  return { violations: result.summary.violations.filter((v) => v.rule.severity !== 'ignore'), modules: result.summary.totalCruised };
+  return {
+    violations: result.summary.violations.filter((v) => v.rule.severity !== 'ignore'),
+    modules: result.summary.totalCruised,
+  };
 }
 
-const describeViolation = (v: Violation): string => `${v.rule.name}: ${v.from} → ${v.cycle ? v.cycle.map((c) => c.name).join(' → ') : v.to}`;
+const describeViolation = (v: Violation): string =>
+  `${v.rule.name}: ${v.from} → ${v.cycle ? v.cycle.map((c) => c.name).join(' → ') : v.to}`;
 
 describe('the import rules of lib/', () => {
   it('hold, apart from the known import cycles', () => {

@@ -15,13 +15,26 @@ describe('benchmark harness: evaluation section (quick, in-process)', () => {
     result = await runEvaluation({ quick: true, log: () => undefined }, sizes);
   }, 60_000);
 
-  type Measured = { name: string; nsPerEval: number; rounds: number[]; cpuNsPerEval: number; cpuRounds: number[]; onShare: number; onPerPass: number; passesPerRound: number };
+  type Measured = {
+    name: string;
+    nsPerEval: number;
+    rounds: number[];
+    cpuNsPerEval: number;
+    cpuRounds: number[];
+    onShare: number;
+    onPerPass: number;
+    passesPerRound: number;
+  };
   const contenders = (): Measured[] => result.data.contenders as Measured[];
   const byName = (name: string): Measured => contenders().find((c) => c.name === name)!;
 
   it('measures every contender', () => {
     expect(result.status).toBe('ok');
-    expect(contenders().map((c) => c.name).sort()).toEqual(Object.values(CONTENDERS).sort());
+    expect(
+      contenders()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(Object.values(CONTENDERS).sort());
     for (const c of contenders()) {
       expect(c.rounds).toHaveLength(sizes.rounds);
       expect(c.nsPerEval).toBeGreaterThan(0);

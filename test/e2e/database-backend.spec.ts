@@ -43,7 +43,10 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
 
     await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
 
-    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { route: 'checkout' });
+    await request(app.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'staging')
+      .expect(200, { route: 'checkout' });
     await request(app.getHttpServer()).get('/checkout?env=development').expect(200, { route: 'checkout' });
     await request(app.getHttpServer()).get('/checkout').expect(404, notFound);
     const stored = await storageOf(app).getFlag('new-checkout');
@@ -79,7 +82,10 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
     });
     await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
 
-    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { route: 'checkout' });
+    await request(app.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'staging')
+      .expect(200, { route: 'checkout' });
     await request(app.getHttpServer()).get('/checkout').expect(404, notFound);
     // The flag lives in the app's own database.
     const rows: { key: string }[] = await app.get(DataSource).query('SELECT key FROM feature_flags');
@@ -96,12 +102,18 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
           migrations: [...FEATURE_FLAG_MIGRATIONS],
           migrationsRun: true,
         }),
-        FeatureFlagsModule.forRootAsync({ dataSource: 'default', useFactory: () => ({ backend: 'database' as const, environments: HIERARCHY }) }),
+        FeatureFlagsModule.forRootAsync({
+          dataSource: 'default',
+          useFactory: () => ({ backend: 'database' as const, environments: HIERARCHY }),
+        }),
       ],
       controllers: [CheckoutController],
     });
     await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
-    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { route: 'checkout' });
+    await request(app.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'staging')
+      .expect(200, { route: 'checkout' });
     const rows: { key: string }[] = await app.get(DataSource).query('SELECT key FROM feature_flags');
     expect(rows.map((r) => r.key)).toEqual(['new-checkout']);
   });
@@ -109,7 +121,11 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
   it('refuses a dataSource that comes out of the forRootAsync factory, saying where it goes', async () => {
     await expect(
       bootApp(start, {
-        imports: [FeatureFlagsModule.forRootAsync({ useFactory: () => ({ backend: 'database' as const, dataSource: 'default', environments: HIERARCHY }) })],
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            useFactory: () => ({ backend: 'database' as const, dataSource: 'default', environments: HIERARCHY }),
+          }),
+        ],
         controllers: [CheckoutController],
       }),
     ).rejects.toMatchObject({ option: 'dataSource', message: expect.stringContaining('beside useFactory') });
@@ -122,7 +138,9 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
   it('refuses to boot when dataSource names a connection the app does not have', async () => {
     await expect(
       bootApp(start, {
-        imports: [FeatureFlagsModule.forRoot({ backend: 'database', dataSource: 'reporting', environments: HIERARCHY })],
+        imports: [
+          FeatureFlagsModule.forRoot({ backend: 'database', dataSource: 'reporting', environments: HIERARCHY }),
+        ],
         controllers: [CheckoutController],
       }),
     ).rejects.toMatchObject({ option: 'dataSource', message: expect.stringContaining('reporting') });

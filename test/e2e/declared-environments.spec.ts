@@ -61,7 +61,10 @@ describe.each(ADAPTERS)('environments declared in the module options (%s)', (_ad
 
   it('are selectable by requests once created', async () => {
     const app = await boot(HIERARCHY);
-    await request(app.getHttpServer()).get('/environments/current').set('X-Environment', 'development').expect(200, { environment: 'development' });
+    await request(app.getHttpServer())
+      .get('/environments/current')
+      .set('X-Environment', 'development')
+      .expect(200, { environment: 'development' });
   });
 
   it('are updated when a second app boots on the same storage with a changed declaration', async () => {
@@ -88,7 +91,10 @@ describe.each(ADAPTERS)('environments declared in the module options (%s)', (_ad
       ]);
     // staging was updated in place, keeping its overrides: development no longer inherits them.
     expect((await storageOf(second).getEnvironment('staging'))!.id).toBe(stagingId);
-    await request(second.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { route: 'checkout' });
+    await request(second.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'staging')
+      .expect(200, { route: 'checkout' });
     await request(second.getHttpServer())
       .get('/checkout')
       .set('X-Environment', 'development')

@@ -43,11 +43,16 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
     });
 
     it('reads the X-Environment header', async () => {
-      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+      await request(app.getHttpServer())
+        .get('/environment')
+        .set('X-Environment', 'staging')
+        .expect(200, { environment: 'staging' });
     });
 
     it('reads the env query parameter when there is no header', async () => {
-      await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'development' });
+      await request(app.getHttpServer())
+        .get('/environment?env=development')
+        .expect(200, { environment: 'development' });
     });
 
     it('prefers the header over the query parameter', async () => {
@@ -65,11 +70,16 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
     });
 
     it('trims and lower-cases the header value', async () => {
-      await request(app.getHttpServer()).get('/environment').set('X-Environment', ' Staging ').expect(200, { environment: 'staging' });
+      await request(app.getHttpServer())
+        .get('/environment')
+        .set('X-Environment', ' Staging ')
+        .expect(200, { environment: 'staging' });
     });
 
     it('trims and lower-cases the query value', async () => {
-      await request(app.getHttpServer()).get('/environment?env=%20DEVELOPMENT%20').expect(200, { environment: 'development' });
+      await request(app.getHttpServer())
+        .get('/environment?env=%20DEVELOPMENT%20')
+        .expect(200, { environment: 'development' });
     });
 
     it('gives @RequestEnvironment() the same environment as getRequestEnvironment()', async () => {
@@ -97,14 +107,24 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
 
     it('rejects an unknown environment on every route, not only those that read it', async () => {
       const res = await request(app.getHttpServer()).get('/plain?env=qa').expect(400);
-      expect(res.body).toMatchObject({ statusCode: 400, environment: 'qa', allowedEnvironments: ['development', 'production', 'staging'] });
+      expect(res.body).toMatchObject({
+        statusCode: 400,
+        environment: 'qa',
+        allowedEnvironments: ['development', 'production', 'staging'],
+      });
     });
   });
 
   it('reads a configured header name instead of X-Environment', async () => {
     const app = await boot({ environmentHeader: 'X-Deploy-Env' });
-    await request(app.getHttpServer()).get('/environment').set('X-Deploy-Env', 'staging').expect(200, { environment: 'staging' });
-    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'production' });
+    await request(app.getHttpServer())
+      .get('/environment')
+      .set('X-Deploy-Env', 'staging')
+      .expect(200, { environment: 'staging' });
+    await request(app.getHttpServer())
+      .get('/environment')
+      .set('X-Environment', 'staging')
+      .expect(200, { environment: 'production' });
   });
 
   it('reads a configured query parameter instead of env', async () => {
@@ -116,7 +136,10 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
   it('ignores the query parameter when environmentQueryParam is null', async () => {
     const app = await boot({ environmentQueryParam: null });
     await request(app.getHttpServer()).get('/environment?env=staging').expect(200, { environment: 'production' });
-    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+    await request(app.getHttpServer())
+      .get('/environment')
+      .set('X-Environment', 'staging')
+      .expect(200, { environment: 'staging' });
   });
 
   it('uses the configured default environment', async () => {
@@ -126,24 +149,41 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
 
   it('rejects an environment outside allowedEnvironments even though it exists', async () => {
     const app = await boot({ allowedEnvironments: ['production', 'staging'] });
-    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+    await request(app.getHttpServer())
+      .get('/environment')
+      .set('X-Environment', 'staging')
+      .expect(200, { environment: 'staging' });
     const res = await request(app.getHttpServer()).get('/environment').set('X-Environment', 'development').expect(400);
-    expect(res.body).toMatchObject({ statusCode: 400, environment: 'development', allowedEnvironments: ['production', 'staging'] });
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      environment: 'development',
+      allowedEnvironments: ['production', 'staging'],
+    });
     expect(res.body.message).toEqual(expect.stringContaining('production'));
     expect(res.body.message).toEqual(expect.stringContaining('staging'));
   });
 
   it("falls back to the default environment with onDisallowedEnvironment: 'fallback'", async () => {
     const app = await boot({ onDisallowedEnvironment: 'fallback', allowedEnvironments: ['production', 'staging'] });
-    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'qa').expect(200, { environment: 'production' });
+    await request(app.getHttpServer())
+      .get('/environment')
+      .set('X-Environment', 'qa')
+      .expect(200, { environment: 'production' });
     await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'production' });
-    await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+    await request(app.getHttpServer())
+      .get('/environment')
+      .set('X-Environment', 'staging')
+      .expect(200, { environment: 'staging' });
   });
 
   describe("the seed's locked-down production configuration", () => {
     let app: INestApplication;
     beforeEach(async () => {
-      app = await boot({ defaultEnvironment: 'production', environmentQueryParam: null, allowedEnvironments: ['production'] });
+      app = await boot({
+        defaultEnvironment: 'production',
+        environmentQueryParam: null,
+        allowedEnvironments: ['production'],
+      });
     });
 
     it('ignores ?env=development', async () => {
@@ -165,7 +205,10 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
     });
 
     it('accepts X-Environment: production', async () => {
-      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'Production').expect(200, { environment: 'production' });
+      await request(app.getHttpServer())
+        .get('/environment')
+        .set('X-Environment', 'Production')
+        .expect(200, { environment: 'production' });
     });
   });
 
@@ -176,8 +219,13 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
     });
 
     it('detects the environment on first use in getRequestEnvironment()', async () => {
-      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
-      await request(app.getHttpServer()).get('/environment?env=development').expect(200, { environment: 'development' });
+      await request(app.getHttpServer())
+        .get('/environment')
+        .set('X-Environment', 'staging')
+        .expect(200, { environment: 'staging' });
+      await request(app.getHttpServer())
+        .get('/environment?env=development')
+        .expect(200, { environment: 'development' });
       await request(app.getHttpServer()).get('/environment').expect(200, { environment: 'production' });
     });
 
@@ -189,10 +237,17 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
     });
 
     it('detects with the options of the app serving the request when another app runs in the same process', async () => {
-      const other = await boot({ enableEnvironmentMiddleware: false, defaultEnvironment: 'staging', environmentHeader: 'X-Other-Env' });
+      const other = await boot({
+        enableEnvironmentMiddleware: false,
+        defaultEnvironment: 'staging',
+        environmentHeader: 'X-Other-Env',
+      });
       await request(other.getHttpServer()).get('/environment').expect(200, { environment: 'staging' });
       await request(app.getHttpServer()).get('/environment').expect(200, { environment: 'production' });
-      await request(app.getHttpServer()).get('/environment').set('X-Environment', 'development').expect(200, { environment: 'development' });
+      await request(app.getHttpServer())
+        .get('/environment')
+        .set('X-Environment', 'development')
+        .expect(200, { environment: 'development' });
       await other.close();
       await request(app.getHttpServer()).get('/environment/decorated').expect(200, { environment: 'production' });
     });
@@ -200,7 +255,11 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
     it('leaves routes that never read the environment alone, and refuses a bad one where it is read', async () => {
       await request(app.getHttpServer()).get('/plain').set('X-Environment', 'qa').expect(200, { ok: true });
       const res = await request(app.getHttpServer()).get('/environment').set('X-Environment', 'qa').expect(400);
-      expect(res.body).toMatchObject({ statusCode: 400, environment: 'qa', allowedEnvironments: ['development', 'production', 'staging'] });
+      expect(res.body).toMatchObject({
+        statusCode: 400,
+        environment: 'qa',
+        allowedEnvironments: ['development', 'production', 'staging'],
+      });
     });
   });
 });

@@ -2,7 +2,13 @@ import { Controller, Get, INestApplication, LoggerService } from '@nestjs/common
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { FeatureFlag, FeatureFlagsModule, FeatureFlagsService, FeatureFlagStorage, RequestEnvironment } from '../../lib';
+import {
+  FeatureFlag,
+  FeatureFlagsModule,
+  FeatureFlagsService,
+  FeatureFlagStorage,
+  RequestEnvironment,
+} from '../../lib';
 import { ADAPTERS, StartApp } from '../support/http';
 
 @Controller()
@@ -57,7 +63,10 @@ describe.each(ADAPTERS)('booting before the environments exist (%s)', (adapter, 
       controllers: [CheckoutController],
     }).compile();
     // As the helpers start apps, but with a logger that keeps the warnings.
-    app = adapter === 'fastify' ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger }) : moduleRef.createNestApplication({ logger });
+    app =
+      adapter === 'fastify'
+        ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger })
+        : moduleRef.createNestApplication({ logger });
     await app.init();
     if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
     const warning = logger.warnings.find((w) => w.includes('do not exist yet'));
@@ -72,13 +81,16 @@ describe.each(ADAPTERS)('booting before the environments exist (%s)', (adapter, 
       statusCode: 503,
       error: 'Service Unavailable',
       code: 'ENVIRONMENT_NOT_CREATED',
-      message: 'Environment "staging" is configured but has not been created yet: create it (storage.createEnvironment or POST /api/admin/environments) and it is served at once. Available now: (none).',
+      message:
+        'Environment "staging" is configured but has not been created yet: create it (storage.createEnvironment or POST /api/admin/environments) and it is served at once. Available now: (none).',
       field: 'header "x-environment"',
       environment: 'staging',
       availableEnvironments: [],
     });
     // A name the options do not know stays what it was: 400, not allowed.
-    expect((await api().get('/environment').set('X-Environment', 'qa').expect(400)).body).toMatchObject({ environment: 'qa' });
+    expect((await api().get('/environment').set('X-Environment', 'qa').expect(400)).body).toMatchObject({
+      environment: 'qa',
+    });
     // Requests naming none evaluate on the base definitions meanwhile.
     expect((await api().get('/environment').expect(200)).body).toEqual({ environment: null });
 
@@ -91,7 +103,9 @@ describe.each(ADAPTERS)('booting before the environments exist (%s)', (adapter, 
     await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
 
     // No restart: the same app serves them now.
-    expect((await api().get('/environment').set('X-Environment', 'staging').expect(200)).body).toEqual({ environment: 'staging' });
+    expect((await api().get('/environment').set('X-Environment', 'staging').expect(200)).body).toEqual({
+      environment: 'staging',
+    });
     expect((await api().get('/environment').expect(200)).body).toEqual({ environment: 'production' });
     await api().get('/checkout').set('X-Environment', 'development').expect(200, { ok: true });
     await api().get('/checkout').set('X-Environment', 'production').expect(404);
@@ -100,7 +114,13 @@ describe.each(ADAPTERS)('booting before the environments exist (%s)', (adapter, 
 
   it('declared environments keep working as today: a name that is neither declared nor existing fails the boot', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [FeatureFlagsModule.forRoot({ backend: 'memory', environments: [{ slug: 'production' }], allowedEnvironments: ['production', 'staging'] })],
+      imports: [
+        FeatureFlagsModule.forRoot({
+          backend: 'memory',
+          environments: [{ slug: 'production' }],
+          allowedEnvironments: ['production', 'staging'],
+        }),
+      ],
     }).compile();
     moduleRef.useLogger(false);
     await expect(start(moduleRef)).rejects.toMatchObject({ option: 'allowedEnvironments' });

@@ -23,7 +23,11 @@ describe.each<[string, () => unknown[]]>([
         migrations: [...FEATURE_FLAG_MIGRATIONS],
         migrationsRun: true,
       }),
-      FeatureFlagsModule.forRoot({ backend: 'database', dataSource: 'default', environments: [{ slug: 'production' }] } as FeatureFlagsModuleOptions),
+      FeatureFlagsModule.forRoot({
+        backend: 'database',
+        dataSource: 'default',
+        environments: [{ slug: 'production' }],
+      } as FeatureFlagsModuleOptions),
     ],
   ],
 ])('FeatureFlagEvents with %s', (_name, imports) => {

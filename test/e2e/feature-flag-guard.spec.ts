@@ -155,7 +155,11 @@ async function seedFlags(app: INestApplication): Promise<void> {
     key: 'nordic',
     defaultEnabled: true,
     rules: [
-      { priority: 1, conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO', 'DK'] }], serveEnabled: true },
+      {
+        priority: 1,
+        conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO', 'DK'] }],
+        serveEnabled: true,
+      },
       { priority: 2, conditions: [], serveEnabled: false },
     ],
   });
@@ -164,7 +168,10 @@ async function seedFlags(app: INestApplication): Promise<void> {
 describe.each(ADAPTERS)('@FeatureFlag() guard (%s)', (_adapter, start: StartApp) => {
   afterEach(closeApps);
 
-  async function boot(options: FeatureFlagsModuleOptions = {}, extra: { providers?: Provider[]; controllers?: Type<unknown>[] } = {}) {
+  async function boot(
+    options: FeatureFlagsModuleOptions = {},
+    extra: { providers?: Provider[]; controllers?: Type<unknown>[] } = {},
+  ) {
     const app = await bootApp(start, {
       imports: [
         FeatureFlagsModule.forRoot({
@@ -229,10 +236,18 @@ describe.each(ADAPTERS)('@FeatureFlag() guard (%s)', (_adapter, start: StartApp)
 
     it("evaluates in the request's environment", async () => {
       await request(app.getHttpServer()).get('/guarded/staging-only').expect(404, notFound('/guarded/staging-only'));
-      await request(app.getHttpServer()).get('/guarded/staging-only').set('X-Environment', 'staging').expect(200, { route: 'staging-only' });
+      await request(app.getHttpServer())
+        .get('/guarded/staging-only')
+        .set('X-Environment', 'staging')
+        .expect(200, { route: 'staging-only' });
       // development inherits staging's override
-      await request(app.getHttpServer()).get('/guarded/staging-only?env=development').expect(200, { route: 'staging-only' });
-      await request(app.getHttpServer()).get('/guarded/staging-only').set('X-Environment', 'production').expect(404, notFound('/guarded/staging-only'));
+      await request(app.getHttpServer())
+        .get('/guarded/staging-only?env=development')
+        .expect(200, { route: 'staging-only' });
+      await request(app.getHttpServer())
+        .get('/guarded/staging-only')
+        .set('X-Environment', 'production')
+        .expect(404, notFound('/guarded/staging-only'));
     });
   });
 
@@ -274,7 +289,9 @@ describe.each(ADAPTERS)('@FeatureFlag() guard (%s)', (_adapter, start: StartApp)
           expect(res.body).toEqual(notFound('/targeted/rollout'));
         }
       }
-      const expected = users.filter((u) => flags.isEnabled('half-rollout', { targetingKey: u, environment: 'production' }));
+      const expected = users.filter((u) =>
+        flags.isEnabled('half-rollout', { targetingKey: u, environment: 'production' }),
+      );
       expect(passed).toEqual(expected);
       // A 50% rollout of 40 users lets some, but not all, through.
       expect(passed.length).toBeGreaterThan(5);
@@ -287,9 +304,15 @@ describe.each(ADAPTERS)('@FeatureFlag() guard (%s)', (_adapter, start: StartApp)
 
     it('matches a country rule on the X-Country header', async () => {
       for (const country of ['SE', 'NO', 'DK']) {
-        await request(app.getHttpServer()).get('/targeted/nordic').set('X-Country', country).expect(200, { route: 'nordic' });
+        await request(app.getHttpServer())
+          .get('/targeted/nordic')
+          .set('X-Country', country)
+          .expect(200, { route: 'nordic' });
       }
-      await request(app.getHttpServer()).get('/targeted/nordic').set('X-Country', 'FI').expect(404, notFound('/targeted/nordic'));
+      await request(app.getHttpServer())
+        .get('/targeted/nordic')
+        .set('X-Country', 'FI')
+        .expect(404, notFound('/targeted/nordic'));
       await request(app.getHttpServer()).get('/targeted/nordic').expect(404, notFound('/targeted/nordic'));
     });
   });
@@ -317,12 +340,20 @@ describe.each(ADAPTERS)('@FeatureFlag() guard (%s)', (_adapter, start: StartApp)
       const app = await boot({
         whenDisabled: (info: DisabledFlagInfo) => {
           seen.push({ method: (info.request as { method?: unknown }).method });
-          return new HttpException({ statusCode: 402, message: 'Upgrade required', flagKeys: info.flagKeys, environment: info.environment }, 402);
+          return new HttpException(
+            { statusCode: 402, message: 'Upgrade required', flagKeys: info.flagKeys, environment: info.environment },
+            402,
+          );
         },
       });
       await request(app.getHttpServer())
         .get('/guarded/one-off?env=development')
-        .expect(402, { statusCode: 402, message: 'Upgrade required', flagKeys: ['off-flag'], environment: 'development' });
+        .expect(402, {
+          statusCode: 402,
+          message: 'Upgrade required',
+          flagKeys: ['off-flag'],
+          environment: 'development',
+        });
       expect(seen).toEqual([{ method: 'GET' }]);
     });
   });

@@ -60,9 +60,17 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
       controllers: [FlagsController, GuardedController],
     });
     // The seed's rollout: 10% in production, 100% in staging, development inherits staging.
-    await seedFlag(app, { key: 'new-checkout' }, { production: { enabled: true, percentage: 10 }, staging: { enabled: true, percentage: 100 } });
+    await seedFlag(
+      app,
+      { key: 'new-checkout' },
+      { production: { enabled: true, percentage: 10 }, staging: { enabled: true, percentage: 100 } },
+    );
     await seedFlag(app, { key: 'staging-only', defaultEnabled: false }, { staging: { enabled: true } });
-    await seedFlag(app, { key: 'checkout-theme', type: 'string', defaultEnabled: true, defaultValue: 'classic' }, { staging: { value: 'modern' } });
+    await seedFlag(
+      app,
+      { key: 'checkout-theme', type: 'string', defaultEnabled: true, defaultValue: 'classic' },
+      { staging: { value: 'modern' } },
+    );
     await seedFlag(app, { key: 'release', defaultEnabled: false });
   });
   afterEach(closeApps);
@@ -70,12 +78,20 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
   describe('isEnabled() without an environment', () => {
     it("uses the request's environment", async () => {
       await request(app.getHttpServer()).get('/flags/staging-only/enabled').expect(200, { enabled: false });
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled').set('X-Environment', 'staging').expect(200, { enabled: true });
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled?env=development').expect(200, { enabled: true });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled')
+        .set('X-Environment', 'staging')
+        .expect(200, { enabled: true });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled?env=development')
+        .expect(200, { enabled: true });
     });
 
     it("still uses the request's environment after an await in the handler", async () => {
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled-after-await').set('X-Environment', 'staging').expect(200, { enabled: true });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled-after-await')
+        .set('X-Environment', 'staging')
+        .expect(200, { enabled: true });
       await request(app.getHttpServer()).get('/flags/staging-only/enabled-after-await').expect(200, { enabled: false });
     });
 
@@ -107,7 +123,14 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
       await request(app.getHttpServer())
         .get('/flags/new-checkout/details')
         .set('X-Environment', 'development')
-        .expect(200, { flagKey: 'new-checkout', value: true, enabled: true, reason: 'STATIC', environment: 'development', source: 'staging' });
+        .expect(200, {
+          flagKey: 'new-checkout',
+          value: true,
+          enabled: true,
+          reason: 'STATIC',
+          environment: 'development',
+          source: 'staging',
+        });
     });
 
     it("reports production's own 10% split for the request's user", async () => {
@@ -116,23 +139,41 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
         flags.isEnabled('new-checkout', { targetingKey: u, environment: 'production' }),
       );
       expect(inside).toBeDefined();
-      await request(app.getHttpServer())
-        .get('/flags/new-checkout/details')
-        .set('X-User-Id', inside!)
-        .expect(200, { flagKey: 'new-checkout', value: true, enabled: true, reason: 'SPLIT', environment: 'production', source: 'production' });
+      await request(app.getHttpServer()).get('/flags/new-checkout/details').set('X-User-Id', inside!).expect(200, {
+        flagKey: 'new-checkout',
+        value: true,
+        enabled: true,
+        reason: 'SPLIT',
+        environment: 'production',
+        source: 'production',
+      });
     });
 
     it('reports an unknown flag as an error, not a failure', async () => {
-      const res = await request(app.getHttpServer()).get('/flags/no-such-flag/details').set('X-Environment', 'staging').expect(200);
-      expect(res.body).toMatchObject({ flagKey: 'no-such-flag', enabled: false, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND', environment: 'staging' });
+      const res = await request(app.getHttpServer())
+        .get('/flags/no-such-flag/details')
+        .set('X-Environment', 'staging')
+        .expect(200);
+      expect(res.body).toMatchObject({
+        flagKey: 'no-such-flag',
+        enabled: false,
+        reason: 'ERROR',
+        errorCode: 'FLAG_NOT_FOUND',
+        environment: 'staging',
+      });
     });
   });
 
   describe('getValue()', () => {
     it("serves a string flag's value for the request's environment", async () => {
       await request(app.getHttpServer()).get('/flags/checkout-theme/value').expect(200, { value: 'classic' });
-      await request(app.getHttpServer()).get('/flags/checkout-theme/value').set('X-Environment', 'staging').expect(200, { value: 'modern' });
-      await request(app.getHttpServer()).get('/flags/checkout-theme/value?env=development').expect(200, { value: 'modern' });
+      await request(app.getHttpServer())
+        .get('/flags/checkout-theme/value')
+        .set('X-Environment', 'staging')
+        .expect(200, { value: 'modern' });
+      await request(app.getHttpServer())
+        .get('/flags/checkout-theme/value?env=development')
+        .expect(200, { value: 'modern' });
     });
 
     it('serves the default value for an unknown flag', async () => {
@@ -145,18 +186,26 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
       const storage = storageOf(app);
       const flag = (await storage.getFlag('staging-only'))!;
       const staging = (await storage.getEnvironment('staging'))!;
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled').set('X-Environment', 'staging').expect(200, { enabled: true });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled')
+        .set('X-Environment', 'staging')
+        .expect(200, { enabled: true });
 
       await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: false });
 
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled').set('X-Environment', 'staging').expect(200, { enabled: false });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled')
+        .set('X-Environment', 'staging')
+        .expect(200, { enabled: false });
     });
 
     it('are seen by the guard on the very next request after createEnvironmentFlag()', async () => {
       const storage = storageOf(app);
       const flag = (await storage.getFlag('release'))!;
       const production = (await storage.getEnvironment('production'))!;
-      await request(app.getHttpServer()).get('/guarded').expect(404, { statusCode: 404, message: 'Cannot GET /guarded', error: 'Not Found' });
+      await request(app.getHttpServer())
+        .get('/guarded')
+        .expect(404, { statusCode: 404, message: 'Cannot GET /guarded', error: 'Not Found' });
 
       await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
 
@@ -172,22 +221,35 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
 
       await storage.createEnvironment({ slug: 'qa', name: 'QA', parentId: staging.id });
 
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled').set('X-Environment', 'qa').expect(200, { enabled: true });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled')
+        .set('X-Environment', 'qa')
+        .expect(200, { enabled: true });
 
       await storage.updateEnvironment({ slug: 'qa', isActive: false });
 
-      const res = await request(app.getHttpServer()).get('/flags/staging-only/enabled').set('X-Environment', 'qa').expect(400);
-      expect(res.body).toMatchObject({ environment: 'qa', allowedEnvironments: ['development', 'production', 'staging'] });
+      const res = await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled')
+        .set('X-Environment', 'qa')
+        .expect(400);
+      expect(res.body).toMatchObject({
+        environment: 'qa',
+        allowedEnvironments: ['development', 'production', 'staging'],
+      });
     });
 
     it('change what a re-parented environment inherits on the very next request', async () => {
       const storage = storageOf(app);
       const production = (await storage.getEnvironment('production'))!;
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled?env=development').expect(200, { enabled: true });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled?env=development')
+        .expect(200, { enabled: true });
 
       await storage.updateEnvironment({ slug: 'development', parentId: production.id });
 
-      await request(app.getHttpServer()).get('/flags/staging-only/enabled?env=development').expect(200, { enabled: false });
+      await request(app.getHttpServer())
+        .get('/flags/staging-only/enabled?env=development')
+        .expect(200, { enabled: false });
     });
   });
 });

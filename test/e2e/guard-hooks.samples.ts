@@ -20,13 +20,23 @@ export class TenantFlagGuard extends FeatureFlagGuard {
   }
 
   /** A flag named `kill.*` is never overridden by a tenant allow-list; others also pass for "acme". */
-  protected override isFlagEnabled(flagKey: string, environment: string | null, evaluationContext: EvaluationContext, context: ExecutionContext): boolean {
+  protected override isFlagEnabled(
+    flagKey: string,
+    environment: string | null,
+    evaluationContext: EvaluationContext,
+    context: ExecutionContext,
+  ): boolean {
     if (!flagKey.startsWith('kill.') && evaluationContext.targetingKey === 'acme') return true;
     return super.isFlagEnabled(flagKey, environment, evaluationContext, context);
   }
 
   /** One body for every refusal. */
-  protected override disabledException(flagKeys: string[], environment: string | null, _context: ExecutionContext, _whenDisabled: WhenDisabled): Error {
+  protected override disabledException(
+    flagKeys: string[],
+    environment: string | null,
+    _context: ExecutionContext,
+    _whenDisabled: WhenDisabled,
+  ): Error {
     return new ForbiddenException({ code: 'FEATURE_OFF', flagKeys, environment });
   }
 }

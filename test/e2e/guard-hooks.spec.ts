@@ -34,17 +34,22 @@ describe.each(ADAPTERS)('a FeatureFlagGuard subclass through its protected hooks
   });
 
   it('getEnvironment: an internal tool evaluates in staging, where the flag is on', async () => {
-    await request(app.getHttpServer()).get('/reports').expect(403, { code: 'FEATURE_OFF', flagKeys: ['reports'], environment: 'production' });
+    await request(app.getHttpServer())
+      .get('/reports')
+      .expect(403, { code: 'FEATURE_OFF', flagKeys: ['reports'], environment: 'production' });
     await request(app.getHttpServer()).get('/reports').set('X-Internal-Tool', 'yes').expect(200, { ok: true });
     await request(app.getHttpServer()).get('/reports').set('X-Environment', 'staging').expect(200, { ok: true });
   });
 
   it('getEvaluationContext and isFlagEnabled: the tenant "acme" passes, except for a kill switch', async () => {
     await request(app.getHttpServer()).get('/reports').set('X-Tenant', 'acme').expect(200, { ok: true });
-    await request(app.getHttpServer()).get('/export').set('X-Tenant', 'acme').expect(403, { code: 'FEATURE_OFF', flagKeys: ['kill.export'], environment: 'production' });
+    await request(app.getHttpServer())
+      .get('/export')
+      .set('X-Tenant', 'acme')
+      .expect(403, { code: 'FEATURE_OFF', flagKeys: ['kill.export'], environment: 'production' });
   });
 
-  it('still refuses a disallowed environment the request names (detection is the module\'s)', async () => {
+  it("still refuses a disallowed environment the request names (detection is the module's)", async () => {
     const res = await request(app.getHttpServer()).get('/reports').set('X-Environment', 'qa').expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, environment: 'qa' });
   });

@@ -1,4 +1,11 @@
-import { ConfigurableModuleOptionsFactory, Controller, Get, INestApplication, Injectable, Module } from '@nestjs/common';
+import {
+  ConfigurableModuleOptionsFactory,
+  Controller,
+  Get,
+  INestApplication,
+  Injectable,
+  Module,
+} from '@nestjs/common';
 import request from 'supertest';
 import { FeatureFlag, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
 import { ADAPTERS, StartApp, bootApp, closeApps } from '../support/http';
@@ -83,12 +90,23 @@ describe.each(ADAPTERS)('FeatureFlagsModule options (%s)', (_adapter, start: Sta
       await request(app.getHttpServer()).get('/checkout').expect(200, { route: 'checkout' });
       await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'production').expect(403);
       const res = await request(app.getHttpServer()).get('/checkout/off').expect(403);
-      expect(res.body).toEqual({ statusCode: 403, message: expect.stringContaining('off-flag'), flagKeys: ['off-flag'], environment: 'staging' });
+      expect(res.body).toEqual({
+        statusCode: 403,
+        message: expect.stringContaining('off-flag'),
+        flagKeys: ['off-flag'],
+        environment: 'staging',
+      });
     }
 
     it('with useFactory injecting a provider from imports', async () => {
       const app = await bootApp(start, {
-        imports: [FeatureFlagsModule.forRootAsync({ imports: [FlagsConfigModule], inject: [FlagsConfig], useFactory: optionsFrom })],
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            imports: [FlagsConfigModule],
+            inject: [FlagsConfig],
+            useFactory: optionsFrom,
+          }),
+        ],
         controllers: [CheckoutController],
       });
       await expectConfiguredOptions(app);
@@ -135,21 +153,31 @@ describe.each(ADAPTERS)('FeatureFlagsModule options (%s)', (_adapter, start: Sta
       });
       await seedFlags(app);
       await request(app.getHttpServer()).get('/reports').expect(200, { stagingOnly: false });
-      await request(app.getHttpServer()).get('/reports').set('X-Environment', 'staging').expect(200, { stagingOnly: true });
-      await request(app.getHttpServer()).get('/reports/guarded').expect(404, { statusCode: 404, message: 'Cannot GET /reports/guarded', error: 'Not Found' });
+      await request(app.getHttpServer())
+        .get('/reports')
+        .set('X-Environment', 'staging')
+        .expect(200, { stagingOnly: true });
+      await request(app.getHttpServer())
+        .get('/reports/guarded')
+        .expect(404, { statusCode: 404, message: 'Cannot GET /reports/guarded', error: 'Not Found' });
       await request(app.getHttpServer()).get('/reports/guarded?env=staging').expect(200, { route: 'reports/guarded' });
     });
 
-    it('is off by default: such a module cannot resolve the module\'s providers', async () => {
-      await expect(bootApp(start, { imports: [FeatureFlagsModule.forRoot({ environments: HIERARCHY }), ReportsModule] })).rejects.toThrow(
-        /can't resolve dependencies[\s\S]*ReportsModule/,
-      );
+    it("is off by default: such a module cannot resolve the module's providers", async () => {
+      await expect(
+        bootApp(start, { imports: [FeatureFlagsModule.forRoot({ environments: HIERARCHY }), ReportsModule] }),
+      ).rejects.toThrow(/can't resolve dependencies[\s\S]*ReportsModule/);
     });
 
     it('works with forRootAsync', async () => {
       const app = await bootApp(start, {
         imports: [
-          FeatureFlagsModule.forRootAsync({ isGlobal: true, imports: [FlagsConfigModule], inject: [FlagsConfig], useFactory: optionsFrom }),
+          FeatureFlagsModule.forRootAsync({
+            isGlobal: true,
+            imports: [FlagsConfigModule],
+            inject: [FlagsConfig],
+            useFactory: optionsFrom,
+          }),
           ReportsModule,
         ],
       });
@@ -164,14 +192,18 @@ describe.each(ADAPTERS)('FeatureFlagsModule options (%s)', (_adapter, start: Sta
     }
 
     it('a default environment outside allowedEnvironments', async () => {
-      await expect(boot({ environments: HIERARCHY, defaultEnvironment: 'staging', allowedEnvironments: ['production'] })).rejects.toMatchObject({
+      await expect(
+        boot({ environments: HIERARCHY, defaultEnvironment: 'staging', allowedEnvironments: ['production'] }),
+      ).rejects.toMatchObject({
         option: 'defaultEnvironment',
         message: expect.stringContaining('defaultEnvironment'),
       });
     });
 
     it('a default environment that is not declared', async () => {
-      await expect(boot({ environments: [{ slug: 'production' }], defaultEnvironment: 'staging' })).rejects.toMatchObject({
+      await expect(
+        boot({ environments: [{ slug: 'production' }], defaultEnvironment: 'staging' }),
+      ).rejects.toMatchObject({
         option: 'defaultEnvironment',
         message: expect.stringMatching(/defaultEnvironment.*staging/),
       });
@@ -185,7 +217,10 @@ describe.each(ADAPTERS)('FeatureFlagsModule options (%s)', (_adapter, start: Sta
     });
 
     it('the database backend without a connection', async () => {
-      await expect(boot({ backend: 'database' })).rejects.toMatchObject({ option: 'connection', message: expect.stringContaining('connection') });
+      await expect(boot({ backend: 'database' })).rejects.toMatchObject({
+        option: 'connection',
+        message: expect.stringContaining('connection'),
+      });
     });
 
     it('whenDisabled: 200', async () => {
@@ -208,9 +243,14 @@ describe.each(ADAPTERS)('FeatureFlagsModule options (%s)', (_adapter, start: Sta
 
     it('options from forRootAsync are checked too', async () => {
       const app = bootApp(start, {
-        imports: [FeatureFlagsModule.forRootAsync({ useFactory: () => ({ environments: HIERARCHY, whenDisabled: 200 }) })],
+        imports: [
+          FeatureFlagsModule.forRootAsync({ useFactory: () => ({ environments: HIERARCHY, whenDisabled: 200 }) }),
+        ],
       });
-      await expect(app).rejects.toMatchObject({ option: 'whenDisabled', message: expect.stringContaining('whenDisabled') });
+      await expect(app).rejects.toMatchObject({
+        option: 'whenDisabled',
+        message: expect.stringContaining('whenDisabled'),
+      });
     });
   });
 });

@@ -1,11 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import {
-  EnvironmentDeclaration,
-  EnvironmentFlagInput,
-  Flag,
-  FeatureFlagStorage,
-  FlagInput,
-} from '../../lib';
+import { EnvironmentDeclaration, EnvironmentFlagInput, Flag, FeatureFlagStorage, FlagInput } from '../../lib';
 
 /** The seed's hierarchy: development inherits from staging, which inherits from production. */
 export const HIERARCHY: EnvironmentDeclaration[] = [
@@ -28,7 +22,11 @@ export function storageOf(app: INestApplication): FeatureFlagStorage {
  * @example
  * await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
  */
-export async function seedFlag(app: INestApplication, input: FlagInput, overrides: Record<string, Override> = {}): Promise<Flag> {
+export async function seedFlag(
+  app: INestApplication,
+  input: FlagInput,
+  overrides: Record<string, Override> = {},
+): Promise<Flag> {
   const storage = storageOf(app);
   const flag = await storage.createFlag(input);
   for (const [slug, fields] of Object.entries(overrides)) {

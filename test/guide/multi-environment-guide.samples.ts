@@ -94,12 +94,19 @@ export async function checkFlagPerEnvironment(
   // Each environment gets its resolved configuration
   for (const envSlug of ['production', 'staging', 'development']) {
     const resolved = await resolver.resolveFlagForEnvironment(baseFlag, envSlug);
-    print(`${envSlug}: enabled=${resolved.enabled} percentage=${resolved.percentage} (from ${resolved.sources.percentage})`);
+    print(
+      `${envSlug}: enabled=${resolved.enabled} percentage=${resolved.percentage} (from ${resolved.sources.percentage})`,
+    );
   }
 }
 
 // Promoting Flags Between Environments (by hand, as the seed does; FeatureFlagsService.promoteFlag does it for you)
-export async function promoteFlag(storage: FeatureFlagStorage, flagKey: string, fromEnv: string, toEnv: string): Promise<void> {
+export async function promoteFlag(
+  storage: FeatureFlagStorage,
+  flagKey: string,
+  fromEnv: string,
+  toEnv: string,
+): Promise<void> {
   const source = (await storage.getEnvironment(fromEnv))!;
   const target = (await storage.getEnvironment(toEnv))!;
   const flag = (await storage.getFlag(flagKey))!;
@@ -174,11 +181,15 @@ export async function gradualRollout(
 ): Promise<void> {
   // Step 1: Enable 100% in development. (`percentage` alone does not switch a flag on: `enabled` is a
   // field of its own, inherited like the others, so the equivalent of the seed's step sets both.)
-  await storage.createEnvironmentFlag(new EnvironmentFlag({ environmentId: dev.id, flagId: flag.id, enabled: true, percentage: 100 }));
+  await storage.createEnvironmentFlag(
+    new EnvironmentFlag({ environmentId: dev.id, flagId: flag.id, enabled: true, percentage: 100 }),
+  );
   await monitor('Test thoroughly...');
 
   // Step 2: Enable 100% in staging
-  await storage.createEnvironmentFlag(new EnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 100 }));
+  await storage.createEnvironmentFlag(
+    new EnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 100 }),
+  );
   await monitor('Validate with production-like data...');
 
   // Step 3: Gradual production rollout

@@ -84,7 +84,10 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     await startWithHierarchy(detection);
     const server = app.getHttpServer();
     // Via header
-    await request(server).get('/debug/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
+    await request(server)
+      .get('/debug/environment')
+      .set('X-Environment', 'staging')
+      .expect(200, { environment: 'staging' });
     // Via query param
     await request(server).get('/debug/environment?env=development').expect(200, { environment: 'development' });
     // Falls back to default
@@ -105,8 +108,12 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     ]);
     // And evaluation uses it: everyone in development, about 10% in production.
     const users = Array.from({ length: 2000 }, (_, i) => `user-${i}`);
-    const inDev = users.filter((u) => flags.isEnabled('new-checkout', { targetingKey: u, environment: 'development' })).length;
-    const inProd = users.filter((u) => flags.isEnabled('new-checkout', { targetingKey: u, environment: 'production' })).length;
+    const inDev = users.filter((u) =>
+      flags.isEnabled('new-checkout', { targetingKey: u, environment: 'development' }),
+    ).length;
+    const inProd = users.filter((u) =>
+      flags.isEnabled('new-checkout', { targetingKey: u, environment: 'production' }),
+    ).length;
     expect(inDev).toBe(2000);
     expect(inProd).toBeGreaterThan(140);
     expect(inProd).toBeLessThan(260);
@@ -125,8 +132,12 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     expect(promoted.enabled).toBe(true);
     expect(flags.isEnabled('new-checkout', { targetingKey: 'anyone', environment: 'production' })).toBe(true);
 
-    await expect(promoteFlag(storage, 'new-checkout', 'development', 'production')).rejects.toThrow('No override for new-checkout in development');
-    await expect(flags.promoteFlag('new-checkout', 'development', 'production')).rejects.toBeInstanceOf(NothingToPromoteError);
+    await expect(promoteFlag(storage, 'new-checkout', 'development', 'production')).rejects.toThrow(
+      'No override for new-checkout in development',
+    );
+    await expect(flags.promoteFlag('new-checkout', 'development', 'production')).rejects.toBeInstanceOf(
+      NothingToPromoteError,
+    );
     // The seed copies staging's raw override; ours writes what staging resolves, explicitly. Both make
     // production serve what staging serves: promoting again changes nobody's answers.
     const again = await flags.promoteFlag('new-checkout', 'staging', 'production', { dryRun: true });
@@ -138,7 +149,10 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
 
   it('Accessing Environment in Route Handlers: getRequestEnvironment returns the detected slug', async () => {
     await startWithHierarchy({ defaultEnvironment: 'production' });
-    await request(app.getHttpServer()).get('/debug/environment').set('X-Environment', 'development').expect(200, { environment: 'development' });
+    await request(app.getHttpServer())
+      .get('/debug/environment')
+      .set('X-Environment', 'development')
+      .expect(200, { environment: 'development' });
   });
 
   it('Inspecting the Inheritance Chain: prints development → staging → production', async () => {
@@ -161,19 +175,29 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     const server = app.getHttpServer();
     await request(server).get('/debug/environment?env=development').expect(200, { environment: 'production' });
     const refused = await request(server).get('/debug/environment').set('X-Environment', 'staging').expect(400);
-    expect(refused.body).toMatchObject({ statusCode: 400, environment: 'staging', allowedEnvironments: ['production'] });
+    expect(refused.body).toMatchObject({
+      statusCode: 400,
+      environment: 'staging',
+      allowedEnvironments: ['production'],
+    });
   });
 
   it('Gradual Rollout Workflow: 5% then 25% keeps every user who had it', async () => {
     await start();
     await setupEnvironments(storage);
     const flag = await storage.createFlag({ key: 'new-search', name: 'New search' });
-    const [dev, staging, production] = await Promise.all(['development', 'staging', 'production'].map(async (s) => (await storage.getEnvironment(s))!));
+    const [dev, staging, production] = await Promise.all(
+      ['development', 'staging', 'production'].map(async (s) => (await storage.getEnvironment(s))!),
+    );
     const users = Array.from({ length: 4000 }, (_, i) => `u${i}`);
-    const onIn = (env: string) => new Set(users.filter((u) => flags.isEnabled('new-search', { targetingKey: u, environment: env })));
+    const onIn = (env: string) =>
+      new Set(users.filter((u) => flags.isEnabled('new-search', { targetingKey: u, environment: env })));
     const seen: Record<string, Set<string>> = {};
     await gradualRollout(storage, dev, staging, production, flag, async (step) => {
-      seen[step] = step === 'Monitor metrics, then increase...' ? onIn('production') : onIn(step === 'Test thoroughly...' ? 'development' : 'staging');
+      seen[step] =
+        step === 'Monitor metrics, then increase...'
+          ? onIn('production')
+          : onIn(step === 'Test thoroughly...' ? 'development' : 'staging');
     });
     expect(seen['Test thoroughly...'].size).toBe(users.length);
     expect(seen['Validate with production-like data...'].size).toBe(users.length);

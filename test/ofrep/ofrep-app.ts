@@ -11,13 +11,24 @@ export const ADMIN = { Authorization: 'Bearer ofrep-test-admin-token-0123456789'
 /** Seeds the flags every OFREP scenario reads. */
 export async function seedOfrepFlags(app: INestApplication): Promise<void> {
   await seedFlag(app, { key: 'new-checkout', defaultEnabled: false }, { staging: { enabled: true } });
-  await seedFlag(app, { key: 'checkout.banner', type: 'string', defaultEnabled: true, defaultValue: 'Hi' }, { staging: { value: 'Hello from staging' } });
+  await seedFlag(
+    app,
+    { key: 'checkout.banner', type: 'string', defaultEnabled: true, defaultValue: 'Hi' },
+    { staging: { value: 'Hello from staging' } },
+  );
   await seedFlag(app, {
     key: 'discount',
     type: 'number',
     defaultEnabled: true,
     defaultValue: 5,
-    rules: [{ priority: 1, conditions: [{ attribute: 'country', operator: 'eq', value: 'CA' }], serveEnabled: true, serveValue: 10 }],
+    rules: [
+      {
+        priority: 1,
+        conditions: [{ attribute: 'country', operator: 'eq', value: 'CA' }],
+        serveEnabled: true,
+        serveValue: 10,
+      },
+    ],
   });
   await seedFlag(app, {
     key: 'theme',
@@ -29,7 +40,11 @@ export async function seedOfrepFlags(app: INestApplication): Promise<void> {
       { key: 'green', value: { color: 'green' }, weight: 1 },
     ],
   });
-  await seedFlag(app, { key: 'rollout', defaultEnabled: true }, { production: { percentage: 50 }, staging: { percentage: 50 } });
+  await seedFlag(
+    app,
+    { key: 'rollout', defaultEnabled: true },
+    { production: { percentage: 50 }, staging: { percentage: 50 } },
+  );
   await seedFlag(app, { key: 'off-text', type: 'string', defaultEnabled: false, defaultValue: 'never' });
   await seedFlag(app, { key: 'retired', status: 'archived' });
 }
@@ -48,8 +63,15 @@ export async function startOfrepApp(start: StartApp): Promise<INestApplication> 
 }
 
 /** Creates a client key for an environment through the admin API; returns its secret and id. */
-export async function createClientKey(app: INestApplication, environment: string): Promise<{ secret: string; id: string }> {
-  const res = await request(app.getHttpServer()).post('/api/admin/client-keys').set(ADMIN).send({ name: `${environment}-app`, environment }).expect(201);
+export async function createClientKey(
+  app: INestApplication,
+  environment: string,
+): Promise<{ secret: string; id: string }> {
+  const res = await request(app.getHttpServer())
+    .post('/api/admin/client-keys')
+    .set(ADMIN)
+    .send({ name: `${environment}-app`, environment })
+    .expect(201);
   return { secret: res.body.secret, id: res.body.clientKey.id };
 }
 

@@ -65,7 +65,11 @@ const eventStream = {
   properties: {
     type: { type: 'string' },
     url: { type: 'string', format: 'uri' },
-    endpoint: { type: 'object', required: ['requestUri'], properties: { origin: { type: 'string', format: 'uri' }, requestUri: { type: 'string', pattern: '^/' } } },
+    endpoint: {
+      type: 'object',
+      required: ['requestUri'],
+      properties: { origin: { type: 'string', format: 'uri' }, requestUri: { type: 'string', pattern: '^/' } },
+    },
     inactivityDelaySec: { type: 'integer', minimum: 1 },
   },
 };
@@ -118,15 +122,27 @@ export type OfrepOperation = keyof typeof OFREP_RESPONSES;
  * Checks an answer against the specification: a documented status, a JSON body that matches the status's
  * schema when it has one, an ETag on a bulk 200, no body on a 304. Throws with the schema's errors.
  */
-export function assertOfrepResponse(operation: OfrepOperation, status: number, body: unknown, headers: Record<string, string | string[] | undefined>, text?: string): void {
-  if (!(OFREP_STATUSES[operation] as readonly number[]).includes(status)) throw new Error(`${operation}: status ${status} is not in the specification`);
-  if (operation === 'evaluateFlagsBulk' && (status === 200 || status === 304) && typeof headers.etag !== 'string') throw new Error(`${operation}: a ${status} without an ETag`);
+export function assertOfrepResponse(
+  operation: OfrepOperation,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+  text?: string,
+): void {
+  if (!(OFREP_STATUSES[operation] as readonly number[]).includes(status))
+    throw new Error(`${operation}: status ${status} is not in the specification`);
+  if (operation === 'evaluateFlagsBulk' && (status === 200 || status === 304) && typeof headers.etag !== 'string')
+    throw new Error(`${operation}: a ${status} without an ETag`);
   if (status === 304) {
     if (text) throw new Error(`${operation}: a 304 with a body`);
     return;
   }
   const validate = (OFREP_RESPONSES[operation] as Record<number, ReturnType<typeof ajv.compile>>)[status];
   if (validate === undefined) return;
-  if (!String(headers['content-type'] ?? '').startsWith('application/json')) throw new Error(`${operation}: a ${status} that is not application/json`);
-  if (!validate(body)) throw new Error(`${operation} ${status}: ${JSON.stringify(body)} does not match the specification: ${ajv.errorsText(validate.errors)}`);
+  if (!String(headers['content-type'] ?? '').startsWith('application/json'))
+    throw new Error(`${operation}: a ${status} that is not application/json`);
+  if (!validate(body))
+    throw new Error(
+      `${operation} ${status}: ${JSON.stringify(body)} does not match the specification: ${ajv.errorsText(validate.errors)}`,
+    );
 }

@@ -24,15 +24,20 @@ class CheckoutController {
 
   @Get('banner')
   async banner(
-    @StringFeatureFlag({ flagKey: 'checkout.banner', defaultValue: 'none' }) banner: Observable<EvaluationDetails<string>>,
-    @BooleanFeatureFlag({ flagKey: 'new-checkout', defaultValue: false }) enabled: Observable<EvaluationDetails<boolean>>,
+    @StringFeatureFlag({ flagKey: 'checkout.banner', defaultValue: 'none' })
+    banner: Observable<EvaluationDetails<string>>,
+    @BooleanFeatureFlag({ flagKey: 'new-checkout', defaultValue: false })
+    enabled: Observable<EvaluationDetails<boolean>>,
   ) {
     const [b, e] = await Promise.all([firstValueFrom(banner), firstValueFrom(enabled)]);
     return { banner: b.value, bannerReason: b.reason, bannerEnvironment: b.flagMetadata.environment, enabled: e.value };
   }
 
   @Get('environment')
-  environment(@BooleanFeatureFlag({ flagKey: 'new-checkout', defaultValue: false }) enabled: Observable<EvaluationDetails<boolean>>) {
+  environment(
+    @BooleanFeatureFlag({ flagKey: 'new-checkout', defaultValue: false })
+    enabled: Observable<EvaluationDetails<boolean>>,
+  ) {
     return firstValueFrom(enabled).then((d) => ({ value: d.value, environment: d.flagMetadata.environment }));
   }
 }
@@ -66,7 +71,14 @@ describe.each(ADAPTERS)('FeatureFlagsProvider under @openfeature/nestjs-sdk (%s)
       type: 'string',
       defaultEnabled: true,
       defaultValue: 'Hi',
-      rules: [{ priority: 1, conditions: [{ attribute: 'country', operator: 'eq', value: 'CA' }], serveEnabled: true, serveValue: 'Bonjour' }],
+      rules: [
+        {
+          priority: 1,
+          conditions: [{ attribute: 'country', operator: 'eq', value: 'CA' }],
+          serveEnabled: true,
+          serveValue: 'Bonjour',
+        },
+      ],
     });
   });
 
@@ -75,13 +87,16 @@ describe.each(ADAPTERS)('FeatureFlagsProvider under @openfeature/nestjs-sdk (%s)
     await OpenFeature.clearProviders();
   });
 
-  it('@RequireFlagsEnabled answers 404 while the flag is off in the request\'s environment', async () => {
+  it("@RequireFlagsEnabled answers 404 while the flag is off in the request's environment", async () => {
     await request(app.getHttpServer()).get('/checkout').expect(404);
     await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'production').expect(404);
   });
 
   it('@RequireFlagsEnabled lets the request through in an environment where the flag is on (header or query)', async () => {
-    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { checkout: 'new' });
+    await request(app.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'staging')
+      .expect(200, { checkout: 'new' });
     await request(app.getHttpServer()).get('/checkout?env=development').expect(200, { checkout: 'new' });
   });
 
@@ -97,11 +112,18 @@ describe.each(ADAPTERS)('FeatureFlagsProvider under @openfeature/nestjs-sdk (%s)
       .set('X-Country', 'CA')
       .set('X-Environment', 'staging')
       .expect(200, { banner: 'Bonjour', bannerReason: 'TARGETING_MATCH', bannerEnvironment: 'staging', enabled: true });
-    await request(app.getHttpServer()).get('/checkout/banner').expect(200, { banner: 'Hi', bannerReason: 'DEFAULT', bannerEnvironment: 'production', enabled: false });
+    await request(app.getHttpServer())
+      .get('/checkout/banner')
+      .expect(200, { banner: 'Hi', bannerReason: 'DEFAULT', bannerEnvironment: 'production', enabled: false });
   });
 
   it('evaluates in the environment detected for the request', async () => {
-    await request(app.getHttpServer()).get('/checkout/environment').set('X-Environment', 'development').expect(200, { value: true, environment: 'development' });
-    await request(app.getHttpServer()).get('/checkout/environment').expect(200, { value: false, environment: 'production' });
+    await request(app.getHttpServer())
+      .get('/checkout/environment')
+      .set('X-Environment', 'development')
+      .expect(200, { value: true, environment: 'development' });
+    await request(app.getHttpServer())
+      .get('/checkout/environment')
+      .expect(200, { value: false, environment: 'production' });
   });
 });

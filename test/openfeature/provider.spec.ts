@@ -22,10 +22,16 @@ function switchableStore(): { storage: FeatureFlagStorage; down: (value: boolean
   const storage = new Proxy(memory, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || property === 'subscribe' || property === 'subscribeEvents' || property === 'close') {
+      if (
+        typeof value !== 'function' ||
+        property === 'subscribe' ||
+        property === 'subscribeEvents' ||
+        property === 'close'
+      ) {
         return typeof value === 'function' ? value.bind(target) : value;
       }
-      return (...args: unknown[]) => (isDown ? Promise.reject(new StorageUnavailableError('connection refused')) : value.apply(target, args));
+      return (...args: unknown[]) =>
+        isDown ? Promise.reject(new StorageUnavailableError('connection refused')) : value.apply(target, args);
     },
   });
   return { storage, down: (value) => (isDown = value) };
@@ -37,7 +43,12 @@ class EventLog {
   private waiting: { type: string; resolve: (d: Record<string, unknown>) => void }[] = [];
 
   constructor(domain: string) {
-    for (const type of [ProviderEvents.Ready, ProviderEvents.Stale, ProviderEvents.Error, ProviderEvents.ConfigurationChanged]) {
+    for (const type of [
+      ProviderEvents.Ready,
+      ProviderEvents.Stale,
+      ProviderEvents.Error,
+      ProviderEvents.ConfigurationChanged,
+    ]) {
       OpenFeature.getClient(domain).addHandler(type, (details) => {
         const d = { ...(details ?? {}) } as Record<string, unknown>;
         this.seen.push({ type, details: d });
@@ -83,13 +94,24 @@ describe('FeatureFlagsProvider through @openfeature/server-sdk', () => {
     app = await startModule();
     await seedFlag(app, { key: 'release', defaultEnabled: true });
     await seedFlag(app, { key: 'off', defaultEnabled: false });
-    await seedFlag(app, { key: 'banner', type: 'string', defaultEnabled: true, defaultValue: 'Hi' }, { staging: { value: 'Hello from staging' } });
+    await seedFlag(
+      app,
+      { key: 'banner', type: 'string', defaultEnabled: true, defaultValue: 'Hi' },
+      { staging: { value: 'Hello from staging' } },
+    );
     await seedFlag(app, {
       key: 'limit',
       type: 'number',
       defaultEnabled: true,
       defaultValue: 5,
-      rules: [{ priority: 1, conditions: [{ attribute: 'country', operator: 'eq', value: 'CA' }], serveEnabled: true, serveValue: 10 }],
+      rules: [
+        {
+          priority: 1,
+          conditions: [{ attribute: 'country', operator: 'eq', value: 'CA' }],
+          serveEnabled: true,
+          serveValue: 10,
+        },
+      ],
     });
     await seedFlag(app, {
       key: 'theme',
@@ -115,7 +137,12 @@ describe('FeatureFlagsProvider through @openfeature/server-sdk', () => {
   it('resolves booleans with reason and flag metadata (environment, source)', async () => {
     const client = OpenFeature.getClient(domain);
     const on = await client.getBooleanDetails('release', false);
-    expect(on).toMatchObject({ flagKey: 'release', value: true, reason: 'STATIC', flagMetadata: { environment: 'production', source: 'base' } });
+    expect(on).toMatchObject({
+      flagKey: 'release',
+      value: true,
+      reason: 'STATIC',
+      flagMetadata: { environment: 'production', source: 'base' },
+    });
     expect(on.errorCode).toBeUndefined();
     expect(await client.getBooleanDetails('off', true)).toMatchObject({ value: false, reason: 'DISABLED' });
   });
@@ -133,7 +160,10 @@ describe('FeatureFlagsProvider through @openfeature/server-sdk', () => {
 
   it('resolves numbers through targeting rules', async () => {
     const client = OpenFeature.getClient(domain);
-    expect(await client.getNumberDetails('limit', 0, { country: 'CA' })).toMatchObject({ value: 10, reason: 'TARGETING_MATCH' });
+    expect(await client.getNumberDetails('limit', 0, { country: 'CA' })).toMatchObject({
+      value: 10,
+      reason: 'TARGETING_MATCH',
+    });
     expect(await client.getNumberDetails('limit', 0, { country: 'FR' })).toMatchObject({ value: 5, reason: 'DEFAULT' });
   });
 
@@ -149,13 +179,24 @@ describe('FeatureFlagsProvider through @openfeature/server-sdk', () => {
 
   it('reports errors with OpenFeature error codes and the default value', async () => {
     const client = OpenFeature.getClient(domain);
-    expect(await client.getBooleanDetails('missing', true)).toMatchObject({ value: true, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' });
-    expect(await client.getStringDetails('release', 'fallback')).toMatchObject({ value: 'fallback', reason: 'ERROR', errorCode: 'TYPE_MISMATCH' });
+    expect(await client.getBooleanDetails('missing', true)).toMatchObject({
+      value: true,
+      reason: 'ERROR',
+      errorCode: 'FLAG_NOT_FOUND',
+    });
+    expect(await client.getStringDetails('release', 'fallback')).toMatchObject({
+      value: 'fallback',
+      reason: 'ERROR',
+      errorCode: 'TYPE_MISMATCH',
+    });
     expect(await client.getNumberDetails('banner', 7)).toMatchObject({ value: 7, errorCode: 'TYPE_MISMATCH' });
     const unknownEnv = await client.getBooleanDetails('release', false, { environment: 'nowhere' });
     expect(unknownEnv).toMatchObject({ value: false, reason: 'ERROR', errorCode: 'INVALID_CONTEXT' });
     expect(unknownEnv.errorMessage).toContain('"nowhere"');
-    expect(await client.getBooleanDetails('release', false, { environment: 42 })).toMatchObject({ value: false, errorCode: 'INVALID_CONTEXT' });
+    expect(await client.getBooleanDetails('release', false, { environment: 42 })).toMatchObject({
+      value: false,
+      errorCode: 'INVALID_CONTEXT',
+    });
     const noKey = await client.getBooleanDetails('half', false);
     expect(noKey).toMatchObject({ value: false, reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
     expect(noKey.errorMessage).toContain('targetingKey');
@@ -237,7 +278,11 @@ describe('FeatureFlagsProvider when the store goes away', () => {
 
   it('answers PROVIDER_NOT_READY when used before any module bound it', async () => {
     const provider = new FeatureFlagsProvider();
-    expect(await provider.resolveBooleanEvaluation('release', true, {})).toMatchObject({ value: true, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' });
+    expect(await provider.resolveBooleanEvaluation('release', true, {})).toMatchObject({
+      value: true,
+      reason: 'ERROR',
+      errorCode: 'PROVIDER_NOT_READY',
+    });
   });
 });
 
@@ -251,7 +296,9 @@ describe('FeatureFlagsProvider given in the options', () => {
   });
 
   it('refuses anything else, naming the option', async () => {
-    await expect(startModule({ openFeatureProvider: {} as FeatureFlagsProvider })).rejects.toThrow(/option "openFeatureProvider" must be a FeatureFlagsProvider/);
+    await expect(startModule({ openFeatureProvider: {} as FeatureFlagsProvider })).rejects.toThrow(
+      /option "openFeatureProvider" must be a FeatureFlagsProvider/,
+    );
   });
 });
 
@@ -263,7 +310,8 @@ describeWithService('redis', 'FeatureFlagsProvider across instances', () => {
     const reader = await startModule(options);
     await seedFlag(writer, { key: 'release', defaultEnabled: true });
     const readerRuntime = reader.get(SnapshotSync);
-    for (let i = 0; i < 200 && !readerRuntime.snapshot.getFlag('release'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !readerRuntime.snapshot.getFlag('release'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(readerRuntime.snapshot.getFlag('release')).toBeDefined();
     const domain = `redis-${++domainCounter}`;
     const client = OpenFeature.getClient(domain);

@@ -1,5 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -55,7 +64,10 @@ interface Declaration {
 
 function readDeclaration(file: string): Declaration {
   const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  const specifiers = [...info.importedFiles.map((f) => f.fileName), ...info.typeReferenceDirectives.map((f) => f.fileName)];
+  const specifiers = [
+    ...info.importedFiles.map((f) => f.fileName),
+    ...info.typeReferenceDirectives.map((f) => f.fileName),
+  ];
   return {
     file,
     relativeImports: specifiers.filter((s) => s.startsWith('.')),
@@ -111,7 +123,11 @@ function compileApp(name: string, sources: Record<string, string>): { status: nu
       files: Object.keys(sources),
     }),
   );
-  const child = spawnSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const child = spawnSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: child.status, output: `${child.stdout}${child.stderr}` };
 }
 
@@ -131,14 +147,18 @@ describe('published type declarations', () => {
   beforeAll(() => {
     mkdirSync(INSTALLED, { recursive: true });
     // The package as npm installs it: its package.json and what `npm run build` emits under dist/.
-    execFileSync(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(INSTALLED, 'dist')], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(INSTALLED, 'dist')],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     writeFileSync(join(INSTALLED, 'package.json'), JSON.stringify(PKG));
     provide([...REQUIRED_PEERS, ...ENTRY_OPTIONAL_PEERS]);
   }, 180_000);
 
   afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
-  it('every module an emitted .d.ts imports is Node\'s own, a dependency or a peer dependency', () => {
+  it("every module an emitted .d.ts imports is Node's own, a dependency or a peer dependency", () => {
     const declared = new Set([...Object.keys(PKG.dependencies ?? {}), ...Object.keys(PKG.peerDependencies)]);
     const files = allDeclarations(join(INSTALLED, 'dist'));
     expect(files.length).toBeGreaterThan(50);
@@ -163,7 +183,9 @@ describe('published type declarations', () => {
         }
       }
     }
-    const offending = [...reached].filter(([m]) => !allowed.has(m)).map(([m, files]) => `${m} (from ${[...files].join(', ')})`);
+    const offending = [...reached]
+      .filter(([m]) => !allowed.has(m))
+      .map(([m, files]) => `${m} (from ${[...files].join(', ')})`);
     expect(offending).toEqual([]);
     // The required peers the types use are really reached (the walk follows the entry's imports).
     expect([...reached.keys()]).toEqual(expect.arrayContaining(['@nestjs/common', '@nestjs/core', 'rxjs']));
@@ -189,7 +211,10 @@ export class AppModule {}
 export const resolved: Promise<boolean> = provider.resolveBooleanEvaluation('new-checkout', false, { environment: 'production' }).then((r) => r.value);
 `;
     // probe.ts shows that @openfeature/server-sdk is indeed not to be found there (or this would prove nothing).
-    const result = compileApp('without-sdk', { 'main.ts': app, 'probe.ts': `import { OpenFeature } from '@openfeature/server-sdk';\nexport const api = OpenFeature;\n` });
+    const result = compileApp('without-sdk', {
+      'main.ts': app,
+      'probe.ts': `import { OpenFeature } from '@openfeature/server-sdk';\nexport const api = OpenFeature;\n`,
+    });
     expect(result.output.trim().split('\n')).toEqual([
       "probe.ts(1,29): error TS2307: Cannot find module '@openfeature/server-sdk' or its corresponding type declarations.",
     ]);

@@ -99,7 +99,10 @@ function report(value) { process.stdout.write('RESULT ' + JSON.stringify(value) 
 /** Runs an app script in a Node process where `hidden` packages are not installed; returns its RESULT. */
 function run(hidden: string[], body: string): any {
   const file = join(BUILD, `script-${Math.random().toString(36).slice(2)}.cjs`);
-  writeFileSync(file, `${PRELUDE}\n(async () => {\n${body}\n})().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });\n`);
+  writeFileSync(
+    file,
+    `${PRELUDE}\n(async () => {\n${body}\n})().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });\n`,
+  );
   const child = spawnSync(process.execPath, ['--require', HIDE, file], {
     cwd: ROOT,
     env: { ...process.env, HIDDEN_PACKAGES: hidden.join(',') },
@@ -107,28 +110,51 @@ function run(hidden: string[], body: string): any {
     timeout: 60_000,
   });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (child.status !== 0 || line === undefined) throw new Error(`script failed (${child.status ?? child.signal}):\n${child.stdout}\n${child.stderr}`);
+  if (child.status !== 0 || line === undefined)
+    throw new Error(`script failed (${child.status ?? child.signal}):\n${child.stdout}\n${child.stderr}`);
   return JSON.parse(line.slice('RESULT '.length));
 }
 
 describe('optional peer dependencies', () => {
   beforeAll(() => {
     mkdirSync(BUILD, { recursive: true });
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     writeFileSync(HIDE, HIDE_HOOK);
   }, 120_000);
 
   afterAll(() => rmSync(BUILD, { recursive: true, force: true }));
 
   it('the resolver hook hides what it is told to (or the tests below would prove nothing)', () => {
-    expect(run(['typeorm'], `report({ typeorm: (() => { try { require('typeorm'); return 'loaded'; } catch (e) { return e.code; } })() });`)).toEqual({ typeorm: 'MODULE_NOT_FOUND' });
+    expect(
+      run(
+        ['typeorm'],
+        `report({ typeorm: (() => { try { require('typeorm'); return 'loaded'; } catch (e) { return e.code; } })() });`,
+      ),
+    ).toEqual({ typeorm: 'MODULE_NOT_FOUND' });
     expect(run([], `report({ typeorm: typeof require('typeorm').DataSource });`)).toEqual({ typeorm: 'function' });
   });
 
   it('requiring the library needs none of typeorm, @nestjs/typeorm, class-validator, class-transformer, @nestjs/swagger, ioredis, pg', () => {
     // @nestjs/throttler is a dependency, loaded only by the admin and OFREP modules (failed-authentication throttle).
-    const hidden = [...TYPEORM_ETC, 'ioredis', 'pg', 'mysql2', 'better-sqlite3', '@nestjs/terminus', '@nestjs/throttler'];
-    expect(run(hidden, `report({ exports: Object.keys(lib).length, decorator: typeof lib.FeatureFlag, entity: new lib.Flag({ key: 'k' }).key, loadedHidden: loadedHidden() });`)).toEqual({
+    const hidden = [
+      ...TYPEORM_ETC,
+      'ioredis',
+      'pg',
+      'mysql2',
+      'better-sqlite3',
+      '@nestjs/terminus',
+      '@nestjs/throttler',
+    ];
+    expect(
+      run(
+        hidden,
+        `report({ exports: Object.keys(lib).length, decorator: typeof lib.FeatureFlag, entity: new lib.Flag({ key: 'k' }).key, loadedHidden: loadedHidden() });`,
+      ),
+    ).toEqual({
       exports: expect.any(Number),
       decorator: 'function',
       entity: 'k',
@@ -137,7 +163,9 @@ describe('optional peer dependencies', () => {
   });
 
   it('an app on the memory backend boots, guards and evaluates without them', () => {
-    expect(run([...TYPEORM_ETC, 'ioredis', 'pg', '@nestjs/throttler'], `report(await serve({ backend: 'memory' }));`)).toEqual({
+    expect(
+      run([...TYPEORM_ETC, 'ioredis', 'pg', '@nestjs/throttler'], `report(await serve({ backend: 'memory' }));`),
+    ).toEqual({
       storage: 'MemoryStorage',
       staging: 200,
       production: 404,
@@ -149,7 +177,12 @@ describe('optional peer dependencies', () => {
   describeWithService('redis', 'on Redis', () => {
     it('an app on the Redis backend boots, guards and evaluates without them', () => {
       const prefix = `ff-optional-${process.pid}-${Date.now().toString(36)}:`;
-      expect(run(TYPEORM_ETC, `report(await serve({ backend: 'redis', redis: ${JSON.stringify(SERVICE_URLS.redis)}, redisPrefix: ${JSON.stringify(prefix)} }));`)).toEqual({
+      expect(
+        run(
+          TYPEORM_ETC,
+          `report(await serve({ backend: 'redis', redis: ${JSON.stringify(SERVICE_URLS.redis)}, redisPrefix: ${JSON.stringify(prefix)} }));`,
+        ),
+      ).toEqual({
         storage: 'RedisStorage',
         staging: 200,
         production: 404,
@@ -170,10 +203,14 @@ describe('optional peer dependencies', () => {
       });`,
     );
     expect(errors).toEqual({
-      database: 'FeatureFlagsModule: option "connection" the database backend needs the typeorm package, which is not installed: npm install typeorm',
-      dataSource: 'FeatureFlagsModule: option "dataSource" the database backend needs the typeorm package, which is not installed: npm install typeorm',
-      redis: 'FeatureFlagsModule: option "redis" Redis (the redis backend, or changes over Redis pub/sub) needs the ioredis package, which is not installed: npm install ioredis',
-      admin: 'FeatureFlagsModule: option "FeatureFlagsAdminModule" needs class-validator and class-transformer: npm install class-validator class-transformer',
+      database:
+        'FeatureFlagsModule: option "connection" the database backend needs the typeorm package, which is not installed: npm install typeorm',
+      dataSource:
+        'FeatureFlagsModule: option "dataSource" the database backend needs the typeorm package, which is not installed: npm install typeorm',
+      redis:
+        'FeatureFlagsModule: option "redis" Redis (the redis backend, or changes over Redis pub/sub) needs the ioredis package, which is not installed: npm install ioredis',
+      admin:
+        'FeatureFlagsModule: option "FeatureFlagsAdminModule" needs class-validator and class-transformer: npm install class-validator class-transformer',
     });
   });
 });

@@ -3,7 +3,14 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import request from 'supertest';
-import { FeatureFlag, FeatureFlagStorage, FeatureFlagsHealthIndicator, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
+import {
+  FeatureFlag,
+  FeatureFlagStorage,
+  FeatureFlagsHealthIndicator,
+  FeatureFlagsModule,
+  FeatureFlagsModuleOptions,
+  FeatureFlagsService,
+} from '../../lib';
 import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -82,7 +89,10 @@ describeWithService('postgres', 'health check and failMode over a store that goe
   it('reports up, then degraded (still 200) while the store is away, then up again', async () => {
     const app = await start();
     const up = await request(app.getHttpServer()).get('/health').expect(200);
-    expect(up.body).toMatchObject({ status: 'ok', info: { featureFlags: { status: 'up', state: 'up', storage: 'reachable' } } });
+    expect(up.body).toMatchObject({
+      status: 'ok',
+      info: { featureFlags: { status: 'up', state: 'up', storage: 'reachable' } },
+    });
 
     proxy.cut();
     await app.get(SnapshotSync).check();

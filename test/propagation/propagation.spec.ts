@@ -84,7 +84,11 @@ describeWithService('postgres', 'propagation between instances', () => {
       expect(b.flags.isEnabled('beta', { environment: 'staging' })).toBe(false);
 
       await a.storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
-      await waitFor(() => b.flags.isEnabled('beta', { environment: 'staging' }) && c.flags.isEnabled('beta', { environment: 'staging' }));
+      await waitFor(
+        () =>
+          b.flags.isEnabled('beta', { environment: 'staging' }) &&
+          c.flags.isEnabled('beta', { environment: 'staging' }),
+      );
       expect(b.flags.evaluate('beta', { environment: 'staging' })).toMatchObject({ enabled: true, source: 'staging' });
       expect(c.flags.isEnabled('beta', { environment: 'production' })).toBe(false);
     });
@@ -93,9 +97,17 @@ describeWithService('postgres', 'propagation between instances', () => {
       await a.storage.createFlag({ key: 'temp', defaultEnabled: true });
       await waitFor(() => c.flags.isEnabled('temp', { environment: 'production' }));
       await b.storage.updateFlag({ key: 'temp', defaultEnabled: false });
-      await waitFor(() => !a.flags.isEnabled('temp', { environment: 'production' }) && !c.flags.isEnabled('temp', { environment: 'production' }));
+      await waitFor(
+        () =>
+          !a.flags.isEnabled('temp', { environment: 'production' }) &&
+          !c.flags.isEnabled('temp', { environment: 'production' }),
+      );
       await c.storage.deleteFlag('temp');
-      await waitFor(() => a.flags.evaluate('temp').errorCode === 'FLAG_NOT_FOUND' && b.flags.evaluate('temp').errorCode === 'FLAG_NOT_FOUND');
+      await waitFor(
+        () =>
+          a.flags.evaluate('temp').errorCode === 'FLAG_NOT_FOUND' &&
+          b.flags.evaluate('temp').errorCode === 'FLAG_NOT_FOUND',
+      );
     });
 
     it('a change too large for the transport arrives as a reference and is read back', async () => {
@@ -103,7 +115,9 @@ describeWithService('postgres', 'propagation between instances', () => {
       await a.storage.createFlag({
         key: 'large',
         defaultEnabled: true,
-        rules: [{ priority: 0, conditions: [{ attribute: 'country', operator: 'in', value: values }], serveEnabled: false }],
+        rules: [
+          { priority: 0, conditions: [{ attribute: 'country', operator: 'in', value: values }], serveEnabled: false },
+        ],
       });
       await waitFor(() => b.flags.evaluate('large', { environment: 'production' }).errorCode === undefined);
       expect(b.flags.isEnabled('large', { environment: 'production', country: 'country-899' })).toBe(false);
@@ -155,29 +169,44 @@ describeWithService('postgres', 'propagation between instances', () => {
 
     it('keeps evaluating from the snapshot (STALE), fails writes fast, and resyncs on recovery', async () => {
       expect(viaProxy.flags.health().status).toBe('up');
-      expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STATIC' });
+      expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({
+        enabled: true,
+        reason: 'STATIC',
+      });
 
       proxy.cut();
       await viaProxy.runtime.check();
       const health = viaProxy.flags.health();
       expect(health.status).toBe('degraded');
       expect(health.storage).toBe('unreachable');
-      expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STALE' });
+      expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({
+        enabled: true,
+        reason: 'STALE',
+      });
       expect(viaProxy.flags.isEnabled('checkout', { environment: 'production' })).toBe(true);
 
       const started = Date.now();
-      await expect(viaProxy.storage.createFlag({ key: 'during-outage' })).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(viaProxy.storage.createFlag({ key: 'during-outage' })).rejects.toBeInstanceOf(
+        StorageUnavailableError,
+      );
       expect(Date.now() - started).toBeLessThan(5000);
 
       // Meanwhile another instance changes the flag.
       await direct.storage.updateFlag({ key: 'checkout', defaultEnabled: false });
 
       proxy.restore();
-      await waitFor(async () => {
-        await viaProxy.runtime.check();
-        return viaProxy.flags.health().status === 'up';
-      }, 10000, 100);
-      expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({ enabled: false, reason: 'DISABLED' });
+      await waitFor(
+        async () => {
+          await viaProxy.runtime.check();
+          return viaProxy.flags.health().status === 'up';
+        },
+        10000,
+        100,
+      );
+      expect(viaProxy.flags.evaluate('checkout', { environment: 'production' })).toMatchObject({
+        enabled: false,
+        reason: 'DISABLED',
+      });
       expect(await direct.storage.getFlag('during-outage')).toBeNull();
     });
   });
@@ -191,7 +220,13 @@ describeWithService('postgres', 'propagation between instances', () => {
     beforeAll(async () => {
       await proxy.start();
       // An instance that keeps the bootstrap file up to date.
-      writer = await instance({ connection: pgUrl(schema), propagation: 'none', reconcileIntervalMs: 0, bootstrapFile: file, writeBootstrapFile: true });
+      writer = await instance({
+        connection: pgUrl(schema),
+        propagation: 'none',
+        reconcileIntervalMs: 0,
+        bootstrapFile: file,
+        writeBootstrapFile: true,
+      });
       await writer.storage.createFlag({ key: 'from-file', defaultEnabled: true });
       await writer.runtime.reload();
       await new Promise((r) => setTimeout(r, 100));
@@ -205,16 +240,31 @@ describeWithService('postgres', 'propagation between instances', () => {
 
     it('starts from the bootstrap file, says so, and catches up when the store returns', async () => {
       proxy.cut();
-      const booted = await instance({ connection: pgUrl(schema, proxy.port), propagation: 'none', reconcileIntervalMs: 0, bootstrapFile: file });
+      const booted = await instance({
+        connection: pgUrl(schema, proxy.port),
+        propagation: 'none',
+        reconcileIntervalMs: 0,
+        bootstrapFile: file,
+      });
       try {
-        expect(booted.flags.health()).toMatchObject({ status: 'degraded', storage: 'unreachable', snapshot: { source: 'bootstrap' } });
-        expect(booted.flags.evaluate('from-file', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STALE' });
+        expect(booted.flags.health()).toMatchObject({
+          status: 'degraded',
+          storage: 'unreachable',
+          snapshot: { source: 'bootstrap' },
+        });
+        expect(booted.flags.evaluate('from-file', { environment: 'production' })).toMatchObject({
+          enabled: true,
+          reason: 'STALE',
+        });
 
         await writer.storage.createFlag({ key: 'after-boot', defaultEnabled: true });
         proxy.restore();
         await booted.runtime.check();
         expect(booted.flags.health()).toMatchObject({ status: 'up', snapshot: { source: 'storage' } });
-        expect(booted.flags.evaluate('after-boot', { environment: 'production' })).toMatchObject({ enabled: true, reason: 'STATIC' });
+        expect(booted.flags.evaluate('after-boot', { environment: 'production' })).toMatchObject({
+          enabled: true,
+          reason: 'STATIC',
+        });
       } finally {
         await booted.moduleRef.close();
       }
@@ -222,7 +272,11 @@ describeWithService('postgres', 'propagation between instances', () => {
 
     it('without a bootstrap file it starts down and guarded evaluation has nothing to serve', async () => {
       proxy.cut();
-      const booted = await instance({ connection: pgUrl(schema, proxy.port), propagation: 'none', reconcileIntervalMs: 0 });
+      const booted = await instance({
+        connection: pgUrl(schema, proxy.port),
+        propagation: 'none',
+        reconcileIntervalMs: 0,
+      });
       try {
         expect(booted.flags.health()).toMatchObject({ status: 'down', snapshot: { source: 'none' } });
         expect(booted.runtime.hasSnapshot()).toBe(false);

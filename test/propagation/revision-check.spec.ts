@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { FeatureFlagStorage, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService, RedisStorage, TypeOrmStorage } from '../../lib';
+import {
+  FeatureFlagStorage,
+  FeatureFlagsModule,
+  FeatureFlagsModuleOptions,
+  FeatureFlagsService,
+  RedisStorage,
+  TypeOrmStorage,
+} from '../../lib';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
@@ -29,10 +36,17 @@ interface Instance {
 }
 
 async function instance(options: FeatureFlagsModuleOptions): Promise<Instance> {
-  const moduleRef = await Test.createTestingModule({ imports: [FeatureFlagsModule.forRoot({ environments: ENVIRONMENTS, reconcileIntervalMs: 0, ...options })] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [FeatureFlagsModule.forRoot({ environments: ENVIRONMENTS, reconcileIntervalMs: 0, ...options })],
+  }).compile();
   moduleRef.useLogger(false);
   await moduleRef.init();
-  return { moduleRef, storage: moduleRef.get(FeatureFlagStorage), flags: moduleRef.get(FeatureFlagsService), runtime: moduleRef.get(SnapshotSync) };
+  return {
+    moduleRef,
+    storage: moduleRef.get(FeatureFlagStorage),
+    flags: moduleRef.get(FeatureFlagsService),
+    runtime: moduleRef.get(SnapshotSync),
+  };
 }
 
 const unique = (tag: string): string => `ff_${tag}_${process.pid}_${Date.now().toString(36)}`;
@@ -59,7 +73,10 @@ function postgresStore(): Store {
     service: 'postgres',
     options: () => ({ backend: 'database', connection: pgUrl(schema), propagation: 'postgres' }),
     silent: async () => {
-      const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(pgUrl(schema))), { ownsDataSource: true, runMigrations: false });
+      const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(pgUrl(schema))), {
+        ownsDataSource: true,
+        runMigrations: false,
+      });
       await storage.init();
       return storage;
     },
@@ -111,7 +128,8 @@ for (const store of [postgresStore(), redisStore()]) {
       await store.dispose();
     });
 
-    const stagingOn = (i: Instance, key: string): boolean => i.flags.isEnabled(key, { environment: 'staging', targetingKey: 'u1' });
+    const stagingOn = (i: Instance, key: string): boolean =>
+      i.flags.isEnabled(key, { environment: 'staging', targetingKey: 'u1' });
 
     it('finds an instance that applied every change current: no reload, on the writer or on the instance that heard of it', async () => {
       const storage = a.storage;
@@ -155,12 +173,26 @@ for (const store of [postgresStore(), redisStore()]) {
     it('keeps the bootstrap file following every applied change (written atomically, debounced)', async () => {
       const staging = (await a.storage.getEnvironment('staging'))!;
       const flag = await a.storage.createFlag({ key: 'in-the-file' });
-      await a.storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 42 });
-      const inFile = (): { flags: { key: string }[]; environmentFlags: { flagId: string; percentage: number | null }[] } | undefined =>
+      await a.storage.createEnvironmentFlag({
+        environmentId: staging.id,
+        flagId: flag.id,
+        enabled: true,
+        percentage: 42,
+      });
+      const inFile = ():
+        { flags: { key: string }[]; environmentFlags: { flagId: string; percentage: number | null }[] } | undefined =>
         existsSync(bootstrapFile) ? JSON.parse(readFileSync(bootstrapFile, 'utf8')) : undefined;
-      await waitFor(async () => inFile()?.environmentFlags.some((o) => o.flagId === flag.id && o.percentage === 42) === true, 5000, 20);
+      await waitFor(
+        async () => inFile()?.environmentFlags.some((o) => o.flagId === flag.id && o.percentage === 42) === true,
+        5000,
+        20,
+      );
       await a.storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 43 });
-      await waitFor(async () => inFile()?.environmentFlags.some((o) => o.flagId === flag.id && o.percentage === 43) === true, 5000, 20);
+      await waitFor(
+        async () => inFile()?.environmentFlags.some((o) => o.flagId === flag.id && o.percentage === 43) === true,
+        5000,
+        20,
+      );
       expect(inFile()!.flags.map((f) => f.key)).toContain('in-the-file');
     });
   });

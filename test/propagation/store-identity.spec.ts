@@ -6,7 +6,9 @@ describe('storeIdentity (the change channel of a store)', () => {
   const id = (url: string) => storeIdentity(dataSourceOptionsFromUrl(url));
 
   it('is the same for one database and schema, whatever host or port reaches it', () => {
-    expect(id('postgres://postgres@127.0.0.1:5432/test?schema=flags')).toBe(id('postgres://app:secret@pgbouncer:6432/test?schema=flags'));
+    expect(id('postgres://postgres@127.0.0.1:5432/test?schema=flags')).toBe(
+      id('postgres://app:secret@pgbouncer:6432/test?schema=flags'),
+    );
   });
 
   it('differs between schemas, databases and database kinds', () => {
@@ -32,7 +34,10 @@ describe('storeIdentity (the change channel of a store)', () => {
 
   it('gives two Redis stores with one prefix on different databases different change channels', () => {
     const channel = (redis: string): string => {
-      const bus = createChangeBus(resolveOptions({ backend: 'redis', redis, redisPrefix: 'same:' }), undefined) as unknown as { channel: string };
+      const bus = createChangeBus(
+        resolveOptions({ backend: 'redis', redis, redisPrefix: 'same:' }),
+        undefined,
+      ) as unknown as { channel: string };
       return bus.channel;
     };
     expect(channel('redis://127.0.0.1:6379/3')).toMatch(/^same:changes:[0-9a-f]{12}$/);

@@ -28,8 +28,13 @@ describe.each(['express', 'fastify'])('sample app (%s)', (adapter) => {
 
   it('GET /debug/environment answers the detected environment', async () => {
     await request(app.getHttpServer()).get('/debug/environment').expect(200, { environment: 'production' });
-    await request(app.getHttpServer()).get('/debug/environment').set('X-Environment', 'staging').expect(200, { environment: 'staging' });
-    await request(app.getHttpServer()).get('/debug/environment?env=development').expect(200, { environment: 'development' });
+    await request(app.getHttpServer())
+      .get('/debug/environment')
+      .set('X-Environment', 'staging')
+      .expect(200, { environment: 'staging' });
+    await request(app.getHttpServer())
+      .get('/debug/environment?env=development')
+      .expect(200, { environment: 'development' });
   });
 
   it('GET /checkout is guarded by new-checkout: everyone in staging, about 10% in production', async () => {
@@ -49,8 +54,18 @@ describe.each(['express', 'fastify'])('sample app (%s)', (adapter) => {
   });
 
   it('GET /flags/:key gives the evaluation details for the request', async () => {
-    const dev = await request(app.getHttpServer()).get('/flags/new-checkout').set('X-Environment', 'development').expect(200);
-    expect(dev.body).toEqual({ flagKey: 'new-checkout', value: true, enabled: true, reason: 'STATIC', environment: 'development', source: 'staging' });
+    const dev = await request(app.getHttpServer())
+      .get('/flags/new-checkout')
+      .set('X-Environment', 'development')
+      .expect(200);
+    expect(dev.body).toEqual({
+      flagKey: 'new-checkout',
+      value: true,
+      enabled: true,
+      reason: 'STATIC',
+      environment: 'development',
+      source: 'staging',
+    });
     const nordic = await request(app.getHttpServer()).get('/flags/ui.dark_mode').set('X-Country', 'SE').expect(200);
     expect(nordic.body).toMatchObject({ enabled: true, reason: 'TARGETING_MATCH', environment: 'production' });
     const elsewhere = await request(app.getHttpServer()).get('/flags/ui.dark_mode').set('X-Country', 'FR').expect(200);
@@ -63,7 +78,15 @@ describe.each(['express', 'fastify'])('sample app (%s)', (adapter) => {
     const res = await request(app.getHttpServer()).get('/health').expect(200);
     expect(res.body).toMatchObject({
       status: 'ok',
-      info: { featureFlags: { status: 'up', state: 'up', storage: 'reachable', propagation: { transport: 'none' }, snapshot: { source: 'storage', flags: 3, environments: 3 } } },
+      info: {
+        featureFlags: {
+          status: 'up',
+          state: 'up',
+          storage: 'reachable',
+          propagation: { transport: 'none' },
+          snapshot: { source: 'storage', flags: 3, environments: 3 },
+        },
+      },
     });
   });
 
@@ -74,7 +97,8 @@ describe.each(['express', 'fastify'])('sample app (%s)', (adapter) => {
       error: 'Bad Request',
       code: 'ENVIRONMENT_NOT_ALLOWED',
       field: 'header "x-environment"',
-      message: 'The environment named by header "x-environment" is not allowed. Allowed environments: development, production, staging.',
+      message:
+        'The environment named by header "x-environment" is not allowed. Allowed environments: development, production, staging.',
       environment: 'qa',
       allowedEnvironments: ['development', 'production', 'staging'],
     });

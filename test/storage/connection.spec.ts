@@ -39,7 +39,12 @@ describe('dataSourceOptionsFromUrl', () => {
       database: 'test',
       charset: 'utf8mb4',
     });
-    expect(dataSourceOptionsFromUrl('mariadb://app@[::1]:3307/flags')).toMatchObject({ type: 'mariadb', host: '::1', port: 3307, database: 'flags' });
+    expect(dataSourceOptionsFromUrl('mariadb://app@[::1]:3307/flags')).toMatchObject({
+      type: 'mariadb',
+      host: '::1',
+      port: 3307,
+      database: 'flags',
+    });
   });
 
   it('reads sqlite::memory: and sqlite:<path>, creating the directory of the file', () => {
@@ -49,9 +54,15 @@ describe('dataSourceOptionsFromUrl', () => {
       const file = join(dir, 'nested', 'deeper', 'flags.db');
       expect(dataSourceOptionsFromUrl(`sqlite:${file}`)).toEqual({ type: 'better-sqlite3', database: file });
       expect(existsSync(join(dir, 'nested', 'deeper'))).toBe(true);
-      expect(dataSourceOptionsFromUrl(`sqlite://${join(dir, 'other.db')}`)).toEqual({ type: 'better-sqlite3', database: join(dir, 'other.db') });
+      expect(dataSourceOptionsFromUrl(`sqlite://${join(dir, 'other.db')}`)).toEqual({
+        type: 'better-sqlite3',
+        database: join(dir, 'other.db'),
+      });
       const relative = join('.', 'flags-url-test.db');
-      expect(dataSourceOptionsFromUrl(`sqlite:${relative}`)).toEqual({ type: 'better-sqlite3', database: resolve(relative) });
+      expect(dataSourceOptionsFromUrl(`sqlite:${relative}`)).toEqual({
+        type: 'better-sqlite3',
+        database: resolve(relative),
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -98,8 +109,22 @@ describe('featureFlagDataSourceOptions', () => {
   });
 
   it('takes DataSourceOptions too, keeping them but for entities, migrations and synchronization', () => {
-    const options = featureFlagDataSourceOptions({ type: 'mariadb', host: 'db', database: 'app', synchronize: true, entities: [], poolSize: 3 });
-    expect(options).toMatchObject({ type: 'mariadb', host: 'db', poolSize: 3, synchronize: false, entities: [...FEATURE_FLAG_ENTITIES], migrations: migrationsFor('mysql') });
+    const options = featureFlagDataSourceOptions({
+      type: 'mariadb',
+      host: 'db',
+      database: 'app',
+      synchronize: true,
+      entities: [],
+      poolSize: 3,
+    });
+    expect(options).toMatchObject({
+      type: 'mariadb',
+      host: 'db',
+      poolSize: 3,
+      synchronize: false,
+      entities: [...FEATURE_FLAG_ENTITIES],
+      migrations: migrationsFor('mysql'),
+    });
   });
 
   it('refuses a database it has no schema for', () => {

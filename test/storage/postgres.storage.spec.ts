@@ -45,7 +45,10 @@ describeWithService('postgres', 'TypeOrmStorage on PostgreSQL', () => {
   });
 
   it('reports an unreachable server as StorageUnavailableError', async () => {
-    const storage = new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions('postgres://postgres@127.0.0.1:1/test')), { ownsDataSource: true });
+    const storage = new TypeOrmStorage(
+      new DataSource(featureFlagDataSourceOptions('postgres://postgres@127.0.0.1:1/test')),
+      { ownsDataSource: true },
+    );
     await expect(storage.init()).rejects.toBeInstanceOf(StorageUnavailableError);
   });
 

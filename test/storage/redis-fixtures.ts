@@ -38,7 +38,9 @@ function escapeGlob(s: string): string {
 }
 
 /** A fresh RedisStorage on a prefix of its own; cleanup closes it and deletes the prefix's keys. */
-export async function redisFixture(cleaner: () => Redis): Promise<StorageFixture & { prefix: string; storage: RedisStorage }> {
+export async function redisFixture(
+  cleaner: () => Redis,
+): Promise<StorageFixture & { prefix: string; storage: RedisStorage }> {
   const prefix = uniquePrefix();
   const storage = new RedisStorage(SERVICE_URLS.redis, { prefix });
   await storage.init();

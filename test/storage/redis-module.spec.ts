@@ -38,7 +38,10 @@ describe("backend: 'redis' options", () => {
   it('needs the redis option, and names it', () => {
     expect(() => resolveOptions({ backend: 'redis' })).toThrow(FeatureFlagsConfigurationError);
     expect(() => resolveOptions({ backend: 'redis' })).toThrow(/"redis".*backend "redis"/);
-    expect(resolveOptions({ backend: 'redis', redis: 'redis://localhost:6379' })).toMatchObject({ backend: 'redis', redisPrefix: 'feature-flags:' });
+    expect(resolveOptions({ backend: 'redis', redis: 'redis://localhost:6379' })).toMatchObject({
+      backend: 'redis',
+      redisPrefix: 'feature-flags:',
+    });
     expect(() => resolveOptions({ backend: 'cassandra' as never })).toThrow(/"database", "memory" or "redis"/);
   });
 });
@@ -75,20 +78,45 @@ describeWithService('redis', "FeatureFlagsModule with backend: 'redis'", () => {
   it('boots on RedisStorage (also the admin storage), declares the environments under the prefix, and propagates over Redis pub/sub', async () => {
     expect(a.storage).toBeInstanceOf(RedisStorage);
     expect(isFeatureFlagAdminStorage(a.storage)).toBe(true);
-    expect((await a.storage.listEnvironments()).map((e) => e.slug).sort()).toEqual(['development', 'production', 'staging']);
-    expect(await redis.exists(`${prefix}environment:production`, `${prefix}environment:staging`, `${prefix}environment:development`)).toBe(3);
-    expect(a.flags.health()).toMatchObject({ status: 'up', storage: 'reachable', propagation: { transport: 'redis', connected: true } });
+    expect((await a.storage.listEnvironments()).map((e) => e.slug).sort()).toEqual([
+      'development',
+      'production',
+      'staging',
+    ]);
+    expect(
+      await redis.exists(
+        `${prefix}environment:production`,
+        `${prefix}environment:staging`,
+        `${prefix}environment:development`,
+      ),
+    ).toBe(3);
+    expect(a.flags.health()).toMatchObject({
+      status: 'up',
+      storage: 'reachable',
+      propagation: { transport: 'redis', connected: true },
+    });
   });
 
   it('evaluates with inheritance, and each instance sees the writes of the other', async () => {
     const staging = (await a.storage.getEnvironment('staging'))!;
     const flag = await a.storage.createFlag({ key: 'new-checkout' });
-    expect(a.flags.evaluate('new-checkout', { environment: 'development' })).toMatchObject({ enabled: true, source: 'development:defaults' });
+    expect(a.flags.evaluate('new-checkout', { environment: 'development' })).toMatchObject({
+      enabled: true,
+      source: 'development:defaults',
+    });
     expect(a.flags.isEnabled('new-checkout', { environment: 'production' })).toBe(false);
 
     await waitFor(() => b.flags.evaluate('new-checkout', { environment: 'production' }).errorCode === undefined);
-    await b.storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 100 });
-    expect(b.flags.evaluate('new-checkout', { environment: 'staging', targetingKey: 'u1' })).toMatchObject({ enabled: true, source: 'staging' });
+    await b.storage.createEnvironmentFlag({
+      environmentId: staging.id,
+      flagId: flag.id,
+      enabled: true,
+      percentage: 100,
+    });
+    expect(b.flags.evaluate('new-checkout', { environment: 'staging', targetingKey: 'u1' })).toMatchObject({
+      enabled: true,
+      source: 'staging',
+    });
     await waitFor(() => a.flags.isEnabled('new-checkout', { environment: 'staging', targetingKey: 'u1' }));
     expect(await redis.get(`${prefix}flags:staging:new-checkout`)).toContain('"enabled":true');
 

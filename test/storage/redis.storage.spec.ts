@@ -1,6 +1,12 @@
 import { FlagSnapshot } from '../../lib/core';
 import Redis from 'ioredis';
-import { AlreadyExistsError, EnvironmentCycleError, StorageChange, StorageUnavailableError, VersionConflictError } from '../../lib/core';
+import {
+  AlreadyExistsError,
+  EnvironmentCycleError,
+  StorageChange,
+  StorageUnavailableError,
+  VersionConflictError,
+} from '../../lib/core';
 import { EnvironmentFlag } from '../../lib/storage/records';
 import { RedisStorage } from '../../lib/storage/redis.storage';
 import { SERVICE_URLS, describeWithService } from '../support/services';
@@ -69,7 +75,11 @@ describeWithService('redis', 'RedisStorage', () => {
     };
 
     async function hierarchy() {
-      const production = await storage.createEnvironment({ name: 'Production', slug: 'production', type: 'production' });
+      const production = await storage.createEnvironment({
+        name: 'Production',
+        slug: 'production',
+        type: 'production',
+      });
       const staging = await storage.createEnvironment({ name: 'Staging', slug: 'staging', parentId: production.id });
       return { production, staging };
     }
@@ -77,19 +87,57 @@ describeWithService('redis', 'RedisStorage', () => {
     describe('key layout', () => {
       it('keeps each override at override:<environment>:<flag>, the base flag at flag:<key>, environments at environment:<slug>', async () => {
         const { production, staging } = await hierarchy();
-        const flag = await storage.createFlag({ key: 'ui.dark_mode', rules: [{ priority: 0, conditions: [], serveEnabled: true }] });
-        const prod = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: false, reason: 'Conservative' });
-        const stag = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 50 });
+        const flag = await storage.createFlag({
+          key: 'ui.dark_mode',
+          rules: [{ priority: 0, conditions: [], serveEnabled: true }],
+        });
+        const prod = await storage.createEnvironmentFlag({
+          environmentId: production.id,
+          flagId: flag.id,
+          enabled: false,
+          reason: 'Conservative',
+        });
+        const stag = await storage.createEnvironmentFlag({
+          environmentId: staging.id,
+          flagId: flag.id,
+          enabled: true,
+          percentage: 50,
+        });
         const segment = await storage.createSegment({ key: 'beta', conditions: [] });
 
-        expect(await json('override:production:ui.dark_mode')).toMatchObject({ id: prod.id, environmentId: production.id, flagId: flag.id, enabled: false, reason: 'Conservative', version: 1 });
-        expect(await json('override:staging:ui.dark_mode')).toMatchObject({ id: stag.id, enabled: true, percentage: 50, version: 1 });
-        expect(await json('flag:ui.dark_mode')).toMatchObject({ id: flag.id, key: 'ui.dark_mode', rules: [expect.objectContaining({ serveEnabled: true })] });
-        expect(await json('environment:staging')).toMatchObject({ id: staging.id, slug: 'staging', parentId: production.id });
+        expect(await json('override:production:ui.dark_mode')).toMatchObject({
+          id: prod.id,
+          environmentId: production.id,
+          flagId: flag.id,
+          enabled: false,
+          reason: 'Conservative',
+          version: 1,
+        });
+        expect(await json('override:staging:ui.dark_mode')).toMatchObject({
+          id: stag.id,
+          enabled: true,
+          percentage: 50,
+          version: 1,
+        });
+        expect(await json('flag:ui.dark_mode')).toMatchObject({
+          id: flag.id,
+          key: 'ui.dark_mode',
+          rules: [expect.objectContaining({ serveEnabled: true })],
+        });
+        expect(await json('environment:staging')).toMatchObject({
+          id: staging.id,
+          slug: 'staging',
+          parentId: production.id,
+        });
         expect(await json('segment:beta')).toMatchObject({ id: segment.id, key: 'beta' });
-        expect(await redis.hgetall(`${prefix}index:environments`)).toEqual({ [production.id]: 'production', [staging.id]: 'staging' });
+        expect(await redis.hgetall(`${prefix}index:environments`)).toEqual({
+          [production.id]: 'production',
+          [staging.id]: 'staging',
+        });
         expect(await redis.hgetall(`${prefix}index:flags`)).toEqual({ [flag.id]: 'ui.dark_mode' });
-        expect(await redis.smembers(`${prefix}flag-overrides:${flag.id}`)).toEqual(expect.arrayContaining([production.id, staging.id]));
+        expect(await redis.smembers(`${prefix}flag-overrides:${flag.id}`)).toEqual(
+          expect.arrayContaining([production.id, staging.id]),
+        );
         expect(await redis.smembers(`${prefix}environment-overrides:${staging.id}`)).toEqual([flag.id]);
         // One revision step and one audit event per write.
         expect(await redis.get(`${prefix}revision`)).toBe('6');
@@ -102,8 +150,17 @@ describeWithService('redis', 'RedisStorage', () => {
 
       it("keeps at flags:<environment>:<flag> (seed 001's key) what the environment serves: every resolved field and who supplied it", async () => {
         const { production, staging } = await hierarchy();
-        await storage.createEnvironment({ name: 'Development', slug: 'development', parentId: staging.id, settings: { defaultEnabled: true } });
-        const nordic = { priority: 0, conditions: [{ attribute: 'country', operator: 'in' as const, value: ['SE', 'NO', 'DK'] }], serveEnabled: true };
+        await storage.createEnvironment({
+          name: 'Development',
+          slug: 'development',
+          parentId: staging.id,
+          settings: { defaultEnabled: true },
+        });
+        const nordic = {
+          priority: 0,
+          conditions: [{ attribute: 'country', operator: 'in' as const, value: ['SE', 'NO', 'DK'] }],
+          serveEnabled: true,
+        };
         const flag = await storage.createFlag({ key: 'ui.dark_mode', rules: [nordic] });
         // Before any override: every environment has its key, with what it inherits.
         expect(await json('flags:staging:ui.dark_mode')).toEqual({
@@ -113,36 +170,85 @@ describeWithService('redis', 'RedisStorage', () => {
           status: 'active',
           enabled: false,
           percentage: null,
-          rules: [{ name: null, priority: 0, enabled: true, conditions: nordic.conditions, serveEnabled: true, serveValue: null, rolloutPercentage: null }],
+          rules: [
+            {
+              name: null,
+              priority: 0,
+              enabled: true,
+              conditions: nordic.conditions,
+              serveEnabled: true,
+              serveValue: null,
+              rolloutPercentage: null,
+            },
+          ],
           value: null,
           variants: null,
           sources: { enabled: 'base', percentage: 'base', rules: 'base', value: 'base', variants: 'base' },
           chain: ['staging', 'production'],
         });
-        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ enabled: true, sources: { enabled: 'development:defaults' } });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({
+          enabled: true,
+          sources: { enabled: 'development:defaults' },
+        });
         // A production change rewrites the keys of the environments that inherit it.
-        const prod = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 0 });
-        expect(await json('flags:production:ui.dark_mode')).toMatchObject({ enabled: true, percentage: 0, sources: { enabled: 'production', percentage: 'production' } });
-        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({ enabled: true, percentage: 0, sources: { enabled: 'production', percentage: 'production', rules: 'base' } });
-        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ enabled: true, percentage: 0, sources: { enabled: 'production', percentage: 'production' } });
+        const prod = await storage.createEnvironmentFlag({
+          environmentId: production.id,
+          flagId: flag.id,
+          enabled: true,
+          percentage: 0,
+        });
+        expect(await json('flags:production:ui.dark_mode')).toMatchObject({
+          enabled: true,
+          percentage: 0,
+          sources: { enabled: 'production', percentage: 'production' },
+        });
+        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({
+          enabled: true,
+          percentage: 0,
+          sources: { enabled: 'production', percentage: 'production', rules: 'base' },
+        });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({
+          enabled: true,
+          percentage: 0,
+          sources: { enabled: 'production', percentage: 'production' },
+        });
         await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 50 });
         await storage.updateEnvironmentFlag({ id: prod.id, percentage: 10 });
         expect(await json('flags:production:ui.dark_mode')).toMatchObject({ percentage: 10 });
-        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({ percentage: 50, sources: { percentage: 'staging' } });
-        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ percentage: 50, sources: { percentage: 'staging' } });
+        expect(await json('flags:staging:ui.dark_mode')).toMatchObject({
+          percentage: 50,
+          sources: { percentage: 'staging' },
+        });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({
+          percentage: 50,
+          sources: { percentage: 'staging' },
+        });
         // Base flag, environment settings and re-parenting too.
         await storage.updateFlag({ key: 'ui.dark_mode', status: 'archived' });
         expect(await json('flags:development:ui.dark_mode')).toMatchObject({ status: 'archived' });
         await storage.updateEnvironment({ slug: 'development', parentId: production.id });
-        expect(await json('flags:development:ui.dark_mode')).toMatchObject({ percentage: 10, chain: ['development', 'production'], sources: { percentage: 'production' } });
+        expect(await json('flags:development:ui.dark_mode')).toMatchObject({
+          percentage: 10,
+          chain: ['development', 'production'],
+          sources: { percentage: 'production' },
+        });
         // Removing an override: the key shows what is inherited again.
         await storage.deleteEnvironmentFlag({ envId: production.id, flagId: flag.id });
-        expect(await json('flags:production:ui.dark_mode')).toMatchObject({ enabled: false, percentage: null, sources: { enabled: 'base' } });
+        expect(await json('flags:production:ui.dark_mode')).toMatchObject({
+          enabled: false,
+          percentage: null,
+          sources: { enabled: 'base' },
+        });
         // Every key always equals what the library resolves.
         const snapshot = new FlagSnapshot(await storage.loadSnapshot());
         for (const slug of ['production', 'staging', 'development']) {
           const r = snapshot.resolve(snapshot.getFlag('ui.dark_mode')!, slug);
-          expect(await json(`flags:${slug}:ui.dark_mode`)).toMatchObject({ enabled: r.enabled, percentage: r.percentage, sources: r.sources, chain: r.chain });
+          expect(await json(`flags:${slug}:ui.dark_mode`)).toMatchObject({
+            enabled: r.enabled,
+            percentage: r.percentage,
+            sources: r.sources,
+            chain: r.chain,
+          });
         }
       });
 
@@ -155,16 +261,38 @@ describeWithService('redis', 'RedisStorage', () => {
         await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
 
         await storage.updateEnvironment({ id: staging.id, slug: 'stage' });
-        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([`${prefix}override:production:a`, `${prefix}override:stage:a`, `${prefix}override:stage:b`]);
-        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:a`, `${prefix}flags:production:b`, `${prefix}flags:stage:a`, `${prefix}flags:stage:b`]);
+        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([
+          `${prefix}override:production:a`,
+          `${prefix}override:stage:a`,
+          `${prefix}override:stage:b`,
+        ]);
+        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([
+          `${prefix}flags:production:a`,
+          `${prefix}flags:production:b`,
+          `${prefix}flags:stage:a`,
+          `${prefix}flags:stage:b`,
+        ]);
         expect(await json('environment:staging')).toBeNull();
         expect(await json('environment:stage')).toMatchObject({ id: staging.id, slug: 'stage', version: 2 });
         expect(await json('override:stage:b')).toMatchObject({ percentage: 20, version: 1 });
-        expect(await json('flags:stage:b')).toMatchObject({ environment: 'stage', percentage: 20, chain: ['stage', 'production'] });
+        expect(await json('flags:stage:b')).toMatchObject({
+          environment: 'stage',
+          percentage: 20,
+          chain: ['stage', 'production'],
+        });
 
         await storage.updateFlag({ id: a.id, key: 'a2' });
-        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([`${prefix}override:production:a2`, `${prefix}override:stage:a2`, `${prefix}override:stage:b`]);
-        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:a2`, `${prefix}flags:production:b`, `${prefix}flags:stage:a2`, `${prefix}flags:stage:b`]);
+        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([
+          `${prefix}override:production:a2`,
+          `${prefix}override:stage:a2`,
+          `${prefix}override:stage:b`,
+        ]);
+        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([
+          `${prefix}flags:production:a2`,
+          `${prefix}flags:production:b`,
+          `${prefix}flags:stage:a2`,
+          `${prefix}flags:stage:b`,
+        ]);
         expect(await json('flag:a')).toBeNull();
         expect(await json('override:production:a2')).toMatchObject({ flagId: a.id, enabled: false });
         expect(await json('flags:stage:a2')).toMatchObject({ flag: 'a2', enabled: true });
@@ -175,16 +303,26 @@ describeWithService('redis', 'RedisStorage', () => {
         const { production, staging } = await hierarchy();
         const a = await storage.createFlag({ key: 'a' });
         const b = await storage.createFlag({ key: 'b' });
-        for (const env of [production, staging]) for (const f of [a, b]) await storage.createEnvironmentFlag({ environmentId: env.id, flagId: f.id, enabled: true });
+        for (const env of [production, staging])
+          for (const f of [a, b])
+            await storage.createEnvironmentFlag({ environmentId: env.id, flagId: f.id, enabled: true });
         await storage.deleteFlag('a');
-        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([`${prefix}override:production:b`, `${prefix}override:staging:b`]);
-        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([`${prefix}flags:production:b`, `${prefix}flags:staging:b`]);
+        expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([
+          `${prefix}override:production:b`,
+          `${prefix}override:staging:b`,
+        ]);
+        expect((await keysUnder(redis, `${prefix}flags:`)).sort()).toEqual([
+          `${prefix}flags:production:b`,
+          `${prefix}flags:staging:b`,
+        ]);
         expect(await redis.exists(`${prefix}flag:a`, `${prefix}flag-overrides:${a.id}`)).toBe(0);
         expect(await redis.smembers(`${prefix}environment-overrides:${production.id}`)).toEqual([b.id]);
         await storage.deleteEnvironment('staging');
         expect(await keysUnder(redis, `${prefix}override:`)).toEqual([`${prefix}override:production:b`]);
         expect(await keysUnder(redis, `${prefix}flags:`)).toEqual([`${prefix}flags:production:b`]);
-        expect(await redis.exists(`${prefix}environment:staging`, `${prefix}environment-overrides:${staging.id}`)).toBe(0);
+        expect(await redis.exists(`${prefix}environment:staging`, `${prefix}environment-overrides:${staging.id}`)).toBe(
+          0,
+        );
         expect(await redis.hlen(`${prefix}index:overrides`)).toBe(1);
         expect(await redis.smembers(`${prefix}flag-overrides:${b.id}`)).toEqual([production.id]);
       });
@@ -192,15 +330,29 @@ describeWithService('redis', 'RedisStorage', () => {
       it('moves the overrides of a store written by an earlier version (raw overrides at flags:) at init, and writes the effective states', async () => {
         const { staging } = await hierarchy();
         const flag = await storage.createFlag({ key: 'legacy' });
-        const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 5 });
+        const o = await storage.createEnvironmentFlag({
+          environmentId: staging.id,
+          flagId: flag.id,
+          enabled: true,
+          percentage: 5,
+        });
         // The earlier layout: the override at flags:, no override: key, no layout marker.
         await redis.set(`${prefix}flags:staging:legacy`, (await redis.get(`${prefix}override:staging:legacy`))!);
         await redis.del(`${prefix}override:staging:legacy`, `${prefix}flags:production:legacy`, `${prefix}layout`);
         const upgraded = new RedisStorage(SERVICE_URLS.redis, { prefix });
         await upgraded.init();
         try {
-          expect(await upgraded.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({ id: o.id, enabled: true, percentage: 5 });
-          expect(await json('flags:staging:legacy')).toMatchObject({ flag: 'legacy', enabled: true, percentage: 5, sources: { percentage: 'staging' } });
+          expect(await upgraded.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({
+            id: o.id,
+            enabled: true,
+            percentage: 5,
+          });
+          expect(await json('flags:staging:legacy')).toMatchObject({
+            flag: 'legacy',
+            enabled: true,
+            percentage: 5,
+            sources: { percentage: 'staging' },
+          });
           expect(await json('flags:production:legacy')).toMatchObject({ enabled: false });
           expect(await redis.get(`${prefix}layout`)).toBe('2');
         } finally {
@@ -217,7 +369,12 @@ describeWithService('redis', 'RedisStorage', () => {
         await other.init();
         try {
           expect(await other.listFlags()).toEqual([]);
-          expect(await other.loadSnapshot()).toEqual({ environments: [], flags: [], environmentFlags: [], segments: [] });
+          expect(await other.loadSnapshot()).toEqual({
+            environments: [],
+            flags: [],
+            environmentFlags: [],
+            segments: [],
+          });
           await other.createFlag({ key: 'a' });
           expect(await keysUnder(redis, otherPrefix)).toEqual(expect.arrayContaining([`${otherPrefix}flag:a`]));
           expect((await storage.getFlag('a'))!.id).toBe(flag.id);
@@ -243,17 +400,26 @@ describeWithService('redis', 'RedisStorage', () => {
       it('loses no update when 50 instances update one override at once without a version', async () => {
         const { production } = await hierarchy();
         const flag = await storage.createFlag({ key: 'busy' });
-        const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 0, reason: 'start' });
+        const o = await storage.createEnvironmentFlag({
+          environmentId: production.id,
+          flagId: flag.id,
+          percentage: 0,
+          reason: 'start',
+        });
         const writers = await Promise.all(Array.from({ length: 50 }, () => another()));
         const seen = writers.map(() => [] as StorageChange[]);
         writers.forEach((w, i) => w.subscribe((c) => seen[i].push(c)));
 
         const results = await Promise.all(
-          writers.map((w, i) => w.updateEnvironmentFlag({ id: o.id, percentage: i + 1, reason: `writer-${i}` }, { actor: `writer-${i}` })),
+          writers.map((w, i) =>
+            w.updateEnvironmentFlag({ id: o.id, percentage: i + 1, reason: `writer-${i}` }, { actor: `writer-${i}` }),
+          ),
         );
 
         // Every write applied, one after the other: versions 2…51, each reported once by its own instance.
-        expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+        expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 50 }, (_, i) => i + 2),
+        );
         expect(seen.map((s) => s.length)).toEqual(Array(50).fill(1));
         // The final state is exactly one of the writes, whole (never fields of two writers).
         const last = results.find((r) => r.version === 51)!;
@@ -261,10 +427,17 @@ describeWithService('redis', 'RedisStorage', () => {
         expect(stored).toEqual(last);
         expect(stored.reason).toBe(`writer-${stored.percentage! - 1}`);
         // One audit event per applied write, in version order, each by its writer with what it wrote.
-        const events = await storage.listEvents({ flagKey: 'busy', environment: 'production', order: 'asc', limit: 1000 });
+        const events = await storage.listEvents({
+          flagKey: 'busy',
+          environment: 'production',
+          order: 'asc',
+          limit: 1000,
+        });
         expect(events).toHaveLength(51);
         const updates = events.slice(1);
-        expect(updates.map((e) => (e.after as { version: number }).version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+        expect(updates.map((e) => (e.after as { version: number }).version)).toEqual(
+          Array.from({ length: 50 }, (_, i) => i + 2),
+        );
         for (const e of updates) {
           const after = e.after as { percentage: number; reason: string };
           expect(after.reason).toBe(`writer-${after.percentage - 1}`);
@@ -286,7 +459,11 @@ describeWithService('redis', 'RedisStorage', () => {
             for (;;) {
               const current = (await w.getEnvironmentFlag({ envId: staging.id, flagId: flag.id }))!;
               try {
-                await w.updateEnvironmentFlag({ id: current.id, version: current.version, reason: String(Number(current.reason) + 1) });
+                await w.updateEnvironmentFlag({
+                  id: current.id,
+                  version: current.version,
+                  reason: String(Number(current.reason) + 1),
+                });
                 return;
               } catch (e) {
                 if (!(e instanceof VersionConflictError)) throw e;
@@ -298,7 +475,9 @@ describeWithService('redis', 'RedisStorage', () => {
         const final = (await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id }))!;
         expect(final).toMatchObject({ reason: '50', version: 51 });
         expect(conflicts).toBeGreaterThan(0);
-        expect(await storage.listEvents({ flagKey: 'counter', type: 'feature-override-updated', limit: 1000 })).toHaveLength(50);
+        expect(
+          await storage.listEvents({ flagKey: 'counter', type: 'feature-override-updated', limit: 1000 }),
+        ).toHaveLength(50);
       });
 
       it('moves an environment’s overrides atomically while another instance keeps updating one of them', async () => {
@@ -306,14 +485,23 @@ describeWithService('redis', 'RedisStorage', () => {
         const flag = await storage.createFlag({ key: 'moving' });
         const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 0 });
         const writer = await another();
-        const updates = Array.from({ length: 20 }, (_, i) => writer.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }));
+        const updates = Array.from({ length: 20 }, (_, i) =>
+          writer.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }),
+        );
         const rename = storage.updateEnvironment({ id: staging.id, slug: 'stage' });
         await Promise.all([...updates, rename]);
         expect(await redis.exists(`${prefix}override:staging:moving`, `${prefix}flags:staging:moving`)).toBe(0);
         const moved = await json('override:stage:moving');
         expect(moved).toMatchObject({ id: o.id, version: 21, percentage: 20 });
-        expect(await json('flags:stage:moving')).toMatchObject({ environment: 'stage', percentage: 20, sources: { percentage: 'stage' } });
-        expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({ version: 21, percentage: 20 });
+        expect(await json('flags:stage:moving')).toMatchObject({
+          environment: 'stage',
+          percentage: 20,
+          sources: { percentage: 'stage' },
+        });
+        expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({
+          version: 21,
+          percentage: 20,
+        });
       });
 
       it('lets one of several instances create a key, and never lets two instances close an environment cycle', async () => {
@@ -326,7 +514,10 @@ describeWithService('redis', 'RedisStorage', () => {
         const a = await storage.createEnvironment({ name: 'A', slug: 'a' });
         const b = await storage.createEnvironment({ name: 'B', slug: 'b' });
         for (let round = 0; round < 5; round++) {
-          const result = await settle([writers[0].updateEnvironment({ id: a.id, parentId: b.id }), writers[1].updateEnvironment({ id: b.id, parentId: a.id })]);
+          const result = await settle([
+            writers[0].updateEnvironment({ id: a.id, parentId: b.id }),
+            writers[1].updateEnvironment({ id: b.id, parentId: a.id }),
+          ]);
           expect(result.ok).toHaveLength(1);
           expect(result.errors[0]).toBeInstanceOf(EnvironmentCycleError);
           expect((await storage.listEnvironments()).filter((e) => e.parentId !== null)).toHaveLength(1);
@@ -350,8 +541,14 @@ describeWithService('redis', 'RedisStorage', () => {
         })();
         await storage.writeAll(
           flags.flatMap((f) => [
-            { op: 'createEnvironmentFlag' as const, input: { environmentId: production.id, flagId: f.id, enabled: true } },
-            { op: 'createEnvironmentFlag' as const, input: { environmentId: staging.id, flagId: f.id, enabled: false } },
+            {
+              op: 'createEnvironmentFlag' as const,
+              input: { environmentId: production.id, flagId: f.id, enabled: true },
+            },
+            {
+              op: 'createEnvironmentFlag' as const,
+              input: { environmentId: staging.id, flagId: f.id, enabled: false },
+            },
           ]),
         );
         await new Promise((r) => setTimeout(r, 20));
@@ -378,7 +575,13 @@ describeWithService('redis', 'RedisStorage', () => {
       it('reports an unreachable Redis as StorageUnavailableError within 2 s: init, reads and writes', async () => {
         const down = new RedisStorage('redis://127.0.0.1:1', { prefix });
         try {
-          for (const attempt of [() => down.init(), () => down.createFlag({ key: 'x' }), () => down.getFlag('x'), () => down.loadSnapshot(), () => down.revision()]) {
+          for (const attempt of [
+            () => down.init(),
+            () => down.createFlag({ key: 'x' }),
+            () => down.getFlag('x'),
+            () => down.loadSnapshot(),
+            () => down.revision(),
+          ]) {
             const { error, ms } = await rejection(attempt());
             expect(error).toBeInstanceOf(StorageUnavailableError);
             expect(ms).toBeLessThan(2000);

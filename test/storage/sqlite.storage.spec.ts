@@ -79,7 +79,7 @@ describe('TypeOrmStorage on SQLite', () => {
       await expect(new TypeOrmStorage(ds).init()).rejects.toThrow(/not initialized/);
     });
 
-    it("migrates a shared data source with FEATURE_FLAG_MIGRATIONS when asked, and refuses when they are missing", async () => {
+    it('migrates a shared data source with FEATURE_FLAG_MIGRATIONS when asked, and refuses when they are missing', async () => {
       const ds = new DataSource({
         type: 'better-sqlite3',
         database: ':memory:',
@@ -95,10 +95,16 @@ describe('TypeOrmStorage on SQLite', () => {
       } finally {
         await ds.destroy();
       }
-      const bare = new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [...FEATURE_FLAG_ENTITIES] });
+      const bare = new DataSource({
+        type: 'better-sqlite3',
+        database: ':memory:',
+        entities: [...FEATURE_FLAG_ENTITIES],
+      });
       await bare.initialize();
       try {
-        await expect(new TypeOrmStorage(bare, { runMigrations: true }).init()).rejects.toThrow(/FEATURE_FLAG_MIGRATIONS/);
+        await expect(new TypeOrmStorage(bare, { runMigrations: true }).init()).rejects.toThrow(
+          /FEATURE_FLAG_MIGRATIONS/,
+        );
       } finally {
         await bare.destroy();
       }

@@ -1,5 +1,15 @@
 import { DataSource, DataSourceOptions, ObjectLiteral } from 'typeorm';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../../lib/storage/records';
+import {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  FlagRule,
+  Segment,
+} from '../../lib/storage/records';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { StorageFixture } from './storage-contract';
@@ -71,7 +81,8 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
   describe(`${name} — schema`, () => {
     let ds: DataSource;
 
-    const rowsOf = (target: Function, where: ObjectLiteral) => ds.createQueryBuilder(target, 'x').where(where).getCount();
+    const rowsOf = (target: Function, where: ObjectLiteral) =>
+      ds.createQueryBuilder(target, 'x').where(where).getCount();
 
     beforeEach(async () => {
       ds = await dataSource();
@@ -86,8 +97,18 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
     it('the snapshot reads without hydration return exactly what TypeORM hydration returns', async () => {
       const storage = new TypeOrmStorage(ds);
       await storage.init();
-      const production = await storage.createEnvironment({ name: 'Production', slug: 'production', type: 'production', settings: { requireApproval: true } });
-      const staging = await storage.createEnvironment({ name: 'Staging', slug: 'staging', parentId: production.id, description: 'Pre-release' });
+      const production = await storage.createEnvironment({
+        name: 'Production',
+        slug: 'production',
+        type: 'production',
+        settings: { requireApproval: true },
+      });
+      const staging = await storage.createEnvironment({
+        name: 'Staging',
+        slug: 'staging',
+        parentId: production.id,
+        description: 'Pre-release',
+      });
       for (let i = 0; i < 4; i++) {
         const flag = await storage.createFlag({
           key: `lean-${i}`,
@@ -96,17 +117,44 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
           tags: ['lean'],
           metadata: { n: i },
           rules: [
-            { priority: 1, conditions: [{ attribute: 'country', operator: 'in', value: ['SE'] }], serveEnabled: true, rolloutPercentage: 12.5 },
+            {
+              priority: 1,
+              conditions: [{ attribute: 'country', operator: 'in', value: ['SE'] }],
+              serveEnabled: true,
+              rolloutPercentage: 12.5,
+            },
             { priority: 1, conditions: [], serveEnabled: false },
           ],
         });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: i % 2 === 0, percentage: i % 3 ? 33.5 : null, reason: 'why' });
+        await storage.createEnvironmentFlag({
+          environmentId: staging.id,
+          flagId: flag.id,
+          enabled: i % 2 === 0,
+          percentage: i % 3 ? 33.5 : null,
+          reason: 'why',
+        });
       }
-      await storage.createSegment({ key: 'nordics', conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO'] }] });
+      await storage.createSegment({
+        key: 'nordics',
+        conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO'] }],
+      });
       const hydrated = await ds.transaction(async (m) => ({
-        environments: await m.createQueryBuilder(Environment, 'e').orderBy('e.createdAt').addOrderBy('e.slug').getMany(),
-        flags: await m.createQueryBuilder(Flag, 'f').leftJoinAndSelect('f.rules', 'r').orderBy('f.key').addOrderBy('r.position').getMany(),
-        environmentFlags: await m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
+        environments: await m
+          .createQueryBuilder(Environment, 'e')
+          .orderBy('e.createdAt')
+          .addOrderBy('e.slug')
+          .getMany(),
+        flags: await m
+          .createQueryBuilder(Flag, 'f')
+          .leftJoinAndSelect('f.rules', 'r')
+          .orderBy('f.key')
+          .addOrderBy('r.position')
+          .getMany(),
+        environmentFlags: await m
+          .createQueryBuilder(EnvironmentFlag, 'o')
+          .orderBy('o.createdAt')
+          .addOrderBy('o.id')
+          .getMany(),
         segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
       }));
       expect(await storage.loadSnapshot()).toStrictEqual(hydrated);
@@ -117,7 +165,12 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       expect(await ds.runMigrations()).toEqual([]);
       const table = ds.driver.buildTableName('feature_flag_migrations', ds.driver.schema, ds.driver.database);
       const rows = await ds.createQueryBuilder().select('m.name', 'name').from(table, 'm').getRawMany();
-      expect(rows.map((r: { name: string }) => r.name)).toEqual(['FeatureFlagsInitialSchema1732000000000', 'FeatureFlagsAdminSchema1733000000000', 'FeatureFlagsClientKeys1734000000000', 'FeatureFlagsTokenPrincipal1735000000000']);
+      expect(rows.map((r: { name: string }) => r.name)).toEqual([
+        'FeatureFlagsInitialSchema1732000000000',
+        'FeatureFlagsAdminSchema1733000000000',
+        'FeatureFlagsClientKeys1734000000000',
+        'FeatureFlagsTokenPrincipal1735000000000',
+      ]);
     });
 
     it('foreign keys cascade from flags and environments, and refuse to orphan a child environment', async () => {
@@ -130,7 +183,9 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       await storage.createEnvironmentFlag({ environmentId: child.id, flagId: flag.id, enabled: true });
       await storage.createEnvironmentFlag({ environmentId: parent.id, flagId: other.id, enabled: true });
 
-      await expect(ds.createQueryBuilder().delete().from(Environment).where({ id: parent.id }).execute()).rejects.toThrow();
+      await expect(
+        ds.createQueryBuilder().delete().from(Environment).where({ id: parent.id }).execute(),
+      ).rejects.toThrow();
       await ds.createQueryBuilder().delete().from(Flag).where({ id: flag.id }).execute();
       expect(await rowsOf(FlagRule, { flagId: flag.id })).toBe(0);
       expect(await rowsOf(EnvironmentFlag, { flagId: flag.id })).toBe(0);
@@ -138,7 +193,12 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       await ds.createQueryBuilder().delete().from(Environment).where({ id: parent.id }).execute();
       expect(await rowsOf(EnvironmentFlag, {})).toBe(0);
       await expect(
-        ds.createQueryBuilder().insert().into(EnvironmentFlag).values({ id: 'x', environmentId: 'missing', flagId: other.id } as never).execute(),
+        ds
+          .createQueryBuilder()
+          .insert()
+          .into(EnvironmentFlag)
+          .values({ id: 'x', environmentId: 'missing', flagId: other.id } as never)
+          .execute(),
       ).rejects.toThrow();
     });
 
@@ -146,16 +206,32 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       const storage = new TypeOrmStorage(ds);
       await storage.init();
       const env = await storage.createEnvironment({ name: 'E', slug: 'e', isActive: false });
-      const flag = await storage.createFlag({ key: 'f', defaultEnabled: true, rules: [{ priority: 3, conditions: [], serveEnabled: false, rolloutPercentage: 0.1 }] });
-      await storage.createEnvironmentFlag({ environmentId: env.id, flagId: flag.id, enabled: false, percentage: 99.99 });
+      const flag = await storage.createFlag({
+        key: 'f',
+        defaultEnabled: true,
+        rules: [{ priority: 3, conditions: [], serveEnabled: false, rolloutPercentage: 0.1 }],
+      });
+      await storage.createEnvironmentFlag({
+        environmentId: env.id,
+        flagId: flag.id,
+        enabled: false,
+        percentage: 99.99,
+      });
       const { environments, flags, environmentFlags } = await storage.loadSnapshot();
       expect(environments[0].isActive).toBe(false);
       expect(environments[0].version).toBe(1);
       expect(flags[0]).toMatchObject({ defaultEnabled: true, version: 1 });
-      expect(flags[0].rules![0]).toMatchObject({ priority: 3, enabled: true, serveEnabled: false, rolloutPercentage: 0.1 });
+      expect(flags[0].rules![0]).toMatchObject({
+        priority: 3,
+        enabled: true,
+        serveEnabled: false,
+        rolloutPercentage: 0.1,
+      });
       expect(environmentFlags[0]).toMatchObject({ enabled: false, percentage: 99.99 });
       expect(Object.prototype.toString.call((environmentFlags[0] as EnvironmentFlag).createdAt)).toBe('[object Date]');
-      expect((environmentFlags[0] as EnvironmentFlag).createdAt.getTime()).toBe((await storage.getEnvironmentFlag({ envId: env.id, flagId: flag.id }))!.createdAt.getTime());
+      expect((environmentFlags[0] as EnvironmentFlag).createdAt.getTime()).toBe(
+        (await storage.getEnvironmentFlag({ envId: env.id, flagId: flag.id }))!.createdAt.getTime(),
+      );
     });
   });
 }

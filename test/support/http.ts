@@ -67,7 +67,10 @@ export async function closeApps(): Promise<void> {
 }
 
 /** One header of a raw request, as a `contextFactory` reads it. */
-export function header(req: { headers: Record<string, string | string[] | undefined> }, name: string): string | undefined {
+export function header(
+  req: { headers: Record<string, string | string[] | undefined> },
+  name: string,
+): string | undefined {
   const value = req.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -87,6 +87,8 @@ export function describeWithService(name: ServiceName, title: string, body: () =
     });
     return;
   }
-  console.warn(`Skipping "${title}": ${name} is not reachable at ${SERVICE_URLS[name]} (${reason}). Set CI=true to make this a failure.`);
+  console.warn(
+    `Skipping "${title}": ${name} is not reachable at ${SERVICE_URLS[name]} (${reason}). Set CI=true to make this a failure.`,
+  );
   describe.skip(title, body);
 }

@@ -37,7 +37,7 @@ class CheckoutController {
   }
 }
 
-describe.each(ADAPTERS)('FeatureFlagsTestingModule in an app\'s own e2e test (%s)', (_adapter, start: StartApp) => {
+describe.each(ADAPTERS)("FeatureFlagsTestingModule in an app's own e2e test (%s)", (_adapter, start: StartApp) => {
   let app: INestApplication;
   let flags: FeatureFlagsTesting;
 
@@ -60,11 +60,19 @@ describe.each(ADAPTERS)('FeatureFlagsTestingModule in an app\'s own e2e test (%s
     await flags.setFlag('new-checkout', false);
     await request(app.getHttpServer()).get('/checkout').expect(404);
     await flags.setFlag('new-checkout', true, 'staging');
-    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'staging').expect(200, { banner: 'Hi', environment: 'staging' });
-    await request(app.getHttpServer()).get('/checkout?env=development').expect(200, { banner: 'Hi', environment: 'development' });
+    await request(app.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'staging')
+      .expect(200, { banner: 'Hi', environment: 'staging' });
+    await request(app.getHttpServer())
+      .get('/checkout?env=development')
+      .expect(200, { banner: 'Hi', environment: 'development' });
     await request(app.getHttpServer()).get('/checkout').expect(404);
     await flags.setFlag('checkout.banner', 'Hej', 'development');
-    await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'development').expect(200, { banner: 'Hej', environment: 'development' });
+    await request(app.getHttpServer())
+      .get('/checkout')
+      .set('X-Environment', 'development')
+      .expect(200, { banner: 'Hej', environment: 'development' });
     await request(app.getHttpServer()).get('/checkout').set('X-Environment', 'mars').expect(400);
   });
 
@@ -78,12 +86,16 @@ describe.each(ADAPTERS)('FeatureFlagsTestingModule in an app\'s own e2e test (%s
     expect(Object.keys(service.getAllFlags()).sort()).toEqual(['checkout.banner', 'new-checkout']);
   });
 
-  it('serves any value type, and changes a flag\'s type when a test sets another', async () => {
+  it("serves any value type, and changes a flag's type when a test sets another", async () => {
     const service = app.get(FeatureFlagsService);
     await flags.setFlag('limit', 3);
     await flags.setFlag('theme', { color: 'blue' }, 'staging');
     expect(service.getValue('limit', 0)).toBe(3);
-    expect(service.evaluate('theme', { environment: 'staging' }, {})).toMatchObject({ value: { color: 'blue' }, reason: 'STATIC', source: 'staging' });
+    expect(service.evaluate('theme', { environment: 'staging' }, {})).toMatchObject({
+      value: { color: 'blue' },
+      reason: 'STATIC',
+      source: 'staging',
+    });
     expect(service.evaluate('theme', {}, { none: true })).toMatchObject({ value: { none: true }, reason: 'DISABLED' });
     await flags.setFlag('limit', 'many');
     expect(service.getValue('limit', 'none')).toBe('many');
@@ -101,7 +113,9 @@ describe.each(ADAPTERS)('FeatureFlagsTestingModule in an app\'s own e2e test (%s
     const client = OpenFeature.getClient('testing-module');
     try {
       expect(await client.getStringValue('checkout.banner', 'none')).toBe('Hi');
-      const changed = new Promise<string[] | undefined>((resolve) => client.addHandler(ProviderEvents.ConfigurationChanged, (d) => resolve(d?.flagsChanged)));
+      const changed = new Promise<string[] | undefined>((resolve) =>
+        client.addHandler(ProviderEvents.ConfigurationChanged, (d) => resolve(d?.flagsChanged)),
+      );
       await flags.setFlag('checkout.banner', 'Hello');
       expect(await changed).toEqual(['checkout.banner']);
       expect(await client.getStringValue('checkout.banner', 'none')).toBe('Hello');
@@ -112,7 +126,9 @@ describe.each(ADAPTERS)('FeatureFlagsTestingModule in an app\'s own e2e test (%s
 });
 
 describe('FeatureFlagsTestingModule defined once, compiled by several tests', () => {
-  const metadata = { imports: [FeatureFlagsTestingModule.forRoot({ flags: { a: true }, defaultEnvironment: 'staging' })] };
+  const metadata = {
+    imports: [FeatureFlagsTestingModule.forRoot({ flags: { a: true }, defaultEnvironment: 'staging' })],
+  };
 
   it('gives each application a store of its own', async () => {
     const first = await Test.createTestingModule(metadata).compile();

@@ -40,13 +40,17 @@ describe('assertEnvironmentParent', () => {
   });
 
   it('refuses a two-environment cycle', () => {
-    const e = thrown(() => assertEnvironmentParent(envs, 'staging', 'env-staging', 'env-development')) as EnvironmentCycleError;
+    const e = thrown(() =>
+      assertEnvironmentParent(envs, 'staging', 'env-staging', 'env-development'),
+    ) as EnvironmentCycleError;
     expect(e).toBeInstanceOf(EnvironmentCycleError);
     expect([e.slug, e.parentSlug]).toEqual(['staging', 'development']);
   });
 
   it('refuses self-parenting', () => {
-    const e = thrown(() => assertEnvironmentParent(envs, 'staging', 'env-staging', 'env-staging')) as EnvironmentCycleError;
+    const e = thrown(() =>
+      assertEnvironmentParent(envs, 'staging', 'env-staging', 'env-staging'),
+    ) as EnvironmentCycleError;
     expect(e).toBeInstanceOf(EnvironmentCycleError);
     expect([e.slug, e.parentSlug]).toEqual(['staging', 'staging']);
     expect(e.message).toContain('"staging"');
@@ -101,7 +105,9 @@ describe('assertEnvironmentParent', () => {
   it('measures the deepest branch of a subtree', () => {
     // s0 has a shallow branch (s0 ← a) and a deep one (s0 ← s1 ← s2 ← s3).
     const envs2 = [...chain(7, 'm'), ...chain(4, 's'), env('a', 's0')];
-    expect(thrown(() => assertEnvironmentParent(envs2, 's0', 'env-s0', 'env-m6'))).toBeInstanceOf(EnvironmentDepthError);
+    expect(thrown(() => assertEnvironmentParent(envs2, 's0', 'env-s0', 'env-m6'))).toBeInstanceOf(
+      EnvironmentDepthError,
+    );
     expect(assertEnvironmentParent(envs2, 's0', 'env-s0', 'env-m5')).toBeUndefined();
   });
 
@@ -114,7 +120,9 @@ describe('assertEnvironmentParent', () => {
   it('terminates on corrupted data that already holds a cycle', () => {
     const corrupted = [env('x', 'y'), env('y', 'x')];
     expect(thrown(() => assertEnvironmentParent(corrupted, 'z', null, 'env-x'))).toBeInstanceOf(EnvironmentDepthError);
-    expect(thrown(() => assertEnvironmentParent(corrupted, 'x', 'env-x', 'env-y'))).toBeInstanceOf(EnvironmentCycleError);
+    expect(thrown(() => assertEnvironmentParent(corrupted, 'x', 'env-x', 'env-y'))).toBeInstanceOf(
+      EnvironmentCycleError,
+    );
   });
 });
 

@@ -11,7 +11,11 @@ import {
 
 /** Small factories for the plain shapes the snapshot is built from. Ids derive from keys/slugs. */
 
-export function env(slug: string, parentSlug: string | null = null, extra: Partial<EnvironmentDefinition> = {}): EnvironmentDefinition {
+export function env(
+  slug: string,
+  parentSlug: string | null = null,
+  extra: Partial<EnvironmentDefinition> = {},
+): EnvironmentDefinition {
   return {
     id: `env-${slug}`,
     name: slug,
@@ -42,7 +46,9 @@ export function flag(key: string, extra: Partial<FlagDefinition> = {}): FlagDefi
 export function override(
   envSlug: string,
   flagKey: string,
-  fields: Partial<Pick<EnvironmentFlagDefinition, 'enabled' | 'percentage' | 'rules' | 'value' | 'variants' | 'reason'>> = {},
+  fields: Partial<
+    Pick<EnvironmentFlagDefinition, 'enabled' | 'percentage' | 'rules' | 'value' | 'variants' | 'reason'>
+  > = {},
 ): EnvironmentFlagDefinition {
   return {
     id: `ef-${envSlug}-${flagKey}`,
@@ -56,11 +62,28 @@ export function override(
   };
 }
 
-export function rule(priority: number, conditions: Condition[], extra: Partial<FlagRuleDefinition> = {}): FlagRuleDefinition {
-  return { priority, enabled: true, conditions, serveEnabled: true, serveValue: null, rolloutPercentage: null, ...extra };
+export function rule(
+  priority: number,
+  conditions: Condition[],
+  extra: Partial<FlagRuleDefinition> = {},
+): FlagRuleDefinition {
+  return {
+    priority,
+    enabled: true,
+    conditions,
+    serveEnabled: true,
+    serveValue: null,
+    rolloutPercentage: null,
+    ...extra,
+  };
 }
 
-export function cond(attribute: string, operator: Condition['operator'], value?: unknown, extra: Partial<Condition> = {}): Condition {
+export function cond(
+  attribute: string,
+  operator: Condition['operator'],
+  value?: unknown,
+  extra: Partial<Condition> = {},
+): Condition {
   return { attribute, operator, value, ...extra };
 }
 
@@ -78,7 +101,9 @@ export function snapshot(data: Partial<SnapshotData> = {}): FlagSnapshot {
 }
 
 /** production ← staging ← development. */
-export function standardEnvironments(settings: Record<string, EnvironmentDefinition['settings']> = {}): EnvironmentDefinition[] {
+export function standardEnvironments(
+  settings: Record<string, EnvironmentDefinition['settings']> = {},
+): EnvironmentDefinition[] {
   return [
     env('production', null, { type: 'production', settings: settings.production ?? {} }),
     env('staging', 'production', { type: 'preproduction', settings: settings.staging ?? {} }),

@@ -42,20 +42,45 @@ describe('field-by-field resolution', () => {
   it('takes each field from the nearest environment that sets it', () => {
     const s = seeded();
     const r = s.resolve(s.getFlag('banner')!, 'development');
-    expect(r).toMatchObject({ environment: 'development', enabled: true, percentage: 100, value: 'prod-text', rules: [], variants: null });
+    expect(r).toMatchObject({
+      environment: 'development',
+      enabled: true,
+      percentage: 100,
+      value: 'prod-text',
+      rules: [],
+      variants: null,
+    });
     expect(r.chain).toEqual(['development', 'staging', 'production']);
-    expect(r.sources).toEqual({ enabled: 'production', percentage: 'staging', rules: 'base', value: 'production', variants: 'base' });
+    expect(r.sources).toEqual({
+      enabled: 'production',
+      percentage: 'staging',
+      rules: 'base',
+      value: 'production',
+      variants: 'base',
+    });
 
     const staging = s.resolve(s.getFlag('banner')!, 'staging');
     expect(staging).toMatchObject({ enabled: true, percentage: 100, value: 'prod-text' });
-    expect(staging.sources).toEqual({ enabled: 'production', percentage: 'staging', rules: 'base', value: 'production', variants: 'base' });
+    expect(staging.sources).toEqual({
+      enabled: 'production',
+      percentage: 'staging',
+      rules: 'base',
+      value: 'production',
+      variants: 'base',
+    });
 
     const production = s.resolve(s.getFlag('banner')!, 'production');
     expect(production).toMatchObject({ enabled: true, percentage: 10, value: 'prod-text' });
-    expect(production.sources).toEqual({ enabled: 'production', percentage: 'production', rules: 'base', value: 'production', variants: 'base' });
+    expect(production.sources).toEqual({
+      enabled: 'production',
+      percentage: 'production',
+      rules: 'base',
+      value: 'production',
+      variants: 'base',
+    });
   });
 
-  it('development with no override inherits staging\'s percentage 100 and enabled, while staging inherits production\'s value', () => {
+  it("development with no override inherits staging's percentage 100 and enabled, while staging inherits production's value", () => {
     const s = snapshot({
       environments: standardEnvironments(),
       flags: [flag('banner', { type: 'string', defaultEnabled: false, defaultValue: 'base-text' })],
@@ -67,21 +92,42 @@ describe('field-by-field resolution', () => {
     const r = s.resolve(s.getFlag('banner')!, 'development');
     expect(r).toMatchObject({ enabled: true, percentage: 100, value: 'prod-text' });
     expect(r.sources).toMatchObject({ enabled: 'staging', percentage: 'staging', value: 'production' });
-    expect(s.evaluate('banner', 'development', {}, 'caller')).toMatchObject({ enabled: true, value: 'prod-text', source: 'production', reason: 'STATIC' });
-    expect(s.evaluate('banner', 'production', {}, 'caller')).toMatchObject({ enabled: false, value: 'caller', reason: 'DISABLED', source: 'production' });
+    expect(s.evaluate('banner', 'development', {}, 'caller')).toMatchObject({
+      enabled: true,
+      value: 'prod-text',
+      source: 'production',
+      reason: 'STATIC',
+    });
+    expect(s.evaluate('banner', 'production', {}, 'caller')).toMatchObject({
+      enabled: false,
+      value: 'caller',
+      reason: 'DISABLED',
+      source: 'production',
+    });
   });
 
   it('reports "base" for every field when no environment overrides the flag', () => {
     const s = snapshot({
       environments: standardEnvironments(),
-      flags: [flag('plain', { type: 'number', defaultEnabled: true, defaultValue: 7, rules: [rule(1, [cond('plan', 'eq', 'pro')], { serveValue: 9 })] })],
+      flags: [
+        flag('plain', {
+          type: 'number',
+          defaultEnabled: true,
+          defaultValue: 7,
+          rules: [rule(1, [cond('plan', 'eq', 'pro')], { serveValue: 9 })],
+        }),
+      ],
     });
     const r = s.resolve(s.getFlag('plain')!, 'development');
     expect(r.sources).toEqual({ enabled: 'base', percentage: 'base', rules: 'base', value: 'base', variants: 'base' });
     expect(r).toMatchObject({ enabled: true, percentage: null, value: 7 });
     expect(r.rules).toHaveLength(1);
     expect(s.evaluate('plain', 'development', {}, 0)).toMatchObject({ value: 7, source: 'base', reason: 'DEFAULT' });
-    expect(s.evaluate('plain', 'development', { plan: 'pro' }, 0)).toMatchObject({ value: 9, source: 'base', reason: 'TARGETING_MATCH' });
+    expect(s.evaluate('plain', 'development', { plan: 'pro' }, 0)).toMatchObject({
+      value: 9,
+      source: 'base',
+      reason: 'TARGETING_MATCH',
+    });
   });
 
   it('treats null override fields as "inherit" and an empty rule list as an override', () => {
@@ -108,9 +154,17 @@ describe('field-by-field resolution', () => {
         override('development', 'f', { rules: [rule(1, [cond('country', 'eq', 'DE')], { serveEnabled: false })] }),
       ],
     });
-    expect(s.evaluate('f', 'staging', { country: 'FR' }, true)).toMatchObject({ enabled: false, reason: 'TARGETING_MATCH', source: 'production' });
+    expect(s.evaluate('f', 'staging', { country: 'FR' }, true)).toMatchObject({
+      enabled: false,
+      reason: 'TARGETING_MATCH',
+      source: 'production',
+    });
     expect(s.evaluate('f', 'development', { country: 'FR' }, true)).toMatchObject({ enabled: true, reason: 'DEFAULT' });
-    expect(s.evaluate('f', 'development', { country: 'DE' }, true)).toMatchObject({ enabled: false, reason: 'TARGETING_MATCH', source: 'development' });
+    expect(s.evaluate('f', 'development', { country: 'DE' }, true)).toMatchObject({
+      enabled: false,
+      reason: 'TARGETING_MATCH',
+      source: 'development',
+    });
   });
 });
 
@@ -139,10 +193,14 @@ describe('seed scenario: "Development inherits staging\'s 100% (no override need
 
   it('is on for every staging user and for about 10% of production users', () => {
     expect(users.filter((u) => s.isEnabled('new-checkout', 'staging', { targetingKey: u }))).toHaveLength(users.length);
-    const share = users.filter((u) => s.isEnabled('new-checkout', 'production', { targetingKey: u })).length / users.length;
+    const share =
+      users.filter((u) => s.isEnabled('new-checkout', 'production', { targetingKey: u })).length / users.length;
     expect(share).toBeGreaterThan(0.085);
     expect(share).toBeLessThan(0.115);
-    expect(s.evaluate('new-checkout', 'production', { targetingKey: 'user-1' }, false)).toMatchObject({ reason: 'SPLIT', source: 'production' });
+    expect(s.evaluate('new-checkout', 'production', { targetingKey: 'user-1' }, false)).toMatchObject({
+      reason: 'SPLIT',
+      source: 'production',
+    });
   });
 });
 
@@ -153,8 +211,16 @@ describe('environment defaults (settings.defaultEnabled)', () => {
       flags: [flag('wip', { defaultEnabled: false })],
     });
     expect(enabledIn(s, 'wip')).toEqual({ production: false, staging: false, development: true });
-    expect(s.evaluate('wip', 'development', {}, false)).toMatchObject({ enabled: true, reason: 'STATIC', source: 'development:defaults' });
-    expect(s.evaluate('wip', 'staging', {}, true)).toMatchObject({ enabled: false, reason: 'DISABLED', source: 'base' });
+    expect(s.evaluate('wip', 'development', {}, false)).toMatchObject({
+      enabled: true,
+      reason: 'STATIC',
+      source: 'development:defaults',
+    });
+    expect(s.evaluate('wip', 'staging', {}, true)).toMatchObject({
+      enabled: false,
+      reason: 'DISABLED',
+      source: 'base',
+    });
     expect(s.resolve(s.getFlag('wip')!, 'development').sources.enabled).toBe('development:defaults');
   });
 
@@ -164,13 +230,20 @@ describe('environment defaults (settings.defaultEnabled)', () => {
       flags: [flag('legacy', { defaultEnabled: true })],
     });
     expect(enabledIn(s, 'legacy')).toEqual({ production: false, staging: false, development: false });
-    expect(s.evaluate('legacy', 'production', {}, true)).toMatchObject({ enabled: false, reason: 'DISABLED', source: 'production:defaults' });
+    expect(s.evaluate('legacy', 'production', {}, true)).toMatchObject({
+      enabled: false,
+      reason: 'DISABLED',
+      source: 'production:defaults',
+    });
     expect(s.evaluate('legacy', 'development', {}, true).source).toBe('production:defaults');
   });
 
   it('an explicit override anywhere in the chain beats every environment default', () => {
     const s = snapshot({
-      environments: standardEnvironments({ production: { defaultEnabled: false }, development: { defaultEnabled: false } }),
+      environments: standardEnvironments({
+        production: { defaultEnabled: false },
+        development: { defaultEnabled: false },
+      }),
       flags: [flag('ready', { defaultEnabled: false })],
       environmentFlags: [override('production', 'ready', { enabled: true })],
     });
@@ -188,7 +261,10 @@ describe('environment defaults (settings.defaultEnabled)', () => {
 
   it('the nearest environment default wins', () => {
     const s = snapshot({
-      environments: standardEnvironments({ production: { defaultEnabled: false }, development: { defaultEnabled: true } }),
+      environments: standardEnvironments({
+        production: { defaultEnabled: false },
+        development: { defaultEnabled: true },
+      }),
       flags: [flag('f', { defaultEnabled: false }), flag('g', { defaultEnabled: true })],
     });
     for (const key of ['f', 'g']) {
@@ -231,20 +307,40 @@ describe('incremental apply()', () => {
     expect(s.compiledFlag('other', 'development')).toBe(compiledOther);
     expect(s.evaluate('f', 'development', {}, false).source).toBe('staging');
 
-    s.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: override('development', 'f', { enabled: false }) });
+    s.apply({
+      kind: 'environmentFlag',
+      op: 'upsert',
+      environmentFlag: override('development', 'f', { enabled: false }),
+    });
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: true, development: false });
 
-    s.apply({ kind: 'environmentFlag', op: 'delete', id: 'ef-development-f', environmentId: 'env-development', flagId: 'flag-f' });
+    s.apply({
+      kind: 'environmentFlag',
+      op: 'delete',
+      id: 'ef-development-f',
+      environmentId: 'env-development',
+      flagId: 'flag-f',
+    });
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: true, development: true });
 
-    s.apply({ kind: 'environmentFlag', op: 'delete', id: 'ef-staging-f', environmentId: 'env-staging', flagId: 'flag-f' });
+    s.apply({
+      kind: 'environmentFlag',
+      op: 'delete',
+      id: 'ef-staging-f',
+      environmentId: 'env-staging',
+      flagId: 'flag-f',
+    });
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: false, development: false });
   });
 
   it('an upsert at the root reaches every descendant', () => {
     const s = base();
     enabledIn(s, 'f');
-    s.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: override('production', 'f', { enabled: true, percentage: 100 }) });
+    s.apply({
+      kind: 'environmentFlag',
+      op: 'upsert',
+      environmentFlag: override('production', 'f', { enabled: true, percentage: 100 }),
+    });
     expect(enabledIn(s, 'f')).toEqual({ production: true, staging: true, development: true });
   });
 
@@ -255,14 +351,22 @@ describe('incremental apply()', () => {
     s.apply({ kind: 'environment', op: 'upsert', environment: env('development', 'production') });
     expect(s.getEnvironmentChain('development').map((e) => e.slug)).toEqual(['development', 'production']);
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: true, development: false });
-    s.apply({ kind: 'environment', op: 'upsert', environment: env('development', null, { settings: { defaultEnabled: true } }) });
+    s.apply({
+      kind: 'environment',
+      op: 'upsert',
+      environment: env('development', null, { settings: { defaultEnabled: true } }),
+    });
     expect(s.evaluate('f', 'development', {}, false)).toMatchObject({ enabled: true, source: 'development:defaults' });
   });
 
   it('a change of environment settings reaches the compiled flags of its descendants', () => {
     const s = base();
     expect(enabledIn(s, 'other')).toEqual({ production: false, staging: false, development: false });
-    s.apply({ kind: 'environment', op: 'upsert', environment: env('staging', 'production', { settings: { defaultEnabled: true } }) });
+    s.apply({
+      kind: 'environment',
+      op: 'upsert',
+      environment: env('staging', 'production', { settings: { defaultEnabled: true } }),
+    });
     expect(enabledIn(s, 'other')).toEqual({ production: false, staging: true, development: true });
   });
 
@@ -282,7 +386,13 @@ describe('incremental apply()', () => {
     enabledIn(s, 'f');
     s.apply({ kind: 'flag', op: 'delete', id: 'flag-f', key: 'f' });
     for (const e of ENVS) {
-      expect(s.evaluate('f', e, {}, true)).toMatchObject({ enabled: false, value: true, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND', environment: e });
+      expect(s.evaluate('f', e, {}, true)).toMatchObject({
+        enabled: false,
+        value: true,
+        reason: 'ERROR',
+        errorCode: 'FLAG_NOT_FOUND',
+        environment: e,
+      });
       expect(s.isEnabled('f', e, {})).toBe(false);
     }
     expect(s.getFlag('f')).toBeUndefined();
@@ -303,20 +413,36 @@ describe('incremental apply()', () => {
   it('a segment upsert changes flags that were already compiled', () => {
     const s2 = snapshot({
       environments: [env('prod')],
-      flags: [flag('f', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'in_segment', 'beta')], { serveEnabled: false })] })],
+      flags: [
+        flag('f', {
+          defaultEnabled: true,
+          rules: [rule(1, [cond('segment', 'in_segment', 'beta')], { serveEnabled: false })],
+        }),
+      ],
       segments: [segment('beta', [cond('email', 'ends_with', '@beta.io')])],
     });
-    expect(s2.evaluate('f', 'prod', { email: 'a@beta.io' }, true)).toMatchObject({ enabled: false, reason: 'TARGETING_MATCH' });
+    expect(s2.evaluate('f', 'prod', { email: 'a@beta.io' }, true)).toMatchObject({
+      enabled: false,
+      reason: 'TARGETING_MATCH',
+    });
     s2.apply({ kind: 'segment', op: 'upsert', segment: segment('beta', [cond('email', 'ends_with', '@example.com')]) });
     expect(s2.evaluate('f', 'prod', { email: 'a@beta.io' }, true)).toMatchObject({ enabled: true, reason: 'DEFAULT' });
     s2.apply({ kind: 'segment', op: 'delete', id: 'seg-beta', key: 'beta' });
-    expect(s2.evaluate('f', 'prod', { email: 'a@example.com' }, true)).toMatchObject({ enabled: true, reason: 'DEFAULT' });
+    expect(s2.evaluate('f', 'prod', { email: 'a@example.com' }, true)).toMatchObject({
+      enabled: true,
+      reason: 'DEFAULT',
+    });
   });
 
   it('load() replaces the whole content', () => {
     const s = base();
     enabledIn(s, 'f');
-    s.load({ environments: [env('solo')], flags: [flag('f', { defaultEnabled: true })], environmentFlags: [], segments: [] });
+    s.load({
+      environments: [env('solo')],
+      flags: [flag('f', { defaultEnabled: true })],
+      environmentFlags: [],
+      segments: [],
+    });
     expect(s.evaluate('f', 'solo', {}, false).enabled).toBe(true);
     expect(s.evaluate('f', 'production', {}, false).errorCode).toBe('INVALID_CONTEXT');
     expect(s.listEnvironments().map((e) => e.slug)).toEqual(['solo']);
@@ -329,16 +455,29 @@ describe('environment errors', () => {
     flags: [flag('f', { type: 'string', defaultValue: 'on-value' })],
   });
 
-  it('an unknown environment gives reason ERROR, INVALID_CONTEXT and the caller\'s default', () => {
+  it("an unknown environment gives reason ERROR, INVALID_CONTEXT and the caller's default", () => {
     const d = s.evaluate('f', 'qa', { targetingKey: 'u' }, 'caller-default');
-    expect(d).toMatchObject({ flagKey: 'f', value: 'caller-default', enabled: false, reason: 'ERROR', errorCode: 'INVALID_CONTEXT', environment: 'qa' });
+    expect(d).toMatchObject({
+      flagKey: 'f',
+      value: 'caller-default',
+      enabled: false,
+      reason: 'ERROR',
+      errorCode: 'INVALID_CONTEXT',
+      environment: 'qa',
+    });
     expect(d.errorMessage).toContain('does not exist');
     expect(s.isEnabled('f', 'qa', {})).toBe(false);
   });
 
-  it('an inactive environment gives reason ERROR, INVALID_CONTEXT and the caller\'s default', () => {
+  it("an inactive environment gives reason ERROR, INVALID_CONTEXT and the caller's default", () => {
     const d = s.evaluate('f', 'retired', { targetingKey: 'u' }, 'caller-default');
-    expect(d).toMatchObject({ value: 'caller-default', enabled: false, reason: 'ERROR', errorCode: 'INVALID_CONTEXT', environment: 'retired' });
+    expect(d).toMatchObject({
+      value: 'caller-default',
+      enabled: false,
+      reason: 'ERROR',
+      errorCode: 'INVALID_CONTEXT',
+      environment: 'retired',
+    });
     expect(d.errorMessage).toContain('inactive');
     expect(s.isEnabled('f', 'retired', {})).toBe(false);
     // The same flag is fine in an active environment.
@@ -346,10 +485,23 @@ describe('environment errors', () => {
   });
 
   it('with no environments at all, evaluation uses the base flag with environment null', () => {
-    const bare = snapshot({ flags: [flag('f', { type: 'string', defaultValue: 'base-value' }), flag('off', { defaultEnabled: false })] });
+    const bare = snapshot({
+      flags: [flag('f', { type: 'string', defaultValue: 'base-value' }), flag('off', { defaultEnabled: false })],
+    });
     expect(bare.hasEnvironments()).toBe(false);
-    expect(bare.evaluate('f', null, {}, 'x')).toMatchObject({ value: 'base-value', enabled: true, environment: null, source: 'base', reason: 'STATIC' });
-    expect(bare.evaluate('off', null, {}, true)).toMatchObject({ value: false, enabled: false, environment: null, reason: 'DISABLED' });
+    expect(bare.evaluate('f', null, {}, 'x')).toMatchObject({
+      value: 'base-value',
+      enabled: true,
+      environment: null,
+      source: 'base',
+      reason: 'STATIC',
+    });
+    expect(bare.evaluate('off', null, {}, true)).toMatchObject({
+      value: false,
+      enabled: false,
+      environment: null,
+      reason: 'DISABLED',
+    });
     expect(bare.isEnabled('f', null, {})).toBe(true);
     expect(bare.resolve(bare.getFlag('f')!, null)).toMatchObject({ environment: null, chain: [] });
     bare.warm();

@@ -31,14 +31,17 @@ describe('murmur3 (x86 32-bit over UTF-8)', () => {
     }
   });
 
-  it.each(Array.from({ length: 10 }, (_, n) => n))('matches the reference for an ASCII string of length %d (every tail length)', (n) => {
-    const s = 'abcdefghij'.slice(0, n);
-    expect(s).toHaveLength(n);
-    for (const seed of [0, 1, 42, 0x9747b28c]) {
-      expect(murmur3(s, seed)).toBe(reference(s, seed));
-      expect(murmur3Bytes(encoder.encode(s), seed)).toBe(reference(s, seed));
-    }
-  });
+  it.each(Array.from({ length: 10 }, (_, n) => n))(
+    'matches the reference for an ASCII string of length %d (every tail length)',
+    (n) => {
+      const s = 'abcdefghij'.slice(0, n);
+      expect(s).toHaveLength(n);
+      for (const seed of [0, 1, 42, 0x9747b28c]) {
+        expect(murmur3(s, seed)).toBe(reference(s, seed));
+        expect(murmur3Bytes(encoder.encode(s), seed)).toBe(reference(s, seed));
+      }
+    },
+  );
 
   it.each([
     ['é', 'two-byte UTF-8'],
@@ -121,7 +124,11 @@ describe('buckets', () => {
     expect(BUCKET_COUNT).toBe(10_000);
     expect(rolloutBucket('flag', 'user')).toBe(murmur3('flag:user') % 10000);
     expect(rolloutBucket('flag', 'user')).toBe(reference('flag:user') % 10000);
-    for (const [f, u] of [['new-checkout', 'user-42'], ['ü', 'ß'], ['a', '']]) {
+    for (const [f, u] of [
+      ['new-checkout', 'user-42'],
+      ['ü', 'ß'],
+      ['a', ''],
+    ]) {
       expect(rolloutBucket(f, u)).toBe(reference(`${f}:${u}`) % 10000);
     }
   });

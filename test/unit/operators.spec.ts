@@ -51,9 +51,24 @@ const CASES: Case[] = [
   { operator: 'semver_lt', value: '2.0.0', match: '1.99.9', noMatch: '2.0.0' },
   { operator: 'in_segment', value: 'beta', attribute: 'plan', match: 'beta', noMatch: 'free' },
   { operator: 'not_in_segment', value: 'beta', attribute: 'plan', match: 'free', noMatch: 'beta' },
-  { operator: 'date_after', value: '2024-01-01T00:00:00Z', match: '2024-06-01T00:00:00Z', noMatch: '2023-12-31T23:59:59Z' },
-  { operator: 'date_before', value: '2024-01-01T00:00:00Z', match: '2023-12-31T23:59:59Z', noMatch: '2024-01-01T00:00:00Z' },
-  { operator: 'time_window', value: { start: '09:00', end: '17:00' }, match: T_JAN_3_10H, noMatch: '2024-01-03T17:00:00Z' },
+  {
+    operator: 'date_after',
+    value: '2024-01-01T00:00:00Z',
+    match: '2024-06-01T00:00:00Z',
+    noMatch: '2023-12-31T23:59:59Z',
+  },
+  {
+    operator: 'date_before',
+    value: '2024-01-01T00:00:00Z',
+    match: '2023-12-31T23:59:59Z',
+    noMatch: '2024-01-01T00:00:00Z',
+  },
+  {
+    operator: 'time_window',
+    value: { start: '09:00', end: '17:00' },
+    match: T_JAN_3_10H,
+    noMatch: '2024-01-03T17:00:00Z',
+  },
 ];
 
 /** Operators that test the named attribute (segment operators test the segment; time_window defaults to now). */
@@ -259,7 +274,9 @@ describe('operators', () => {
       const after = cond('signup', 'date_after', '2024-01-01T00:00:00Z');
       expect(test(after, { signup: Date.parse('2024-02-01T00:00:00Z') })).toBe(true);
       expect(test(after, { signup: new Date('2023-02-01T00:00:00Z') })).toBe(false);
-      expect(test(cond('signup', 'date_before', Date.parse('2024-01-01T00:00:00Z')), { signup: '2023-06-01' })).toBe(true);
+      expect(test(cond('signup', 'date_before', Date.parse('2024-01-01T00:00:00Z')), { signup: '2023-06-01' })).toBe(
+        true,
+      );
       expect(test(after, { signup: 'not a date' })).toBe(false);
       expect(test(after, { signup: new Date('invalid') })).toBe(false);
     });
@@ -273,7 +290,9 @@ describe('operators', () => {
       // Negation still applies to "now".
       expect(test(cond('currentTime', 'date_before', '2025-01-01T00:00:00Z', { negate: true }), {})).toBe(true);
       // An explicit currentTime wins over now.
-      expect(test(cond('currentTime', 'date_after', '2025-01-01T00:00:00Z'), { currentTime: '2024-01-01T00:00:00Z' })).toBe(false);
+      expect(
+        test(cond('currentTime', 'date_after', '2025-01-01T00:00:00Z'), { currentTime: '2024-01-01T00:00:00Z' }),
+      ).toBe(false);
       // Other attributes do not default to now.
       expect(test(cond('signup', 'date_after', '2025-01-01T00:00:00Z'), {})).toBe(false);
     });
@@ -282,7 +301,12 @@ describe('operators', () => {
   describe('time_window', () => {
     afterEach(() => vi.useRealTimers());
     const at = (iso: string) => ({ ts: iso });
-    const win = (value: object, extra: Partial<Condition> = {}): Condition => ({ attribute: 'ts', operator: 'time_window', value, ...extra });
+    const win = (value: object, extra: Partial<Condition> = {}): Condition => ({
+      attribute: 'ts',
+      operator: 'time_window',
+      value,
+      ...extra,
+    });
 
     it('is inclusive at start and exclusive at end, on an explicit timestamp attribute', () => {
       const c = win({ start: '09:00', end: '17:00' });
@@ -348,9 +372,13 @@ describe('operators', () => {
     it('refuses malformed windows', () => {
       expect(conditionProblem(win({ start: '9am', end: '17:00' }))).toBe('time_window start and end must be "HH:MM"');
       expect(conditionProblem(win({ start: '24:00', end: '17:00' }))).toBe('time_window start and end must be "HH:MM"');
-      expect(conditionProblem(win({ start: '09:00', end: '17:00', timezone: 'Mars/Olympus' }))).toContain('not an IANA time zone');
+      expect(conditionProblem(win({ start: '09:00', end: '17:00', timezone: 'Mars/Olympus' }))).toContain(
+        'not an IANA time zone',
+      );
       expect(conditionProblem(win({ start: '09:00', end: '17:00', days: [7] }))).toContain('days must be integers');
-      expect(conditionProblem({ attribute: 'ts', operator: 'time_window', value: '09:00-17:00' })).toContain('time_window needs');
+      expect(conditionProblem({ attribute: 'ts', operator: 'time_window', value: '09:00-17:00' })).toContain(
+        'time_window needs',
+      );
       expect(test(win({ start: '09:00', end: '17:00', timezone: 'Mars/Olympus' }), at(T_JAN_3_10H))).toBe(false);
     });
   });
@@ -360,12 +388,24 @@ describe('operators', () => {
       return snapshot({
         environments: [env('prod')],
         flags: [
-          flag('in-beta-fr', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'in_segment', 'beta-fr')], { serveValue: null })] }),
-          flag('out-beta-fr', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'not_in_segment', 'beta-fr')])] }),
+          flag('in-beta-fr', {
+            defaultEnabled: true,
+            rules: [rule(1, [cond('segment', 'in_segment', 'beta-fr')], { serveValue: null })],
+          }),
+          flag('out-beta-fr', {
+            defaultEnabled: true,
+            rules: [rule(1, [cond('segment', 'not_in_segment', 'beta-fr')])],
+          }),
           flag('in-ghost', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'in_segment', 'ghost')])] }),
           flag('out-ghost', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'not_in_segment', 'ghost')])] }),
-          flag('in-ghost-negated', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'in_segment', 'ghost', { negate: true })])] }),
-          flag('out-ghost-negated', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'not_in_segment', 'ghost', { negate: true })])] }),
+          flag('in-ghost-negated', {
+            defaultEnabled: true,
+            rules: [rule(1, [cond('segment', 'in_segment', 'ghost', { negate: true })])],
+          }),
+          flag('out-ghost-negated', {
+            defaultEnabled: true,
+            rules: [rule(1, [cond('segment', 'not_in_segment', 'ghost', { negate: true })])],
+          }),
           flag('in-orphan', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'in_segment', 'orphan')])] }),
           flag('in-loop', { defaultEnabled: true, rules: [rule(1, [cond('segment', 'in_segment', 'loop-a')])] }),
         ],
@@ -378,7 +418,8 @@ describe('operators', () => {
         ],
       });
     }
-    const matched = (s: FlagSnapshot, key: string, ctx: EvaluationContext) => s.evaluate(key, 'prod', ctx, false).reason === 'TARGETING_MATCH';
+    const matched = (s: FlagSnapshot, key: string, ctx: EvaluationContext) =>
+      s.evaluate(key, 'prod', ctx, false).reason === 'TARGETING_MATCH';
 
     it('a segment with a parent matches only when its parent matches too', () => {
       const s = segSnapshot();
@@ -447,7 +488,9 @@ describe('operators', () => {
 
     it('an invalid regular expression is reported and never matches', () => {
       const c = cond('a', 'matches', '([a-z');
-      expect(conditionProblem(c)).toMatch(/^matches: not a regular expression RE2 accepts \(.+\); backreferences and lookaround are not supported$/);
+      expect(conditionProblem(c)).toMatch(
+        /^matches: not a regular expression RE2 accepts \(.+\); backreferences and lookaround are not supported$/,
+      );
       expect(test(c, { a: '([a-z' })).toBe(false);
       expect(test(c, { a: 'abc' })).toBe(false);
       expect(test({ ...c, negate: true }, { a: 'abc' })).toBe(false);
@@ -464,7 +507,10 @@ describe('operators', () => {
       [{ attribute: 'a', operator: 'in', value: [{}] }, 'in needs an array of strings or numbers'],
       [{ attribute: 'a', operator: 'gt', value: 'ten' }, 'gt needs a number'],
       [{ attribute: 'a', operator: 'matches', value: 5 }, 'matches needs a regular expression string'],
-      [{ attribute: 'a', operator: 'date_after', value: 'someday' }, 'date_after needs an ISO-8601 date or a timestamp'],
+      [
+        { attribute: 'a', operator: 'date_after', value: 'someday' },
+        'date_after needs an ISO-8601 date or a timestamp',
+      ],
       [{ attribute: 'a', operator: 'eq', value: { x: 1 } }, 'eq needs a string, number or boolean value'],
       [{ attribute: 'a', operator: 'contains', value: undefined }, 'contains needs a string, number or boolean value'],
     ])('conditionProblem(%j) is %j and the condition is false', (c, problem) => {

@@ -1,12 +1,30 @@
 import { Controller, Get, INestApplication, Param } from '@nestjs/common';
 import request from 'supertest';
-import { Condition, EvaluationContext, OPERATORS, attributeOf, compileCondition, conditionProblem } from '../../lib/core';
+import {
+  Condition,
+  EvaluationContext,
+  OPERATORS,
+  attributeOf,
+  compileCondition,
+  conditionProblem,
+} from '../../lib/core';
 import { FeatureFlagStorage, FeatureFlagsModule, FeatureFlagsService } from '../../lib';
 import { ADAPTERS, StartApp, bootApp, closeApps, header } from '../support/http';
 import { cond, env, flag, rule, segment, snapshot } from './fixtures';
 
 /** Names every object inherits from Object.prototype: never attributes of a context. */
-const BUILT_INS = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupGetter__'];
+const BUILT_INS = [
+  'constructor',
+  '__proto__',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupGetter__',
+];
 
 /** A valid value for each operator, so that the condition compiles. */
 function valueFor(operator: Condition['operator']): unknown {
@@ -49,7 +67,9 @@ describe('only own properties of a context are attributes', () => {
     expect(attributeOf({ constructor: 'x' }, 'constructor')).toBe('x');
     expect(attributeOf(Object.create({ country: 'SE' }) as EvaluationContext, 'country')).toBeUndefined();
     expect(attributeOf(JSON.parse('{"__proto__":"x"}') as EvaluationContext, '__proto__')).toBe('x');
-    expect(attributeOf(Object.assign(Object.create(null), { country: 'SE' }) as EvaluationContext, 'country')).toBe('SE');
+    expect(attributeOf(Object.assign(Object.create(null), { country: 'SE' }) as EvaluationContext, 'country')).toBe(
+      'SE',
+    );
   });
 
   describe.each(BUILT_INS)('attribute "%s"', (name) => {
@@ -79,7 +99,10 @@ describe('only own properties of a context are attributes', () => {
     });
     expect(s.evaluate('f', 'production', {}, false)).toMatchObject({ enabled: true, reason: 'DEFAULT' });
     expect(s.isEnabled('f', 'production', { targetingKey: 'u1' })).toBe(true);
-    expect(s.evaluate('f', 'production', { constructor: 'y' } as EvaluationContext, false)).toMatchObject({ enabled: false, reason: 'TARGETING_MATCH' });
+    expect(s.evaluate('f', 'production', { constructor: 'y' } as EvaluationContext, false)).toMatchObject({
+      enabled: false,
+      reason: 'TARGETING_MATCH',
+    });
   });
 
   it('a segment condition on a built-in name matches nobody who does not send it', () => {
@@ -125,11 +148,20 @@ describe.each(ADAPTERS)('context merging keeps own properties only (%s)', (_adap
   }
 
   it('a rule on an inherited name does not match; a "__proto__" key neither pollutes nor becomes a prototype', async () => {
-    await seed([rule(0, [cond('constructor', 'ne', 'x')], { serveEnabled: false }), rule(1, [cond('country', 'eq', 'SE')], { serveEnabled: false })]);
+    await seed([
+      rule(0, [cond('constructor', 'ne', 'x')], { serveEnabled: false }),
+      rule(1, [cond('country', 'eq', 'SE')], { serveEnabled: false }),
+    ]);
     await request(app.getHttpServer()).get('/own/merged').expect(200, { enabled: true });
-    await request(app.getHttpServer()).get('/own/merged').set('x-context', '{"__proto__": {"country": "SE"}}').expect(200, { enabled: true });
+    await request(app.getHttpServer())
+      .get('/own/merged')
+      .set('x-context', '{"__proto__": {"country": "SE"}}')
+      .expect(200, { enabled: true });
     expect(({} as Record<string, unknown>).country).toBeUndefined();
-    await request(app.getHttpServer()).get('/own/merged').set('x-context', '{"country": "SE"}').expect(200, { enabled: false });
+    await request(app.getHttpServer())
+      .get('/own/merged')
+      .set('x-context', '{"country": "SE"}')
+      .expect(200, { enabled: false });
   });
 });
 
@@ -137,7 +169,14 @@ describe('declared environments named after built-ins', () => {
   afterEach(closeApps);
 
   it('an environment declared as "constructor" gets the default type, not an inherited function', async () => {
-    const app = await bootApp(ADAPTERS[0][1], { imports: [FeatureFlagsModule.forRoot({ environments: [{ slug: 'constructor' }, { slug: 'tostring' }], defaultEnvironment: 'constructor' })] });
+    const app = await bootApp(ADAPTERS[0][1], {
+      imports: [
+        FeatureFlagsModule.forRoot({
+          environments: [{ slug: 'constructor' }, { slug: 'tostring' }],
+          defaultEnvironment: 'constructor',
+        }),
+      ],
+    });
     const storage = app.get<FeatureFlagStorage>(FeatureFlagStorage);
     expect((await storage.getEnvironment('constructor'))?.type).toBe('development');
   });

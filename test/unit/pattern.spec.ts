@@ -29,7 +29,10 @@ const CATASTROPHIC: [pattern: string, attack: (n: number) => string][] = [
   ['^(\\d+)*$', (n) => `${'1'.repeat(n - 1)}x`],
   ['(x+x+)+y', (n) => 'x'.repeat(n)],
   ['^(([a-z])+.)+[A-Z]([a-z])+$', (n) => `${'a'.repeat(n - 1)}!`],
-  ['^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$', (n) => `${'a'.repeat(n - 1)}!`],
+  [
+    '^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$',
+    (n) => `${'a'.repeat(n - 1)}!`,
+  ],
   ['^(([a-z0-9])+[.-]?)+@example\\.com$', (n) => `${'a1'.repeat(Math.floor((n - 1) / 2))}!`],
   ['(\\s*,)*$', (n) => `${' ,'.repeat(Math.floor((n - 1) / 2))}x`],
   ['^(a?){30}a{30}$', (n) => 'a'.repeat(Math.min(n, 30))],
@@ -43,21 +46,24 @@ function elapsedMs(fn: () => void): number {
 }
 
 describe('matches: linear-time regular expressions (RE2)', () => {
-  it.each(CATASTROPHIC)('%s is accepted and evaluates in linear time on a value of the longest matched length', (pattern, attack) => {
-    expect(conditionProblem(cond('a', 'matches', pattern))).toBeNull();
-    for (const ci of [false, true]) {
-      const predicate = compileCondition(cond('a', 'matches', pattern, { caseInsensitive: ci }), noSegments);
-      const value = attack(MAX_MATCHED_LENGTH);
-      expect(value.length).toBeLessThanOrEqual(MAX_MATCHED_LENGTH);
-      let result: boolean | undefined;
-      // A hang detector, not a speed target: backtracking needs more steps than there are atoms here.
-      const ms = elapsedMs(() => {
-        result = predicate({ a: value });
-      });
-      expect(typeof result).toBe('boolean');
-      expect(ms).toBeLessThan(1000);
-    }
-  });
+  it.each(CATASTROPHIC)(
+    '%s is accepted and evaluates in linear time on a value of the longest matched length',
+    (pattern, attack) => {
+      expect(conditionProblem(cond('a', 'matches', pattern))).toBeNull();
+      for (const ci of [false, true]) {
+        const predicate = compileCondition(cond('a', 'matches', pattern, { caseInsensitive: ci }), noSegments);
+        const value = attack(MAX_MATCHED_LENGTH);
+        expect(value.length).toBeLessThanOrEqual(MAX_MATCHED_LENGTH);
+        let result: boolean | undefined;
+        // A hang detector, not a speed target: backtracking needs more steps than there are atoms here.
+        const ms = elapsedMs(() => {
+          result = predicate({ a: value });
+        });
+        expect(typeof result).toBe('boolean');
+        expect(ms).toBeLessThan(1000);
+      }
+    },
+  );
 
   it('^(a+)+$ against the request header of the report (29 and 33 characters) answers at once, correctly', () => {
     const predicate = compileCondition(cond('a', 'matches', '^(a+)+$'), noSegments);
@@ -69,10 +75,7 @@ describe('matches: linear-time regular expressions (RE2)', () => {
   it('a flag whose rule holds a catastrophic pattern does not stall the evaluation of other flags', () => {
     const s = snapshot({
       environments: [env('production'), env('staging', 'production')],
-      flags: [
-        flag('evil', { defaultEnabled: false }),
-        flag('plain'),
-      ],
+      flags: [flag('evil', { defaultEnabled: false }), flag('plain')],
       environmentFlags: [
         {
           id: 'ef-1',
@@ -111,7 +114,9 @@ describe('matches: linear-time regular expressions (RE2)', () => {
     ];
 
     it.each(REFUSED)('%s: %s', (_name, pattern) => {
-      expect(patternProblem(pattern)).toMatch(/^matches: not a regular expression RE2 accepts \(.+\); backreferences and lookaround are not supported$/);
+      expect(patternProblem(pattern)).toMatch(
+        /^matches: not a regular expression RE2 accepts \(.+\); backreferences and lookaround are not supported$/,
+      );
       let error: unknown;
       try {
         assertFlagInput({ key: 'f', rules: [rule(0, [cond('a', 'eq', 'x'), cond('a', 'matches', pattern)])] });
@@ -140,7 +145,12 @@ describe('matches: linear-time regular expressions (RE2)', () => {
     it('a stored pattern RE2 refuses (written before this check) evaluates to no match, without throwing', () => {
       const s = snapshot({
         environments: [env('production')],
-        flags: [flag('f', { defaultEnabled: true, rules: [rule(0, [cond('a', 'matches', '(a)\\1')], { serveEnabled: false })] })],
+        flags: [
+          flag('f', {
+            defaultEnabled: true,
+            rules: [rule(0, [cond('a', 'matches', '(a)\\1')], { serveEnabled: false })],
+          }),
+        ],
       });
       expect(s.evaluate('f', 'production', { a: 'aa' }, false)).toMatchObject({ enabled: true, reason: 'DEFAULT' });
     });

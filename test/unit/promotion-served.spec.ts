@@ -16,7 +16,9 @@ const ruleArb = (type: 'boolean' | 'string'): fc.Arbitrary<FlagRuleDefinition> =
   fc.record({
     priority: fc.integer({ min: 0, max: 3 }),
     enabled: fc.boolean(),
-    conditions: fc.subarray([...COUNTRIES], { minLength: 1 }).map((value) => [{ attribute: 'country', operator: 'in' as const, value }]),
+    conditions: fc
+      .subarray([...COUNTRIES], { minLength: 1 })
+      .map((value) => [{ attribute: 'country', operator: 'in' as const, value }]),
     serveEnabled: fc.boolean(),
     serveValue: type === 'string' ? fc.constantFrom(null, 'rule-a', 'rule-b') : fc.constant(null),
     rolloutPercentage: fc.constantFrom(null, 50),
@@ -26,7 +28,10 @@ const variantsArb: fc.Arbitrary<FlagVariant[] | null> = fc.constantFrom<FlagVari
   null,
   [],
   [{ key: 'v1', value: 'V1', weight: 1 }],
-  [{ key: 'a', value: 'A', weight: 1 }, { key: 'b', value: 'B', weight: 3 }],
+  [
+    { key: 'a', value: 'A', weight: 1 },
+    { key: 'b', value: 'B', weight: 3 },
+  ],
 );
 
 const flagArb = fc.constantFrom('boolean' as const, 'string' as const).chain((type) =>
@@ -64,7 +69,9 @@ const worldArb = fc
       parents: fc.constant(parents),
       defaults: fc.constant(w.defaults.slice(0, n)),
       flags: fc.constant(w.flags),
-      overrides: fc.tuple(...w.flags.map((f) => fc.array(fc.option(overrideArb(f.type), { freq: 2 }), { minLength: n, maxLength: n }))),
+      overrides: fc.tuple(
+        ...w.flags.map((f) => fc.array(fc.option(overrideArb(f.type), { freq: 2 }), { minLength: n, maxLength: n })),
+      ),
       from: fc.nat({ max: n - 1 }),
       to: fc.nat({ max: n - 2 }),
       cloneParent: fc.integer({ min: -1, max: n - 1 }),
@@ -96,13 +103,20 @@ async function build(world: World): Promise<MemoryStorage> {
     const overrides = (world.overrides as unknown as (Record<string, unknown> | null)[][])[f];
     for (let e = 0; e < overrides.length; e++) {
       const o = overrides[e];
-      if (o) await storage.createEnvironmentFlag({ environmentId: ids[e], flagId: flag.id, ...o, reason: `set in ${slugOf(e)}` });
+      if (o)
+        await storage.createEnvironmentFlag({
+          environmentId: ids[e],
+          flagId: flag.id,
+          ...o,
+          reason: `set in ${slugOf(e)}`,
+        });
     }
   }
   return storage;
 }
 
-const contexts = (world: World): EvaluationContext[] => world.countries.map((country, i) => ({ targetingKey: `user-${i}`, ...(country ? { country } : {}) }));
+const contexts = (world: World): EvaluationContext[] =>
+  world.countries.map((country, i) => ({ targetingKey: `user-${i}`, ...(country ? { country } : {}) }));
 
 /** What an environment answers for every context: value, on/off, variant and reason. */
 function answers(snapshot: FlagSnapshot, key: string, slug: string, ctxs: EvaluationContext[]): unknown[] {
@@ -125,14 +139,29 @@ function descendantsOf(snapshot: FlagSnapshot, slug: string): string[] {
  * outside `to`'s subtree answer as before; in `to`'s subtree, a field an environment took from an override
  * between itself and `to` is unchanged, every other field now comes from `to`.
  */
-function expectServedEquality(before: FlagSnapshot, after: FlagSnapshot, from: string, to: string, keys: string[], ctxs: EvaluationContext[]): void {
+function expectServedEquality(
+  before: FlagSnapshot,
+  after: FlagSnapshot,
+  from: string,
+  to: string,
+  keys: string[],
+  ctxs: EvaluationContext[],
+): void {
   const below = descendantsOf(before, to);
   for (const key of keys) {
-    expect({ key, to, answers: answers(after, key, to, ctxs) }).toEqual({ key, to, answers: answers(before, key, from, ctxs) });
+    expect({ key, to, answers: answers(after, key, to, ctxs) }).toEqual({
+      key,
+      to,
+      answers: answers(before, key, from, ctxs),
+    });
     for (const env of before.listEnvironments()) {
       if (env.slug === to) continue;
       if (!below.includes(env.slug)) {
-        expect({ key, env: env.slug, answers: answers(after, key, env.slug, ctxs) }).toEqual({ key, env: env.slug, answers: answers(before, key, env.slug, ctxs) });
+        expect({ key, env: env.slug, answers: answers(after, key, env.slug, ctxs) }).toEqual({
+          key,
+          env: env.slug,
+          answers: answers(before, key, env.slug, ctxs),
+        });
         continue;
       }
       const chain = before.getEnvironmentChain(env.slug).map((e) => e.slug);
@@ -142,9 +171,21 @@ function expectServedEquality(before: FlagSnapshot, after: FlagSnapshot, from: s
       const target = after.resolve(after.getFlag(key)!, to);
       for (const field of ['enabled', 'percentage', 'rules', 'value', 'variants'] as const) {
         if (nearer.has(r0.sources[field])) {
-          expect({ key, env: env.slug, field, value: r1[field], source: r1.sources[field] }).toEqual({ key, env: env.slug, field, value: r0[field], source: r0.sources[field] });
+          expect({ key, env: env.slug, field, value: r1[field], source: r1.sources[field] }).toEqual({
+            key,
+            env: env.slug,
+            field,
+            value: r0[field],
+            source: r0.sources[field],
+          });
         } else if (field !== 'value' || target.sources.value === to) {
-          expect({ key, env: env.slug, field, value: r1[field], source: r1.sources[field] }).toEqual({ key, env: env.slug, field, value: target[field], source: to });
+          expect({ key, env: env.slug, field, value: r1[field], source: r1.sources[field] }).toEqual({
+            key,
+            env: env.slug,
+            field,
+            value: target[field],
+            source: to,
+          });
         }
       }
     }
@@ -166,7 +207,9 @@ describe('promotion and cloning serve what the source served (property-based)', 
           const before = new FlagSnapshot(await storage.loadSnapshot());
           const sourceEnv = before.getEnvironment(from)!;
           if (!before.getOverride(sourceEnv.id, before.getFlag(key)!.id)) {
-            await expect(planPromotion(storage, from, to, { flags: [key] })).rejects.toMatchObject({ code: 'NOTHING_TO_PROMOTE' });
+            await expect(planPromotion(storage, from, to, { flags: [key] })).rejects.toMatchObject({
+              code: 'NOTHING_TO_PROMOTE',
+            });
             continue;
           }
           let plan;
@@ -185,11 +228,17 @@ describe('promotion and cloning serve what the source served (property-based)', 
           const changedEnvs = before
             .listEnvironments()
             .map((e) => e.slug)
-            .filter((slug) => JSON.stringify(answers(before, key, slug, ctxs)) !== JSON.stringify(answers(after, key, slug, ctxs)));
+            .filter(
+              (slug) =>
+                JSON.stringify(answers(before, key, slug, ctxs)) !== JSON.stringify(answers(after, key, slug, ctxs)),
+            );
           const previewed = plan.results[0].served.map((s) => s.environment);
           for (const slug of changedEnvs) expect(previewed).toContain(slug);
           for (const s of plan.results[0].served) {
-            expect(s.after).toMatchObject({ enabled: after.resolve(after.getFlag(key)!, s.environment).enabled, sources: after.resolve(after.getFlag(key)!, s.environment).sources });
+            expect(s.after).toMatchObject({
+              enabled: after.resolve(after.getFlag(key)!, s.environment).enabled,
+              sources: after.resolve(after.getFlag(key)!, s.environment).sources,
+            });
             expect(s.before.sources).toEqual(before.resolve(before.getFlag(key)!, s.environment).sources);
           }
           // Promoting again changes nothing.
@@ -220,12 +269,17 @@ describe('promotion and cloning serve what the source served (property-based)', 
         await storage.writeAll(plan.writes);
         const after = new FlagSnapshot(await storage.loadSnapshot());
         const keys = world.flags.map((_f, i) => `flag-${i}`);
-        for (const key of keys) expect({ key, answers: answers(after, key, to, ctxs) }).toEqual({ key, answers: answers(before, key, from, ctxs) });
+        for (const key of keys)
+          expect({ key, answers: answers(after, key, to, ctxs) }).toEqual({
+            key,
+            answers: answers(before, key, from, ctxs),
+          });
         // The flags it wrote follow the rules of one promotion; the others changed nowhere.
         const written = plan.results.filter((r) => r.changed).map((r) => r.flagKey);
         expectServedEquality(before, after, from, to, written, ctxs);
         for (const key of keys.filter((k) => !written.includes(k))) {
-          for (const env of before.listEnvironments()) expect(answers(after, key, env.slug, ctxs)).toEqual(answers(before, key, env.slug, ctxs));
+          for (const env of before.listEnvironments())
+            expect(answers(after, key, env.slug, ctxs)).toEqual(answers(before, key, env.slug, ctxs));
         }
       }),
       RUNS,
@@ -251,7 +305,8 @@ describe('promotion and cloning serve what the source served (property-based)', 
         for (let f = 0; f < world.flags.length; f++) {
           const key = `flag-${f}`;
           expect(answers(after, key, 'clone', ctxs)).toEqual(answers(before, key, from, ctxs));
-          for (const env of before.listEnvironments()) expect(answers(after, key, env.slug, ctxs)).toEqual(answers(before, key, env.slug, ctxs));
+          for (const env of before.listEnvironments())
+            expect(answers(after, key, env.slug, ctxs)).toEqual(answers(before, key, env.slug, ctxs));
         }
       }),
       RUNS,

@@ -74,7 +74,13 @@ describe('the public API', () => {
   });
 
   it('has one not-found error and one already-exists error, for every kind of record', () => {
-    expect(new lib.NotFoundError('change request', 'x')).toMatchObject({ code: 'NOT_FOUND', message: 'No change request "x" exists.' });
-    expect(new lib.AlreadyExistsError('api token', 'y')).toMatchObject({ code: 'ALREADY_EXISTS', message: 'A api token "y" already exists.' });
+    expect(new lib.NotFoundError('change request', 'x')).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'No change request "x" exists.',
+    });
+    expect(new lib.AlreadyExistsError('api token', 'y')).toMatchObject({
+      code: 'ALREADY_EXISTS',
+      message: 'A api token "y" already exists.',
+    });
   });
 });

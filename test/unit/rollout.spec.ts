@@ -97,7 +97,12 @@ describe('percentage rollout', () => {
     const s = rolledOut({ f: 25 });
     for (const ctx of [{}, { targetingKey: '' }, { targetingKey: 42 as unknown as string }]) {
       const details = s.evaluate('f', 'prod', ctx, true);
-      expect(details).toMatchObject({ enabled: false, value: false, reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
+      expect(details).toMatchObject({
+        enabled: false,
+        value: false,
+        reason: 'ERROR',
+        errorCode: 'TARGETING_KEY_MISSING',
+      });
       expect(details.errorMessage).toContain('25%');
       expect(s.isEnabled('f', 'prod', ctx)).toBe(false);
     }
@@ -107,8 +112,18 @@ describe('percentage rollout', () => {
     const s = rolledOut({ f: 25 });
     const onUser = users.find((u) => rolloutBucket('f', u) < 2500)!;
     const offUser = users.find((u) => rolloutBucket('f', u) >= 2500)!;
-    expect(s.evaluate('f', 'prod', { targetingKey: onUser }, false)).toMatchObject({ enabled: true, value: true, reason: 'SPLIT', source: 'prod' });
-    expect(s.evaluate('f', 'prod', { targetingKey: offUser }, true)).toMatchObject({ enabled: false, value: false, reason: 'SPLIT', source: 'prod' });
+    expect(s.evaluate('f', 'prod', { targetingKey: onUser }, false)).toMatchObject({
+      enabled: true,
+      value: true,
+      reason: 'SPLIT',
+      source: 'prod',
+    });
+    expect(s.evaluate('f', 'prod', { targetingKey: offUser }, true)).toMatchObject({
+      enabled: false,
+      value: false,
+      reason: 'SPLIT',
+      source: 'prod',
+    });
   });
 
   it('a rollout percentage does not turn on a flag that is disabled', () => {
@@ -218,7 +233,16 @@ describe('variants', () => {
 
   it('never assigns a zero-weight variant', () => {
     const s = snapshot({
-      flags: [flag('v', { type: 'string', variants: [{ key: 'a', value: 'A', weight: 1 }, { key: 'never', value: 'N', weight: 0 }, { key: 'b', value: 'B', weight: 1 }] })],
+      flags: [
+        flag('v', {
+          type: 'string',
+          variants: [
+            { key: 'a', value: 'A', weight: 1 },
+            { key: 'never', value: 'N', weight: 0 },
+            { key: 'b', value: 'B', weight: 1 },
+          ],
+        }),
+      ],
     });
     const seen = new Set(users.slice(0, 2000).map((u) => s.evaluate('v', null, { targetingKey: u }, '').variant));
     expect([...seen].sort()).toEqual(['a', 'b']);
@@ -230,7 +254,11 @@ describe('variants', () => {
       flags: [flag('button', { type: 'string', variants })],
       environmentFlags: [override('prod', 'button', { variants: [{ key: 'only', value: 'red', weight: 1 }] })],
     });
-    expect(s.evaluate('button', 'stage', { targetingKey: 'u1' }, 'none')).toMatchObject({ value: 'red', variant: 'only', source: 'prod' });
+    expect(s.evaluate('button', 'stage', { targetingKey: 'u1' }, 'none')).toMatchObject({
+      value: 'red',
+      variant: 'only',
+      source: 'prod',
+    });
     expect(s.resolve(s.getFlag('button')!, 'stage').sources.variants).toBe('prod');
   });
 });

@@ -11,7 +11,8 @@ import { getRequestPrincipal } from './admin-principal';
 export type AdminAccessLevel = 'read' | 'write' | 'manage';
 
 /** Sets the access level of an admin route or controller (the method's wins). */
-export const AdminAccess = (level: AdminAccessLevel): ClassDecorator & MethodDecorator => SetMetadata(ADMIN_ACCESS_METADATA, level);
+export const AdminAccess = (level: AdminAccessLevel): ClassDecorator & MethodDecorator =>
+  SetMetadata(ADMIN_ACCESS_METADATA, level);
 
 /** The principal the admin guard authenticated. */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): AdminPrincipal => {

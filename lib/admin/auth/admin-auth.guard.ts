@@ -6,7 +6,11 @@ import { MAX_INPUT_DEPTH } from '../http/admin-input-limits';
 import { FeatureFlagAdminStorage } from '../../storage/feature-flag-admin-storage.interface';
 import { ADMIN_ACCESS_METADATA, FEATURE_FLAGS_ADMIN_OPTIONS } from '../feature-flags-admin.internal-constants';
 import { ResolvedAdminOptions } from '../feature-flags-admin.options';
-import { AdminForbiddenException, AdminPayloadTooLargeException, AdminUnauthorizedException } from '../http/admin.exceptions';
+import {
+  AdminForbiddenException,
+  AdminPayloadTooLargeException,
+  AdminUnauthorizedException,
+} from '../http/admin.exceptions';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { AdminAccessLevel } from './admin-access.decorator';
 import { assertAllEnvironments, markApiTokenPrincipal, setRequestPrincipal } from './admin-principal';
@@ -14,7 +18,12 @@ import { AuthFailureThrottle } from './auth-failure-throttle';
 import { API_TOKEN_PREFIX, bearerSecret, digestsEqual, hashApiTokenSecret } from './api-token-secret';
 
 /** The principal of the bootstrap token (`adminToken` option). */
-export const BOOTSTRAP_PRINCIPAL: AdminPrincipal = Object.freeze({ id: 'bootstrap-token', name: 'bootstrap-token', type: 'admin', environments: '*' });
+export const BOOTSTRAP_PRINCIPAL: AdminPrincipal = Object.freeze({
+  id: 'bootstrap-token',
+  name: 'bootstrap-token',
+  type: 'admin',
+  environments: '*',
+});
 
 interface RequestLike {
   headers?: Record<string, string | string[] | undefined>;
@@ -53,7 +62,11 @@ export class AdminAuthGuard implements CanActivate {
       if (e instanceof AdminUnauthorizedException && client !== undefined) await this.throttle!.recordFailure(client);
       throw e;
     }
-    const level = this.reflector.getAllAndOverride<AdminAccessLevel | undefined>(ADMIN_ACCESS_METADATA, [context.getHandler(), context.getClass()]) ?? 'write';
+    const level =
+      this.reflector.getAllAndOverride<AdminAccessLevel | undefined>(ADMIN_ACCESS_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'write';
     if (level !== 'read' && principal.type !== 'admin') {
       throw new AdminForbiddenException('READ_ONLY_TOKEN', 'This token is read-only: it cannot change anything.');
     }
@@ -69,7 +82,8 @@ export class AdminAuthGuard implements CanActivate {
       if (principal) return checkedPrincipal(principal);
     }
     const secret = bearerSecret(request.headers?.authorization);
-    if (secret === undefined) throw new AdminUnauthorizedException('Send an admin API token: "Authorization: Bearer <token>".');
+    if (secret === undefined)
+      throw new AdminUnauthorizedException('Send an admin API token: "Authorization: Bearer <token>".');
     const hash = hashApiTokenSecret(secret);
     if (this.bootstrapHash !== undefined && digestsEqual(hash, this.bootstrapHash)) return BOOTSTRAP_PRINCIPAL;
     if (this.options.apiTokens && secret.startsWith(API_TOKEN_PREFIX)) {
@@ -77,7 +91,9 @@ export class AdminAuthGuard implements CanActivate {
       if (token && digestsEqual(token.secretHash, hash)) {
         if (token.revokedAt) throw new AdminUnauthorizedException(`This API token ("${token.name}") was revoked.`);
         if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) {
-          throw new AdminUnauthorizedException(`This API token ("${token.name}") expired at ${token.expiresAt.toISOString()}.`);
+          throw new AdminUnauthorizedException(
+            `This API token ("${token.name}") expired at ${token.expiresAt.toISOString()}.`,
+          );
         }
         return markApiTokenPrincipal({
           id: token.id,
@@ -119,10 +135,21 @@ function checkedPrincipal(p: AdminPrincipal): AdminPrincipal {
     p.name !== '' &&
     (API_TOKEN_TYPES as readonly string[]).includes(p.type) &&
     (envs === '*' || (Array.isArray(envs) && envs.every((e) => typeof e === 'string')));
-  if (!ok) throw new Error(`FeatureFlagsAdminModule: the authenticate hook returned an invalid principal: ${JSON.stringify(p)}`);
+  if (!ok)
+    throw new Error(
+      `FeatureFlagsAdminModule: the authenticate hook returned an invalid principal: ${JSON.stringify(p)}`,
+    );
   const accountable = p.accountableId;
   if (accountable !== undefined && (typeof accountable !== 'string' || accountable === '')) {
-    throw new Error(`FeatureFlagsAdminModule: the authenticate hook returned an invalid accountableId: ${JSON.stringify(p)}`);
+    throw new Error(
+      `FeatureFlagsAdminModule: the authenticate hook returned an invalid accountableId: ${JSON.stringify(p)}`,
+    );
   }
-  return { id: p.id, name: p.name, type: p.type, environments: envs === '*' || envs.includes('*') ? '*' : [...envs], ...(accountable !== undefined ? { accountableId: accountable } : {}) };
+  return {
+    id: p.id,
+    name: p.name,
+    type: p.type,
+    environments: envs === '*' || envs.includes('*') ? '*' : [...envs],
+    ...(accountable !== undefined ? { accountableId: accountable } : {}),
+  };
 }

@@ -21,7 +21,6 @@ export function isApiTokenPrincipal(principal: AdminPrincipal): boolean {
   return apiTokenPrincipals.has(principal);
 }
 
-
 /** Remembers the principal of a request (keyed by the framework request object). */
 export function setRequestPrincipal(request: object, principal: AdminPrincipal): void {
   principals.set(request, principal);
@@ -54,5 +53,6 @@ export function assertAllEnvironments(principal: AdminPrincipal, what: string): 
 
 /** Refuses (403) a read-only principal. */
 export function assertWriter(principal: AdminPrincipal): void {
-  if (principal.type !== 'admin') throw new AdminForbiddenException('READ_ONLY_TOKEN', 'This token is read-only: it cannot change anything.');
+  if (principal.type !== 'admin')
+    throw new AdminForbiddenException('READ_ONLY_TOKEN', 'This token is read-only: it cannot change anything.');
 }

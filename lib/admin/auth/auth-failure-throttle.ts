@@ -79,24 +79,33 @@ export interface ResolvedAuthThrottle {
 export function resolveAuthThrottle(options: AuthThrottleOptions | false | undefined): ResolvedAuthThrottle | false {
   if (options === false) return false;
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new FeatureFlagsConfigurationError('authThrottle', 'must be { limit, ttl, blockDuration?, tracker?, storage? } or false');
+    throw new FeatureFlagsConfigurationError(
+      'authThrottle',
+      'must be { limit, ttl, blockDuration?, tracker?, storage? } or false',
+    );
   }
   const o = options ?? {};
   const limit = o.limit ?? DEFAULT_AUTH_THROTTLE.limit;
   const ttl = o.ttl ?? DEFAULT_AUTH_THROTTLE.ttl;
   const blockDuration = o.blockDuration ?? ttl;
-  if (!Number.isInteger(limit) || limit < 1) fail('limit', `must be a positive integer, got ${JSON.stringify(o.limit)}`);
-  if (!Number.isInteger(ttl) || ttl < 1) fail('ttl', `must be a positive integer number of milliseconds, got ${JSON.stringify(o.ttl)}`);
-  if (!Number.isInteger(blockDuration) || blockDuration < 1) fail('blockDuration', `must be a positive integer number of milliseconds, got ${JSON.stringify(o.blockDuration)}`);
-  if (o.tracker !== undefined && typeof o.tracker !== 'function') fail('tracker', 'must be a function (request) => string');
-  if (o.storage !== undefined && typeof (o.storage as Partial<AuthThrottleStorage> | null)?.increment !== 'function') fail('storage', 'must be a ThrottlerStorage (with increment())');
+  if (!Number.isInteger(limit) || limit < 1)
+    fail('limit', `must be a positive integer, got ${JSON.stringify(o.limit)}`);
+  if (!Number.isInteger(ttl) || ttl < 1)
+    fail('ttl', `must be a positive integer number of milliseconds, got ${JSON.stringify(o.ttl)}`);
+  if (!Number.isInteger(blockDuration) || blockDuration < 1)
+    fail('blockDuration', `must be a positive integer number of milliseconds, got ${JSON.stringify(o.blockDuration)}`);
+  if (o.tracker !== undefined && typeof o.tracker !== 'function')
+    fail('tracker', 'must be a function (request) => string');
+  if (o.storage !== undefined && typeof (o.storage as Partial<AuthThrottleStorage> | null)?.increment !== 'function')
+    fail('storage', 'must be a ThrottlerStorage (with increment())');
   return { limit, ttl, blockDuration, tracker: o.tracker ?? clientIp, storage: o.storage };
 }
 
 /** The request's IP (Express and Fastify both set `ip`). */
 function clientIp(request: unknown): string {
   const r = request as { ip?: unknown; socket?: { remoteAddress?: unknown } } | null;
-  const ip = typeof r?.ip === 'string' ? r.ip : typeof r?.socket?.remoteAddress === 'string' ? r.socket.remoteAddress : '';
+  const ip =
+    typeof r?.ip === 'string' ? r.ip : typeof r?.socket?.remoteAddress === 'string' ? r.socket.remoteAddress : '';
   return ip || 'unknown';
 }
 
@@ -142,7 +151,13 @@ export class AuthFailureThrottle implements OnApplicationShutdown {
   /** Counts a refused attempt; throws AuthThrottledException when it puts the client over the limit. */
   async recordFailure(client: string): Promise<void> {
     const { limit, ttl, blockDuration } = this.options;
-    const record = await this.storage.increment(`${THROTTLER_NAME}:${client}`, ttl, limit, blockDuration, THROTTLER_NAME);
+    const record = await this.storage.increment(
+      `${THROTTLER_NAME}:${client}`,
+      ttl,
+      limit,
+      blockDuration,
+      THROTTLER_NAME,
+    );
     if (!record.isBlocked) return;
     const retryAfter = Math.max(1, record.timeToBlockExpire);
     this.remember(client, Date.now() + retryAfter * 1000);
@@ -158,7 +173,8 @@ export class AuthFailureThrottle implements OnApplicationShutdown {
     if (this.blockedUntil.size >= MAX_BLOCKED) {
       const now = Date.now();
       for (const [c, u] of this.blockedUntil) if (u <= now) this.blockedUntil.delete(c);
-      if (this.blockedUntil.size >= MAX_BLOCKED) this.blockedUntil.delete(this.blockedUntil.keys().next().value as string);
+      if (this.blockedUntil.size >= MAX_BLOCKED)
+        this.blockedUntil.delete(this.blockedUntil.keys().next().value as string);
     }
     this.blockedUntil.set(client, until);
   }

@@ -35,12 +35,17 @@ export class EventsAdminController {
   @AdminAccess('read')
   @ApiOperation({
     summary: 'Audit log',
-    description: 'Every applied change, recorded in the same transaction: newest first, filtered by flag, environment, type (comma-separated), actor and time; `nextCursor` pages.',
+    description:
+      'Every applied change, recorded in the same transaction: newest first, filtered by flag, environment, type (comma-separated), actor and time; `nextCursor` pages.',
   })
   @ApiOkResponse({ type: EventPageModel })
   @ApiAdminErrors(400)
   @ApiAdminQuery(ListEventsQueryDto)
-  async list(@Query() query: ListEventsQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async list(
+    @Query() query: ListEventsQueryDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.events.list(query, principal));
   }
 }
@@ -66,12 +71,17 @@ export class ApiTokensAdminController {
   @AdminAccess('manage')
   @ApiOperation({
     summary: 'Create an API token',
-    description: 'Type `admin` or `read-only`, bound to environments (or `*`), optionally expiring. The secret is in this answer only; only its SHA-256 is stored.',
+    description:
+      'Type `admin` or `read-only`, bound to environments (or `*`), optionally expiring. The secret is in this answer only; only its SHA-256 is stored.',
   })
   @ApiCreatedResponse({ type: CreatedApiTokenModel })
   @ApiAdminErrors(400, 404, 413, 415, 415)
   @ApiAdminBody(CreateApiTokenDto)
-  async create(@Body() dto: CreateApiTokenDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async create(
+    @Body() dto: CreateApiTokenDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.tokens.create(dto, principal));
   }
 
@@ -82,7 +92,12 @@ export class ApiTokensAdminController {
   @ApiOkResponse({ type: ApiTokenModel })
   @ApiAdminErrors(400, 404)
   @ApiAdminQuery(ConfirmQueryDto)
-  async revoke(@Param('id', IdPipe) id: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async revoke(
+    @Param('id', IdPipe) id: string,
+    @Query() query: ConfirmQueryDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.tokens.revoke(id, query.reason, principal));
   }
 }
@@ -97,21 +112,35 @@ export class ChangeRequestsAdminController {
 
   @Get()
   @AdminAccess('read')
-  @ApiOperation({ summary: 'List change requests', description: 'Newest first; filtered by status, environment and flag.' })
+  @ApiOperation({
+    summary: 'List change requests',
+    description: 'Newest first; filtered by status, environment and flag.',
+  })
   @ApiOkResponse({ type: ChangeRequestListModel })
   @ApiAdminErrors(400)
   @ApiAdminQuery(ListChangeRequestsQueryDto)
-  async list(@Query() query: ListChangeRequestsQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async list(
+    @Query() query: ListChangeRequestsQueryDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.requests.list(query, principal));
   }
 
   @Get(':id')
   @AdminAccess('read')
   @ApiAdminParam('id', 'id')
-  @ApiOperation({ summary: 'Get a change request', description: 'With its preview (before/after) and the writes approval applies.' })
+  @ApiOperation({
+    summary: 'Get a change request',
+    description: 'With its preview (before/after) and the writes approval applies.',
+  })
   @ApiOkResponse({ type: ChangeRequestModel })
   @ApiAdminErrors(400, 404)
-  async get(@Param('id', IdPipe) id: string, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async get(
+    @Param('id', IdPipe) id: string,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.requests.get(id, principal));
   }
 
@@ -120,23 +149,37 @@ export class ChangeRequestsAdminController {
   @ApiAdminParam('id', 'id')
   @ApiOperation({
     summary: 'Approve and apply a change request',
-    description: 'By another token or user than who asked (403 otherwise). Applied in the same transaction; if what it changes moved since, 409 and it stays pending.',
+    description:
+      'By another token or user than who asked (403 otherwise). Applied in the same transaction; if what it changes moved since, 409 and it stays pending.',
   })
   @ApiOkResponse({ type: ChangeRequestModel })
   @ApiAdminErrors(400, 404, 409, 415, 415)
   @ApiAdminBody(DecisionDto)
-  async approve(@Param('id', IdPipe) id: string, @Body() dto: DecisionDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async approve(
+    @Param('id', IdPipe) id: string,
+    @Body() dto: DecisionDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.requests.approve(id, dto, principal));
   }
 
   @Post(':id/reject')
   @AdminAccess('write')
   @ApiAdminParam('id', 'id')
-  @ApiOperation({ summary: 'Reject a change request', description: 'Nothing is applied (its author may withdraw it this way).' })
+  @ApiOperation({
+    summary: 'Reject a change request',
+    description: 'Nothing is applied (its author may withdraw it this way).',
+  })
   @ApiOkResponse({ type: ChangeRequestModel })
   @ApiAdminErrors(400, 404, 409, 415, 415)
   @ApiAdminBody(DecisionDto)
-  async reject(@Param('id', IdPipe) id: string, @Body() dto: DecisionDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async reject(
+    @Param('id', IdPipe) id: string,
+    @Body() dto: DecisionDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.requests.reject(id, dto, principal));
   }
 }

@@ -26,7 +26,10 @@ export class ClientKeysAdminController {
 
   @Get()
   @AdminAccess('read')
-  @ApiOperation({ summary: 'List client keys', description: 'The keys of the environments the token may read; never their secrets.' })
+  @ApiOperation({
+    summary: 'List client keys',
+    description: 'The keys of the environments the token may read; never their secrets.',
+  })
   @ApiOkResponse({ type: ClientKeyListModel })
   @ApiAdminErrors()
   async list(@CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
@@ -37,23 +40,36 @@ export class ClientKeysAdminController {
   @AdminAccess('write')
   @ApiOperation({
     summary: 'Create a client key',
-    description: 'Bound to one environment. The secret is in this answer only; only its SHA-256 is stored. Send it as `X-API-Key` or `Authorization: Bearer` to /ofrep.',
+    description:
+      'Bound to one environment. The secret is in this answer only; only its SHA-256 is stored. Send it as `X-API-Key` or `Authorization: Bearer` to /ofrep.',
   })
   @ApiCreatedResponse({ type: CreatedClientKeyModel })
   @ApiAdminErrors(400, 404, 413, 415)
   @ApiAdminBody(CreateClientKeyDto)
-  async create(@Body() dto: CreateClientKeyDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async create(
+    @Body() dto: CreateClientKeyDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.keys.create(dto, principal));
   }
 
   @Delete(':id')
   @AdminAccess('write')
   @ApiAdminParam('id', 'id')
-  @ApiOperation({ summary: 'Revoke a client key', description: 'Refused (401) from now on; kept in the list as revoked.' })
+  @ApiOperation({
+    summary: 'Revoke a client key',
+    description: 'Refused (401) from now on; kept in the list as revoked.',
+  })
   @ApiOkResponse({ type: ClientKeyModel })
   @ApiAdminErrors(400, 404)
   @ApiAdminQuery(ConfirmQueryDto)
-  async revoke(@Param('id', IdPipe) id: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async revoke(
+    @Param('id', IdPipe) id: string,
+    @Query() query: ConfirmQueryDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.keys.revoke(id, query.reason, principal));
   }
 }

@@ -2,7 +2,14 @@ import { Body, Delete, Get, Headers, Param, Patch, Post, Query, Res } from '@nes
 import { AdminAccess, CurrentPrincipal } from '../auth/admin-access.decorator';
 import { assertWriter } from '../auth/admin-principal';
 import { ConfirmQueryDto } from '../dto/flag.dto';
-import { UPDATE_ENVIRONMENT_SHAPE, CloneEnvironmentDto, CompareQueryDto, CreateEnvironmentDto, PromoteEnvironmentDto, UpdateEnvironmentDto } from '../dto/environment.dto';
+import {
+  UPDATE_ENVIRONMENT_SHAPE,
+  CloneEnvironmentDto,
+  CompareQueryDto,
+  CreateEnvironmentDto,
+  PromoteEnvironmentDto,
+  UpdateEnvironmentDto,
+} from '../dto/environment.dto';
 import { SlugPipe } from '../http/admin-params';
 import { IF_MATCH_SCHEMA } from '../http/if-match';
 import { AdminResponder } from '../http/admin-responder';
@@ -36,7 +43,10 @@ export class EnvironmentsAdminController {
 
   @Get()
   @AdminAccess('read')
-  @ApiOperation({ summary: 'List environments', description: 'Those the token may read, with their parent and protection.' })
+  @ApiOperation({
+    summary: 'List environments',
+    description: 'Those the token may read, with their parent and protection.',
+  })
   @ApiOkResponse({ type: EnvironmentListModel })
   @ApiAdminErrors()
   async list(@CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
@@ -45,11 +55,18 @@ export class EnvironmentsAdminController {
 
   @Post()
   @AdminAccess('manage')
-  @ApiOperation({ summary: 'Create an environment', description: 'Needs an admin token for every environment. A loop or a chain deeper than 10: 409.' })
+  @ApiOperation({
+    summary: 'Create an environment',
+    description: 'Needs an admin token for every environment. A loop or a chain deeper than 10: 409.',
+  })
   @ApiCreatedResponse({ type: EnvironmentModel })
   @ApiAdminErrors(400, 404, 409, 413, 415)
   @ApiAdminBody(CreateEnvironmentDto)
-  async create(@Body() dto: CreateEnvironmentDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async create(
+    @Body() dto: CreateEnvironmentDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.environments.create(dto, principal));
   }
 
@@ -59,17 +76,27 @@ export class EnvironmentsAdminController {
   @ApiOperation({ summary: 'Get an environment' })
   @ApiOkResponse({ type: EnvironmentModel })
   @ApiAdminErrors(400, 404)
-  async get(@Param('slug', new SlugPipe()) slug: string, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async get(
+    @Param('slug', new SlugPipe()) slug: string,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.environments.get(slug, principal));
   }
 
   @Patch(':slug')
   @AdminAccess('write')
   @SLUG
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The version this change is based on; 409 if it changed.', schema: IF_MATCH_SCHEMA as never })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The version this change is based on; 409 if it changed.',
+    schema: IF_MATCH_SCHEMA as never,
+  })
   @ApiOperation({
     summary: 'Change an environment',
-    description: 'Name, description, parent (refusing loops), type, settings, isActive. A protected environment needs confirmation (and approval when it requires it).',
+    description:
+      'Name, description, parent (refusing loops), type, settings, isActive. A protected environment needs confirmation (and approval when it requires it).',
   })
   @ApiOkResponse({ type: EnvironmentModel })
   @ApiPendingChange()
@@ -88,22 +115,37 @@ export class EnvironmentsAdminController {
   @Delete(':slug')
   @AdminAccess('write')
   @SLUG
-  @ApiOperation({ summary: 'Delete an environment', description: 'With its overrides. Refused (409) while other environments inherit from it.' })
+  @ApiOperation({
+    summary: 'Delete an environment',
+    description: 'With its overrides. Refused (409) while other environments inherit from it.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiPendingChange()
   @ApiAdminErrors(400, 404, 409, 428)
   @ApiAdminQuery(ConfirmQueryDto)
-  async delete(@Param('slug', new SlugPipe()) slug: string, @Query() query: ConfirmQueryDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async delete(
+    @Param('slug', new SlugPipe()) slug: string,
+    @Query() query: ConfirmQueryDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.environments.delete(slug, query.confirm, query.reason, principal));
   }
 
   @Get(':slug/chain')
   @AdminAccess('read')
   @SLUG
-  @ApiOperation({ summary: 'Inheritance chain', description: 'The environment and every environment it inherits from, nearest first.' })
+  @ApiOperation({
+    summary: 'Inheritance chain',
+    description: 'The environment and every environment it inherits from, nearest first.',
+  })
   @ApiOkResponse({ type: ChainModel })
   @ApiAdminErrors(400, 404)
-  async chain(@Param('slug', new SlugPipe()) slug: string, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async chain(
+    @Param('slug', new SlugPipe()) slug: string,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.environments.chain(slug, principal));
   }
 
@@ -112,12 +154,18 @@ export class EnvironmentsAdminController {
   @SLUG
   @ApiOperation({
     summary: 'Clone an environment',
-    description: "Unleash's cloning: a new environment with a copy of every flag override of this one, in one transaction. The copies then evolve independently.",
+    description:
+      "Unleash's cloning: a new environment with a copy of every flag override of this one, in one transaction. The copies then evolve independently.",
   })
   @ApiCreatedResponse({ type: CloneModel })
   @ApiAdminErrors(400, 404, 409, 413, 415)
   @ApiAdminBody(CloneEnvironmentDto)
-  async clone(@Param('slug', new SlugPipe()) slug: string, @Body() dto: CloneEnvironmentDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async clone(
+    @Param('slug', new SlugPipe()) slug: string,
+    @Body() dto: CloneEnvironmentDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     this.responder.send(res, await this.environments.clone(slug, dto, principal));
   }
 
@@ -126,13 +174,19 @@ export class EnvironmentsAdminController {
   @SLUG
   @ApiOperation({
     summary: 'Promote every flag to another environment',
-    description: 'Copies each override of this environment to `to`, all or nothing. Run it with `dryRun: true` first to see each before/after.',
+    description:
+      'Copies each override of this environment to `to`, all or nothing. Run it with `dryRun: true` first to see each before/after.',
   })
   @ApiOkResponse({ type: PromotionSummaryModel })
   @ApiPendingChange()
   @ApiAdminErrors(400, 404, 409, 413, 428, 415)
   @ApiAdminBody(PromoteEnvironmentDto)
-  async promote(@Param('slug', new SlugPipe()) slug: string, @Body() dto: PromoteEnvironmentDto, @CurrentPrincipal() principal: AdminPrincipal, @Res() res: unknown): Promise<void> {
+  async promote(
+    @Param('slug', new SlugPipe()) slug: string,
+    @Body() dto: PromoteEnvironmentDto,
+    @CurrentPrincipal() principal: AdminPrincipal,
+    @Res() res: unknown,
+  ): Promise<void> {
     if (dto.dryRun !== true) assertWriter(principal);
     this.responder.send(res, await this.environments.promote(slug, dto, principal));
   }
@@ -141,7 +195,10 @@ export class EnvironmentsAdminController {
   @AdminAccess('read')
   @SLUG
   @ApiAdminParam('other', 'slug', 'Environment slug', 'production')
-  @ApiOperation({ summary: 'Compare two environments', description: 'What every flag resolves to in both, and which fields differ.' })
+  @ApiOperation({
+    summary: 'Compare two environments',
+    description: 'What every flag resolves to in both, and which fields differ.',
+  })
   @ApiOkResponse({ type: CompareModel })
   @ApiAdminErrors(400, 404)
   @ApiAdminQuery(CompareQueryDto)

@@ -14,13 +14,22 @@ export class CreateEnvironmentDto {
   @Field.slug({ example: 'qa' })
   slug!: string;
 
-  @Field.string({ maxLength: 255, pattern: NOT_BLANK_PATTERN, patternMessage: '$property must not be blank', example: 'QA' })
+  @Field.string({
+    maxLength: 255,
+    pattern: NOT_BLANK_PATTERN,
+    patternMessage: '$property must not be blank',
+    example: 'QA',
+  })
   name!: string;
 
   @Field.string({ presence: 'nullable', maxLength: 10_000 })
   description?: string | null;
 
-  @Field.slug({ presence: 'nullable', description: 'Slug of the environment it inherits from (it must exist: 404 otherwise).', example: 'staging' })
+  @Field.slug({
+    presence: 'nullable',
+    description: 'Slug of the environment it inherits from (it must exist: 404 otherwise).',
+    example: 'staging',
+  })
   parent?: string | null;
 
   @Field.enum(ENVIRONMENT_TYPES, { presence: 'optional', default: 'development' })
@@ -44,7 +53,12 @@ export const UPDATE_ENVIRONMENT_SHAPE = { anyOf: ENVIRONMENT_FIELDS.map((f) => (
 
 /** `PATCH /environments/:slug`. */
 export class UpdateEnvironmentDto extends WriteOptionsDto {
-  @Field.string({ presence: 'optional', maxLength: 255, pattern: NOT_BLANK_PATTERN, patternMessage: '$property must not be blank' })
+  @Field.string({
+    presence: 'optional',
+    maxLength: 255,
+    pattern: NOT_BLANK_PATTERN,
+    patternMessage: '$property must not be blank',
+  })
   name?: string;
 
   @Field.string({ presence: 'nullable', maxLength: 10_000 })
@@ -56,13 +70,22 @@ export class UpdateEnvironmentDto extends WriteOptionsDto {
   @Field.enum(ENVIRONMENT_TYPES, { presence: 'optional' })
   type?: EnvironmentType;
 
-  @Field.object({ presence: 'optional', description: `${SETTINGS_DESCRIPTION} Replaces the settings as a whole.`, properties: SETTINGS_PROPERTIES })
+  @Field.object({
+    presence: 'optional',
+    description: `${SETTINGS_DESCRIPTION} Replaces the settings as a whole.`,
+    properties: SETTINGS_PROPERTIES,
+  })
   settings?: Record<string, unknown>;
 
   @Field.boolean({ presence: 'optional' })
   isActive?: boolean;
 
-  @Field.integer({ presence: 'optional', minimum: 0, maximum: MAX_INT32, description: 'The version this change is based on (or send If-Match: 400 if they differ).' })
+  @Field.integer({
+    presence: 'optional',
+    minimum: 0,
+    maximum: MAX_INT32,
+    description: 'The version this change is based on (or send If-Match: 400 if they differ).',
+  })
   version?: number;
 }
 
@@ -71,7 +94,12 @@ export class CloneEnvironmentDto {
   @Field.slug({ example: 'staging-eu' })
   slug!: string;
 
-  @Field.string({ maxLength: 255, pattern: NOT_BLANK_PATTERN, patternMessage: '$property must not be blank', example: 'Staging EU' })
+  @Field.string({
+    maxLength: 255,
+    pattern: NOT_BLANK_PATTERN,
+    patternMessage: '$property must not be blank',
+    example: 'Staging EU',
+  })
   name!: string;
 
   @Field.string({ presence: 'nullable', maxLength: 10_000 })
@@ -83,7 +111,11 @@ export class CloneEnvironmentDto {
   @Field.slug({ presence: 'nullable', description: "Default: the source's parent." })
   parent?: string | null;
 
-  @Field.object({ presence: 'optional', description: "Default: the source's settings.", properties: SETTINGS_PROPERTIES })
+  @Field.object({
+    presence: 'optional',
+    description: "Default: the source's settings.",
+    properties: SETTINGS_PROPERTIES,
+  })
   settings?: Record<string, unknown>;
 
   @Field.string({ presence: 'nullable', maxLength: 2000, description: 'Why (audit log).' })
@@ -98,7 +130,12 @@ export class PromoteEnvironmentDto extends WriteOptionsDto {
   @Field.boolean({ presence: 'optional', description: 'Only compute what would change (do this first).' })
   dryRun?: boolean;
 
-  @Field.strings({ presence: 'optional', maxItems: 500, items: { maxLength: 128 }, description: 'Only these flags (each must have an override in the source: 409 otherwise).' })
+  @Field.strings({
+    presence: 'optional',
+    maxItems: 500,
+    items: { maxLength: 128 },
+    description: 'Only these flags (each must have an override in the source: 409 otherwise).',
+  })
   flags?: string[];
 }
 

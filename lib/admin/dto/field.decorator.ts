@@ -33,15 +33,41 @@ interface FieldRecord {
 
 const FIELDS = 'feature-flags:admin-fields';
 
-const { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf, ValidateNested } = validator;
+const {
+  Allow,
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+} = validator;
 const { Transform, Type: TypeOf } = transformer;
 
 /** The field's records, the class's own last (parents first). */
 export function fieldsOf(type: Type<unknown>): FieldRecord[] {
   const chain: Type<unknown>[] = [];
-  for (let t: unknown = type; typeof t === 'function' && t !== Object && t !== Function.prototype; t = Object.getPrototypeOf(t)) chain.unshift(t as Type<unknown>);
+  for (
+    let t: unknown = type;
+    typeof t === 'function' && t !== Object && t !== Function.prototype;
+    t = Object.getPrototypeOf(t)
+  )
+    chain.unshift(t as Type<unknown>);
   const byName = new Map<string, FieldRecord>();
-  for (const t of chain) for (const record of (Reflect.getOwnMetadata(FIELDS, t) ?? []) as FieldRecord[]) byName.set(record.name, record);
+  for (const t of chain)
+    for (const record of (Reflect.getOwnMetadata(FIELDS, t) ?? []) as FieldRecord[]) byName.set(record.name, record);
   return [...byName.values()];
 }
 
@@ -62,7 +88,11 @@ export function schemaOf(type: Type<unknown>, extra: JsonSchema = {}): JsonSchem
 }
 
 /** Records a field and applies its presence and its constraints. */
-function field(options: FieldOptions, schema: () => JsonSchema, ...constraints: PropertyDecorator[]): PropertyDecorator {
+function field(
+  options: FieldOptions,
+  schema: () => JsonSchema,
+  ...constraints: PropertyDecorator[]
+): PropertyDecorator {
   const presence = options.presence ?? 'required';
   const described = (): JsonSchema => {
     const s = { ...schema() };
@@ -78,7 +108,11 @@ function field(options: FieldOptions, schema: () => JsonSchema, ...constraints: 
     Reflect.defineMetadata(FIELDS, [...own, { name: String(key), presence, schema: described }], target.constructor);
   };
   const presenceRule =
-    presence === 'optional' ? [ValidateIf((_object: object, value: unknown) => value !== undefined)] : presence === 'nullable' ? [IsOptional()] : [];
+    presence === 'optional'
+      ? [ValidateIf((_object: object, value: unknown) => value !== undefined)]
+      : presence === 'nullable'
+        ? [IsOptional()]
+        : [];
   return applyDecorators(record, ...presenceRule, ...constraints);
 }
 
@@ -95,8 +129,12 @@ function lengthBetween(min: number | undefined, max: number, each = false): Prop
       name: 'length',
       constraints: [min, max],
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && codePoints(value) <= max && (min === undefined || codePoints(value) >= min),
-        defaultMessage: () => (min === undefined ? `$property must be at most ${max} characters long` : `$property must be ${min} to ${max} characters long`),
+        validate: (value: unknown) =>
+          typeof value === 'string' && codePoints(value) <= max && (min === undefined || codePoints(value) >= min),
+        defaultMessage: () =>
+          min === undefined
+            ? `$property must be at most ${max} characters long`
+            : `$property must be ${min} to ${max} characters long`,
       },
     },
     { each },
@@ -136,7 +174,9 @@ function stringSchema(options: StringFieldOptions): JsonSchema {
 }
 
 function withPattern(o: StringFieldOptions): StringFieldOptions {
-  return o.pattern || o.format ? o : { ...o, pattern: TEXT_PATTERN, patternMessage: '$property must not contain the NUL character (\\u0000)' };
+  return o.pattern || o.format
+    ? o
+    : { ...o, pattern: TEXT_PATTERN, patternMessage: '$property must not contain the NUL character (\\u0000)' };
 }
 
 function stringConstraints(options: StringFieldOptions, each = false): PropertyDecorator[] {
@@ -144,23 +184,37 @@ function stringConstraints(options: StringFieldOptions, each = false): PropertyD
   return [
     IsString({ each }),
     lengthBetween(o.minLength, o.maxLength, each),
-    ...(o.pattern ? [Matches(o.pattern, { each, message: o.patternMessage ?? `$property must match ${o.pattern.source}` })] : []),
+    ...(o.pattern
+      ? [Matches(o.pattern, { each, message: o.patternMessage ?? `$property must match ${o.pattern.source}` })]
+      : []),
     ...(o.format === 'date-time'
       ? [
-          Matches(DATE_TIME_PATTERN, { each, message: '$property must be an RFC 3339 date-time such as 2030-01-01T00:00:00Z' }),
-          IsISO8601({ strict: true, strictSeparator: true }, { each, message: '$property must be a real date and time' }),
+          Matches(DATE_TIME_PATTERN, {
+            each,
+            message: '$property must be an RFC 3339 date-time such as 2030-01-01T00:00:00Z',
+          }),
+          IsISO8601(
+            { strict: true, strictSeparator: true },
+            { each, message: '$property must be a real date and time' },
+          ),
         ]
       : []),
   ];
 }
 
-const SLUG_MESSAGE = '$property must be an environment slug: lower-case letters, digits, "_" and "-", at most 64 characters';
+const SLUG_MESSAGE =
+  '$property must be an environment slug: lower-case letters, digits, "_" and "-", at most 64 characters';
 const FLAG_KEY_MESSAGE = '$property must be a flag key: letters, digits, ".", "_", ":" and "-", at most 128 characters';
 
 /** The schema of an environment slug. */
 export const SLUG_SCHEMA: JsonSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: SLUG_PATTERN.source };
 /** The schema of a flag key. */
-export const FLAG_KEY_SCHEMA: JsonSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: FLAG_KEY_PATTERN.source };
+export const FLAG_KEY_SCHEMA: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: FLAG_KEY_PATTERN.source,
+};
 /** The pattern of a token, client key or change request id. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,36}$/;
 /** The schema of an id. */
@@ -170,14 +224,22 @@ export const ID_SCHEMA: JsonSchema = { type: 'string', minLength: 1, maxLength: 
 export const Field = {
   string: (o: StringFieldOptions): PropertyDecorator => field(o, () => stringSchema(o), ...stringConstraints(o)),
 
-  slug: (o: FieldOptions = {}): PropertyDecorator => field(o, () => ({ ...SLUG_SCHEMA }), IsString(), Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })),
+  slug: (o: FieldOptions = {}): PropertyDecorator =>
+    field(o, () => ({ ...SLUG_SCHEMA }), IsString(), Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })),
 
-  flagKey: (o: FieldOptions = {}): PropertyDecorator => field(o, () => ({ ...FLAG_KEY_SCHEMA }), IsString(), Matches(FLAG_KEY_PATTERN, { message: FLAG_KEY_MESSAGE })),
+  flagKey: (o: FieldOptions = {}): PropertyDecorator =>
+    field(o, () => ({ ...FLAG_KEY_SCHEMA }), IsString(), Matches(FLAG_KEY_PATTERN, { message: FLAG_KEY_MESSAGE })),
 
   boolean: (o: FieldOptions = {}): PropertyDecorator => field(o, () => ({ type: 'boolean' }), IsBoolean()),
 
   integer: (o: FieldOptions & { minimum: number; maximum: number }): PropertyDecorator =>
-    field(o, () => ({ type: 'integer', minimum: o.minimum, maximum: o.maximum }), IsInt(), Min(o.minimum), Max(o.maximum)),
+    field(
+      o,
+      () => ({ type: 'integer', minimum: o.minimum, maximum: o.maximum }),
+      IsInt(),
+      Min(o.minimum),
+      Max(o.maximum),
+    ),
 
   number: (o: FieldOptions & { minimum: number; maximum?: number }): PropertyDecorator =>
     field(
@@ -189,13 +251,22 @@ export const Field = {
     ),
 
   enum: (values: readonly string[], o: FieldOptions = {}): PropertyDecorator =>
-    field(o, () => ({ type: 'string', enum: [...values] }), IsIn([...values], { message: `$property must be one of: ${values.join(', ')}` })),
+    field(
+      o,
+      () => ({ type: 'string', enum: [...values] }),
+      IsIn([...values], { message: `$property must be one of: ${values.join(', ')}` }),
+    ),
 
   /** An array of strings. */
   strings: (o: FieldOptions & { maxItems: number; minItems?: number; items: StringFieldOptions }): PropertyDecorator =>
     field(
       o,
-      () => ({ type: 'array', ...(o.minItems !== undefined ? { minItems: o.minItems } : {}), maxItems: o.maxItems, items: stringSchema(o.items) }),
+      () => ({
+        type: 'array',
+        ...(o.minItems !== undefined ? { minItems: o.minItems } : {}),
+        maxItems: o.maxItems,
+        items: stringSchema(o.items),
+      }),
       IsArray(),
       ...(o.minItems !== undefined ? [ArrayMinSize(o.minItems)] : []),
       ArrayMaxSize(o.maxItems),
@@ -206,24 +277,34 @@ export const Field = {
   nested: (type: () => Type<unknown>, o: FieldOptions & { maxItems?: number }): PropertyDecorator =>
     field(
       o,
-      () => (o.maxItems !== undefined ? { type: 'array', maxItems: o.maxItems, items: schemaOf(type()) } : schemaOf(type())),
-      ...(o.maxItems !== undefined ? [IsArray(), ArrayMaxSize(o.maxItems), ValidateNested({ each: true })] : [IsObject(), ValidateNested()]),
+      () =>
+        o.maxItems !== undefined ? { type: 'array', maxItems: o.maxItems, items: schemaOf(type()) } : schemaOf(type()),
+      ...(o.maxItems !== undefined
+        ? [IsArray(), ArrayMaxSize(o.maxItems), ValidateNested({ each: true })]
+        : [IsObject(), ValidateNested()]),
       TypeOf(type),
     ),
 
   /** A free-form JSON object (any keys). */
   object: (o: FieldOptions & { properties?: Record<string, JsonSchema> } = {}): PropertyDecorator =>
-    field(o, () => ({ type: 'object', ...(o.properties ? { properties: o.properties } : {}), additionalProperties: true }), IsObject()),
+    field(
+      o,
+      () => ({ type: 'object', ...(o.properties ? { properties: o.properties } : {}), additionalProperties: true }),
+      IsObject(),
+    ),
 
   /** Any JSON value (null included), checked against the flag's type by the store. */
-  json: (o: FieldOptions = {}): PropertyDecorator => field(o, () => ({}), o.presence === undefined || o.presence === 'required' ? IsDefined() : Allow()),
+  json: (o: FieldOptions = {}): PropertyDecorator =>
+    field(o, () => ({}), o.presence === undefined || o.presence === 'required' ? IsDefined() : Allow()),
 
   /** An integer in a query string. */
   queryInteger: (o: FieldOptions & { minimum: number; maximum: number }): PropertyDecorator =>
     field(
       o,
       () => ({ type: 'integer', minimum: o.minimum, maximum: o.maximum }),
-      Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value)),
+      Transform(({ value }: { value: unknown }) =>
+        typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value,
+      ),
       IsInt({ message: '$property must be an integer' }),
       Min(o.minimum),
       Max(o.maximum),
@@ -249,20 +330,36 @@ export function ApiAdminQuery(type: Type<unknown>): MethodDecorator {
   return applyDecorators(
     ...fieldsOf(type).map((f) => {
       const { description, ...schema } = f.schema();
-      return swagger.ApiQuery({ name: f.name, required: f.presence === 'required', ...(description !== undefined ? { description: String(description) } : {}), schema: schema as never });
+      return swagger.ApiQuery({
+        name: f.name,
+        required: f.presence === 'required',
+        ...(description !== undefined ? { description: String(description) } : {}),
+        schema: schema as never,
+      });
     }),
   );
 }
 
 /** Documents a path parameter: a flag key, an environment slug or an id. */
-export function ApiAdminParam(name: string, kind: 'flagKey' | 'slug' | 'id', description?: string, example?: string): MethodDecorator {
+export function ApiAdminParam(
+  name: string,
+  kind: 'flagKey' | 'slug' | 'id',
+  description?: string,
+  example?: string,
+): MethodDecorator {
   const schema = kind === 'flagKey' ? FLAG_KEY_SCHEMA : kind === 'slug' ? SLUG_SCHEMA : ID_SCHEMA;
   return applyDecorators(
-    swagger.ApiParam({ name, required: true, schema: { ...schema, ...(example ? { example } : {}) } as never, ...(description ? { description } : {}) }),
+    swagger.ApiParam({
+      name,
+      required: true,
+      schema: { ...schema, ...(example ? { example } : {}) } as never,
+      ...(description ? { description } : {}),
+    }),
     // Fastify refuses a path parameter longer than its maxParamLength (100 by default) before any route runs.
     swagger.ApiResponse({
       status: 414,
-      description: 'A path parameter longer than the server accepts (Fastify: `maxParamLength`, 100 by default; flag keys may have 128 characters).',
+      description:
+        'A path parameter longer than the server accepts (Fastify: `maxParamLength`, 100 by default; flag keys may have 128 characters).',
       schema: { $ref: swagger.getSchemaPath('ErrorModel') },
     }),
   );

@@ -5,10 +5,19 @@ import { RuleDto, VariantDto } from './rule.dto';
 
 /** Fields every write route takes: why, and the confirmation protected environments ask for. */
 export class WriteOptionsDto {
-  @Field.string({ presence: 'nullable', maxLength: 2000, description: 'Why: kept in the audit log (and, for an override, with the override).', example: 'QA sign-off for release 42' })
+  @Field.string({
+    presence: 'nullable',
+    maxLength: 2000,
+    description: 'Why: kept in the audit log (and, for an override, with the override).',
+    example: 'QA sign-off for release 42',
+  })
   reason?: string | null;
 
-  @Field.boolean({ presence: 'optional', description: 'Confirms a change to a protected environment (type production, or settings.protected / requireApproval).' })
+  @Field.boolean({
+    presence: 'optional',
+    description:
+      'Confirms a change to a protected environment (type production, or settings.protected / requireApproval).',
+  })
   confirm?: boolean;
 }
 
@@ -58,7 +67,11 @@ export class CreateFlagDto extends WriteOptionsDto {
   @Field.enum(FLAG_TYPES, { presence: 'optional', default: 'boolean' })
   type?: FlagType;
 
-  @Field.boolean({ presence: 'optional', default: false, description: 'Whether the flag is on where no environment decides.' })
+  @Field.boolean({
+    presence: 'optional',
+    default: false,
+    description: 'Whether the flag is on where no environment decides.',
+  })
   defaultEnabled?: boolean;
 
   @Field.json({ presence: 'nullable', description: 'The value served when on (of the flag type: 400 otherwise).' })
@@ -73,7 +86,11 @@ export class CreateFlagDto extends WriteOptionsDto {
   @Field.nested(() => RuleDto, { presence: 'optional', maxItems: 100 })
   rules?: RuleDto[];
 
-  @Field.nested(() => VariantDto, { presence: 'nullable', maxItems: 100, description: 'Weighted values (keys unique, values of the flag type: 400 otherwise).' })
+  @Field.nested(() => VariantDto, {
+    presence: 'nullable',
+    maxItems: 100,
+    description: 'Weighted values (keys unique, values of the flag type: 400 otherwise).',
+  })
   variants?: VariantDto[] | null;
 }
 
@@ -82,13 +99,22 @@ export class CreateFlagDto extends WriteOptionsDto {
  * inherits again); without, changes the base flag (`enabled` and `value` are then its defaults).
  */
 export class PatchFlagDto extends WriteOptionsDto {
-  @Field.slug({ presence: 'nullable', description: 'The environment whose override changes; absent: the base flag.', example: 'staging' })
+  @Field.slug({
+    presence: 'nullable',
+    description: 'The environment whose override changes; absent: the base flag.',
+    example: 'staging',
+  })
   environment?: string | null;
 
   @Field.boolean({ presence: 'nullable', description: 'On or off (null: inherit).' })
   enabled?: boolean | null;
 
-  @Field.number({ presence: 'nullable', minimum: 0, maximum: 100, description: 'Rollout share of targeting keys (environments only: 400 on the base flag).' })
+  @Field.number({
+    presence: 'nullable',
+    minimum: 0,
+    maximum: 100,
+    description: 'Rollout share of targeting keys (environments only: 400 on the base flag).',
+  })
   percentage?: number | null;
 
   @Field.nested(() => RuleDto, { presence: 'nullable', maxItems: 100 })
@@ -112,7 +138,13 @@ export class PatchFlagDto extends WriteOptionsDto {
   @Field.object({ presence: 'optional', description: 'Base flag only (400 with `environment`).' })
   metadata?: Record<string, unknown>;
 
-  @Field.integer({ presence: 'optional', minimum: 0, maximum: MAX_INT32, description: 'The version this change is based on (or send If-Match: 400 if they differ); a stale one is refused with 409.' })
+  @Field.integer({
+    presence: 'optional',
+    minimum: 0,
+    maximum: MAX_INT32,
+    description:
+      'The version this change is based on (or send If-Match: 400 if they differ); a stale one is refused with 409.',
+  })
   version?: number;
 }
 
@@ -148,7 +180,10 @@ export class ConfirmQueryDto {
 
 /** Filters and page of `GET /feature-flags`. */
 export class ListFlagsQueryDto {
-  @Field.enum([...FLAG_STATUSES, 'all'], { presence: 'optional', description: 'Default: active and inactive flags (not archived).' })
+  @Field.enum([...FLAG_STATUSES, 'all'], {
+    presence: 'optional',
+    description: 'Default: active and inactive flags (not archived).',
+  })
   status?: FlagStatus | 'all';
 
   @Field.string({ presence: 'optional', maxLength: 64 })

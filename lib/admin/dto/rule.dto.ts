@@ -4,7 +4,11 @@ import { Field } from './field.decorator';
 
 /** One test on the evaluation context. */
 export class ConditionDto {
-  @Field.string({ maxLength: 128, example: 'country', description: 'The context attribute to test (`targetingKey`, `country`, `plan`…).' })
+  @Field.string({
+    maxLength: 128,
+    example: 'country',
+    description: 'The context attribute to test (`targetingKey`, `country`, `plan`…).',
+  })
   attribute!: string;
 
   @Field.enum(OPERATORS, { example: 'in' })
@@ -45,13 +49,23 @@ export class RuleDto {
   @Field.json({ presence: 'nullable', description: 'The value served on a match (of the flag type: 400 otherwise).' })
   serveValue?: unknown;
 
-  @Field.number({ presence: 'nullable', minimum: 0, maximum: 100, description: 'Share of matching targeting keys the rule applies to.' })
+  @Field.number({
+    presence: 'nullable',
+    minimum: 0,
+    maximum: 100,
+    description: 'Share of matching targeting keys the rule applies to.',
+  })
   rolloutPercentage?: number | null;
 }
 
 /** A weighted variant of a flag's value. */
 export class VariantDto {
-  @Field.string({ minLength: 1, maxLength: 128, example: 'blue', description: 'Unique among the variants (400 otherwise).' })
+  @Field.string({
+    minLength: 1,
+    maxLength: 128,
+    example: 'blue',
+    description: 'Unique among the variants (400 otherwise).',
+  })
   key!: string;
 
   @Field.json({ description: 'The value served (of the flag type: 400 otherwise).' })

@@ -38,14 +38,34 @@ export interface AdminErrorResponse {
 }
 
 /** The fields of a typed error worth giving the client (besides code and message). */
-const DETAILS = ['field', 'problem', 'entity', 'identifier', 'expectedVersion', 'actualVersion', 'flagKey', 'from', 'slug', 'parentSlug', 'children', 'maxDepth', 'status', 'id'];
+const DETAILS = [
+  'field',
+  'problem',
+  'entity',
+  'identifier',
+  'expectedVersion',
+  'actualVersion',
+  'flagKey',
+  'from',
+  'slug',
+  'parentSlug',
+  'children',
+  'maxDepth',
+  'status',
+  'id',
+];
 
 /** Maps any error to a JSON error response: typed errors by their code, HTTP exceptions as they are. */
 export function toAdminErrorResponse(exception: unknown): AdminErrorResponse {
   if (exception instanceof FeatureFlagsError) {
     const status = ERROR_STATUS[exception.code] ?? 500;
     if (status >= 500 && exception.code !== 'STORAGE_UNAVAILABLE') return internalError();
-    const body: Record<string, unknown> = { statusCode: status, error: REASONS[status], code: exception.code, message: exception.message };
+    const body: Record<string, unknown> = {
+      statusCode: status,
+      error: REASONS[status],
+      code: exception.code,
+      message: exception.message,
+    };
     for (const key of DETAILS) {
       const value = (exception as unknown as Record<string, unknown>)[key];
       if (value !== undefined) body[key === 'status' ? 'currentStatus' : key] = value;
@@ -65,7 +85,10 @@ export function toAdminErrorResponse(exception: unknown): AdminErrorResponse {
 }
 
 function internalError(): AdminErrorResponse {
-  return { status: 500, body: { statusCode: 500, error: REASONS[500], code: 'INTERNAL_ERROR', message: 'Internal server error' } };
+  return {
+    status: 500,
+    body: { statusCode: 500, error: REASONS[500], code: 'INTERNAL_ERROR', message: 'Internal server error' },
+  };
 }
 
 /**
@@ -81,11 +104,14 @@ export class AdminExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const { status, body } = toAdminErrorResponse(exception);
-    if (status === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (status === HttpStatus.INTERNAL_SERVER_ERROR)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     const adapter = this.adapterHost.httpAdapter;
     const response = host.switchToHttp().getResponse();
-    if (status === HttpStatus.UNAUTHORIZED) adapter.setHeader(response, 'WWW-Authenticate', 'Bearer realm="feature-flags-admin"');
-    if (exception instanceof AuthThrottledException) adapter.setHeader(response, 'Retry-After', String(exception.retryAfter));
+    if (status === HttpStatus.UNAUTHORIZED)
+      adapter.setHeader(response, 'WWW-Authenticate', 'Bearer realm="feature-flags-admin"');
+    if (exception instanceof AuthThrottledException)
+      adapter.setHeader(response, 'Retry-After', String(exception.retryAfter));
     adapter.reply(response, body, status);
   }
 }

@@ -27,7 +27,14 @@ export interface InputProblem {
 const MAX_FIELD_LENGTH = 200;
 
 function fieldOf(parent: string, key: string | number): string {
-  const path = typeof key === 'number' ? `${parent}[${key}]` : /^[A-Za-z_$][\w$-]*$/.test(key) ? (parent ? `${parent}.${key}` : key) : `${parent}[${JSON.stringify(key)}]`;
+  const path =
+    typeof key === 'number'
+      ? `${parent}[${key}]`
+      : /^[A-Za-z_$][\w$-]*$/.test(key)
+        ? parent
+          ? `${parent}.${key}`
+          : key
+        : `${parent}[${JSON.stringify(key)}]`;
   return path.length > MAX_FIELD_LENGTH ? `${path.slice(0, MAX_FIELD_LENGTH)}…` : path;
 }
 
@@ -41,11 +48,13 @@ export function inputProblem(value: unknown, maxDepth = MAX_INPUT_DEPTH, root = 
   while (stack.length > 0) {
     const { value: v, field, depth } = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return { field: field || 'body', problem: 'must not contain the NUL character (\\u0000)' };
+      if (v.includes('\u0000'))
+        return { field: field || 'body', problem: 'must not contain the NUL character (\\u0000)' };
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
-    if (depth >= maxDepth) return { field: field || 'body', problem: `nests objects and arrays deeper than ${maxDepth} levels` };
+    if (depth >= maxDepth)
+      return { field: field || 'body', problem: `nests objects and arrays deeper than ${maxDepth} levels` };
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], field: fieldOf(field, i), depth: depth + 1 });
       continue;
@@ -54,7 +63,11 @@ export function inputProblem(value: unknown, maxDepth = MAX_INPUT_DEPTH, root = 
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i];
       if (RESERVED_KEYS.has(key)) return { field: fieldOf(field, key), problem: 'is not an accepted field' };
-      if (key.includes('\u0000')) return { field: fieldOf(field, key.replaceAll('\u0000', '\\u0000')), problem: 'must not contain the NUL character (\\u0000)' };
+      if (key.includes('\u0000'))
+        return {
+          field: fieldOf(field, key.replaceAll('\u0000', '\\u0000')),
+          problem: 'must not contain the NUL character (\\u0000)',
+        };
       stack.push({ value: (v as Record<string, unknown>)[key], field: fieldOf(field, key), depth: depth + 1 });
     }
   }

@@ -96,28 +96,89 @@ export class AdminRouteErrorsFilter implements ExceptionFilter {
         return {
           status: HttpStatus.METHOD_NOT_ALLOWED,
           headers: { Allow: allowed.join(', ') },
-          body: { statusCode: 405, error: 'Method Not Allowed', code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${shown}; allowed: ${allowed.join(', ')}.`, allowed },
+          body: {
+            statusCode: 405,
+            error: 'Method Not Allowed',
+            code: 'METHOD_NOT_ALLOWED',
+            message: `${method} is not allowed on ${shown}; allowed: ${allowed.join(', ')}.`,
+            allowed,
+          },
         };
       }
-      return { status: 404, headers: {}, body: { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `No admin route ${method} ${shown}.` } };
+      return {
+        status: 404,
+        headers: {},
+        body: { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `No admin route ${method} ${shown}.` },
+      };
     }
     if (status === HttpStatus.PAYLOAD_TOO_LARGE) {
-      return { status, headers: {}, body: { statusCode: 413, error: 'Payload Too Large', code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than the server accepts.', field: 'body' } };
+      return {
+        status,
+        headers: {},
+        body: {
+          statusCode: 413,
+          error: 'Payload Too Large',
+          code: 'PAYLOAD_TOO_LARGE',
+          message: 'The request body is larger than the server accepts.',
+          field: 'body',
+        },
+      };
     }
     if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
-      return { status, headers: {}, body: { statusCode: 415, error: 'Unsupported Media Type', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json.', field: 'Content-Type' } };
+      return {
+        status,
+        headers: {},
+        body: {
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'Send the body as application/json.',
+          field: 'Content-Type',
+        },
+      };
     }
     if (status === HttpStatus.BAD_REQUEST) {
       if (/URI|decode/i.test(message)) {
-        return { status, headers: {}, body: { statusCode: 400, error: 'Bad Request', code: 'VALIDATION_FAILED', message: 'path: is not a valid URL path (bad percent-encoding)', field: 'path', problem: 'is not a valid URL path (bad percent-encoding)' } };
+        return {
+          status,
+          headers: {},
+          body: {
+            statusCode: 400,
+            error: 'Bad Request',
+            code: 'VALIDATION_FAILED',
+            message: 'path: is not a valid URL path (bad percent-encoding)',
+            field: 'path',
+            problem: 'is not a valid URL path (bad percent-encoding)',
+          },
+        };
       }
       const problem = 'must be a JSON object (valid JSON, without __proto__ or constructor keys)';
-      return { status, headers: {}, body: { statusCode: 400, error: 'Bad Request', code: 'VALIDATION_FAILED', message: `body: ${problem}`, field: 'body', problem } };
+      return {
+        status,
+        headers: {},
+        body: {
+          statusCode: 400,
+          error: 'Bad Request',
+          code: 'VALIDATION_FAILED',
+          message: `body: ${problem}`,
+          field: 'body',
+          problem,
+        },
+      };
     }
     if (status >= 400 && status < 500) {
       return { status, headers: {}, body: { statusCode: status, error: 'Error', code: `HTTP_${status}`, message } };
     }
-    return { status: 500, headers: {}, body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL_ERROR', message: 'Internal server error' } };
+    return {
+      status: 500,
+      headers: {},
+      body: {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        code: 'INTERNAL_ERROR',
+        message: 'Internal server error',
+      },
+    };
   }
 
   /** Hands an error of another path to the global filter Nest would have chosen without this one. */

@@ -13,13 +13,21 @@ export interface FieldProblem {
 export function fieldProblems(errors: ValidationError[], parent = ''): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const error of errors) {
-    const field = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
+    const field = /^\d+$/.test(error.property)
+      ? `${parent}[${error.property}]`
+      : parent
+        ? `${parent}.${error.property}`
+        : error.property;
     const constraints = Object.entries(error.constraints ?? {});
     if (constraints.length > 0) {
       out.push({
         field,
         problems: constraints.map(([name, message]) =>
-          name === 'whitelistValidation' ? 'is not an accepted field' : message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
+          name === 'whitelistValidation'
+            ? 'is not an accepted field'
+            : message.startsWith(`${error.property} `)
+              ? message.slice(error.property.length + 1)
+              : message,
         ),
       });
     }
@@ -55,7 +63,11 @@ function isPlainObject(value: unknown): boolean {
 export class AdminValidationPipe extends ValidationPipe {
   constructor() {
     const missing = missingAdminPackages();
-    if (missing.length > 0) throw new FeatureFlagsConfigurationError('FeatureFlagsAdminModule', `needs ${missing.join(' and ')}: npm install ${missing.join(' ')}`);
+    if (missing.length > 0)
+      throw new FeatureFlagsConfigurationError(
+        'FeatureFlagsAdminModule',
+        `needs ${missing.join(' and ')}: npm install ${missing.join(' ')}`,
+      );
     super({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -76,7 +88,13 @@ export class AdminValidationPipe extends ValidationPipe {
       const problem = inputProblem(value);
       if (problem) throw validationFailed([{ field: problem.field, problems: [problem.problem] }]);
     }
-    if (metadata.type === 'query' && metadata.metatype && this.toValidate(metadata) && (value === undefined || value === null)) value = {};
+    if (
+      metadata.type === 'query' &&
+      metadata.metatype &&
+      this.toValidate(metadata) &&
+      (value === undefined || value === null)
+    )
+      value = {};
     return super.transform(value, metadata);
   }
 }

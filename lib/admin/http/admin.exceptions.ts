@@ -88,6 +88,8 @@ export class AdminPayloadTooLargeException extends HttpException {
 export class FlagNotArchivedError extends FeatureFlagsError {
   override readonly code: string = 'FLAG_NOT_ARCHIVED';
   constructor(readonly flagKey: string) {
-    super(`Flag "${flagKey}" is not archived: archive it first (POST …/feature-flags/${flagKey}/archive), then delete it.`);
+    super(
+      `Flag "${flagKey}" is not archived: archive it first (POST …/feature-flags/${flagKey}/archive), then delete it.`,
+    );
   }
 }

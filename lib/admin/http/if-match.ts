@@ -14,12 +14,19 @@ export function versionFromIfMatch(header: string | string[] | undefined): numbe
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value.trim() === '') return undefined;
   const match = value.length <= 64 ? IF_MATCH_PATTERN.exec(value) : null;
-  if (!match) throw new FeatureFlagsValidationError('If-Match', `must be a version as an entity tag ("3"), got ${JSON.stringify(value)}`);
+  if (!match)
+    throw new FeatureFlagsValidationError(
+      'If-Match',
+      `must be a version as an entity tag ("3"), got ${JSON.stringify(value)}`,
+    );
   return Number(match[1]);
 }
 
 /** The version a request expects: If-Match or the body's `version` (which must agree). */
-export function expectedVersion(ifMatch: string | string[] | undefined, bodyVersion: number | undefined): number | undefined {
+export function expectedVersion(
+  ifMatch: string | string[] | undefined,
+  bodyVersion: number | undefined,
+): number | undefined {
   const header = versionFromIfMatch(ifMatch);
   if (header !== undefined && bodyVersion !== undefined && header !== bodyVersion) {
     throw new FeatureFlagsValidationError('version', `says ${bodyVersion} but If-Match says ${header}: send one`);

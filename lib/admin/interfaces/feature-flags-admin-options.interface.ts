@@ -31,7 +31,9 @@ export interface AdminPrincipal {
  *   ? { id: user.id, name: user.email, type: user.isAdmin ? 'admin' : 'read-only', environments: '*' }
  *   : null
  */
-export type AdminAuthenticateHook = (request: unknown) => AdminPrincipal | null | undefined | Promise<AdminPrincipal | null | undefined>;
+export type AdminAuthenticateHook = (
+  request: unknown,
+) => AdminPrincipal | null | undefined | Promise<AdminPrincipal | null | undefined>;
 
 /** Options of `FeatureFlagsAdminModule.forRoot` / `forRootAsync`. */
 export interface FeatureFlagsAdminModuleOptions {

@@ -25,7 +25,8 @@ export class ApiTokenAdminService {
   /** Creates a token; its secret is in this answer only. */
   async create(dto: CreateApiTokenDto, principal: AdminPrincipal): Promise<AdminResponse> {
     const environments = [...new Set(dto.environments)];
-    if (environments.includes('*') && environments.length > 1) throw new FeatureFlagsValidationError('environments', '"*" (every environment) cannot be combined with slugs');
+    if (environments.includes('*') && environments.length > 1)
+      throw new FeatureFlagsValidationError('environments', '"*" (every environment) cannot be combined with slugs');
     if (!environments.includes('*')) {
       const all = await this.storage.listEnvironments();
       for (const slug of environments) environmentOf(all, slug);
@@ -33,7 +34,8 @@ export class ApiTokenAdminService {
     let expiresAt: Date | null = null;
     if (dto.expiresAt !== undefined) {
       expiresAt = new Date(dto.expiresAt);
-      if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) throw new FeatureFlagsValidationError('expiresAt', 'must be a date in the future');
+      if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())
+        throw new FeatureFlagsValidationError('expiresAt', 'must be a date in the future');
     }
     const secret = generateApiTokenSecret();
     // Who answers for the new token under the two-person rule: itself when the bootstrap token or an
@@ -54,12 +56,20 @@ export class ApiTokenAdminService {
     );
     return {
       status: 201,
-      body: { token: apiTokenView(token), secret, note: 'Store the secret now: it is not shown again (only its SHA-256 is kept).' },
+      body: {
+        token: apiTokenView(token),
+        secret,
+        note: 'Store the secret now: it is not shown again (only its SHA-256 is kept).',
+      },
     };
   }
 
   async revoke(id: string, reason: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
-    const token = await this.admin.revokeApiToken(id, { actor: principal.name, reason: reason ?? null, data: { principalId: principal.id } });
+    const token = await this.admin.revokeApiToken(id, {
+      actor: principal.name,
+      reason: reason ?? null,
+      data: { principalId: principal.id },
+    });
     return { status: 200, body: apiTokenView(token) };
   }
 }

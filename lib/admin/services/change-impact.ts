@@ -33,14 +33,26 @@ function servedStates(environments: Environment[], records: FlagRecords): Map<st
     const r = snapshot.resolve(flag, e.slug);
     states.set(
       e.slug,
-      r.enabled ? JSON.stringify({ type: flag.type, percentage: r.percentage, rules: r.rules.map(ruleView), value: r.value, variants: r.variants ?? null }) : 'off',
+      r.enabled
+        ? JSON.stringify({
+            type: flag.type,
+            percentage: r.percentage,
+            rules: r.rules.map(ruleView),
+            value: r.value,
+            variants: r.variants ?? null,
+          })
+        : 'off',
     );
   }
   return states;
 }
 
 /** The environments whose served state differs between `before` and `after`, and those left serving nothing. */
-export function servedChanges(environments: Environment[], before: FlagRecords, after: FlagRecords): { changed: string[]; offAfter: Set<string> } {
+export function servedChanges(
+  environments: Environment[],
+  before: FlagRecords,
+  after: FlagRecords,
+): { changed: string[]; offAfter: Set<string> } {
   const a = servedStates(environments, before);
   const b = servedStates(environments, after);
   const changed = environments.map((e) => e.slug).filter((slug) => a.get(slug) !== b.get(slug));
@@ -67,7 +79,9 @@ export function simulateWrites(records: FlagRecords, writes: StorageWrite[]): Fl
         break;
       case 'updateEnvironmentFlag': {
         const u = w.update as Partial<EnvironmentFlag>;
-        const i = overrides.findIndex((o) => (u.id !== undefined ? o.id === u.id : o.environmentId === u.environmentId && o.flagId === u.flagId));
+        const i = overrides.findIndex((o) =>
+          u.id !== undefined ? o.id === u.id : o.environmentId === u.environmentId && o.flagId === u.flagId,
+        );
         if (i >= 0) overrides[i] = mergeEnvironmentFlag(overrides[i], w.update, flag?.type ?? 'boolean');
         break;
       }
@@ -92,20 +106,32 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === 
 export function turnsOffOnly(write: StorageWrite, records: FlagRecords): boolean {
   switch (write.op) {
     case 'createEnvironmentFlag':
-      return write.input.enabled === false && OVERRIDE_FIELDS.every((f) => write.input[f] === undefined || write.input[f] === null);
+      return (
+        write.input.enabled === false &&
+        OVERRIDE_FIELDS.every((f) => write.input[f] === undefined || write.input[f] === null)
+      );
     case 'updateEnvironmentFlag': {
       const u = write.update as Partial<EnvironmentFlag>;
-      const existing = records.overrides.find((o) => (u.id !== undefined ? o.id === u.id : o.environmentId === u.environmentId && o.flagId === u.flagId));
-      return u.enabled === false && OVERRIDE_FIELDS.every((f) => u[f] === undefined || (existing !== undefined && same(u[f], existing[f])));
+      const existing = records.overrides.find((o) =>
+        u.id !== undefined ? o.id === u.id : o.environmentId === u.environmentId && o.flagId === u.flagId,
+      );
+      return (
+        u.enabled === false &&
+        OVERRIDE_FIELDS.every((f) => u[f] === undefined || (existing !== undefined && same(u[f], existing[f])))
+      );
     }
     case 'updateFlag': {
       const u = write.update as Partial<Flag>;
       const flag = records.flag;
       if (!flag) return false;
-      const turnsOff = (u.status === 'archived' || u.status === 'inactive') || u.defaultEnabled === false;
-      const servingUnchanged = (['type', 'defaultValue', 'rules', 'variants'] as const).every((f) => u[f] === undefined || same(u[f], f === 'rules' ? flag.rules.map(ruleView) : flag[f]));
-      const statusOk = u.status === undefined || u.status === 'archived' || u.status === 'inactive' || u.status === flag.status;
-      const enabledOk = u.defaultEnabled === undefined || u.defaultEnabled === false || u.defaultEnabled === flag.defaultEnabled;
+      const turnsOff = u.status === 'archived' || u.status === 'inactive' || u.defaultEnabled === false;
+      const servingUnchanged = (['type', 'defaultValue', 'rules', 'variants'] as const).every(
+        (f) => u[f] === undefined || same(u[f], f === 'rules' ? flag.rules.map(ruleView) : flag[f]),
+      );
+      const statusOk =
+        u.status === undefined || u.status === 'archived' || u.status === 'inactive' || u.status === flag.status;
+      const enabledOk =
+        u.defaultEnabled === undefined || u.defaultEnabled === false || u.defaultEnabled === flag.defaultEnabled;
       return turnsOff && servingUnchanged && statusOk && enabledOk;
     }
     default:

@@ -61,7 +61,8 @@ export class ChangeProtection {
     const bySlug = new Map(change.environments.map((e) => [e.slug, e]));
     const touched = [...new Set([...change.direct, ...change.indirect])].filter((slug) => bySlug.has(slug));
     const protectedEnvironments = touched.filter((slug) => isProtectedEnvironment(bySlug.get(slug)!));
-    if (protectedEnvironments.length > 0 && requester.confirm !== true) throw new ConfirmationRequiredException(protectedEnvironments);
+    if (protectedEnvironments.length > 0 && requester.confirm !== true)
+      throw new ConfirmationRequiredException(protectedEnvironments);
     const approvals = touched.filter((slug) => requiresApproval(bySlug.get(slug)!));
     const { principal, reason } = requester;
     if (approvals.length > 0 && !change.killSwitch) {
@@ -85,7 +86,10 @@ export class ChangeProtection {
         : await this.storage.writeAll(change.writes, {
             actor: principal.name,
             reason: reason ?? null,
-            data: { principalId: principal.id, ...(change.killSwitch && protectedEnvironments.length > 0 ? { killSwitch: true } : {}) },
+            data: {
+              principalId: principal.id,
+              ...(change.killSwitch && protectedEnvironments.length > 0 ? { killSwitch: true } : {}),
+            },
           });
     return { status: 'applied', results, protectedEnvironments };
   }

@@ -18,8 +18,14 @@ export class ChangeRequestAdminService {
   /** The requests the caller may read (every environment they touch is in its scope). */
   async list(query: ListChangeRequestsQueryDto, principal: AdminPrincipal): Promise<AdminResponse> {
     if (query.environment) assertEnvironmentAccess(principal, query.environment, 'read');
-    const requests = await this.admin.listChangeRequests({ status: query.status, environment: query.environment, flagKey: query.flag });
-    const items = requests.filter((c) => c.environments.every((e) => canAccessEnvironment(principal, e))).map(changeRequestView);
+    const requests = await this.admin.listChangeRequests({
+      status: query.status,
+      environment: query.environment,
+      flagKey: query.flag,
+    });
+    const items = requests
+      .filter((c) => c.environments.every((e) => canAccessEnvironment(principal, e)))
+      .map(changeRequestView);
     return { status: 200, body: { items } };
   }
 
@@ -38,11 +44,16 @@ export class ChangeRequestAdminService {
     if (request.createdById !== null && request.createdById === accountableId(principal)) {
       throw new AdminForbiddenException(
         'SELF_APPROVAL',
-        'A change request must be approved by someone else than who asked for it: another person, or a token created for another person (a token created by the requester\'s token counts as the requester).',
+        "A change request must be approved by someone else than who asked for it: another person, or a token created for another person (a token created by the requester's token counts as the requester).",
         { changeRequestId: id },
       );
     }
-    const { changeRequest } = await this.admin.approveChangeRequest(id, { actor: principal.name, actorId: principal.id, reason: dto.reason ?? null, version: dto.version });
+    const { changeRequest } = await this.admin.approveChangeRequest(id, {
+      actor: principal.name,
+      actorId: principal.id,
+      reason: dto.reason ?? null,
+      version: dto.version,
+    });
     return { status: 200, body: changeRequestView(changeRequest), etag: etagOf(changeRequest.version) };
   }
 
@@ -50,7 +61,12 @@ export class ChangeRequestAdminService {
   async reject(id: string, dto: DecisionDto, principal: AdminPrincipal): Promise<AdminResponse> {
     const request = await this.require(id);
     for (const e of request.environments) assertEnvironmentAccess(principal, e, 'change');
-    const rejected = await this.admin.rejectChangeRequest(id, { actor: principal.name, actorId: principal.id, reason: dto.reason ?? null, version: dto.version });
+    const rejected = await this.admin.rejectChangeRequest(id, {
+      actor: principal.name,
+      actorId: principal.id,
+      reason: dto.reason ?? null,
+      version: dto.version,
+    });
     return { status: 200, body: changeRequestView(rejected), etag: etagOf(rejected.version) };
   }
 

@@ -32,12 +32,21 @@ export class ClientKeyAdminService {
     environmentOf(await this.storage.listEnvironments(), dto.environment);
     const secret = generateClientKeySecret();
     const key = await this.admin.createClientKey(
-      { name: dto.name.trim(), environment: dto.environment, secretHash: hashApiTokenSecret(secret), secretHint: secret.slice(0, SECRET_HINT_LENGTH) },
+      {
+        name: dto.name.trim(),
+        environment: dto.environment,
+        secretHash: hashApiTokenSecret(secret),
+        secretHint: secret.slice(0, SECRET_HINT_LENGTH),
+      },
       { actor: principal.name, data: { principalId: principal.id } },
     );
     return {
       status: 201,
-      body: { clientKey: clientKeyView(key), secret, note: 'Store the secret now: it is not shown again (only its SHA-256 is kept).' },
+      body: {
+        clientKey: clientKeyView(key),
+        secret,
+        note: 'Store the secret now: it is not shown again (only its SHA-256 is kept).',
+      },
     };
   }
 
@@ -45,7 +54,11 @@ export class ClientKeyAdminService {
   async revoke(id: string, reason: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
     const existing = await this.admin.getClientKey(id);
     if (existing) assertEnvironmentAccess(principal, existing.environment, 'change');
-    const key = await this.admin.revokeClientKey(id, { actor: principal.name, reason: reason ?? null, data: { principalId: principal.id } });
+    const key = await this.admin.revokeClientKey(id, {
+      actor: principal.name,
+      reason: reason ?? null,
+      data: { principalId: principal.id },
+    });
     return { status: 200, body: clientKeyView(key) };
   }
 }

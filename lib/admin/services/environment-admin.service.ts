@@ -5,7 +5,14 @@ import { Environment } from '../../storage/records';
 import { FeatureFlagsService } from '../../feature-flags.service';
 import { EnvironmentUpdate, FeatureFlagStorage, StorageWrite } from '../../storage/feature-flag-storage.interface';
 import { assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
-import { CloneEnvironmentDto, CompareQueryDto, CreateEnvironmentDto, ENVIRONMENT_FIELDS, PromoteEnvironmentDto, UpdateEnvironmentDto } from '../dto/environment.dto';
+import {
+  CloneEnvironmentDto,
+  CompareQueryDto,
+  CreateEnvironmentDto,
+  ENVIRONMENT_FIELDS,
+  PromoteEnvironmentDto,
+  UpdateEnvironmentDto,
+} from '../dto/environment.dto';
 import { AdminResponse } from '../http/admin-responder';
 import { etagOf, expectedVersion } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
@@ -18,7 +25,8 @@ import { environmentOf, Resolution } from './flag-records';
 function checkSettings(settings: Record<string, unknown> | undefined): void {
   if (!settings) return;
   for (const key of ['requireApproval', 'protected', 'defaultEnabled']) {
-    if (settings[key] !== undefined && typeof settings[key] !== 'boolean') throw new FeatureFlagsValidationError(`settings.${key}`, 'must be a boolean');
+    if (settings[key] !== undefined && typeof settings[key] !== 'boolean')
+      throw new FeatureFlagsValidationError(`settings.${key}`, 'must be a boolean');
   }
 }
 
@@ -68,7 +76,12 @@ export class EnvironmentAdminService {
     assertEnvironmentAccess(principal, slug, 'read');
     const all = await this.storage.listEnvironments();
     const chain: Environment[] = [];
-    for (let cur: Environment | undefined = environmentOf(all, slug); cur && !chain.includes(cur); cur = all.find((e) => e.id === cur!.parentId)) chain.push(cur);
+    for (
+      let cur: Environment | undefined = environmentOf(all, slug);
+      cur && !chain.includes(cur);
+      cur = all.find((e) => e.id === cur!.parentId)
+    )
+      chain.push(cur);
     return { status: 200, body: { environment: slug, chain: chain.map((e) => environmentView(e, all)) } };
   }
 
@@ -78,40 +91,71 @@ export class EnvironmentAdminService {
     const all = await this.storage.listEnvironments();
     const parentId = dto.parent ? environmentOf(all, dto.parent).id : null;
     const env = await this.storage.createEnvironment(
-      { slug: dto.slug, name: dto.name, description: dto.description ?? null, parentId, type: dto.type, settings: dto.settings, isActive: dto.isActive },
+      {
+        slug: dto.slug,
+        name: dto.name,
+        description: dto.description ?? null,
+        parentId,
+        type: dto.type,
+        settings: dto.settings,
+        isActive: dto.isActive,
+      },
       { actor: principal.name, reason: dto.reason ?? null, data: { principalId: principal.id } },
     );
     return { status: 201, body: environmentView(env, [...all, env]), etag: etagOf(env.version) };
   }
 
   /** `PATCH /environments/:slug`: a protected environment needs confirmation (and approval). */
-  async update(slug: string, dto: UpdateEnvironmentDto, ifMatch: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+  async update(
+    slug: string,
+    dto: UpdateEnvironmentDto,
+    ifMatch: string | undefined,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     // Input first (400), then who asks (403) and what exists (404).
     if (!ENVIRONMENT_FIELDS.some((field) => dto[field] !== undefined)) {
-      throw new FeatureFlagsValidationError('body', `names nothing to change: send one of ${ENVIRONMENT_FIELDS.join(', ')}`);
+      throw new FeatureFlagsValidationError(
+        'body',
+        `names nothing to change: send one of ${ENVIRONMENT_FIELDS.join(', ')}`,
+      );
     }
     checkSettings(dto.settings);
     assertEnvironmentAccess(principal, slug, 'change');
     const version = expectedVersion(ifMatch, dto.version);
     const all = await this.storage.listEnvironments();
     const env = environmentOf(all, slug);
-    if (version !== undefined && version !== env.version) throw new VersionConflictError('environment', slug, version, env.version);
+    if (version !== undefined && version !== env.version)
+      throw new VersionConflictError('environment', slug, version, env.version);
     const update: Record<string, unknown> = { id: env.id };
-    for (const field of ['name', 'description', 'type', 'settings', 'isActive'] as const) if (dto[field] !== undefined) update[field] = dto[field];
+    for (const field of ['name', 'description', 'type', 'settings', 'isActive'] as const)
+      if (dto[field] !== undefined) update[field] = dto[field];
     if (dto.parent !== undefined) update.parentId = dto.parent === null ? null : environmentOf(all, dto.parent).id;
-    const write: StorageWrite = { op: 'updateEnvironment', update: { ...update, ...(version !== undefined ? { version } : {}) } as EnvironmentUpdate };
-    const deferred: StorageWrite = { op: 'updateEnvironment', update: { ...update, version: env.version } as EnvironmentUpdate };
+    const write: StorageWrite = {
+      op: 'updateEnvironment',
+      update: { ...update, ...(version !== undefined ? { version } : {}) } as EnvironmentUpdate,
+    };
+    const deferred: StorageWrite = {
+      op: 'updateEnvironment',
+      update: { ...update, version: env.version } as EnvironmentUpdate,
+    };
     const enacted = await this.protection.enact(
       {
         title: `Change environment "${slug}"`,
         flagKey: null,
         environments: all,
         // What inherits from it may change too: its protected descendants count.
-        direct: [slug, ...descendants(all, env).filter(isProtectedEnvironment).map((e) => e.slug)],
+        direct: [
+          slug,
+          ...descendants(all, env)
+            .filter(isProtectedEnvironment)
+            .map((e) => e.slug),
+        ],
         indirect: [],
         writes: [write],
         deferredWrites: [deferred],
-        preview: JSON.parse(JSON.stringify({ before: environmentView(env, all), changes: { ...update, id: undefined } })) as JsonValue,
+        preview: JSON.parse(
+          JSON.stringify({ before: environmentView(env, all), changes: { ...update, id: undefined } }),
+        ) as JsonValue,
         killSwitch: false,
       },
       { principal, confirm: dto.confirm, reason: dto.reason },
@@ -123,7 +167,12 @@ export class EnvironmentAdminService {
   }
 
   /** `DELETE /environments/:slug`: refused while others inherit from it (409). */
-  async delete(slug: string, confirm: boolean | undefined, reason: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+  async delete(
+    slug: string,
+    confirm: boolean | undefined,
+    reason: string | undefined,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     assertEnvironmentAccess(principal, slug, 'change');
     const all = await this.storage.listEnvironments();
     const env = environmentOf(all, slug);
@@ -149,7 +198,8 @@ export class EnvironmentAdminService {
     checkSettings(dto.settings);
     const all = await this.storage.listEnvironments();
     const from = environmentOf(all, source);
-    const parentId = dto.parent === undefined ? from.parentId : dto.parent === null ? null : environmentOf(all, dto.parent).id;
+    const parentId =
+      dto.parent === undefined ? from.parentId : dto.parent === null ? null : environmentOf(all, dto.parent).id;
     const { environment, overrides } = await this.storage.cloneEnvironment(
       source,
       {
@@ -166,7 +216,11 @@ export class EnvironmentAdminService {
     const flags = new Map((await this.storage.listFlags()).map((f) => [f.id, f.key]));
     return {
       status: 201,
-      body: { environment: environmentView(environment, [...all, environment]), clonedFrom: source, overrides: overrides.map((o) => flags.get(o.flagId)).sort() },
+      body: {
+        environment: environmentView(environment, [...all, environment]),
+        clonedFrom: source,
+        overrides: overrides.map((o) => flags.get(o.flagId)).sort(),
+      },
       etag: etagOf(environment.version),
     };
   }
@@ -180,17 +234,33 @@ export class EnvironmentAdminService {
   }
 
   /** `GET /environments/:slug/compare/:other`: what each flag serves in both, and which fields differ. */
-  async compare(slug: string, other: string, query: CompareQueryDto, principal: AdminPrincipal): Promise<AdminResponse> {
+  async compare(
+    slug: string,
+    other: string,
+    query: CompareQueryDto,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     assertEnvironmentAccess(principal, slug, 'read');
     assertEnvironmentAccess(principal, other, 'read');
-    const [environments, flags, overrides] = await Promise.all([this.storage.listEnvironments(), this.storage.listFlags(), this.storage.listEnvironmentFlags()]);
+    const [environments, flags, overrides] = await Promise.all([
+      this.storage.listEnvironments(),
+      this.storage.listFlags(),
+      this.storage.listEnvironmentFlags(),
+    ]);
     const a = environmentOf(environments, slug);
     const b = environmentOf(environments, other);
     const resolution = new Resolution(environments, flags, overrides);
     const rows = flags.map((flag) => {
       const side = (env: Environment) => {
         const r = resolution.resolve(flag, env.slug);
-        return { enabled: r.enabled, percentage: r.percentage, rules: r.rules.map(ruleView), value: r.value, variants: r.variants ?? null, sources: r.sources };
+        return {
+          enabled: r.enabled,
+          percentage: r.percentage,
+          rules: r.rules.map(ruleView),
+          value: r.value,
+          variants: r.variants ?? null,
+          sources: r.sources,
+        };
       };
       const x = side(a);
       const y = side(b);
@@ -200,7 +270,12 @@ export class EnvironmentAdminService {
     const listed = query.onlyDifferences ? rows.filter((r) => r.differences.length > 0) : rows;
     return {
       status: 200,
-      body: { from: slug, to: other, summary: { flags: rows.length, different: rows.filter((r) => r.differences.length > 0).length }, flags: listed },
+      body: {
+        from: slug,
+        to: other,
+        summary: { flags: rows.length, different: rows.filter((r) => r.differences.length > 0).length },
+        flags: listed,
+      },
     };
   }
 }

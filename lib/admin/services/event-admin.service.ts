@@ -28,7 +28,8 @@ export class EventAdminService {
       if (Number.isNaN(d.getTime())) throw new FeatureFlagsValidationError(field, 'must be an ISO 8601 date');
       return d;
     };
-    if (query.before !== undefined && query.after !== undefined) throw new FeatureFlagsValidationError('after', 'cannot be combined with "before"');
+    if (query.before !== undefined && query.after !== undefined)
+      throw new FeatureFlagsValidationError('after', 'cannot be combined with "before"');
     const limit = query.limit ?? 100;
     const ascending = query.after !== undefined;
     const filter: AuditEventFilter = {
@@ -43,7 +44,8 @@ export class EventAdminService {
       ...(query.before !== undefined ? { beforeId: query.before } : {}),
       ...(query.after !== undefined ? { afterId: query.after } : {}),
     };
-    const visible = (e: AuditEvent) => coversAllEnvironments(principal) || (e.environment !== null && canAccessEnvironment(principal, e.environment));
+    const visible = (e: AuditEvent) =>
+      coversAllEnvironments(principal) || (e.environment !== null && canAccessEnvironment(principal, e.environment));
     const items: AuditEvent[] = [];
     let cursor: number | undefined;
     let more = true;

@@ -1,21 +1,49 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AlreadyExistsError, FeatureFlagsValidationError, NotFoundError, VersionConflictError } from '../../core/errors';
+import {
+  AlreadyExistsError,
+  FeatureFlagsValidationError,
+  NotFoundError,
+  VersionConflictError,
+} from '../../core/errors';
 import { FlagStatus, JsonValue } from '../../core/types';
 import { EnvironmentFlag, Flag } from '../../storage/records';
 import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
-import { EnvironmentFlagUpdate, FeatureFlagStorage, FlagUpdate, StorageWrite } from '../../storage/feature-flag-storage.interface';
-import { mergeEnvironmentFlag, mergeFlag, unchangedEnvironmentFlag, unchangedFlag } from '../../storage/storage-records';
+import {
+  EnvironmentFlagUpdate,
+  FeatureFlagStorage,
+  FlagUpdate,
+  StorageWrite,
+} from '../../storage/feature-flag-storage.interface';
+import {
+  mergeEnvironmentFlag,
+  mergeFlag,
+  unchangedEnvironmentFlag,
+  unchangedFlag,
+} from '../../storage/storage-records';
 import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
-import { BASE_ONLY_FIELDS, CreateFlagDto, FlagActionDto, ListFlagsQueryDto, OVERRIDE_FIELDS, PatchFlagDto, PromoteFlagDto } from '../dto/flag.dto';
+import {
+  BASE_ONLY_FIELDS,
+  CreateFlagDto,
+  FlagActionDto,
+  ListFlagsQueryDto,
+  OVERRIDE_FIELDS,
+  PatchFlagDto,
+  PromoteFlagDto,
+} from '../dto/flag.dto';
 import { FlagNotArchivedError } from '../http/admin.exceptions';
 import { AdminResponse } from '../http/admin-responder';
 import { etagOf, expectedVersion } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
-import { flagInEnvironmentView, flagView, FlagWithOverridesView, overrideView, pendingChangeView } from '../views/views';
+import {
+  flagInEnvironmentView,
+  flagView,
+  FlagWithOverridesView,
+  overrideView,
+  pendingChangeView,
+} from '../views/views';
 import { ChangeProtection, EnactedChange, PlannedChange } from './change-protection.service';
 import { FlagRecords, servedChanges, simulateWrites, turnsOffOnly } from './change-impact';
 import { environmentOf, FlagState, loadFlagState, Resolution } from './flag-records';
-
 
 /** How many times a write that raced a concurrent create is retried on top of it. */
 const CREATE_RACE_ATTEMPTS = 3;
@@ -44,7 +72,8 @@ export class FlagAdminService {
 
   /** `GET /feature-flags`. */
   async list(query: ListFlagsQueryDto, principal: AdminPrincipal): Promise<AdminResponse> {
-    const status: FlagStatus[] | undefined = query.status === 'all' ? undefined : query.status ? [query.status] : ['active', 'inactive'];
+    const status: FlagStatus[] | undefined =
+      query.status === 'all' ? undefined : query.status ? [query.status] : ['active', 'inactive'];
     const all = await this.storage.listFlags({ status, tag: query.tag, search: query.search });
     const limit = query.limit ?? 100;
     const offset = query.offset ?? 0;
@@ -58,7 +87,16 @@ export class FlagAdminService {
       const resolution = new Resolution(environments, page, overrides);
       items = page.map((f) => {
         const r = resolution.resolve(f, env.slug);
-        return { ...flagView(f), resolved: { environment: env.slug, enabled: r.enabled, percentage: r.percentage, value: r.value, sources: r.sources } };
+        return {
+          ...flagView(f),
+          resolved: {
+            environment: env.slug,
+            enabled: r.enabled,
+            percentage: r.percentage,
+            value: r.value,
+            sources: r.sources,
+          },
+        };
       });
     }
     return { status: 200, body: { items, total: all.length, limit, offset } };
@@ -92,20 +130,36 @@ export class FlagAdminService {
   }
 
   /** `PATCH /feature-flags/:key`: an environment's override with `environment`, else the base flag. */
-  async patch(key: string, dto: PatchFlagDto, ifMatch: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+  async patch(
+    key: string,
+    dto: PatchFlagDto,
+    ifMatch: string | undefined,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     const version = expectedVersion(ifMatch, dto.version);
-    if (dto.environment !== undefined && dto.environment !== null) return this.patchOverride(key, dto.environment, dto, version, principal);
+    if (dto.environment !== undefined && dto.environment !== null)
+      return this.patchOverride(key, dto.environment, dto, version, principal);
     return this.patchBase(key, dto, version, principal);
   }
 
-  private async patchOverride(key: string, slug: string, dto: PatchFlagDto, version: number | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+  private async patchOverride(
+    key: string,
+    slug: string,
+    dto: PatchFlagDto,
+    version: number | undefined,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     for (const field of BASE_ONLY_FIELDS) {
-      if (dto[field] !== undefined) throw new FeatureFlagsValidationError(field, 'belongs to the base flag: send it without "environment"');
+      if (dto[field] !== undefined)
+        throw new FeatureFlagsValidationError(field, 'belongs to the base flag: send it without "environment"');
     }
     const fields: Record<string, unknown> = {};
     for (const field of OVERRIDE_FIELDS) if (dto[field] !== undefined) fields[field] = dto[field];
     if (Object.keys(fields).length === 0 && dto.reason === undefined) {
-      throw new FeatureFlagsValidationError('body', `names nothing to change: send one of ${OVERRIDE_FIELDS.join(', ')}, reason`);
+      throw new FeatureFlagsValidationError(
+        'body',
+        `names nothing to change: send one of ${OVERRIDE_FIELDS.join(', ')}, reason`,
+      );
     }
     if (dto.reason !== undefined) fields.reason = dto.reason;
     assertEnvironmentAccess(principal, slug, 'change');
@@ -115,17 +169,37 @@ export class FlagAdminService {
       const existing = state.overrides.find((o) => o.environmentId === env.id);
       checkVersion(`${key}@${slug}`, version, existing?.version ?? 0);
       const write: StorageWrite = existing
-        ? { op: 'updateEnvironmentFlag', update: { id: existing.id, ...(version !== undefined ? { version } : {}), ...fields } as EnvironmentFlagUpdate }
+        ? {
+            op: 'updateEnvironmentFlag',
+            update: {
+              id: existing.id,
+              ...(version !== undefined ? { version } : {}),
+              ...fields,
+            } as EnvironmentFlagUpdate,
+          }
         : { op: 'createEnvironmentFlag', input: { environmentId: env.id, flagId: state.flag.id, ...fields } };
       // A write that changes nothing is not a change: no protection, no event, the version stays.
-      if (existing && write.op === 'updateEnvironmentFlag' && unchangedEnvironmentFlag(existing, mergeEnvironmentFlag(existing, write.update, state.flag.type))) {
+      if (
+        existing &&
+        write.op === 'updateEnvironmentFlag' &&
+        unchangedEnvironmentFlag(existing, mergeEnvironmentFlag(existing, write.update, state.flag.type))
+      ) {
         return this.inEnvironment(state, slug, 200, false);
       }
       const deferred: StorageWrite =
-        write.op === 'updateEnvironmentFlag' ? { op: 'updateEnvironmentFlag', update: { ...write.update, version: existing!.version } } : write;
+        write.op === 'updateEnvironmentFlag'
+          ? { op: 'updateEnvironmentFlag', update: { ...write.update, version: existing!.version } }
+          : write;
       try {
         const enacted = await this.protection.enact(
-          this.plan(state, `Change "${key}" in "${slug}"`, [slug], [write], [deferred], existing ? { [slug]: overrideView(existing, slug) } : { [slug]: null }),
+          this.plan(
+            state,
+            `Change "${key}" in "${slug}"`,
+            [slug],
+            [write],
+            [deferred],
+            existing ? { [slug]: overrideView(existing, slug) } : { [slug]: null },
+          ),
           { principal, confirm: dto.confirm, reason: dto.reason },
         );
         if (enacted.status === 'pending') return pending(enacted);
@@ -139,18 +213,36 @@ export class FlagAdminService {
         );
       } catch (e) {
         // Created by someone else meanwhile: without If-Match, apply on top of it.
-        if (e instanceof AlreadyExistsError && !existing && version === undefined && attempt < CREATE_RACE_ATTEMPTS) continue;
+        if (e instanceof AlreadyExistsError && !existing && version === undefined && attempt < CREATE_RACE_ATTEMPTS)
+          continue;
         throw e;
       }
     }
   }
 
-  private async patchBase(key: string, dto: PatchFlagDto, version: number | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
-    if (dto.percentage !== undefined) throw new FeatureFlagsValidationError('percentage', 'exists only per environment: name the "environment"');
-    if (dto.enabled === null) throw new FeatureFlagsValidationError('enabled', 'must be true or false for the base flag (null means "inherit", for environments)');
+  private async patchBase(
+    key: string,
+    dto: PatchFlagDto,
+    version: number | undefined,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
+    if (dto.percentage !== undefined)
+      throw new FeatureFlagsValidationError('percentage', 'exists only per environment: name the "environment"');
+    if (dto.enabled === null)
+      throw new FeatureFlagsValidationError(
+        'enabled',
+        'must be true or false for the base flag (null means "inherit", for environments)',
+      );
     // Input first (400), then who asks (403) and what exists (404).
-    if (!['enabled', 'value', 'rules', 'variants', ...BASE_ONLY_FIELDS].some((field) => dto[field as keyof PatchFlagDto] !== undefined)) {
-      throw new FeatureFlagsValidationError('body', 'names nothing to change: send one of enabled, value, rules, variants, name, description, tags, metadata (or an environment)');
+    if (
+      !['enabled', 'value', 'rules', 'variants', ...BASE_ONLY_FIELDS].some(
+        (field) => dto[field as keyof PatchFlagDto] !== undefined,
+      )
+    ) {
+      throw new FeatureFlagsValidationError(
+        'body',
+        'names nothing to change: send one of enabled, value, rules, variants, name, description, tags, metadata (or an environment)',
+      );
     }
     assertAllEnvironments(principal, 'A change to the base flag');
     const state = await loadFlagState(this.storage, key);
@@ -161,23 +253,49 @@ export class FlagAdminService {
     if (dto.rules !== undefined) changes.rules = dto.rules ?? [];
     if (dto.variants !== undefined) changes.variants = dto.variants;
     for (const field of BASE_ONLY_FIELDS) if (dto[field] !== undefined) changes[field] = dto[field];
-    const write: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, ...(version !== undefined ? { version } : {}), ...changes } as FlagUpdate };
+    const write: StorageWrite = {
+      op: 'updateFlag',
+      update: { id: state.flag.id, ...(version !== undefined ? { version } : {}), ...changes } as FlagUpdate,
+    };
     if (unchangedFlag(state.flag, mergeFlag(state.flag, write.update))) {
-      return { status: 200, body: { ...this.withOverrides(state, principal), changed: false }, etag: etagOf(state.flag.version) };
+      return {
+        status: 200,
+        body: { ...this.withOverrides(state, principal), changed: false },
+        etag: etagOf(state.flag.version),
+      };
     }
-    const deferred: StorageWrite = { op: 'updateFlag', update: { ...(write.update as FlagUpdate), version: state.flag.version } as FlagUpdate };
-    const enacted = await this.protection.enact(this.plan(state, `Change the base definition of "${key}"`, [], [write], [deferred], { base: flagView(state.flag) }), {
-      principal,
-      confirm: dto.confirm,
-      reason: dto.reason,
-    });
+    const deferred: StorageWrite = {
+      op: 'updateFlag',
+      update: { ...(write.update as FlagUpdate), version: state.flag.version } as FlagUpdate,
+    };
+    const enacted = await this.protection.enact(
+      this.plan(state, `Change the base definition of "${key}"`, [], [write], [deferred], {
+        base: flagView(state.flag),
+      }),
+      {
+        principal,
+        confirm: dto.confirm,
+        reason: dto.reason,
+      },
+    );
     if (enacted.status === 'pending') return pending(enacted);
     const flag = enacted.results[0] as Flag;
-    return { status: 200, body: { ...this.withOverrides({ ...state, flag }, principal), changed: flag.version !== state.flag.version }, etag: etagOf(flag.version) };
+    return {
+      status: 200,
+      body: { ...this.withOverrides({ ...state, flag }, principal), changed: flag.version !== state.flag.version },
+      etag: etagOf(flag.version),
+    };
   }
 
   /** `DELETE /feature-flags/:key/environments/:slug`: the environment inherits the flag again. */
-  async removeOverride(key: string, slug: string, confirm: boolean | undefined, reason: string | undefined, ifMatch: string | undefined, principal: AdminPrincipal): Promise<AdminResponse> {
+  async removeOverride(
+    key: string,
+    slug: string,
+    confirm: boolean | undefined,
+    reason: string | undefined,
+    ifMatch: string | undefined,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     const version = expectedVersion(ifMatch, undefined);
     assertEnvironmentAccess(principal, slug, 'change');
     const state = await loadFlagState(this.storage, key);
@@ -186,11 +304,16 @@ export class FlagAdminService {
     if (!existing) throw new NotFoundError('environment flag', `${key}@${slug}`);
     checkVersion(`${key}@${slug}`, version, existing.version);
     const write: StorageWrite = { op: 'deleteEnvironmentFlag', ref: { envId: env.id, flagId: state.flag.id } };
-    const enacted = await this.protection.enact(this.plan(state, `Remove the override of "${key}" in "${slug}" (inherit again)`, [slug], [write], undefined, { [slug]: overrideView(existing, slug) }), {
-      principal,
-      confirm,
-      reason,
-    });
+    const enacted = await this.protection.enact(
+      this.plan(state, `Remove the override of "${key}" in "${slug}" (inherit again)`, [slug], [write], undefined, {
+        [slug]: overrideView(existing, slug),
+      }),
+      {
+        principal,
+        confirm,
+        reason,
+      },
+    );
     if (enacted.status === 'pending') return pending(enacted);
     return this.inEnvironment({ ...state, overrides: state.overrides.filter((o) => o.id !== existing.id) }, slug, 200);
   }
@@ -205,18 +328,32 @@ export class FlagAdminService {
     const state = await loadFlagState(this.storage, key);
     const target = environmentOf(state.environments, dto.to);
     const existing = state.overrides.find((o) => o.environmentId === target.id);
-    const planned = this.plan(state, `Promote "${key}" from "${dto.from}" to "${dto.to}"`, [dto.to], plan.writes, undefined, {
-      [dto.to]: existing ? overrideView(existing, dto.to) : null,
-    });
+    const planned = this.plan(
+      state,
+      `Promote "${key}" from "${dto.from}" to "${dto.to}"`,
+      [dto.to],
+      plan.writes,
+      undefined,
+      {
+        [dto.to]: existing ? overrideView(existing, dto.to) : null,
+      },
+    );
     // The reviewer sees what each environment will serve, not only the override written.
-    planned.preview = { ...(planned.preview as Record<string, JsonValue>), served: JSON.parse(JSON.stringify(result.served)) as JsonValue };
+    planned.preview = {
+      ...(planned.preview as Record<string, JsonValue>),
+      served: JSON.parse(JSON.stringify(result.served)) as JsonValue,
+    };
     const enacted = await this.protection.enact(planned, { principal, confirm: dto.confirm, reason: dto.reason });
     if (enacted.status === 'pending') return pending(enacted);
     return { status: 200, body: { ...result, dryRun: false } satisfies PromotionResult };
   }
 
   /** Applies (or previews) a promotion plan of several flags into one environment. */
-  async promoteMany(plan: PromotionPlan, dto: { dryRun?: boolean; confirm?: boolean; reason?: string | null }, principal: AdminPrincipal): Promise<AdminResponse> {
+  async promoteMany(
+    plan: PromotionPlan,
+    dto: { dryRun?: boolean; confirm?: boolean; reason?: string | null },
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     const summary = (dryRun: boolean) => ({
       from: plan.from,
       to: plan.to,
@@ -240,7 +377,9 @@ export class FlagAdminService {
       const flag = flagId ? flagsById.get(flagId) : undefined;
       if (!flag) continue;
       const before: FlagRecords = { flag, overrides: allOverrides.filter((o) => o.flagId === flag.id) };
-      servedChanges(environments, before, simulateWrites(before, [write])).changed.forEach((slug) => indirect.add(slug));
+      servedChanges(environments, before, simulateWrites(before, [write])).changed.forEach((slug) =>
+        indirect.add(slug),
+      );
       killSwitch &&= turnsOffOnly(write, before);
     }
     const enacted = await this.protection.enact(
@@ -261,14 +400,24 @@ export class FlagAdminService {
   }
 
   /** `POST /feature-flags/:key/archive` and `/restore`. */
-  async setStatus(key: string, status: 'archived' | 'active', dto: FlagActionDto, principal: AdminPrincipal): Promise<AdminResponse> {
+  async setStatus(
+    key: string,
+    status: 'archived' | 'active',
+    dto: FlagActionDto,
+    principal: AdminPrincipal,
+  ): Promise<AdminResponse> {
     assertAllEnvironments(principal, status === 'archived' ? 'Archiving a flag' : 'Restoring a flag');
     const state = await loadFlagState(this.storage, key);
     if (state.flag.status !== status) {
       const write: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, status } };
-      const deferred: StorageWrite = { op: 'updateFlag', update: { id: state.flag.id, status, version: state.flag.version } };
+      const deferred: StorageWrite = {
+        op: 'updateFlag',
+        update: { id: state.flag.id, status, version: state.flag.version },
+      };
       const enacted = await this.protection.enact(
-        this.plan(state, `${status === 'archived' ? 'Archive' : 'Restore'} "${key}"`, [], [write], [deferred], { base: { status: state.flag.status } }),
+        this.plan(state, `${status === 'archived' ? 'Archive' : 'Restore'} "${key}"`, [], [write], [deferred], {
+          base: { status: state.flag.status },
+        }),
         { principal, confirm: dto.confirm, reason: dto.reason },
       );
       if (enacted.status === 'pending') return pending(enacted);
@@ -284,12 +433,23 @@ export class FlagAdminService {
     const flag = await this.storage.getFlag(key);
     if (!flag) throw new NotFoundError('flag', key);
     if (flag.status !== 'archived') throw new FlagNotArchivedError(key);
-    await this.storage.deleteFlag(key, { actor: principal.name, reason: reason ?? null, data: { principalId: principal.id } });
+    await this.storage.deleteFlag(key, {
+      actor: principal.name,
+      reason: reason ?? null,
+      data: { principalId: principal.id },
+    });
     return { status: 204, body: undefined };
   }
 
   /** A planned change of one flag: its writes, and the environments whose served state they change. */
-  private plan(state: FlagState, title: string, direct: string[], writes: StorageWrite[], deferred: StorageWrite[] | undefined, before: Record<string, unknown>): PlannedChange {
+  private plan(
+    state: FlagState,
+    title: string,
+    direct: string[],
+    writes: StorageWrite[],
+    deferred: StorageWrite[] | undefined,
+    before: Record<string, unknown>,
+  ): PlannedChange {
     const records: FlagRecords = { flag: state.flag, overrides: state.overrides };
     const after = simulateWrites(records, writes);
     const impact = servedChanges(state.environments, records, after);
@@ -337,12 +497,28 @@ export class FlagAdminService {
 /** Refuses a write whose expected version is not the current one (0: the record does not exist). */
 function checkVersion(identifier: string, expected: number | undefined, actual: number): void {
   if (expected !== undefined && expected !== actual) {
-    throw new VersionConflictError(identifier.includes('@') ? 'environment flag' : 'flag', identifier, expected, actual);
+    throw new VersionConflictError(
+      identifier.includes('@') ? 'environment flag' : 'flag',
+      identifier,
+      expected,
+      actual,
+    );
   }
 }
 
 function promotionPreview(results: PromotionResult[]): JsonValue {
-  return JSON.parse(JSON.stringify(results.map((r) => ({ flagKey: r.flagKey, from: r.from, to: r.to, before: r.before, after: r.after, served: r.served })))) as JsonValue;
+  return JSON.parse(
+    JSON.stringify(
+      results.map((r) => ({
+        flagKey: r.flagKey,
+        from: r.from,
+        to: r.to,
+        before: r.before,
+        after: r.after,
+        served: r.served,
+      })),
+    ),
+  ) as JsonValue;
 }
 
 function pending(enacted: Extract<EnactedChange, { status: 'pending' }>): AdminResponse {

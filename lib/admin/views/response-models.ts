@@ -25,7 +25,13 @@ const nrecord = (o: Options = {}) => ApiProperty({ type: 'object', additionalPro
 /** Any JSON value, null included. */
 const JSON_VALUE = {
   description: 'Any JSON value (null included).',
-  anyOf: [{ type: 'object', additionalProperties: true, nullable: true }, { type: 'array', items: {} }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+  anyOf: [
+    { type: 'object', additionalProperties: true, nullable: true },
+    { type: 'array', items: {} },
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+  ],
 };
 const json = (o: Options = {}) => ApiProperty({ ...JSON_VALUE, ...o });
 const optional = (o: Options = {}) => ({ required: false, ...o });
@@ -36,7 +42,11 @@ const NULL = { type: 'object', nullable: true, enum: [null] };
 export class ErrorModel {
   @int({ example: 400 }) statusCode!: number;
   @str({ example: 'Bad Request' }) error!: string;
-  @str({ example: 'VALIDATION_FAILED', description: 'Stable code: VALIDATION_FAILED, NOT_FOUND, VERSION_CONFLICT, CONFIRMATION_REQUIRED, ENVIRONMENT_FORBIDDEN, TOO_MANY_AUTH_FAILURES…' })
+  @str({
+    example: 'VALIDATION_FAILED',
+    description:
+      'Stable code: VALIDATION_FAILED, NOT_FOUND, VERSION_CONFLICT, CONFIRMATION_REQUIRED, ENVIRONMENT_FORBIDDEN, TOO_MANY_AUTH_FAILURES…',
+  })
   code!: string;
   @str({ example: 'percentage: must not be greater than 100' }) message!: string;
   @str(optional({ example: 'percentage', description: 'The invalid field (400, 428).' })) field?: string;
@@ -127,15 +137,29 @@ export class FlagInEnvironmentModel {
     description: 'Who supplied each field: an environment, `<slug>:defaults` or `base`.',
   })
   sources!: Record<string, string>;
-  @ApiProperty({ description: "This environment's own override; null: it inherits everything.", anyOf: [{ $ref: getSchemaPath(OverrideModel) }, NULL] })
+  @ApiProperty({
+    description: "This environment's own override; null: it inherits everything.",
+    anyOf: [{ $ref: getSchemaPath(OverrideModel) }, NULL],
+  })
   override!: OverrideModel | null;
-  @bool(optional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' })) changed?: boolean;
+  @bool(
+    optional({
+      description: 'In the answer to a write: false when the write changed nothing (no event, same version).',
+    }),
+  )
+  changed?: boolean;
 }
 
 export class FlagWithOverridesModel {
   @ApiProperty({ type: FlagModel }) flag!: FlagModel;
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/OverrideModel' } }) overrides!: Record<string, OverrideModel>;
-  @bool(optional({ description: 'In the answer to a write: false when the write changed nothing (no event, same version).' })) changed?: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/OverrideModel' } })
+  overrides!: Record<string, OverrideModel>;
+  @bool(
+    optional({
+      description: 'In the answer to a write: false when the write changed nothing (no event, same version).',
+    }),
+  )
+  changed?: boolean;
 }
 
 export class FlagPageModel {
@@ -155,7 +179,12 @@ export class PromotionResultModel {
   @ApiProperty({
     required: false,
     type: 'array',
-    items: { type: 'object', properties: { environment: { type: 'string' } }, required: ['environment'], additionalProperties: true },
+    items: {
+      type: 'object',
+      properties: { environment: { type: 'string' } },
+      required: ['environment'],
+      additionalProperties: true,
+    },
     description: 'Each environment whose answers change: its resolved fields before and after.',
   })
   served?: unknown[];
@@ -204,8 +233,13 @@ export class CloneModel {
 export class CompareModel {
   @str() from!: string;
   @str() to!: string;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { flags: 3, different: 1 } }) summary!: Record<string, number>;
-  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'Per flag: what each environment serves, and `differences` (field names).' })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { flags: 3, different: 1 } })
+  summary!: Record<string, number>;
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    description: 'Per flag: what each environment serves, and `differences` (field names).',
+  })
   flags!: unknown[];
 }
 
@@ -235,8 +269,13 @@ export class ApiTokenModel {
   @str({ example: 'ffa_AbCd' }) secretHint!: string;
   @str({ enum: ['active', 'expired', 'revoked'] }) status!: string;
   @str() createdBy!: string;
-  @nstr({ description: 'The id of the principal that created it (`bootstrap-token`, a user id, a token id).' }) createdById!: string | null;
-  @str({ description: "The principal it acts as for the two-person rule: its own id, or (created by another token) that token's principal." }) actsAs!: string;
+  @nstr({ description: 'The id of the principal that created it (`bootstrap-token`, a user id, a token id).' })
+  createdById!: string | null;
+  @str({
+    description:
+      "The principal it acts as for the two-person rule: its own id, or (created by another token) that token's principal.",
+  })
+  actsAs!: string;
   @nstr(DATE) createdAt!: string | null;
   @nstr(DATE) expiresAt!: string | null;
   @nstr(DATE) revokedAt!: string | null;
@@ -289,7 +328,12 @@ export class ChangeRequestModel {
   @nstr(DATE) decidedAt!: string | null;
   @nstr() decisionReason!: string | null;
   @int() version!: number;
-  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'The storage writes approval applies.' }) writes!: unknown[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    description: 'The storage writes approval applies.',
+  })
+  writes!: unknown[];
 }
 
 export class ChangeRequestListModel {
@@ -317,7 +361,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 const ERROR_HEADERS: Record<number, Record<string, { description: string; schema: Record<string, unknown> }>> = {
   401: { 'WWW-Authenticate': { description: 'Bearer realm="feature-flags-admin"', schema: { type: 'string' } } },
-  429: { 'Retry-After': { description: 'Seconds until the client may try again.', schema: { type: 'integer', minimum: 1 } } },
+  429: {
+    'Retry-After': { description: 'Seconds until the client may try again.', schema: { type: 'integer', minimum: 1 } },
+  },
 };
 
 /** What every admin route can answer besides its own: bad input, authentication, size, throttling, store. */
@@ -329,12 +375,21 @@ export function ApiAdminErrors(...statuses: number[]): MethodDecorator & ClassDe
   return applyDecorators(
     ApiExtraModels(ErrorModel),
     ...all.map((status) =>
-      ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], schema: { $ref: getSchemaPath(ErrorModel) }, ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}) }),
+      ApiResponse({
+        status,
+        description: ERROR_DESCRIPTIONS[status],
+        schema: { $ref: getSchemaPath(ErrorModel) },
+        ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
+      }),
     ),
   );
 }
 
 /** Documents the 202 answer of a write that a protected environment turned into a change request. */
 export function ApiPendingChange(): MethodDecorator & ClassDecorator {
-  return ApiResponse({ status: 202, description: 'The environment requires approval: a pending change request was created; nothing is applied yet.', type: PendingChangeModel });
+  return ApiResponse({
+    status: 202,
+    description: 'The environment requires approval: a pending change request was created; nothing is applied yet.',
+    type: PendingChangeModel,
+  });
 }

@@ -1,5 +1,13 @@
 import { FlagRuleDefinition, JsonValue, ResolvedFlag } from '../../core/types';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag } from '../../storage/records';
+import {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+} from '../../storage/records';
 
 /**
  * What the admin API answers: plain JSON views of the records (dates as ISO strings, no storage-internal
@@ -89,16 +97,34 @@ export interface FlagInEnvironmentView {
   environment: string;
   /** The inheritance chain, nearest first. */
   chain: string[];
-  resolved: { enabled: boolean; percentage: number | null; rules: FlagRuleDefinition[]; value: JsonValue | null; variants: JsonValue | null };
+  resolved: {
+    enabled: boolean;
+    percentage: number | null;
+    rules: FlagRuleDefinition[];
+    value: JsonValue | null;
+    variants: JsonValue | null;
+  };
   /** Who supplied each field: an environment slug, `<slug>:defaults`, or `base`. */
   sources: ResolvedFlag['sources'];
   /** This environment's own override (null: it inherits everything); its `version` is what If-Match carries. */
   override: OverrideView | null;
 }
 
-export function flagInEnvironmentView(flag: Flag, resolved: ResolvedFlag, override: EnvironmentFlag | undefined): FlagInEnvironmentView {
+export function flagInEnvironmentView(
+  flag: Flag,
+  resolved: ResolvedFlag,
+  override: EnvironmentFlag | undefined,
+): FlagInEnvironmentView {
   return {
-    flag: { key: flag.key, name: flag.name, description: flag.description, type: flag.type, status: flag.status, tags: flag.tags, version: flag.version },
+    flag: {
+      key: flag.key,
+      name: flag.name,
+      description: flag.description,
+      type: flag.type,
+      status: flag.status,
+      tags: flag.tags,
+      version: flag.version,
+    },
     environment: resolved.environment as string,
     chain: resolved.chain,
     resolved: {

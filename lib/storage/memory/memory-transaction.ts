@@ -139,6 +139,8 @@ export class MemoryTransaction implements RecordTransaction {
       if (staged?.has(id)) return (staged.get(id) as StoredRecords[K] | null) ?? undefined;
       return (this.tables[kind] as Map<string, StoredRecords[K]>).get(id);
     }
-    return this.values(kind).find((r) => fields.every(([field, value]) => (r as unknown as Record<string, unknown>)[field] === value));
+    return this.values(kind).find((r) =>
+      fields.every(([field, value]) => (r as unknown as Record<string, unknown>)[field] === value),
+    );
   }
 }

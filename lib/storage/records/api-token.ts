@@ -1,4 +1,3 @@
-
 export const API_TOKEN_TYPES = ['admin', 'read-only'] as const;
 /** What a token may do: `admin` reads and writes, `read-only` only reads. */
 export type ApiTokenType = (typeof API_TOKEN_TYPES)[number];

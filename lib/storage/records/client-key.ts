@@ -1,4 +1,3 @@
-
 /**
  * A client key as stored (Unleash's environment-scoped client API key): never the secret, only its
  * SHA-256 hash. A key evaluates flags in its one environment, over OFREP.

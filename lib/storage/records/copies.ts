@@ -9,6 +9,9 @@ import { Segment } from './segment';
  */
 export const copyEnvironment = (e: Environment): Environment => new Environment(structuredClone({ ...e }));
 export const copyFlag = (f: Flag): Flag =>
-  new Flag({ ...structuredClone({ ...f, rules: undefined }), rules: f.rules.map((r) => new FlagRule(structuredClone({ ...r }))) });
+  new Flag({
+    ...structuredClone({ ...f, rules: undefined }),
+    rules: f.rules.map((r) => new FlagRule(structuredClone({ ...r }))),
+  });
 export const copyOverride = (o: EnvironmentFlag): EnvironmentFlag => new EnvironmentFlag(structuredClone({ ...o }));
 export const copySegment = (s: Segment): Segment => new Segment(structuredClone({ ...s }));

@@ -1,4 +1,12 @@
-import { Condition, FlagDefinition, FlagRuleDefinition, FlagStatus, FlagType, FlagValue, FlagVariant } from '../../core/types';
+import {
+  Condition,
+  FlagDefinition,
+  FlagRuleDefinition,
+  FlagStatus,
+  FlagType,
+  FlagValue,
+  FlagVariant,
+} from '../../core/types';
 
 /**
  * A targeting rule of a flag's base definition. Rules are tried by ascending `priority`; the first whose

@@ -1,5 +1,15 @@
 import { AuditEventInput } from '../audit';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../records';
+import {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  FlagRule,
+  Segment,
+} from '../records';
 
 /** How the Redis backend keeps records: as JSON, dates as ISO strings. */
 
@@ -11,11 +21,16 @@ function withDates(o: Record<string, unknown>, fields: string[]): Record<string,
 const RECORD_DATES = ['createdAt', 'updatedAt'];
 const parse = (raw: string): Record<string, unknown> => JSON.parse(raw) as Record<string, unknown>;
 
-export const decodeEnvironment = (raw: string): Environment => new Environment(withDates(parse(raw), RECORD_DATES) as Partial<Environment>);
-export const decodeOverride = (raw: string): EnvironmentFlag => new EnvironmentFlag(withDates(parse(raw), RECORD_DATES) as Partial<EnvironmentFlag>);
-export const decodeSegment = (raw: string): Segment => new Segment(withDates(parse(raw), RECORD_DATES) as Partial<Segment>);
-export const decodeApiToken = (raw: string): ApiToken => new ApiToken(withDates(parse(raw), ['createdAt', 'expiresAt', 'revokedAt']) as Partial<ApiToken>);
-export const decodeClientKey = (raw: string): ClientKey => new ClientKey(withDates(parse(raw), ['createdAt', 'revokedAt']) as Partial<ClientKey>);
+export const decodeEnvironment = (raw: string): Environment =>
+  new Environment(withDates(parse(raw), RECORD_DATES) as Partial<Environment>);
+export const decodeOverride = (raw: string): EnvironmentFlag =>
+  new EnvironmentFlag(withDates(parse(raw), RECORD_DATES) as Partial<EnvironmentFlag>);
+export const decodeSegment = (raw: string): Segment =>
+  new Segment(withDates(parse(raw), RECORD_DATES) as Partial<Segment>);
+export const decodeApiToken = (raw: string): ApiToken =>
+  new ApiToken(withDates(parse(raw), ['createdAt', 'expiresAt', 'revokedAt']) as Partial<ApiToken>);
+export const decodeClientKey = (raw: string): ClientKey =>
+  new ClientKey(withDates(parse(raw), ['createdAt', 'revokedAt']) as Partial<ClientKey>);
 export const decodeChangeRequest = (raw: string): ChangeRequest =>
   new ChangeRequest(withDates(parse(raw), ['createdAt', 'decidedAt', 'updatedAt']) as Partial<ChangeRequest>);
 
@@ -47,8 +62,11 @@ export function decodeEvent([entryId, fields]: [string, string[]]): AuditEvent {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Creation order, ties broken by id (as the SQL backends list overrides). */
-export const byCreation = <T extends { createdAt: Date; id: string }>(a: T, b: T): number => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.id, b.id);
+export const byCreation = <T extends { createdAt: Date; id: string }>(a: T, b: T): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || compare(a.id, b.id);
 /** Creation order, ties broken by slug (as the SQL backends list environments). */
-export const bySlug = (a: Environment, b: Environment): number => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.slug, b.slug);
+export const bySlug = (a: Environment, b: Environment): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || compare(a.slug, b.slug);
 /** Creation order, ties broken by key (as the SQL backends list segments). */
-export const byKey = (a: Segment, b: Segment): number => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.key, b.key);
+export const byKey = (a: Segment, b: Segment): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || compare(a.key, b.key);

@@ -9,8 +9,14 @@ import type { RedisClient, RedisConnection } from './redis-client';
 
 /** Creates an ioredis client (ioredis is an optional peer dependency, loaded on first use). */
 export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Redis {
-  const RedisClass = requirePeer<typeof import('ioredis')>('ioredis', 'redis', 'Redis (the redis backend, or changes over Redis pub/sub)').default;
-  return typeof connection === 'string' ? new RedisClass(connection, extra) : new RedisClass({ ...(connection as RedisOptions), ...extra });
+  const RedisClass = requirePeer<typeof import('ioredis')>(
+    'ioredis',
+    'redis',
+    'Redis (the redis backend, or changes over Redis pub/sub)',
+  ).default;
+  return typeof connection === 'string'
+    ? new RedisClass(connection, extra)
+    : new RedisClass({ ...(connection as RedisOptions), ...extra });
 }
 
 /**
@@ -34,9 +40,10 @@ export const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|BUSY|TRYAGAIN|CL
 
 export function isRedisClient(value: unknown): value is RedisClient {
   const v = value as Partial<Redis> | null;
-  return typeof v === 'object' && v !== null && typeof v.defineCommand === 'function' && typeof v.sendCommand === 'function';
+  return (
+    typeof v === 'object' && v !== null && typeof v.defineCommand === 'function' && typeof v.sendCommand === 'function'
+  );
 }
-
 
 /** Waits for a connecting client to be ready (at most its connect timeout, or 10 s). */
 export function whenReady(c: Redis): Promise<void> {

@@ -1,4 +1,13 @@
-import { FieldSource, FlagRuleDefinition, FlagStatus, FlagType, FlagValue, FlagVariant, OverridableField, ResolvedFlag } from '../../core/types';
+import {
+  FieldSource,
+  FlagRuleDefinition,
+  FlagStatus,
+  FlagType,
+  FlagValue,
+  FlagVariant,
+  OverridableField,
+  ResolvedFlag,
+} from '../../core/types';
 import { plainRule } from '../../core/promotion';
 
 /**

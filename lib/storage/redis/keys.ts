@@ -66,7 +66,6 @@ export class RedisKeys {
     return `${this.prefix}flags:${environmentSlug}:${flagKey}`;
   }
 
-
   flag(key: string): string {
     return `${this.prefix}flag:${key}`;
   }

@@ -3,12 +3,28 @@ import { FlagSnapshot } from '../../core/snapshot';
 import { AuditEventInput } from '../audit';
 import { DeletableKind, RecordKind, RecordLookups, RecordTransaction, StoredRecords } from '../record-transaction';
 import { ApiToken, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from '../records';
-import { byCreation, decodeApiToken, decodeChangeRequest, decodeClientKey, decodeEnvironment, decodeFlag, decodeOverride, decodeSegment } from './codec';
+import {
+  byCreation,
+  decodeApiToken,
+  decodeChangeRequest,
+  decodeClientKey,
+  decodeEnvironment,
+  decodeFlag,
+  decodeOverride,
+  decodeSegment,
+} from './codec';
 import { effectiveState } from './effective-state';
 import { RedisKeys } from './keys';
 import { RedisTx } from './transaction';
 
-type Lookup = { id?: string; slug?: string; key?: string; environmentId?: string; flagId?: string; secretHash?: string };
+type Lookup = {
+  id?: string;
+  slug?: string;
+  key?: string;
+  environmentId?: string;
+  flagId?: string;
+  secretHash?: string;
+};
 type Found = { override: EnvironmentFlag; slug: string; key: string };
 
 /**
@@ -33,7 +49,9 @@ export class RedisRecords implements RecordTransaction {
 
   async flags(): Promise<Flag[]> {
     const index = await this.tx.hgetall(this.keys.flagIndex);
-    return (await this.tx.mget([...index.values()].map((key) => this.keys.flag(key)))).filter((raw): raw is string => raw !== null).map(decodeFlag);
+    return (await this.tx.mget([...index.values()].map((key) => this.keys.flag(key))))
+      .filter((raw): raw is string => raw !== null)
+      .map(decodeFlag);
   }
 
   async overrides(): Promise<EnvironmentFlag[]> {
@@ -45,8 +63,12 @@ export class RedisRecords implements RecordTransaction {
     const flags = await this.flags();
     const keyOf = new Map(flags.map((f) => [f.id, f.key]));
     const slugOf = new Map(environments.map((e) => [e.id, e.slug]));
-    const pairs = [...(await this.tx.hgetall(this.keys.overrideIndex)).values()].map((pair) => JSON.parse(pair) as [string, string]);
-    const names = pairs.filter(([envId, flagId]) => slugOf.has(envId) && keyOf.has(flagId)).map(([envId, flagId]) => this.keys.override(slugOf.get(envId)!, keyOf.get(flagId)!));
+    const pairs = [...(await this.tx.hgetall(this.keys.overrideIndex)).values()].map(
+      (pair) => JSON.parse(pair) as [string, string],
+    );
+    const names = pairs
+      .filter(([envId, flagId]) => slugOf.has(envId) && keyOf.has(flagId))
+      .map(([envId, flagId]) => this.keys.override(slugOf.get(envId)!, keyOf.get(flagId)!));
     const overrides = (await this.tx.mget(names)).filter((raw): raw is string => raw !== null).map(decodeOverride);
     return { flags, overrides };
   }
@@ -62,7 +84,8 @@ export class RedisRecords implements RecordTransaction {
         return (raw ? decodeEnvironment(raw) : null) as StoredRecords[K] | null;
       }
       case 'flag':
-        return (await this.flag(b.id !== undefined ? await tx.hget(k.flagIndex, b.id) : b.key!)) as StoredRecords[K] | null;
+        return (await this.flag(b.id !== undefined ? await tx.hget(k.flagIndex, b.id) : b.key!)) as
+          StoredRecords[K] | null;
       case 'override':
         return ((await this.override(b))?.override ?? null) as StoredRecords[K] | null;
       case 'segment': {
@@ -72,7 +95,10 @@ export class RedisRecords implements RecordTransaction {
       }
       case 'apiToken':
       case 'clientKey': {
-        const id = b.id !== undefined ? b.id : await tx.hget(kind === 'apiToken' ? k.apiTokenSecrets : k.clientKeySecrets, b.secretHash!);
+        const id =
+          b.id !== undefined
+            ? b.id
+            : await tx.hget(kind === 'apiToken' ? k.apiTokenSecrets : k.clientKeySecrets, b.secretHash!);
         const raw = id === null ? null : await tx.get(kind === 'apiToken' ? k.apiToken(id) : k.clientKey(id));
         if (!raw) return null;
         return (kind === 'apiToken' ? decodeApiToken(raw) : decodeClientKey(raw)) as StoredRecords[K];
@@ -88,8 +114,12 @@ export class RedisRecords implements RecordTransaction {
   async exists<K extends RecordKind>(kind: K, by: RecordLookups[K]): Promise<boolean> {
     const b = by as Lookup;
     const k = this.keys;
-    if (kind === 'flag') return (b.id !== undefined ? await this.tx.hget(k.flagIndex, b.id) : await this.tx.get(k.flag(b.key!))) !== null;
-    if (kind === 'segment') return (b.id !== undefined ? await this.tx.hget(k.segmentIndex, b.id) : await this.tx.get(k.segment(b.key!))) !== null;
+    if (kind === 'flag')
+      return (b.id !== undefined ? await this.tx.hget(k.flagIndex, b.id) : await this.tx.get(k.flag(b.key!))) !== null;
+    if (kind === 'segment')
+      return (
+        (b.id !== undefined ? await this.tx.hget(k.segmentIndex, b.id) : await this.tx.get(k.segment(b.key!))) !== null
+      );
     if (kind === 'override' && b.id !== undefined) return (await this.tx.hget(k.overrideIndex, b.id)) !== null;
     if ((kind === 'apiToken' || kind === 'clientKey') && b.secretHash !== undefined) {
       return (await this.tx.hget(kind === 'apiToken' ? k.apiTokenSecrets : k.clientKeySecrets, b.secretHash)) !== null;
@@ -273,7 +303,9 @@ export class RedisRecords implements RecordTransaction {
     if (everyFlagIn.size > 0) ({ flags, overrides } = await this.flagsAndOverrides(envs));
     else {
       const ids = [...new Set([...everyEnvironmentOf, ...some.keys()])];
-      flags = (await Promise.all(ids.map(async (id) => this.flag(await tx.hget(keys.flagIndex, id))))).filter((f): f is Flag => f !== null);
+      flags = (await Promise.all(ids.map(async (id) => this.flag(await tx.hget(keys.flagIndex, id))))).filter(
+        (f): f is Flag => f !== null,
+      );
       overrides = [];
       for (const f of flags) {
         const raws = await tx.mget(envs.map((e) => keys.override(e.slug, f.key)));
@@ -288,8 +320,11 @@ export class RedisRecords implements RecordTransaction {
       tx.set(keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
     };
     for (const envId of everyFlagIn) for (const f of flags) put(envId, f);
-    for (const flagId of everyEnvironmentOf) for (const e of envs) if (!everyFlagIn.has(e.id)) put(e.id, flagsById.get(flagId));
-    for (const [flagId, envIds] of some) for (const envId of envIds) if (!everyFlagIn.has(envId) && !everyEnvironmentOf.has(flagId)) put(envId, flagsById.get(flagId));
+    for (const flagId of everyEnvironmentOf)
+      for (const e of envs) if (!everyFlagIn.has(e.id)) put(e.id, flagsById.get(flagId));
+    for (const [flagId, envIds] of some)
+      for (const envId of envIds)
+        if (!everyFlagIn.has(envId) && !everyEnvironmentOf.has(flagId)) put(envId, flagsById.get(flagId));
   }
 
   /**
@@ -313,7 +348,9 @@ export class RedisRecords implements RecordTransaction {
     }
     const { flags, overrides } = await this.flagsAndOverrides(envs);
     const snapshot = new FlagSnapshot({ environments: envs, flags, environmentFlags: overrides, segments: [] });
-    for (const env of envs) for (const flag of flags) tx.set(keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
+    for (const env of envs)
+      for (const flag of flags)
+        tx.set(keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
     tx.set(keys.layout, layout);
   }
 

@@ -32,7 +32,8 @@ function redact(url: string): string {
 
 function databaseOf(u: URL, url: string): string {
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (database === '' || database.includes('/')) invalid(`"${redact(url)}" names no database (add /database after the host)`);
+  if (database === '' || database.includes('/'))
+    invalid(`"${redact(url)}" names no database (add /database after the host)`);
   return database;
 }
 

@@ -61,6 +61,16 @@ const CONNECTION_CODES = new Set([
 /** The store cannot be reached: network errors, PostgreSQL classes 08 and 57P, refused logins, missing database. */
 export function isUnavailable(e: unknown): boolean {
   const { code, message } = driverError(e);
-  if (code && (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '28P01' || code === '3D000')) return true;
-  return /Connection terminated|pool after calling end|Pool is closed|Can't add new command when connection is in closed state/i.test(message ?? '');
+  if (
+    code &&
+    (CONNECTION_CODES.has(code) ||
+      code.startsWith('08') ||
+      code.startsWith('57P') ||
+      code === '28P01' ||
+      code === '3D000')
+  )
+    return true;
+  return /Connection terminated|pool after calling end|Pool is closed|Can't add new command when connection is in closed state/i.test(
+    message ?? '',
+  );
 }

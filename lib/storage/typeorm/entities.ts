@@ -1,6 +1,16 @@
 import type * as TypeOrm from 'typeorm';
 import { loadOptionalPeer } from '../../optional-peers';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../records';
+import {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  FlagRule,
+  Segment,
+} from '../records';
 
 /**
  * The TypeORM mapping of the storage records: which table and column each record and field is. The records
@@ -21,8 +31,21 @@ function mapEntity(target: Function, classDecorators: ClassDecorator[], properti
 }
 
 if (typeorm) {
-  const { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } = typeorm;
-  const id = (table: string) => [PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: `PK_${table}` })];
+  const {
+    Column,
+    CreateDateColumn,
+    Entity,
+    Index,
+    JoinColumn,
+    ManyToOne,
+    OneToMany,
+    PrimaryColumn,
+    PrimaryGeneratedColumn,
+    UpdateDateColumn,
+  } = typeorm;
+  const id = (table: string) => [
+    PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: `PK_${table}` }),
+  ];
   const version = () => [Column({ type: 'int', default: 1 })];
   const createdAt = () => [CreateDateColumn({ name: 'created_at' })];
   const updatedAt = () => [UpdateDateColumn({ name: 'updated_at' })];
@@ -54,7 +77,10 @@ if (typeorm) {
   mapEntity(FlagRule, [Entity({ name: 'feature_flag_rules' })], {
     id: id('feature_flag_rules'),
     flagId: [Index('IDX_feature_flag_rules_flag_id'), Column({ name: 'flag_id', type: 'varchar', length: 36 })],
-    flag: [ManyToOne('Flag', 'rules', { onDelete: 'CASCADE' }), JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_rules_flag_id' })],
+    flag: [
+      ManyToOne('Flag', 'rules', { onDelete: 'CASCADE' }),
+      JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_rules_flag_id' }),
+    ],
     name: [Column({ type: 'varchar', length: 255, nullable: true })],
     priority: [Column({ type: 'int', default: 0 })],
     enabled: [Column({ type: 'boolean', default: true })],
@@ -72,7 +98,10 @@ if (typeorm) {
     name: name(),
     slug: [Index('UQ_feature_flag_environments_slug', { unique: true }), Column({ type: 'varchar', length: 64 })],
     description: nullableText(),
-    parentId: [Index('IDX_feature_flag_environments_parent_id'), Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })],
+    parentId: [
+      Index('IDX_feature_flag_environments_parent_id'),
+      Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true }),
+    ],
     // A parent with children cannot be deleted (storage refuses first, the key backs it).
     parent: [
       ManyToOne(() => Environment, { onDelete: 'RESTRICT' }),
@@ -88,16 +117,28 @@ if (typeorm) {
 
   mapEntity(
     EnvironmentFlag,
-    [Entity({ name: 'feature_flag_environment_flags' }), Index('UQ_feature_flag_environment_flags_env_flag', ['environmentId', 'flagId'], { unique: true })],
+    [
+      Entity({ name: 'feature_flag_environment_flags' }),
+      Index('UQ_feature_flag_environment_flags_env_flag', ['environmentId', 'flagId'], { unique: true }),
+    ],
     {
       id: id('feature_flag_environment_flags'),
       environmentId: [Column({ name: 'environment_id', type: 'varchar', length: 36 })],
       environment: [
         ManyToOne(() => Environment, { onDelete: 'CASCADE' }),
-        JoinColumn({ name: 'environment_id', foreignKeyConstraintName: 'FK_feature_flag_environment_flags_environment_id' }),
+        JoinColumn({
+          name: 'environment_id',
+          foreignKeyConstraintName: 'FK_feature_flag_environment_flags_environment_id',
+        }),
       ],
-      flagId: [Index('IDX_feature_flag_environment_flags_flag_id'), Column({ name: 'flag_id', type: 'varchar', length: 36 })],
-      flag: [ManyToOne(() => Flag, { onDelete: 'CASCADE' }), JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_environment_flags_flag_id' })],
+      flagId: [
+        Index('IDX_feature_flag_environment_flags_flag_id'),
+        Column({ name: 'flag_id', type: 'varchar', length: 36 }),
+      ],
+      flag: [
+        ManyToOne(() => Flag, { onDelete: 'CASCADE' }),
+        JoinColumn({ name: 'flag_id', foreignKeyConstraintName: 'FK_feature_flag_environment_flags_flag_id' }),
+      ],
       enabled: [Column({ type: 'boolean', nullable: true })],
       percentage: [Column({ type: 'double precision', nullable: true })],
       rules: nullableJson(),
@@ -126,8 +167,14 @@ if (typeorm) {
     id: [PrimaryGeneratedColumn('increment', { type: 'int', primaryKeyConstraintName: 'PK_feature_flag_events' })],
     type: [Index('IDX_feature_flag_events_type'), Column({ type: 'varchar', length: 64 })],
     actor: name(),
-    flagKey: [Index('IDX_feature_flag_events_flag_key'), Column({ name: 'flag_key', type: 'varchar', length: 128, nullable: true })],
-    environment: [Index('IDX_feature_flag_events_environment'), Column({ type: 'varchar', length: 64, nullable: true })],
+    flagKey: [
+      Index('IDX_feature_flag_events_flag_key'),
+      Column({ name: 'flag_key', type: 'varchar', length: 128, nullable: true }),
+    ],
+    environment: [
+      Index('IDX_feature_flag_events_environment'),
+      Column({ type: 'varchar', length: 64, nullable: true }),
+    ],
     before: nullableJson(),
     after: nullableJson(),
     reason: nullableText(),
@@ -140,7 +187,10 @@ if (typeorm) {
     name: name(),
     type: [Column({ type: 'varchar', length: 16 })],
     environments: json(),
-    secretHash: [Index('UQ_feature_flag_api_tokens_secret_hash', { unique: true }), Column({ name: 'secret_hash', type: 'varchar', length: 64 })],
+    secretHash: [
+      Index('UQ_feature_flag_api_tokens_secret_hash', { unique: true }),
+      Column({ name: 'secret_hash', type: 'varchar', length: 64 }),
+    ],
     secretHint: [Column({ name: 'secret_hint', type: 'varchar', length: 16 })],
     createdBy: [Column({ name: 'created_by', type: 'varchar', length: 255 })],
     createdById: nullableName('created_by_id'),
@@ -154,7 +204,10 @@ if (typeorm) {
 
   mapEntity(ChangeRequest, [Entity({ name: 'feature_flag_change_requests' })], {
     id: id('feature_flag_change_requests'),
-    status: [Index('IDX_feature_flag_change_requests_status'), Column({ type: 'varchar', length: 16, default: 'pending' })],
+    status: [
+      Index('IDX_feature_flag_change_requests_status'),
+      Column({ type: 'varchar', length: 16, default: 'pending' }),
+    ],
     title: name(),
     flagKey: [Column({ name: 'flag_key', type: 'varchar', length: 128, nullable: true })],
     environments: json(),
@@ -176,7 +229,10 @@ if (typeorm) {
     id: id('feature_flag_client_keys'),
     name: name(),
     environment: [Index('IDX_feature_flag_client_keys_environment'), Column({ type: 'varchar', length: 64 })],
-    secretHash: [Index('UQ_feature_flag_client_keys_secret_hash', { unique: true }), Column({ name: 'secret_hash', type: 'varchar', length: 64 })],
+    secretHash: [
+      Index('UQ_feature_flag_client_keys_secret_hash', { unique: true }),
+      Column({ name: 'secret_hash', type: 'varchar', length: 64 }),
+    ],
     secretHint: [Column({ name: 'secret_hint', type: 'varchar', length: 16 })],
     createdBy: [Column({ name: 'created_by', type: 'varchar', length: 255 })],
     createdAt: createdAt(),
@@ -187,4 +243,14 @@ if (typeorm) {
 }
 
 /** Every TypeORM entity of the module: add them to your own `TypeOrmModule` when sharing its connection. */
-export const FEATURE_FLAG_ENTITIES = [Flag, FlagRule, Environment, EnvironmentFlag, Segment, AuditEvent, ApiToken, ChangeRequest, ClientKey] as const;
+export const FEATURE_FLAG_ENTITIES = [
+  Flag,
+  FlagRule,
+  Environment,
+  EnvironmentFlag,
+  Segment,
+  AuditEvent,
+  ApiToken,
+  ChangeRequest,
+  ClientKey,
+] as const;

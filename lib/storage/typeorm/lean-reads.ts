@@ -16,7 +16,8 @@ import { Flag, FlagRule } from '../records';
 function converterOf(driver: Driver, column: ColumnMetadata): (value: unknown) => unknown {
   if (column.transformer) return (value) => driver.prepareHydratedValue(value, column);
   if (column.type === 'simple-json') return (value) => (typeof value === 'string' ? JSON.parse(value) : value);
-  if (column.type === 'boolean' || column.type === Boolean) return (value) => (value === null || value === undefined ? value : value ? true : false);
+  if (column.type === 'boolean' || column.type === Boolean)
+    return (value) => (value === null || value === undefined ? value : value ? true : false);
   if (['varchar', 'text', 'int', 'double precision'].includes(column.type as string)) return (value) => value;
   return (value) => driver.prepareHydratedValue(value, column);
 }
@@ -31,7 +32,11 @@ export async function leanRows<T extends ObjectLiteral>(
   const driver = m.connection.driver;
   const columns = m.connection.getMetadata(target).columns.filter((c) => c.isSelect);
   const query = m.createQueryBuilder(target, 'x');
-  columns.forEach((c, i) => (i === 0 ? query.select(`x.${c.propertyPath}`, c.propertyName) : query.addSelect(`x.${c.propertyPath}`, c.propertyName)));
+  columns.forEach((c, i) =>
+    i === 0
+      ? query.select(`x.${c.propertyPath}`, c.propertyName)
+      : query.addSelect(`x.${c.propertyPath}`, c.propertyName),
+  );
   orderBy.forEach((property, i) => (i === 0 ? query.orderBy(`x.${property}`) : query.addOrderBy(`x.${property}`)));
   const converters = columns.map((c) => [c.propertyName, converterOf(driver, c)] as const);
   const rows = await query.getRawMany<Record<string, unknown>>();
@@ -46,6 +51,7 @@ export async function leanRows<T extends ObjectLiteral>(
 export async function leanFlags(m: EntityManager): Promise<Flag[]> {
   const flags = await leanRows(m, Flag, ['key'], (init) => new Flag({ ...init, rules: [] }));
   const byId = new Map(flags.map((f) => [f.id, f]));
-  for (const rule of await leanRows(m, FlagRule, ['flagId', 'position'], (init) => new FlagRule(init))) byId.get(rule.flagId)?.rules.push(rule);
+  for (const rule of await leanRows(m, FlagRule, ['flagId', 'position'], (init) => new FlagRule(init)))
+    byId.get(rule.flagId)?.rules.push(rule);
   return flags;
 }

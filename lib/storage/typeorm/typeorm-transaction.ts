@@ -2,7 +2,17 @@ import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { StorageChange } from '../../core/changes';
 import { AuditEventInput } from '../audit';
 import { DeletableKind, RecordKind, RecordLookups, RecordTransaction, StoredRecords } from '../record-transaction';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, FlagRule, Segment } from '../records';
+import {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  FlagRule,
+  Segment,
+} from '../records';
 
 /** The entity (table) of each kind of record. */
 export const ENTITY_OF: { [K in RecordKind]: EntityTarget<StoredRecords[K]> } = {
@@ -40,7 +50,12 @@ export class StaleWrite extends Error {
 }
 
 /** The first row matching `where` (column values by property name), as a fresh entity; `lock` locks it until the transaction ends. */
-export function one<E extends ObjectLiteral>(m: EntityManager, target: EntityTarget<E>, where: ObjectLiteral, lock = false): Promise<E | null> {
+export function one<E extends ObjectLiteral>(
+  m: EntityManager,
+  target: EntityTarget<E>,
+  where: ObjectLiteral,
+  lock = false,
+): Promise<E | null> {
   const query = m.createQueryBuilder(target, 'x').where(where);
   return (lock ? query.setLock('pessimistic_write') : query).getOne();
 }
@@ -103,7 +118,13 @@ export class TypeOrmTransaction implements RecordTransaction {
   }
 
   async insert<K extends RecordKind>(kind: K, record: StoredRecords[K]): Promise<void> {
-    await this.m.createQueryBuilder().insert().into(ENTITY_OF[kind]).values(record as never).updateEntity(false).execute();
+    await this.m
+      .createQueryBuilder()
+      .insert()
+      .into(ENTITY_OF[kind])
+      .values(record as never)
+      .updateEntity(false)
+      .execute();
     if (kind === 'flag') await this.insertRules((record as Flag).rules);
   }
 
@@ -125,7 +146,14 @@ export class TypeOrmTransaction implements RecordTransaction {
       .set(values as never)
       .where({ id: existing.id, version: existing.version })
       .execute();
-    if (result.affected === 0) throw new StaleWrite(ENTITY_NAME[kind], identifierOf(kind, existing), target as EntityTarget<ObjectLiteral>, existing.id, existing.version);
+    if (result.affected === 0)
+      throw new StaleWrite(
+        ENTITY_NAME[kind],
+        identifierOf(kind, existing),
+        target as EntityTarget<ObjectLiteral>,
+        existing.id,
+        existing.version,
+      );
     if (kind === 'flag' && (next as Flag).rules !== (existing as Flag).rules) {
       await this.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: next.id }).execute();
       await this.insertRules((next as Flag).rules);
@@ -136,9 +164,11 @@ export class TypeOrmTransaction implements RecordTransaction {
     let overrides = 0;
     if (kind === 'environment' || kind === 'flag') {
       const where = kind === 'environment' ? { environmentId: record.id } : { flagId: record.id };
-      overrides = (await this.m.createQueryBuilder().delete().from(EnvironmentFlag).where(where).execute()).affected ?? 0;
+      overrides =
+        (await this.m.createQueryBuilder().delete().from(EnvironmentFlag).where(where).execute()).affected ?? 0;
     }
-    if (kind === 'flag') await this.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: record.id }).execute();
+    if (kind === 'flag')
+      await this.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: record.id }).execute();
     await this.m.createQueryBuilder().delete().from(ENTITY_OF[kind]).where({ id: record.id }).execute();
     return overrides;
   }
@@ -150,7 +180,13 @@ export class TypeOrmTransaction implements RecordTransaction {
   /** Inserts the audit event, keeping it with the id the database gave it. */
   async audit(event: AuditEventInput): Promise<void> {
     const row = new AuditEvent({ ...event });
-    const result = await this.m.createQueryBuilder().insert().into(AuditEvent).values(row as never).updateEntity(true).execute();
+    const result = await this.m
+      .createQueryBuilder()
+      .insert()
+      .into(AuditEvent)
+      .values(row as never)
+      .updateEntity(true)
+      .execute();
     const id = (result.identifiers[0]?.id ?? row.id) as number | string;
     this.events.push(new AuditEvent({ ...event, id: Number(id) }));
   }
@@ -158,7 +194,13 @@ export class TypeOrmTransaction implements RecordTransaction {
   private async insertRules(rules: FlagRule[]): Promise<void> {
     if (rules.length === 0) return;
     const rows = rules.map((rule, position) => Object.assign(new FlagRule(rule), { position }));
-    await this.m.createQueryBuilder().insert().into(FlagRule).values(rows as never).updateEntity(false).execute();
+    await this.m
+      .createQueryBuilder()
+      .insert()
+      .into(FlagRule)
+      .values(rows as never)
+      .updateEntity(false)
+      .execute();
   }
 }
 

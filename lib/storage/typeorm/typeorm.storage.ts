@@ -6,10 +6,24 @@ import { requirePeer } from '../../optional-peers';
 import { assertChangeRequestFilter, changeRequestMatches } from '../admin-records';
 import { AuditEventNotifier, resolveEventFilter } from '../audit';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from '../feature-flag-admin-storage.interface';
-import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from '../feature-flag-storage.interface';
+import {
+  AuditEventFilter,
+  AuditEventListener,
+  FeatureFlagStorage,
+  FlagFilter,
+} from '../feature-flag-storage.interface';
 import { EnvironmentFlagRef } from '../inputs';
 import { RecordTransaction } from '../record-transaction';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from '../records';
+import {
+  ApiToken,
+  AuditEvent,
+  ChangeRequest,
+  ClientKey,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  Segment,
+} from '../records';
 import { ChangeNotifier, flagMatches } from '../storage-records';
 import { TransactionalStorage } from '../transactional-storage';
 import { isForeignKeyViolation, isTransient, isUnavailable, isUniqueViolation } from './driver-errors';
@@ -43,7 +57,6 @@ function millisOf(value: unknown): string {
   const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`);
   return Number.isNaN(ms) ? s : String(ms);
 }
-
 
 /**
  * Stores flags, environments, overrides and segments in PostgreSQL, MySQL/MariaDB or SQLite through
@@ -82,7 +95,11 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
     this.ownsDataSource = options.ownsDataSource ?? false;
     this.runMigrations = options.runMigrations ?? this.ownsDataSource;
     this.serialized = SQLITE_TYPES.includes(dataSource.options.type);
-    this.dateUtils = requirePeer<typeof TypeOrmDateUtils>('typeorm/util/DateUtils', 'backend', 'TypeOrmStorage').DateUtils;
+    this.dateUtils = requirePeer<typeof TypeOrmDateUtils>(
+      'typeorm/util/DateUtils',
+      'backend',
+      'TypeOrmStorage',
+    ).DateUtils;
   }
 
   async init(): Promise<void> {
@@ -92,7 +109,10 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
         try {
           await ds.initialize();
         } catch (e) {
-          throw new StorageUnavailableError(`Cannot connect to the feature-flag database (${ds.options.type}): ${(e as Error).message}`, e);
+          throw new StorageUnavailableError(
+            `Cannot connect to the feature-flag database (${ds.options.type}): ${(e as Error).message}`,
+            e,
+          );
         }
       }
       const schema = (ds.options as { schema?: string }).schema;
@@ -175,7 +195,8 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
         for (const r of records as { version?: number; updatedAt?: Date }[]) {
           v += r.version ?? 0;
           // Not instanceof: copies made by structuredClone may hold Dates of another realm.
-          const t = Object.prototype.toString.call(r.updatedAt) === '[object Date]' ? (r.updatedAt as Date).getTime() : NaN;
+          const t =
+            Object.prototype.toString.call(r.updatedAt) === '[object Date]' ? (r.updatedAt as Date).getTime() : NaN;
           if (t > u) u = t;
         }
         return `${records.length}.${v}.${records.length === 0 || u === -Infinity ? '' : u}`;
@@ -229,7 +250,9 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
 
   async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
-    return this.read(() => one(this.dataSource.manager, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }));
+    return this.read(() =>
+      one(this.dataSource.manager, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }),
+    );
   }
 
   async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
@@ -242,7 +265,14 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
       if (typeof value !== 'string') return [];
       where[field] = value;
     }
-    return this.read(() => this.dataSource.manager.createQueryBuilder(EnvironmentFlag, 'o').where(where).orderBy('o.createdAt').addOrderBy('o.id').getMany());
+    return this.read(() =>
+      this.dataSource.manager
+        .createQueryBuilder(EnvironmentFlag, 'o')
+        .where(where)
+        .orderBy('o.createdAt')
+        .addOrderBy('o.id')
+        .getMany(),
+    );
   }
 
   async getSegment(key: string): Promise<Segment | null> {
@@ -251,7 +281,9 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   }
 
   async listSegments(): Promise<Segment[]> {
-    return this.read(() => this.dataSource.manager.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany());
+    return this.read(() =>
+      this.dataSource.manager.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
+    );
   }
 
   async listEvents(filter?: AuditEventFilter): Promise<AuditEvent[]> {
@@ -285,7 +317,9 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   }
 
   async listApiTokens(): Promise<ApiToken[]> {
-    return this.read(() => this.dataSource.manager.createQueryBuilder(ApiToken, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
+    return this.read(() =>
+      this.dataSource.manager.createQueryBuilder(ApiToken, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany(),
+    );
   }
 
   async getClientKey(id: string): Promise<ClientKey | null> {
@@ -297,7 +331,9 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   }
 
   async listClientKeys(): Promise<ClientKey[]> {
-    return this.read(() => this.dataSource.manager.createQueryBuilder(ClientKey, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany());
+    return this.read(() =>
+      this.dataSource.manager.createQueryBuilder(ClientKey, 't').orderBy('t.createdAt').addOrderBy('t.id').getMany(),
+    );
   }
 
   async getChangeRequest(id: string): Promise<ChangeRequest | null> {
@@ -307,7 +343,10 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   async listChangeRequests(filter?: ChangeRequestFilter): Promise<ChangeRequest[]> {
     assertChangeRequestFilter(filter);
     const q = this.dataSource.manager.createQueryBuilder(ChangeRequest, 'c');
-    if (filter?.status !== undefined) q.andWhere('c.status IN (:...statuses)', { statuses: Array.isArray(filter.status) ? filter.status : [filter.status] });
+    if (filter?.status !== undefined)
+      q.andWhere('c.status IN (:...statuses)', {
+        statuses: Array.isArray(filter.status) ? filter.status : [filter.status],
+      });
     if (filter?.flagKey !== undefined) q.andWhere('c.flagKey = :flagKey', { flagKey: filter.flagKey });
     const requests = await this.read(() => q.orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC').getMany());
     // Environments are a JSON list: filtered here.
@@ -348,7 +387,9 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
       for (let attempt = 1; ; attempt++) {
         let tx: TypeOrmTransaction | undefined;
         try {
-          const result = await this.dataSource.transaction((m) => work((tx = new TypeOrmTransaction(m, !this.serialized))));
+          const result = await this.dataSource.transaction((m) =>
+            work((tx = new TypeOrmTransaction(m, !this.serialized))),
+          );
           for (const change of tx!.changes) this.notifier.emit(change);
           for (const event of tx!.events) this.eventNotifier.emit(event);
           return result;
@@ -372,7 +413,10 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   private unavailable(e: unknown): StorageUnavailableError | undefined {
     if (e instanceof FeatureFlagsError) return undefined;
     if (!this.dataSource.isInitialized || isUnavailable(e)) {
-      return new StorageUnavailableError(`The feature-flag database cannot be reached: ${(e as Error)?.message ?? e}`, e);
+      return new StorageUnavailableError(
+        `The feature-flag database cannot be reached: ${(e as Error)?.message ?? e}`,
+        e,
+      );
     }
     return undefined;
   }
@@ -380,14 +424,22 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   private async conflictOf(stale: StaleWrite): Promise<FeatureFlagsError> {
     const current = await one(this.dataSource.manager, stale.target, { id: stale.id });
     if (!current) return new NotFoundError(stale.entity as NotFoundError['entity'], stale.identifier);
-    return new VersionConflictError(stale.entity, stale.identifier, stale.expectedVersion, (current as { version: number }).version);
+    return new VersionConflictError(
+      stale.entity,
+      stale.identifier,
+      stale.expectedVersion,
+      (current as { version: number }).version,
+    );
   }
 
   private environmentQuery(m: EntityManager) {
     return m.createQueryBuilder(Environment, 'e').orderBy('e.createdAt').addOrderBy('e.slug');
   }
   /** One row by a string column, or null (a value of another type matches nothing). */
-  private async findOne<E extends ApiToken | ClientKey | ChangeRequest>(entity: new () => E, where: Partial<Record<keyof E, unknown>>): Promise<E | null> {
+  private async findOne<E extends ApiToken | ClientKey | ChangeRequest>(
+    entity: new () => E,
+    where: Partial<Record<keyof E, unknown>>,
+  ): Promise<E | null> {
     if (typeof Object.values(where)[0] !== 'string') return null;
     return this.read(() => one(this.dataSource.manager, entity, where));
   }

@@ -1,4 +1,8 @@
-import { AdminRecordAlreadyExistsError, AdminRecordNotFoundError, ChangeRequestNotPendingError } from '../feature-flag-admin-storage.interface';
+import {
+  AdminRecordAlreadyExistsError,
+  AdminRecordNotFoundError,
+  ChangeRequestNotPendingError,
+} from '../feature-flag-admin-storage.interface';
 import { auditEvent, changeRequestSubject, copyChangeRequest, ResolvedWriteContext } from '../audit';
 import { RecordTransaction, StoredRecords } from '../record-transaction';
 import { ChangeRequest } from '../records';
@@ -21,7 +25,8 @@ export async function createSecretRecord<K extends SecretKind>(
 ): Promise<StoredRecords[K]> {
   tx.duplicate = () => new AdminRecordAlreadyExistsError(records.entity, record.secretHint);
   if (await tx.exists(kind, { id: record.id })) throw new AdminRecordAlreadyExistsError(records.entity, record.id);
-  if (await tx.exists(kind, { secretHash: record.secretHash })) throw new AdminRecordAlreadyExistsError(records.entity, record.secretHint);
+  if (await tx.exists(kind, { secretHash: record.secretHash }))
+    throw new AdminRecordAlreadyExistsError(records.entity, record.secretHint);
   await tx.insert(kind, record);
   await tx.audit(auditEvent(records.createdEvent, ctx, records.subject(null, record)));
   return records.copy(record);
@@ -44,7 +49,11 @@ export async function revokeSecretRecord<K extends SecretKind>(
   return records.copy(next);
 }
 
-export async function createChangeRequest(tx: RecordTransaction, request: ChangeRequest, ctx: ResolvedWriteContext): Promise<ChangeRequest> {
+export async function createChangeRequest(
+  tx: RecordTransaction,
+  request: ChangeRequest,
+  ctx: ResolvedWriteContext,
+): Promise<ChangeRequest> {
   tx.duplicate = () => new AdminRecordAlreadyExistsError('change request', request.id);
   if (await tx.exists('changeRequest', { id: request.id })) throw tx.duplicate();
   await tx.insert('changeRequest', request);
@@ -53,7 +62,11 @@ export async function createChangeRequest(tx: RecordTransaction, request: Change
 }
 
 /** The pending change request `id` (at `version`, when given), held until the transaction ends. */
-export async function pendingChangeRequest(tx: RecordTransaction, id: string, version: number | undefined): Promise<ChangeRequest> {
+export async function pendingChangeRequest(
+  tx: RecordTransaction,
+  id: string,
+  version: number | undefined,
+): Promise<ChangeRequest> {
   const request = typeof id === 'string' ? await tx.find('changeRequest', { id }, true) : null;
   if (!request) throw new AdminRecordNotFoundError('change request', String(id));
   if (request.status !== 'pending') throw new ChangeRequestNotPendingError(id, request.status);

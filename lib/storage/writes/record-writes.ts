@@ -1,5 +1,10 @@
 import { assertEnvironmentParent } from '../../core/environment-tree';
-import { AlreadyExistsError, EnvironmentInUseError, FeatureFlagsValidationError, NotFoundError } from '../../core/errors';
+import {
+  AlreadyExistsError,
+  EnvironmentInUseError,
+  FeatureFlagsValidationError,
+  NotFoundError,
+} from '../../core/errors';
 import {
   auditEvent,
   environmentClonedEvent,
@@ -27,7 +32,16 @@ import {
   SegmentUpdate,
 } from '../inputs';
 import { RecordTransaction } from '../record-transaction';
-import { copyEnvironment, copyFlag, copyOverride, copySegment, Environment, EnvironmentFlag, Flag, Segment } from '../records';
+import {
+  copyEnvironment,
+  copyFlag,
+  copyOverride,
+  copySegment,
+  Environment,
+  EnvironmentFlag,
+  Flag,
+  Segment,
+} from '../records';
 import {
   buildEnvironment,
   buildEnvironmentFlag,
@@ -53,7 +67,8 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** Refuses an input or update that is not an object (before anything reads it). */
 function assertObject(value: unknown, field: 'input' | 'update'): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FeatureFlagsValidationError(field, 'must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FeatureFlagsValidationError(field, 'must be an object');
 }
 
 /** The slug of an environment's parent, among `all`. */
@@ -70,26 +85,42 @@ async function insertEnvironment(tx: RecordTransaction, all: readonly Environmen
   tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(env) });
 }
 
-export async function createEnvironment(tx: RecordTransaction, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<Environment> {
+export async function createEnvironment(
+  tx: RecordTransaction,
+  input: EnvironmentInput,
+  ctx: ResolvedWriteContext,
+): Promise<Environment> {
   assertObject(input, 'input');
   const env = buildEnvironment(input);
   tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
   const all = await tx.environments();
   await insertEnvironment(tx, all, env);
-  await tx.audit(auditEvent(environmentEventType(null, env), ctx, { environment: env.slug, after: environmentState(env, parentSlugIn(all, env)) }));
+  await tx.audit(
+    auditEvent(environmentEventType(null, env), ctx, {
+      environment: env.slug,
+      after: environmentState(env, parentSlugIn(all, env)),
+    }),
+  );
   return copyEnvironment(env);
 }
 
-export async function updateEnvironment(tx: RecordTransaction, update: EnvironmentUpdate, ctx: ResolvedWriteContext): Promise<Environment> {
+export async function updateEnvironment(
+  tx: RecordTransaction,
+  update: EnvironmentUpdate,
+  ctx: ResolvedWriteContext,
+): Promise<Environment> {
   assertObject(update, 'update');
   const all = await tx.environments();
   const byId = 'id' in update && update.id !== undefined;
-  const existing = byId ? all.find((e) => e.id === update.id) : all.find((e) => e.slug === (update as Environment).slug);
+  const existing = byId
+    ? all.find((e) => e.id === update.id)
+    : all.find((e) => e.slug === (update as Environment).slug);
   if (!existing) throw new NotFoundError('environment', byId ? String(update.id) : (update as Environment).slug);
   const next = mergeEnvironment(existing, update);
   if (unchangedEnvironment(existing, next)) return copyEnvironment(existing);
   tx.duplicate = () => new AlreadyExistsError('environment', next.slug);
-  if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug)) throw new AlreadyExistsError('environment', next.slug);
+  if (next.slug !== existing.slug && all.some((e) => e.slug === next.slug))
+    throw new AlreadyExistsError('environment', next.slug);
   if (next.parentId !== existing.parentId) assertEnvironmentParent(all, next.slug, next.id, next.parentId);
   await tx.update('environment', existing, next);
   tx.emit({ kind: 'environment', op: 'upsert', environment: copyEnvironment(next) });
@@ -103,7 +134,11 @@ export async function updateEnvironment(tx: RecordTransaction, update: Environme
   return copyEnvironment(next);
 }
 
-export async function deleteEnvironment(tx: RecordTransaction, slug: string, ctx: ResolvedWriteContext): Promise<boolean> {
+export async function deleteEnvironment(
+  tx: RecordTransaction,
+  slug: string,
+  ctx: ResolvedWriteContext,
+): Promise<boolean> {
   if (!isString(slug)) return false;
   const all = await tx.environments();
   const env = all.find((e) => e.slug === slug);
@@ -113,13 +148,22 @@ export async function deleteEnvironment(tx: RecordTransaction, slug: string, ctx
   const deletedOverrides = await tx.delete('environment', env);
   tx.emit({ kind: 'environment', op: 'delete', id: env.id, slug: env.slug });
   await tx.audit(
-    auditEvent(environmentEventType(env, null), ctx, { environment: env.slug, before: environmentState(env, parentSlugIn(all, env)), data: { deletedOverrides } }),
+    auditEvent(environmentEventType(env, null), ctx, {
+      environment: env.slug,
+      before: environmentState(env, parentSlugIn(all, env)),
+      data: { deletedOverrides },
+    }),
   );
   return true;
 }
 
 /** A new environment with a copy of every override of `source` (see `FeatureFlagStorage.cloneEnvironment`). */
-export async function cloneEnvironment(tx: RecordTransaction, source: string, input: EnvironmentInput, ctx: ResolvedWriteContext): Promise<EnvironmentClone> {
+export async function cloneEnvironment(
+  tx: RecordTransaction,
+  source: string,
+  input: EnvironmentInput,
+  ctx: ResolvedWriteContext,
+): Promise<EnvironmentClone> {
   assertObject(input, 'input');
   const env = buildEnvironment(input);
   tx.duplicate = () => new AlreadyExistsError('environment', env.slug);
@@ -136,7 +180,9 @@ export async function cloneEnvironment(tx: RecordTransaction, source: string, in
     tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
     copies.push(copy);
   }
-  await tx.audit(environmentClonedEvent(ctx, env, parentSlugIn(all, env), from.slug, copies, (_copy, i) => inputs[i].flag.key));
+  await tx.audit(
+    environmentClonedEvent(ctx, env, parentSlugIn(all, env), from.slug, copies, (_copy, i) => inputs[i].flag.key),
+  );
   return { environment: copyEnvironment(env), overrides: copies.map(copyOverride) };
 }
 
@@ -156,15 +202,24 @@ export async function updateFlag(tx: RecordTransaction, update: FlagUpdate, ctx:
   assertObject(update, 'update');
   const byId = 'id' in update && update.id !== undefined;
   const identifier = byId ? update.id : (update as { key: string }).key;
-  const existing = isString(identifier) ? await tx.find('flag', byId ? { id: identifier } : { key: identifier }, true) : null;
+  const existing = isString(identifier)
+    ? await tx.find('flag', byId ? { id: identifier } : { key: identifier }, true)
+    : null;
   if (!existing) throw new NotFoundError('flag', String(identifier));
   const next = mergeFlag(existing, update);
   if (unchangedFlag(existing, next)) return copyFlag(existing);
   tx.duplicate = () => new AlreadyExistsError('flag', next.key);
-  if (next.key !== existing.key && (await tx.exists('flag', { key: next.key }))) throw new AlreadyExistsError('flag', next.key);
+  if (next.key !== existing.key && (await tx.exists('flag', { key: next.key })))
+    throw new AlreadyExistsError('flag', next.key);
   await tx.update('flag', existing, next);
   tx.emit({ kind: 'flag', op: 'upsert', flag: copyFlag(next) });
-  await tx.audit(auditEvent(flagEventType(existing, next), ctx, { flagKey: existing.key, before: flagState(existing), after: flagState(next) }));
+  await tx.audit(
+    auditEvent(flagEventType(existing, next), ctx, {
+      flagKey: existing.key,
+      before: flagState(existing),
+      after: flagState(next),
+    }),
+  );
   return copyFlag(next);
 }
 
@@ -173,11 +228,21 @@ export async function deleteFlag(tx: RecordTransaction, key: string, ctx: Resolv
   if (!flag) return false;
   const deletedOverrides = await tx.delete('flag', flag);
   tx.emit({ kind: 'flag', op: 'delete', id: flag.id, key: flag.key });
-  await tx.audit(auditEvent(flagEventType(flag, null), ctx, { flagKey: flag.key, before: flagState(flag), data: { deletedOverrides } }));
+  await tx.audit(
+    auditEvent(flagEventType(flag, null), ctx, {
+      flagKey: flag.key,
+      before: flagState(flag),
+      data: { deletedOverrides },
+    }),
+  );
   return true;
 }
 
-export async function createEnvironmentFlag(tx: RecordTransaction, input: EnvironmentFlagInput, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+export async function createEnvironmentFlag(
+  tx: RecordTransaction,
+  input: EnvironmentFlagInput,
+  ctx: ResolvedWriteContext,
+): Promise<EnvironmentFlag> {
   assertObject(input, 'input');
   const env = isString(input.environmentId) ? await tx.find('environment', { id: input.environmentId }) : null;
   if (!env) throw new NotFoundError('environment', input.environmentId);
@@ -189,17 +254,28 @@ export async function createEnvironmentFlag(tx: RecordTransaction, input: Enviro
   if (await tx.exists('override', { id: override.id })) throw new AlreadyExistsError('environment flag', override.id);
   await tx.insert('override', override);
   tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
-  await tx.audit(auditEvent(overrideEventType(null, override), ctx, { flagKey: flag.key, environment: env.slug, after: overrideState(override) }));
+  await tx.audit(
+    auditEvent(overrideEventType(null, override), ctx, {
+      flagKey: flag.key,
+      environment: env.slug,
+      after: overrideState(override),
+    }),
+  );
   return copyOverride(override);
 }
 
-export async function updateEnvironmentFlag(tx: RecordTransaction, update: EnvironmentFlagUpdate, ctx: ResolvedWriteContext): Promise<EnvironmentFlag> {
+export async function updateEnvironmentFlag(
+  tx: RecordTransaction,
+  update: EnvironmentFlagUpdate,
+  ctx: ResolvedWriteContext,
+): Promise<EnvironmentFlag> {
   assertObject(update, 'update');
   const byId = 'id' in update && update.id !== undefined;
   const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
   let existing: EnvironmentFlag | null = null;
   if (byId) existing = isString(update.id) ? await tx.find('override', { id: update.id }, true) : null;
-  else if (isString(environmentId) && isString(flagId)) existing = await tx.find('override', { environmentId, flagId }, true);
+  else if (isString(environmentId) && isString(flagId))
+    existing = await tx.find('override', { environmentId, flagId }, true);
   if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
   const flag = (await tx.find('flag', { id: existing.flagId }))!;
   const env = (await tx.find('environment', { id: existing.environmentId }))!;
@@ -208,12 +284,21 @@ export async function updateEnvironmentFlag(tx: RecordTransaction, update: Envir
   await tx.update('override', existing, next);
   tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
   await tx.audit(
-    auditEvent(overrideEventType(existing, next), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(existing), after: overrideState(next) }),
+    auditEvent(overrideEventType(existing, next), ctx, {
+      flagKey: flag.key,
+      environment: env.slug,
+      before: overrideState(existing),
+      after: overrideState(next),
+    }),
   );
   return copyOverride(next);
 }
 
-export async function deleteEnvironmentFlag(tx: RecordTransaction, ref: EnvironmentFlagRef, ctx: ResolvedWriteContext): Promise<boolean> {
+export async function deleteEnvironmentFlag(
+  tx: RecordTransaction,
+  ref: EnvironmentFlagRef,
+  ctx: ResolvedWriteContext,
+): Promise<boolean> {
   if (!isString(ref?.envId) || !isString(ref.flagId)) return false;
   const o = await tx.find('override', { environmentId: ref.envId, flagId: ref.flagId }, true);
   if (!o) return false;
@@ -221,37 +306,60 @@ export async function deleteEnvironmentFlag(tx: RecordTransaction, ref: Environm
   const env = (await tx.find('environment', { id: o.environmentId }))!;
   await tx.delete('override', o);
   tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
-  await tx.audit(auditEvent(overrideEventType(o, null), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(o) }));
+  await tx.audit(
+    auditEvent(overrideEventType(o, null), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(o) }),
+  );
   return true;
 }
 
-export async function createSegment(tx: RecordTransaction, input: SegmentInput, ctx: ResolvedWriteContext): Promise<Segment> {
+export async function createSegment(
+  tx: RecordTransaction,
+  input: SegmentInput,
+  ctx: ResolvedWriteContext,
+): Promise<Segment> {
   assertObject(input, 'input');
   const segment = buildSegment(input);
   tx.duplicate = () => new AlreadyExistsError('segment', segment.key);
   if (await tx.exists('segment', { key: segment.key })) throw new AlreadyExistsError('segment', segment.key);
   if (await tx.exists('segment', { id: segment.id })) throw new AlreadyExistsError('segment', segment.id);
-  if (segment.parentId && !(await tx.exists('segment', { id: segment.parentId }))) throw new NotFoundError('segment', segment.parentId);
+  if (segment.parentId && !(await tx.exists('segment', { id: segment.parentId })))
+    throw new NotFoundError('segment', segment.parentId);
   await tx.insert('segment', segment);
   tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(segment) });
-  await tx.audit(auditEvent(segmentEventType(null, segment), ctx, { after: segmentState(segment), data: { segment: segment.key } }));
+  await tx.audit(
+    auditEvent(segmentEventType(null, segment), ctx, { after: segmentState(segment), data: { segment: segment.key } }),
+  );
   return copySegment(segment);
 }
 
-export async function updateSegment(tx: RecordTransaction, update: SegmentUpdate, ctx: ResolvedWriteContext): Promise<Segment> {
+export async function updateSegment(
+  tx: RecordTransaction,
+  update: SegmentUpdate,
+  ctx: ResolvedWriteContext,
+): Promise<Segment> {
   assertObject(update, 'update');
   const byId = 'id' in update && update.id !== undefined;
   const identifier = byId ? update.id : (update as Segment).key;
-  const existing = isString(identifier) ? await tx.find('segment', byId ? { id: identifier } : { key: identifier }, true) : null;
+  const existing = isString(identifier)
+    ? await tx.find('segment', byId ? { id: identifier } : { key: identifier }, true)
+    : null;
   if (!existing) throw new NotFoundError('segment', String(identifier));
   const next = mergeSegment(existing, update);
   if (unchangedSegment(existing, next)) return copySegment(existing);
   tx.duplicate = () => new AlreadyExistsError('segment', next.key);
-  if (next.key !== existing.key && (await tx.exists('segment', { key: next.key }))) throw new AlreadyExistsError('segment', next.key);
-  if (next.parentId && !(await tx.exists('segment', { id: next.parentId }))) throw new NotFoundError('segment', next.parentId);
+  if (next.key !== existing.key && (await tx.exists('segment', { key: next.key })))
+    throw new AlreadyExistsError('segment', next.key);
+  if (next.parentId && !(await tx.exists('segment', { id: next.parentId })))
+    throw new NotFoundError('segment', next.parentId);
   await tx.update('segment', existing, next);
   tx.emit({ kind: 'segment', op: 'upsert', segment: copySegment(next) });
-  await tx.audit(auditEvent(segmentEventType(existing, next), ctx, { before: segmentState(existing), after: segmentState(next), data: { segment: existing.key } }));
+  await tx.audit(
+    auditEvent(segmentEventType(existing, next), ctx, {
+      before: segmentState(existing),
+      after: segmentState(next),
+      data: { segment: existing.key },
+    }),
+  );
   return copySegment(next);
 }
 

@@ -94,7 +94,12 @@ export const storageOf = (app: INestApplication): FeatureFlagStorage => app.get<
 export const http = (app: INestApplication) => request(app.getHttpServer());
 
 /** Creates an API token through the API; returns its secret. */
-export async function createToken(app: INestApplication, type: 'admin' | 'read-only', environments: string[], name = `${type}-${environments.join('+')}-${counter++}`): Promise<{ secret: string; id: string }> {
+export async function createToken(
+  app: INestApplication,
+  type: 'admin' | 'read-only',
+  environments: string[],
+  name = `${type}-${environments.join('+')}-${counter++}`,
+): Promise<{ secret: string; id: string }> {
   const res = await http(app).post('/api/admin/api-tokens').set(ADMIN).send({ name, type, environments }).expect(201);
   return { secret: res.body.secret, id: res.body.token.id };
 }
@@ -103,7 +108,12 @@ export async function createToken(app: INestApplication, type: 'admin' | 'read-o
 export const flagKey = (name: string): string => `${name}-${(counter++).toString(36)}`;
 
 /** Creates a flag and its overrides through storage (as seed-style code would). */
-export async function seedFlag(app: INestApplication, key: string, overrides: Record<string, Record<string, unknown>> = {}, input: Record<string, unknown> = {}): Promise<void> {
+export async function seedFlag(
+  app: INestApplication,
+  key: string,
+  overrides: Record<string, Record<string, unknown>> = {},
+  input: Record<string, unknown> = {},
+): Promise<void> {
   const storage = storageOf(app);
   const flag = await storage.createFlag({ key, ...input });
   for (const [slug, fields] of Object.entries(overrides)) {

@@ -18,7 +18,12 @@ export function auditLogContract(context: ContractContext): void {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
       await storage.updateFlag({ key: 'checkout', description: 'New flow' });
-      const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 5 });
+      const o = await storage.createEnvironmentFlag({
+        environmentId: production.id,
+        flagId: flag.id,
+        enabled: true,
+        percentage: 5,
+      });
       await storage.updateEnvironmentFlag({ id: o.id, percentage: 25 });
       await storage.updateEnvironmentFlag({ id: o.id, enabled: false });
       await storage.updateEnvironmentFlag({ id: o.id, enabled: true });
@@ -64,11 +69,29 @@ export function auditLogContract(context: ContractContext): void {
         before: { enabled: true, percentage: 25, version: 2 },
         after: { enabled: false, percentage: 25, version: 3 },
       });
-      expect(events[0]).toMatchObject({ environment: 'production', before: null, after: { slug: 'production', parent: null, type: 'production', version: 1 } });
+      expect(events[0]).toMatchObject({
+        environment: 'production',
+        before: null,
+        after: { slug: 'production', parent: null, type: 'production', version: 1 },
+      });
       expect(events[1].after).toMatchObject({ slug: 'staging', parent: 'production' });
-      expect(events[3]).toMatchObject({ flagKey: 'checkout', environment: null, before: null, after: { key: 'checkout', status: 'active', version: 1 } });
-      expect(events[15]).toMatchObject({ type: 'feature-override-deleted', before: { enabled: null, percentage: 25 }, after: null });
-      expect(events[18]).toMatchObject({ type: 'feature-deleted', flagKey: 'checkout', after: null, data: { deletedOverrides: 0 } });
+      expect(events[3]).toMatchObject({
+        flagKey: 'checkout',
+        environment: null,
+        before: null,
+        after: { key: 'checkout', status: 'active', version: 1 },
+      });
+      expect(events[15]).toMatchObject({
+        type: 'feature-override-deleted',
+        before: { enabled: null, percentage: 25 },
+        after: null,
+      });
+      expect(events[18]).toMatchObject({
+        type: 'feature-deleted',
+        flagKey: 'checkout',
+        after: null,
+        data: { deletedOverrides: 0 },
+      });
     });
 
     it("records the writer's context: actor, reason, event type and data", async () => {
@@ -76,7 +99,12 @@ export function auditLogContract(context: ContractContext): void {
       const flag = await storage.createFlag({ key: 'checkout' }, { actor: 'alice', reason: 'Launch' });
       await storage.createEnvironmentFlag(
         { environmentId: staging.id, flagId: flag.id, enabled: true },
-        { actor: 'release-bot', reason: 'Copy staging', eventType: 'feature-promoted', data: { from: 'development', to: 'staging' } },
+        {
+          actor: 'release-bot',
+          reason: 'Copy staging',
+          eventType: 'feature-promoted',
+          data: { from: 'development', to: 'staging' },
+        },
       );
       const [promoted, created] = await storage.listEvents({ limit: 2 });
       expect(created).toMatchObject({ type: 'feature-created', actor: 'alice', reason: 'Launch', data: null });
@@ -105,10 +133,19 @@ export function auditLogContract(context: ContractContext): void {
       const settled = await Promise.allSettled(refused);
       expect(settled.map((r) => r.status)).toEqual(refused.map(() => 'rejected'));
       await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { actor: '' }), 'context.actor');
-      await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { actor: 'a'.repeat(256) }), 'context.actor');
-      await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { eventType: 'Not A Type' }), 'context.eventType');
+      await expectInvalid(
+        storage.updateFlag({ key: 'checkout', name: 'x' }, { actor: 'a'.repeat(256) }),
+        'context.actor',
+      );
+      await expectInvalid(
+        storage.updateFlag({ key: 'checkout', name: 'x' }, { eventType: 'Not A Type' }),
+        'context.eventType',
+      );
       await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { data: [] as never }), 'context.data');
-      await expectInvalid(storage.updateFlag({ key: 'checkout', name: 'x' }, { reason: 42 as never }), 'context.reason');
+      await expectInvalid(
+        storage.updateFlag({ key: 'checkout', name: 'x' }, { reason: 42 as never }),
+        'context.reason',
+      );
       expect(await storage.deleteFlag('missing')).toBe(false);
       expect(await storage.deleteEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBe(false);
       expect((await storage.getFlag('checkout'))!.version).toBe(1);
@@ -119,9 +156,18 @@ export function auditLogContract(context: ContractContext): void {
       const { production, staging } = await hierarchy();
       const a = await storage.createFlag({ key: 'a' }, { actor: 'alice' });
       const b = await storage.createFlag({ key: 'b' }, { actor: 'bob' });
-      await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: a.id, enabled: true }, { actor: 'alice' });
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, percentage: 10 }, { actor: 'bob' });
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: b.id, enabled: false }, { actor: 'bob' });
+      await storage.createEnvironmentFlag(
+        { environmentId: staging.id, flagId: a.id, enabled: true },
+        { actor: 'alice' },
+      );
+      await storage.createEnvironmentFlag(
+        { environmentId: production.id, flagId: a.id, percentage: 10 },
+        { actor: 'bob' },
+      );
+      await storage.createEnvironmentFlag(
+        { environmentId: production.id, flagId: b.id, enabled: false },
+        { actor: 'bob' },
+      );
       const all = await storage.listEvents();
       expect(all).toHaveLength(8);
       expect(all[0].id).toBeGreaterThan(all[7].id);
@@ -138,7 +184,9 @@ export function auditLogContract(context: ContractContext): void {
         'feature-environment-disabled:b@production',
       ]);
       expect(await storage.listEvents({ type: 'feature-created' })).toHaveLength(2);
-      expect(await storage.listEvents({ type: ['feature-environment-enabled', 'feature-environment-disabled'] })).toHaveLength(2);
+      expect(
+        await storage.listEvents({ type: ['feature-environment-enabled', 'feature-environment-disabled'] }),
+      ).toHaveLength(2);
       expect(await storage.listEvents({ type: [] })).toEqual([]);
       expect((await storage.listEvents({ actor: 'bob' })).map((e) => e.flagKey)).toEqual(['b', 'a', 'b']);
       expect(await storage.listEvents({ limit: 3 })).toEqual(all.slice(0, 3));
@@ -146,7 +194,9 @@ export function auditLogContract(context: ContractContext): void {
       expect(await storage.listEvents({ afterId: all[3].id, order: 'asc' })).toEqual(all.slice(0, 3).reverse());
       expect(await storage.listEvents({ since: new Date(Date.now() + 60_000) })).toEqual([]);
       expect(await storage.listEvents({ until: new Date(Date.now() - 60_000) })).toEqual([]);
-      expect(await storage.listEvents({ since: new Date(Date.now() - 60_000), until: new Date(Date.now() + 60_000) })).toHaveLength(8);
+      expect(
+        await storage.listEvents({ since: new Date(Date.now() - 60_000), until: new Date(Date.now() + 60_000) }),
+      ).toHaveLength(8);
       await expectInvalid(storage.listEvents({ limit: 0 }), 'filter.limit');
       await expectInvalid(storage.listEvents({ limit: 1001 }), 'filter.limit');
       await expectInvalid(storage.listEvents({ since: new Date('nope') }), 'filter.since');
@@ -180,20 +230,30 @@ export function auditLogContract(context: ContractContext): void {
       const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 0 });
       const writers = 20;
       const results = await Promise.all(
-        Array.from({ length: writers }, (_, i) => storage.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }, { actor: `writer-${i}` })),
+        Array.from({ length: writers }, (_, i) =>
+          storage.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }, { actor: `writer-${i}` }),
+        ),
       );
-      expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual(Array.from({ length: writers }, (_, i) => i + 2));
+      expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: writers }, (_, i) => i + 2),
+      );
       const events = await storage.listEvents({ flagKey: 'busy', environment: 'production', order: 'asc' });
       expect(events).toHaveLength(writers + 1);
-      expect(events.slice(1).map((e) => (e.after as { version: number }).version)).toEqual(Array.from({ length: writers }, (_, i) => i + 2));
+      expect(events.slice(1).map((e) => (e.after as { version: number }).version)).toEqual(
+        Array.from({ length: writers }, (_, i) => i + 2),
+      );
       const last = results.find((r) => r.version === writers + 1)!;
       expect(await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id })).toEqual(last);
       expect(events[writers].actor).toBe(`writer-${last.percentage! - 1}`);
       // Writers holding the same version: one wins, one event.
-      const { ok, errors } = await settle([1, 2, 3].map((i) => storage.updateEnvironmentFlag({ id: o.id, version: last.version, percentage: 50 + i })));
+      const { ok, errors } = await settle(
+        [1, 2, 3].map((i) => storage.updateEnvironmentFlag({ id: o.id, version: last.version, percentage: 50 + i })),
+      );
       expect(ok).toHaveLength(1);
       for (const e of errors) expect(e).toBeInstanceOf(VersionConflictError);
-      expect(await storage.listEvents({ flagKey: 'busy', environment: 'production', limit: 1000 })).toHaveLength(writers + 2);
+      expect(await storage.listEvents({ flagKey: 'busy', environment: 'production', limit: 1000 })).toHaveLength(
+        writers + 2,
+      );
     });
   });
 }

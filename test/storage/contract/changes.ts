@@ -25,7 +25,9 @@ export function changesContract(context: ContractContext): void {
       await storage.deleteSegment('beta');
       await storage.deleteFlag('checkout');
       await storage.deleteEnvironment('development');
-      const devId = changes.flatMap((c) => (c.kind === 'environment' && c.op === 'upsert' && c.environment.slug === 'development' ? [c.environment.id] : []))[0];
+      const devId = changes.flatMap((c) =>
+        c.kind === 'environment' && c.op === 'upsert' && c.environment.slug === 'development' ? [c.environment.id] : [],
+      )[0];
       expect(changes.slice(3)).toEqual([
         { kind: 'flag', op: 'upsert', flag },
         { kind: 'flag', op: 'upsert', flag: updated },
@@ -93,7 +95,12 @@ export function changesContract(context: ContractContext): void {
     it('loads everything, and the snapshot resolves inheritance field by field', async () => {
       const { production, staging, development } = await hierarchy();
       const flag = await storage.createFlag({ key: 'new-checkout', rules: [countryRule] });
-      const prod = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 10 });
+      const prod = await storage.createEnvironmentFlag({
+        environmentId: production.id,
+        flagId: flag.id,
+        enabled: true,
+        percentage: 10,
+      });
       const stag = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 100 });
       const segment = await storage.createSegment({ key: 'beta', conditions: [] });
       const data = await storage.loadSnapshot();
@@ -104,7 +111,11 @@ export function changesContract(context: ContractContext): void {
       expect(data.segments).toEqual([segment]);
       const snapshot = new FlagSnapshot(data);
       const resolved = snapshot.resolve(snapshot.getFlag('new-checkout')!, 'development');
-      expect(resolved).toMatchObject({ enabled: true, percentage: 100, chain: ['development', 'staging', 'production'] });
+      expect(resolved).toMatchObject({
+        enabled: true,
+        percentage: 100,
+        chain: ['development', 'staging', 'production'],
+      });
       expect(resolved.sources).toMatchObject({ enabled: 'production', percentage: 'staging', rules: 'base' });
     });
 
@@ -139,7 +150,12 @@ export function changesContract(context: ContractContext): void {
       await next();
       await storage.deleteFlag('a');
       const afterDelete = await next();
-      await expect(storage.createFlag({ key: 'x', rules: [{ priority: 0, conditions: [{ attribute: 'a', operator: 'nope' as never }] }] })).rejects.toThrow();
+      await expect(
+        storage.createFlag({
+          key: 'x',
+          rules: [{ priority: 0, conditions: [{ attribute: 'a', operator: 'nope' as never }] }],
+        }),
+      ).rejects.toThrow();
       expect(await storage.revision!()).toBe(afterDelete);
     });
   });
@@ -163,7 +179,12 @@ export function changesContract(context: ContractContext): void {
       const data = {
         environments: replica.listEnvironments(),
         flags: replica.listFlags(),
-        environmentFlags: replica.listEnvironments().flatMap((e) => replica.listFlags().map((f) => replica.getOverride(e.id, f.id)).filter((x) => x !== undefined)),
+        environmentFlags: replica.listEnvironments().flatMap((e) =>
+          replica
+            .listFlags()
+            .map((f) => replica.getOverride(e.id, f.id))
+            .filter((x) => x !== undefined),
+        ),
         segments: replica.listSegments(),
       };
       expect(storage.revisionOf(data)).toBe(await storage.revision!());

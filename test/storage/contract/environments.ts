@@ -1,4 +1,14 @@
-import { AlreadyExistsError, EnvironmentCycleError, EnvironmentDepthError, EnvironmentInUseError, FlagSnapshot, MAX_ENVIRONMENT_DEPTH, NotFoundError, StorageChange, VersionConflictError } from '../../../lib/core';
+import {
+  AlreadyExistsError,
+  EnvironmentCycleError,
+  EnvironmentDepthError,
+  EnvironmentInUseError,
+  FlagSnapshot,
+  MAX_ENVIRONMENT_DEPTH,
+  NotFoundError,
+  StorageChange,
+  VersionConflictError,
+} from '../../../lib/core';
 import { Environment } from '../../../lib/storage/records';
 import { FeatureFlagStorage } from '../../../lib/storage/feature-flag-storage.interface';
 import { ContractContext, expectInvalid, isDate, countryRule } from './support';
@@ -62,9 +72,18 @@ export function environmentsContract(context: ContractContext): void {
       await expectInvalid(storage.createEnvironment({ name: 'Bad', slug: 'Not A Slug' }), 'slug');
       await expectInvalid(storage.createEnvironment({ name: '  ', slug: 'blank' }), 'name');
       await expectInvalid(storage.createEnvironment({ name: 'x'.repeat(256), slug: 'long-name' }), 'name');
-      await expectInvalid(storage.createEnvironment({ name: 'Typed', slug: 'typed', type: 'staging' as never }), 'type');
-      await expectInvalid(storage.createEnvironment({ name: 'Settings', slug: 'settings', settings: [] as never }), 'settings');
-      await expectInvalid(storage.createEnvironment({ name: 'Active', slug: 'active', isActive: 'yes' as never }), 'isActive');
+      await expectInvalid(
+        storage.createEnvironment({ name: 'Typed', slug: 'typed', type: 'staging' as never }),
+        'type',
+      );
+      await expectInvalid(
+        storage.createEnvironment({ name: 'Settings', slug: 'settings', settings: [] as never }),
+        'settings',
+      );
+      await expectInvalid(
+        storage.createEnvironment({ name: 'Active', slug: 'active', isActive: 'yes' as never }),
+        'isActive',
+      );
       await expectInvalid(storage.createEnvironment({ id: 'x'.repeat(37), name: 'Id', slug: 'long-id' }), 'id');
       expect(await storage.listEnvironments()).toEqual([]);
       expect(changes).toEqual([]);
@@ -72,21 +91,37 @@ export function environmentsContract(context: ContractContext): void {
 
     it('refuses a duplicate slug or id with AlreadyExistsError', async () => {
       const env = await storage.createEnvironment({ name: 'Production', slug: 'production' });
-      await expect(storage.createEnvironment({ name: 'Again', slug: 'production' })).rejects.toBeInstanceOf(AlreadyExistsError);
-      await expect(storage.createEnvironment({ id: env.id, name: 'Same id', slug: 'other' })).rejects.toBeInstanceOf(AlreadyExistsError);
+      await expect(storage.createEnvironment({ name: 'Again', slug: 'production' })).rejects.toBeInstanceOf(
+        AlreadyExistsError,
+      );
+      await expect(storage.createEnvironment({ id: env.id, name: 'Same id', slug: 'other' })).rejects.toBeInstanceOf(
+        AlreadyExistsError,
+      );
       expect(await storage.listEnvironments()).toHaveLength(1);
       expect(changes).toHaveLength(1);
     });
 
     it('refuses an unknown parent with NotFoundError', async () => {
-      await expect(storage.createEnvironment({ name: 'Orphan', slug: 'orphan', parentId: 'missing' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        storage.createEnvironment({ name: 'Orphan', slug: 'orphan', parentId: 'missing' }),
+      ).rejects.toBeInstanceOf(NotFoundError);
       expect(await storage.getEnvironment('orphan')).toBeNull();
     });
 
     it('updates by id or slug, raising the version by one and keeping createdAt', async () => {
       const env = await storage.createEnvironment({ name: 'Staging', slug: 'staging' });
-      const renamed = await storage.updateEnvironment({ id: env.id, name: 'Staging EU', settings: { protected: true } });
-      expect(renamed).toMatchObject({ id: env.id, slug: 'staging', name: 'Staging EU', settings: { protected: true }, version: 2 });
+      const renamed = await storage.updateEnvironment({
+        id: env.id,
+        name: 'Staging EU',
+        settings: { protected: true },
+      });
+      expect(renamed).toMatchObject({
+        id: env.id,
+        slug: 'staging',
+        name: 'Staging EU',
+        settings: { protected: true },
+        version: 2,
+      });
       expect(renamed.createdAt).toEqual(env.createdAt);
       expect(renamed.updatedAt.getTime()).toBeGreaterThanOrEqual(env.updatedAt.getTime());
       const bySlug = await storage.updateEnvironment({ slug: 'staging', isActive: false });
@@ -131,8 +166,12 @@ export function environmentsContract(context: ContractContext): void {
 
     it('refuses a parent that would close a cycle with EnvironmentCycleError', async () => {
       const { production, staging, development } = await hierarchy();
-      await expect(storage.updateEnvironment({ id: production.id, parentId: development.id })).rejects.toBeInstanceOf(EnvironmentCycleError);
-      await expect(storage.updateEnvironment({ id: staging.id, parentId: staging.id })).rejects.toBeInstanceOf(EnvironmentCycleError);
+      await expect(storage.updateEnvironment({ id: production.id, parentId: development.id })).rejects.toBeInstanceOf(
+        EnvironmentCycleError,
+      );
+      await expect(storage.updateEnvironment({ id: staging.id, parentId: staging.id })).rejects.toBeInstanceOf(
+        EnvironmentCycleError,
+      );
       expect((await storage.getEnvironment('production'))!.parentId).toBeNull();
       expect((await storage.getEnvironment('staging'))!.parentId).toBe(production.id);
     });
@@ -141,14 +180,20 @@ export function environmentsContract(context: ContractContext): void {
       let parent: Environment | null = null;
       const chain: Environment[] = [];
       for (let i = 0; i < MAX_ENVIRONMENT_DEPTH; i++) {
-        parent = await storage.createEnvironment({ name: `Level ${i}`, slug: `level-${i}`, parentId: parent?.id ?? null });
+        parent = await storage.createEnvironment({
+          name: `Level ${i}`,
+          slug: `level-${i}`,
+          parentId: parent?.id ?? null,
+        });
         chain.push(parent);
       }
-      await expect(storage.createEnvironment({ name: 'Too deep', slug: 'too-deep', parentId: parent!.id })).rejects.toBeInstanceOf(
+      await expect(
+        storage.createEnvironment({ name: 'Too deep', slug: 'too-deep', parentId: parent!.id }),
+      ).rejects.toBeInstanceOf(EnvironmentDepthError);
+      const other = await storage.createEnvironment({ name: 'Other root', slug: 'other-root' });
+      await expect(storage.updateEnvironment({ id: chain[0].id, parentId: other.id })).rejects.toBeInstanceOf(
         EnvironmentDepthError,
       );
-      const other = await storage.createEnvironment({ name: 'Other root', slug: 'other-root' });
-      await expect(storage.updateEnvironment({ id: chain[0].id, parentId: other.id })).rejects.toBeInstanceOf(EnvironmentDepthError);
       expect(await storage.getEnvironment('too-deep')).toBeNull();
       expect((await storage.getEnvironment('level-0'))!.parentId).toBeNull();
     });
@@ -180,24 +225,59 @@ export function environmentsContract(context: ContractContext): void {
       const { production, staging } = await hierarchy();
       const a = await storage.createFlag({ key: 'a' });
       const b = await storage.createFlag({ key: 'b', type: 'string', defaultValue: 'x' });
-      const sa = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: a.id, enabled: true, percentage: 30, reason: 'QA' });
-      await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: b.id, value: 'staging copy', rules: [countryRule as never] });
+      const sa = await storage.createEnvironmentFlag({
+        environmentId: staging.id,
+        flagId: a.id,
+        enabled: true,
+        percentage: 30,
+        reason: 'QA',
+      });
+      await storage.createEnvironmentFlag({
+        environmentId: staging.id,
+        flagId: b.id,
+        value: 'staging copy',
+        rules: [countryRule as never],
+      });
       await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
       changes.length = 0;
       const clone = await storage.cloneEnvironment(
         'staging',
-        { name: 'Staging EU', slug: 'staging-eu', type: 'preproduction', parentId: production.id, settings: { region: 'eu' } },
+        {
+          name: 'Staging EU',
+          slug: 'staging-eu',
+          type: 'preproduction',
+          parentId: production.id,
+          settings: { region: 'eu' },
+        },
         { actor: 'alice', reason: 'EU region' },
       );
-      expect(clone.environment).toMatchObject({ slug: 'staging-eu', parentId: production.id, settings: { region: 'eu' }, version: 1 });
+      expect(clone.environment).toMatchObject({
+        slug: 'staging-eu',
+        parentId: production.id,
+        settings: { region: 'eu' },
+        version: 1,
+      });
       expect(clone.overrides).toHaveLength(2);
       const copied = await storage.listEnvironmentFlags({ envId: clone.environment.id });
       expect(copied.map((o) => o.id).sort()).toEqual(clone.overrides.map((o) => o.id).sort());
       const copyOfA = copied.find((o) => o.flagId === a.id)!;
-      expect(copyOfA).toMatchObject({ enabled: true, percentage: 30, rules: [], value: null, variants: [], reason: 'QA', version: 1 });
+      expect(copyOfA).toMatchObject({
+        enabled: true,
+        percentage: 30,
+        rules: [],
+        value: null,
+        variants: [],
+        reason: 'QA',
+        version: 1,
+      });
       expect(copyOfA.id).not.toBe(sa.id);
       // b: staging's own value and rules, and what it inherits (off by default, no rollout: 100%), explicitly.
-      expect(copied.find((o) => o.flagId === b.id)).toMatchObject({ enabled: false, percentage: 100, value: 'staging copy', rules: [expect.objectContaining({ name: 'France' })] });
+      expect(copied.find((o) => o.flagId === b.id)).toMatchObject({
+        enabled: false,
+        percentage: 100,
+        value: 'staging copy',
+        rules: [expect.objectContaining({ name: 'France' })],
+      });
       expect(changes).toHaveLength(3);
       const [event] = await storage.listEvents({ limit: 1 });
       expect(event).toMatchObject({
@@ -206,7 +286,10 @@ export function environmentsContract(context: ContractContext): void {
         reason: 'EU region',
         environment: 'staging-eu',
         data: { source: 'staging', overrides: 2 },
-        after: { environment: { slug: 'staging-eu', parent: 'production' }, overrides: expect.arrayContaining([expect.objectContaining({ flagKey: 'a', percentage: 30 })]) },
+        after: {
+          environment: { slug: 'staging-eu', parent: 'production' },
+          overrides: expect.arrayContaining([expect.objectContaining({ flagKey: 'a', percentage: 30 })]),
+        },
       });
       // The copies evolve on their own.
       await storage.updateEnvironmentFlag({ id: copyOfA.id, percentage: 90 });
@@ -216,9 +299,19 @@ export function environmentsContract(context: ContractContext): void {
     it('a clone under another parent serves what its source served, flags it inherited included; nothing else changes', async () => {
       const { production, development } = await hierarchy();
       const inherited = await storage.createFlag({ key: 'inherited', rules: [countryRule] });
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: inherited.id, enabled: true, percentage: 10 });
+      await storage.createEnvironmentFlag({
+        environmentId: production.id,
+        flagId: inherited.id,
+        enabled: true,
+        percentage: 10,
+      });
       const own = await storage.createFlag({ key: 'own', type: 'string', defaultValue: 'base' });
-      await storage.createEnvironmentFlag({ environmentId: development.id, flagId: own.id, enabled: true, value: 'dev' });
+      await storage.createEnvironmentFlag({
+        environmentId: development.id,
+        flagId: own.id,
+        enabled: true,
+        value: 'dev',
+      });
       const before = new FlagSnapshot(await storage.loadSnapshot());
       // Under no parent: production's override of "inherited" must come along.
       const clone = await storage.cloneEnvironment('development', { name: 'Sandbox', slug: 'sandbox', parentId: null });
@@ -241,7 +334,9 @@ export function environmentsContract(context: ContractContext): void {
       await hierarchy();
       const events = (await storage.listEvents({ limit: 1000 })).length;
       await expect(storage.cloneEnvironment('nope', { name: 'X', slug: 'x' })).rejects.toBeInstanceOf(NotFoundError);
-      await expect(storage.cloneEnvironment('staging', { name: 'Prod', slug: 'production' })).rejects.toBeInstanceOf(AlreadyExistsError);
+      await expect(storage.cloneEnvironment('staging', { name: 'Prod', slug: 'production' })).rejects.toBeInstanceOf(
+        AlreadyExistsError,
+      );
       await expectInvalid(storage.cloneEnvironment('staging', { name: 'Bad', slug: 'Bad Slug' }), 'slug');
       expect(await storage.getEnvironment('x')).toBeNull();
       expect(await storage.listEnvironments()).toHaveLength(3);

@@ -64,8 +64,21 @@ export function flagsContract(context: ContractContext): void {
       const read = await storage.getFlag('banner.copy');
       expect(read).toEqual(flag);
       expect(read!.defaultEnabled).toBe(true);
-      expect(read!.rules[0]).toMatchObject({ name: 'France', priority: 1, enabled: true, serveEnabled: true, serveValue: null, rolloutPercentage: 12.5 });
-      expect(read!.rules[1]).toMatchObject({ name: null, enabled: false, serveEnabled: false, serveValue: { text: 'Pro' }, rolloutPercentage: null });
+      expect(read!.rules[0]).toMatchObject({
+        name: 'France',
+        priority: 1,
+        enabled: true,
+        serveEnabled: true,
+        serveValue: null,
+        rolloutPercentage: 12.5,
+      });
+      expect(read!.rules[1]).toMatchObject({
+        name: null,
+        enabled: false,
+        serveEnabled: false,
+        serveValue: { text: 'Pro' },
+        rolloutPercentage: null,
+      });
       expect(read!.rules.every((r) => r.flagId === flag.id && typeof r.id === 'string')).toBe(true);
       expect(read!.variants![0].weight).toBe(33.3);
     });
@@ -121,12 +134,26 @@ export function flagsContract(context: ContractContext): void {
       await expectInvalid(storage.createFlag({ key: 'value', type: 'number', defaultValue: 'ten' }), 'defaultValue');
       await expectInvalid(storage.createFlag({ key: 'named', name: 'n'.repeat(256) }), 'name');
       await expectInvalid(
-        storage.createFlag({ key: 'op', rules: [{ priority: 0, conditions: [{ attribute: 'a', operator: 'like' as never, value: 1 }], serveEnabled: true }] }),
+        storage.createFlag({
+          key: 'op',
+          rules: [
+            { priority: 0, conditions: [{ attribute: 'a', operator: 'like' as never, value: 1 }], serveEnabled: true },
+          ],
+        }),
         'rules[0].conditions[0]',
       );
-      await expectInvalid(storage.createFlag({ key: 'rollout', rules: [{ ...countryRule, rolloutPercentage: 150 }] }), 'rules[0].rolloutPercentage');
-      await expectInvalid(storage.createFlag({ key: 'rule-name', rules: [{ ...countryRule, name: 'r'.repeat(256) }] }), 'rules[0].name');
-      await expectInvalid(storage.createFlag({ key: 'variants', variants: [{ key: 'a', value: true, weight: -1 }] }), 'variants[0].weight');
+      await expectInvalid(
+        storage.createFlag({ key: 'rollout', rules: [{ ...countryRule, rolloutPercentage: 150 }] }),
+        'rules[0].rolloutPercentage',
+      );
+      await expectInvalid(
+        storage.createFlag({ key: 'rule-name', rules: [{ ...countryRule, name: 'r'.repeat(256) }] }),
+        'rules[0].name',
+      );
+      await expectInvalid(
+        storage.createFlag({ key: 'variants', variants: [{ key: 'a', value: true, weight: -1 }] }),
+        'variants[0].weight',
+      );
       expect(await storage.listFlags()).toEqual([]);
       expect(changes).toEqual([]);
     });
@@ -170,10 +197,20 @@ export function flagsContract(context: ContractContext): void {
     });
 
     it('replaces the rules wholesale when rules are given', async () => {
-      await storage.createFlag({ key: 'checkout', rules: [countryRule, { ...countryRule, name: 'Second', priority: 5 }] });
+      await storage.createFlag({
+        key: 'checkout',
+        rules: [countryRule, { ...countryRule, name: 'Second', priority: 5 }],
+      });
       const replaced = await storage.updateFlag({
         key: 'checkout',
-        rules: [{ name: 'Only', priority: 0, conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }], serveEnabled: false }],
+        rules: [
+          {
+            name: 'Only',
+            priority: 0,
+            conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }],
+            serveEnabled: false,
+          },
+        ],
       });
       expect(replaced.rules.map((r) => r.name)).toEqual(['Only']);
       expect((await storage.getFlag('checkout'))!.rules).toEqual(replaced.rules);
@@ -196,7 +233,10 @@ export function flagsContract(context: ContractContext): void {
     it('refuses invalid updates, naming the field, and changes nothing', async () => {
       const flag = await storage.createFlag({ key: 'typed', type: 'number', defaultValue: 1, rules: [countryRule] });
       await expectInvalid(storage.updateFlag({ key: 'typed', defaultValue: 'one' }), 'defaultValue');
-      await expectInvalid(storage.updateFlag({ key: 'typed', rules: [{ ...countryRule, rolloutPercentage: 101 }] }), 'rules[0].rolloutPercentage');
+      await expectInvalid(
+        storage.updateFlag({ key: 'typed', rules: [{ ...countryRule, rolloutPercentage: 101 }] }),
+        'rules[0].rolloutPercentage',
+      );
       await expectInvalid(storage.updateFlag({ key: 'typed', status: 'paused' as never }), 'status');
       await expectInvalid(storage.updateFlag({ key: 'typed', version: 1.5 }), 'version');
       expect(await storage.getFlag('typed')).toEqual(flag);
@@ -206,7 +246,9 @@ export function flagsContract(context: ContractContext): void {
     it('refuses a stale version with VersionConflictError; neither fields nor rules change', async () => {
       const flag = await storage.createFlag({ key: 'checkout', rules: [countryRule] });
       const v2 = await storage.updateFlag({ key: 'checkout', version: 1, name: 'Checkout v2' });
-      const error = await storage.updateFlag({ key: 'checkout', version: flag.version, name: 'Stale', rules: [] }).catch((e: unknown) => e);
+      const error = await storage
+        .updateFlag({ key: 'checkout', version: flag.version, name: 'Stale', rules: [] })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VersionConflictError);
       expect(error).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
       expect(await storage.getFlag('checkout')).toEqual(v2);

@@ -41,7 +41,15 @@ export function overridesContract(context: ContractContext): void {
         flagId: flag.id,
         enabled: false,
         percentage: 33.333,
-        rules: [{ priority: 0, enabled: true, conditions: [{ attribute: 'plan', operator: 'in', value: ['pro'] }], serveEnabled: true, serveValue: 0 }],
+        rules: [
+          {
+            priority: 0,
+            enabled: true,
+            conditions: [{ attribute: 'plan', operator: 'in', value: ['pro'] }],
+            serveEnabled: true,
+            serveValue: 0,
+          },
+        ],
         value: 0,
         variants: [{ key: 'cheap', value: 5, weight: 1 }],
         reason: 'Launch pricing',
@@ -76,7 +84,9 @@ export function overridesContract(context: ContractContext): void {
         constructor: NotFoundError,
         entity: 'environment',
       });
-      await expect(storage.createEnvironmentFlag({ environmentId: staging.id, flagId: 'missing' })).rejects.toMatchObject({
+      await expect(
+        storage.createEnvironmentFlag({ environmentId: staging.id, flagId: 'missing' }),
+      ).rejects.toMatchObject({
         constructor: NotFoundError,
         entity: 'flag',
       });
@@ -92,7 +102,17 @@ export function overridesContract(context: ContractContext): void {
       await expectInvalid(storage.createEnvironmentFlag({ ...base, value: 42 }), 'value');
       await expectInvalid(storage.createEnvironmentFlag({ ...base, enabled: 'yes' as never }), 'enabled');
       await expectInvalid(
-        storage.createEnvironmentFlag({ ...base, rules: [{ priority: 0, enabled: true, conditions: [{ attribute: 'a', operator: 'nope' as never }], serveEnabled: true }] }),
+        storage.createEnvironmentFlag({
+          ...base,
+          rules: [
+            {
+              priority: 0,
+              enabled: true,
+              conditions: [{ attribute: 'a', operator: 'nope' as never }],
+              serveEnabled: true,
+            },
+          ],
+        }),
         'rules[0].conditions[0]',
       );
       await expectInvalid(storage.createEnvironmentFlag({ ...base, id: '' }), 'id');
@@ -105,22 +125,33 @@ export function overridesContract(context: ContractContext): void {
       const flag = await storage.createFlag({ key: 'checkout' });
       const other = await storage.createFlag({ key: 'other' });
       const first = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
-      await expect(storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: false })).rejects.toBeInstanceOf(
-        AlreadyExistsError,
-      );
-      await expect(storage.createEnvironmentFlag({ id: first.id, environmentId: production.id, flagId: other.id })).rejects.toBeInstanceOf(
-        AlreadyExistsError,
-      );
+      await expect(
+        storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: false }),
+      ).rejects.toBeInstanceOf(AlreadyExistsError);
+      await expect(
+        storage.createEnvironmentFlag({ id: first.id, environmentId: production.id, flagId: other.id }),
+      ).rejects.toBeInstanceOf(AlreadyExistsError);
       expect(await storage.listEnvironmentFlags()).toEqual([first]);
     });
 
     it('updates by id or by environment and flag; null makes a field inherit again', async () => {
       const { staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
-      const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 10, reason: 'trial' });
+      const o = await storage.createEnvironmentFlag({
+        environmentId: staging.id,
+        flagId: flag.id,
+        enabled: true,
+        percentage: 10,
+        reason: 'trial',
+      });
       const v2 = await storage.updateEnvironmentFlag({ id: o.id, percentage: 20 });
       expect(v2).toMatchObject({ enabled: true, percentage: 20, reason: 'trial', version: 2 });
-      const v3 = await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: null, reason: undefined });
+      const v3 = await storage.updateEnvironmentFlag({
+        environmentId: staging.id,
+        flagId: flag.id,
+        enabled: null,
+        reason: undefined,
+      });
       expect(v3).toMatchObject({ enabled: null, percentage: 20, reason: 'trial', version: 3 });
       expect(v3.createdAt).toEqual(o.createdAt);
       expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toEqual(v3);
@@ -133,18 +164,27 @@ export function overridesContract(context: ContractContext): void {
       await expectInvalid(storage.updateEnvironmentFlag({ id: o.id, percentage: 150 }), 'percentage');
       await expectInvalid(storage.updateEnvironmentFlag({ id: o.id, value: 'not a boolean' }), 'value');
       const v2 = await storage.updateEnvironmentFlag({ ...o, percentage: 20 });
-      await expect(storage.updateEnvironmentFlag({ ...o, percentage: 30 })).rejects.toBeInstanceOf(VersionConflictError);
-      await expect(storage.updateEnvironmentFlag({ id: 'missing', percentage: 30 })).rejects.toBeInstanceOf(NotFoundError);
-      await expect(storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: 'missing', percentage: 30 })).rejects.toBeInstanceOf(
+      await expect(storage.updateEnvironmentFlag({ ...o, percentage: 30 })).rejects.toBeInstanceOf(
+        VersionConflictError,
+      );
+      await expect(storage.updateEnvironmentFlag({ id: 'missing', percentage: 30 })).rejects.toBeInstanceOf(
         NotFoundError,
       );
+      await expect(
+        storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: 'missing', percentage: 30 }),
+      ).rejects.toBeInstanceOf(NotFoundError);
       expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toEqual(v2);
     });
 
     it("supports the seed's rollout workflow: mutate the override you created and update it, again and again", async () => {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'new-checkout' });
-      const prodFlag = new EnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 5 });
+      const prodFlag = new EnvironmentFlag({
+        environmentId: production.id,
+        flagId: flag.id,
+        enabled: true,
+        percentage: 5,
+      });
       const created = await storage.createEnvironmentFlag(prodFlag);
       expect(prodFlag.id).toBeUndefined();
       prodFlag.percentage = 25;
@@ -166,7 +206,14 @@ export function overridesContract(context: ContractContext): void {
         flagId: flag.id,
         enabled: true,
         percentage: 100,
-        rules: [{ priority: 0, enabled: true, conditions: [{ attribute: 'beta', operator: 'eq', value: true }], serveEnabled: true }],
+        rules: [
+          {
+            priority: 0,
+            enabled: true,
+            conditions: [{ attribute: 'beta', operator: 'eq', value: true }],
+            serveEnabled: true,
+          },
+        ],
       });
       await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: false });
       const existing = (await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!;

@@ -45,9 +45,17 @@ export function useStorage(factory: () => Promise<StorageFixture>): ContractCont
       return changes;
     },
     async hierarchy() {
-      const production = await storage.createEnvironment({ name: 'Production', slug: 'production', type: 'production' });
+      const production = await storage.createEnvironment({
+        name: 'Production',
+        slug: 'production',
+        type: 'production',
+      });
       const staging = await storage.createEnvironment({ name: 'Staging', slug: 'staging', parentId: production.id });
-      const development = await storage.createEnvironment({ name: 'Development', slug: 'development', parentId: staging.id });
+      const development = await storage.createEnvironment({
+        name: 'Development',
+        slug: 'development',
+        parentId: staging.id,
+      });
       return { production, staging, development };
     },
   };
@@ -72,7 +80,9 @@ export function isDate(value: unknown): boolean {
 export async function settle<T>(promises: Promise<T>[]): Promise<{ ok: T[]; errors: unknown[] }> {
   const results = await Promise.allSettled(promises);
   return {
-    ok: results.filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === 'fulfilled').map((r) => r.value as T),
+    ok: results
+      .filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === 'fulfilled')
+      .map((r) => r.value as T),
     errors: results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason),
   };
 }

@@ -1,4 +1,10 @@
-import { AlreadyExistsError, EnvironmentCycleError, NotFoundError, StorageChange, VersionConflictError } from '../../../lib/core';
+import {
+  AlreadyExistsError,
+  EnvironmentCycleError,
+  NotFoundError,
+  StorageChange,
+  VersionConflictError,
+} from '../../../lib/core';
 import { EnvironmentFlag, Flag } from '../../../lib/storage/records';
 import { FeatureFlagStorage } from '../../../lib/storage/feature-flag-storage.interface';
 import { ContractContext, expectInvalid, settle, countryRule } from './support';
@@ -34,14 +40,21 @@ export function writesContract(context: ContractContext): void {
 
     it('cloneEnvironment checks the new environment before it looks for the source', async () => {
       await expectInvalid(storage.cloneEnvironment('missing', { name: 'Bad', slug: 'Not A Slug' }), 'slug');
-      await expect(storage.cloneEnvironment('missing', { name: 'Fine', slug: 'fine' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(storage.cloneEnvironment('missing', { name: 'Fine', slug: 'fine' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
       expect(await storage.listEnvironments()).toEqual([]);
     });
   });
 
   describe('returned objects are copies', () => {
     it('mutating what a write or a read returned changes nothing stored', async () => {
-      const created = await storage.createFlag({ key: 'checkout', tags: ['a'], metadata: { owner: 'x' }, rules: [countryRule] });
+      const created = await storage.createFlag({
+        key: 'checkout',
+        tags: ['a'],
+        metadata: { owner: 'x' },
+        rules: [countryRule],
+      });
       const snapshot = await storage.getFlag('checkout');
       created.name = 'Mutated';
       created.tags.push('b');
@@ -60,7 +73,11 @@ export function writesContract(context: ContractContext): void {
     });
 
     it('mutating the input after a write changes nothing stored', async () => {
-      const input = { key: 'checkout', tags: ['a'], rules: [{ ...countryRule, conditions: [{ attribute: 'country', operator: 'eq' as const, value: 'FR' }] }] };
+      const input = {
+        key: 'checkout',
+        tags: ['a'],
+        rules: [{ ...countryRule, conditions: [{ attribute: 'country', operator: 'eq' as const, value: 'FR' }] }],
+      };
       await storage.createFlag(input);
       input.tags.push('b');
       input.rules[0].conditions[0].value = 'DE';
@@ -89,16 +106,43 @@ export function writesContract(context: ContractContext): void {
         rules: [countryRule],
         variants: [{ key: 'x', value: 'X', weight: 1 }],
       });
-      const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 25, rules: [overrideRule], reason: 'trial' });
-      const segment = await storage.createSegment({ key: 'beta', conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }] });
-      const env = await storage.updateEnvironment({ slug: 'staging', settings: { requireApproval: false, defaultEnabled: true } });
+      const o = await storage.createEnvironmentFlag({
+        environmentId: staging.id,
+        flagId: flag.id,
+        enabled: true,
+        percentage: 25,
+        rules: [overrideRule],
+        reason: 'trial',
+      });
+      const segment = await storage.createSegment({
+        key: 'beta',
+        conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }],
+      });
+      const env = await storage.updateEnvironment({
+        slug: 'staging',
+        settings: { requireApproval: false, defaultEnabled: true },
+      });
       const events = (await storage.listEvents({ limit: 1000 })).length;
       const revision = await storage.revision!();
       changes.length = 0;
 
-      const sameOverride = await storage.updateEnvironmentFlag({ id: o.id, enabled: true, percentage: 25, reason: 'trial' });
+      const sameOverride = await storage.updateEnvironmentFlag({
+        id: o.id,
+        enabled: true,
+        percentage: 25,
+        reason: 'trial',
+      });
       expect(sameOverride).toMatchObject({ enabled: true, percentage: 25, version: 1 });
-      expect((await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, version: 1, rules: [overrideRule] })).version).toBe(1);
+      expect(
+        (
+          await storage.updateEnvironmentFlag({
+            environmentId: staging.id,
+            flagId: flag.id,
+            version: 1,
+            rules: [overrideRule],
+          })
+        ).version,
+      ).toBe(1);
       const sameFlag = await storage.updateFlag({
         key: 'checkout',
         defaultValue: 'v1',
@@ -109,8 +153,23 @@ export function writesContract(context: ContractContext): void {
       });
       expect(sameFlag.version).toBe(1);
       expect(sameFlag.rules).toEqual(flag.rules);
-      expect((await storage.updateEnvironment({ slug: 'staging', parentId: production.id, settings: { defaultEnabled: true, requireApproval: false } })).version).toBe(env.version);
-      expect((await storage.updateSegment({ key: 'beta', conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }] })).version).toBe(segment.version);
+      expect(
+        (
+          await storage.updateEnvironment({
+            slug: 'staging',
+            parentId: production.id,
+            settings: { defaultEnabled: true, requireApproval: false },
+          })
+        ).version,
+      ).toBe(env.version);
+      expect(
+        (
+          await storage.updateSegment({
+            key: 'beta',
+            conditions: [{ attribute: 'plan', operator: 'eq', value: 'pro' }],
+          })
+        ).version,
+      ).toBe(segment.version);
       const batch = await storage.writeAll([
         { op: 'updateEnvironmentFlag', update: { id: o.id, enabled: true } },
         { op: 'updateFlag', update: { key: 'checkout', name: flag.name } },
@@ -129,7 +188,9 @@ export function writesContract(context: ContractContext): void {
       const { staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
       const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
-      await expect(storage.updateEnvironmentFlag({ id: o.id, version: 7, enabled: true })).rejects.toBeInstanceOf(VersionConflictError);
+      await expect(storage.updateEnvironmentFlag({ id: o.id, version: 7, enabled: true })).rejects.toBeInstanceOf(
+        VersionConflictError,
+      );
       await storage.updateEnvironmentFlag({ id: o.id, version: 1, enabled: true });
       changes.length = 0;
       const changed = await storage.updateEnvironmentFlag({ id: o.id, version: 1, enabled: false });
@@ -148,8 +209,16 @@ export function writesContract(context: ContractContext): void {
       changes.length = 0;
       const results = await storage.writeAll(
         [
-          { op: 'updateEnvironmentFlag', update: { id: pa.id, version: pa.version, enabled: true }, context: { data: { flag: 'a' } } },
-          { op: 'createEnvironmentFlag', input: { environmentId: production.id, flagId: b.id, percentage: 50 }, context: { eventType: 'feature-promoted' } },
+          {
+            op: 'updateEnvironmentFlag',
+            update: { id: pa.id, version: pa.version, enabled: true },
+            context: { data: { flag: 'a' } },
+          },
+          {
+            op: 'createEnvironmentFlag',
+            input: { environmentId: production.id, flagId: b.id, percentage: 50 },
+            context: { eventType: 'feature-promoted' },
+          },
           { op: 'updateFlag', update: { key: 'b', description: 'Promoted' } },
           { op: 'deleteEnvironmentFlag', ref: { envId: staging.id, flagId: b.id } },
         ],
@@ -188,11 +257,16 @@ export function writesContract(context: ContractContext): void {
       expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBeNull();
       expect((await storage.getFlag('a'))!).toMatchObject({ name: 'a', rules: [], version: 1 });
       expect(await storage.getEnvironment('qa')).toBeNull();
-      expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!).toMatchObject({ enabled: false, version: 2 });
+      expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!).toMatchObject({
+        enabled: false,
+        version: 2,
+      });
       expect(changes).toEqual([]);
       expect(await storage.listEvents({ limit: 1000 })).toHaveLength(events);
       // The store still works normally afterwards.
-      await expect(storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true })).resolves.toMatchObject({ version: 1 });
+      await expect(
+        storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true }),
+      ).resolves.toMatchObject({ version: 1 });
     });
 
     it('refuses a malformed batch, naming the write', async () => {
@@ -217,16 +291,29 @@ export function writesContract(context: ContractContext): void {
         storage.updateFlag({ key: 'busy', rules: [countryRule] }),
       ]);
       const flag = (await storage.getFlag('busy'))!;
-      expect(flag).toMatchObject({ name: 'Busy', description: 'Updated concurrently', tags: ['hot'], metadata: { by: 'test' }, defaultEnabled: true, version: 7 });
+      expect(flag).toMatchObject({
+        name: 'Busy',
+        description: 'Updated concurrently',
+        tags: ['hot'],
+        metadata: { by: 'test' },
+        defaultEnabled: true,
+        version: 7,
+      });
       expect(flag.rules.map((r) => r.name)).toEqual(['France']);
       expect(changes).toHaveLength(6);
-      expect(changes.map((c) => (c.kind === 'flag' && c.op === 'upsert' ? c.flag.version : 0)).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+      expect(changes.map((c) => (c.kind === 'flag' && c.op === 'upsert' ? c.flag.version : 0)).sort()).toEqual([
+        2, 3, 4, 5, 6, 7,
+      ]);
     });
 
     it('lets exactly one of several writers holding the same version win', async () => {
       const flag = await storage.createFlag({ key: 'contended' });
       changes.length = 0;
-      const { ok, errors } = await settle([1, 2, 3, 4, 5].map((i) => storage.updateFlag({ key: 'contended', version: flag.version, name: `Writer ${i}` })));
+      const { ok, errors } = await settle(
+        [1, 2, 3, 4, 5].map((i) =>
+          storage.updateFlag({ key: 'contended', version: flag.version, name: `Writer ${i}` }),
+        ),
+      );
       expect(ok).toHaveLength(1);
       expect(errors).toHaveLength(4);
       for (const e of errors) expect(e).toBeInstanceOf(VersionConflictError);
@@ -235,7 +322,9 @@ export function writesContract(context: ContractContext): void {
     });
 
     it('lets exactly one of several creates of the same key win', async () => {
-      const { ok, errors } = await settle([1, 2, 3, 4].map((i) => storage.createFlag({ key: 'same', name: `Creator ${i}` })));
+      const { ok, errors } = await settle(
+        [1, 2, 3, 4].map((i) => storage.createFlag({ key: 'same', name: `Creator ${i}` })),
+      );
       expect(ok).toHaveLength(1);
       for (const e of errors) expect(e).toBeInstanceOf(AlreadyExistsError);
       expect(await storage.listFlags()).toEqual(ok);
@@ -244,7 +333,10 @@ export function writesContract(context: ContractContext): void {
     it('never lets two concurrent re-parents close a cycle', async () => {
       const a = await storage.createEnvironment({ name: 'A', slug: 'a' });
       const b = await storage.createEnvironment({ name: 'B', slug: 'b' });
-      const { ok, errors } = await settle([storage.updateEnvironment({ id: a.id, parentId: b.id }), storage.updateEnvironment({ id: b.id, parentId: a.id })]);
+      const { ok, errors } = await settle([
+        storage.updateEnvironment({ id: a.id, parentId: b.id }),
+        storage.updateEnvironment({ id: b.id, parentId: a.id }),
+      ]);
       expect(ok).toHaveLength(1);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toBeInstanceOf(EnvironmentCycleError);

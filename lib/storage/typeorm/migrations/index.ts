@@ -31,20 +31,47 @@ export {
 type MigrationClass = new () => MigrationInterface;
 
 /** The migrations of the feature-flag tables on PostgreSQL, oldest first. */
-export const POSTGRES_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaPostgres1732000000000, FeatureFlagsAdminSchemaPostgres1733000000000, FeatureFlagsClientKeysPostgres1734000000000, FeatureFlagsTokenPrincipalPostgres1735000000000];
+export const POSTGRES_MIGRATIONS: MigrationClass[] = [
+  FeatureFlagsInitialSchemaPostgres1732000000000,
+  FeatureFlagsAdminSchemaPostgres1733000000000,
+  FeatureFlagsClientKeysPostgres1734000000000,
+  FeatureFlagsTokenPrincipalPostgres1735000000000,
+];
 /** The migrations of the feature-flag tables on MySQL and MariaDB, oldest first. */
-export const MYSQL_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaMysql1732000000000, FeatureFlagsAdminSchemaMysql1733000000000, FeatureFlagsClientKeysMysql1734000000000, FeatureFlagsTokenPrincipalMysql1735000000000];
+export const MYSQL_MIGRATIONS: MigrationClass[] = [
+  FeatureFlagsInitialSchemaMysql1732000000000,
+  FeatureFlagsAdminSchemaMysql1733000000000,
+  FeatureFlagsClientKeysMysql1734000000000,
+  FeatureFlagsTokenPrincipalMysql1735000000000,
+];
 /** The migrations of the feature-flag tables on SQLite, oldest first. */
-export const SQLITE_MIGRATIONS: MigrationClass[] = [FeatureFlagsInitialSchemaSqlite1732000000000, FeatureFlagsAdminSchemaSqlite1733000000000, FeatureFlagsClientKeysSqlite1734000000000, FeatureFlagsTokenPrincipalSqlite1735000000000];
+export const SQLITE_MIGRATIONS: MigrationClass[] = [
+  FeatureFlagsInitialSchemaSqlite1732000000000,
+  FeatureFlagsAdminSchemaSqlite1733000000000,
+  FeatureFlagsClientKeysSqlite1734000000000,
+  FeatureFlagsTokenPrincipalSqlite1735000000000,
+];
 
 /** TypeORM's SQLite drivers: one schema for all of them. */
-export const SQLITE_TYPES: readonly string[] = ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];
+export const SQLITE_TYPES: readonly string[] = [
+  'sqlite',
+  'better-sqlite3',
+  'sqljs',
+  'capacitor',
+  'cordova',
+  'expo',
+  'nativescript',
+  'react-native',
+];
 
 function dialectMigrations(type: DataSourceOptions['type']): MigrationClass[] {
   if (type === 'postgres' || type === 'aurora-postgres') return POSTGRES_MIGRATIONS;
   if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') return MYSQL_MIGRATIONS;
   if (SQLITE_TYPES.includes(type)) return SQLITE_MIGRATIONS;
-  throw new FeatureFlagsValidationError('connection', `database type "${type}" is not supported: use PostgreSQL, MySQL, MariaDB or SQLite`);
+  throw new FeatureFlagsValidationError(
+    'connection',
+    `database type "${type}" is not supported: use PostgreSQL, MySQL, MariaDB or SQLite`,
+  );
 }
 
 /**
@@ -81,4 +108,6 @@ function dialectStep(name: string, index: number): MigrationClass {
  * @example
  * TypeOrmModule.forRoot({ …, entities: [...FEATURE_FLAG_ENTITIES], migrations: [...FEATURE_FLAG_MIGRATIONS] })
  */
-export const FEATURE_FLAG_MIGRATIONS: Function[] = POSTGRES_MIGRATIONS.map((m, index) => dialectStep(new m().name!, index));
+export const FEATURE_FLAG_MIGRATIONS: Function[] = POSTGRES_MIGRATIONS.map((m, index) =>
+  dialectStep(new m().name!, index),
+);

@@ -114,7 +114,13 @@ export class FeatureFlagsInitialSchemaMysql1732000000000 implements MigrationInt
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['feature_flag_segments', 'feature_flag_environment_flags', 'feature_flag_environments', 'feature_flag_rules', 'feature_flags']) {
+    for (const table of [
+      'feature_flag_segments',
+      'feature_flag_environment_flags',
+      'feature_flag_environments',
+      'feature_flag_rules',
+      'feature_flags',
+    ]) {
       await queryRunner.query(`DROP TABLE \`${table}\``);
     }
   }

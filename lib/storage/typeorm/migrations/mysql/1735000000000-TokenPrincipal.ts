@@ -6,10 +6,14 @@ export class FeatureFlagsTokenPrincipalMysql1735000000000 implements MigrationIn
   name = 'FeatureFlagsTokenPrincipal1735000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE `feature_flag_api_tokens` ADD `created_by_id` varchar(255) NULL, ADD `principal_id` varchar(255) NULL');
+    await queryRunner.query(
+      'ALTER TABLE `feature_flag_api_tokens` ADD `created_by_id` varchar(255) NULL, ADD `principal_id` varchar(255) NULL',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE `feature_flag_api_tokens` DROP COLUMN `principal_id`, DROP COLUMN `created_by_id`');
+    await queryRunner.query(
+      'ALTER TABLE `feature_flag_api_tokens` DROP COLUMN `principal_id`, DROP COLUMN `created_by_id`',
+    );
   }
 }

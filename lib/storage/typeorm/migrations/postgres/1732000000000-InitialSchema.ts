@@ -64,8 +64,12 @@ export class FeatureFlagsInitialSchemaPostgres1732000000000 implements Migration
         `CONSTRAINT "PK_feature_flag_environments" PRIMARY KEY ("id"), ` +
         `CONSTRAINT "FK_feature_flag_environments_parent_id" FOREIGN KEY ("parent_id") REFERENCES ${t('feature_flag_environments')} ("id") ON DELETE RESTRICT ON UPDATE NO ACTION)`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "UQ_feature_flag_environments_slug" ON ${t('feature_flag_environments')} ("slug")`);
-    await queryRunner.query(`CREATE INDEX "IDX_feature_flag_environments_parent_id" ON ${t('feature_flag_environments')} ("parent_id")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "UQ_feature_flag_environments_slug" ON ${t('feature_flag_environments')} ("slug")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "IDX_feature_flag_environments_parent_id" ON ${t('feature_flag_environments')} ("parent_id")`,
+    );
 
     await queryRunner.query(
       `CREATE TABLE ${t('feature_flag_environment_flags')} (` +
@@ -88,7 +92,9 @@ export class FeatureFlagsInitialSchemaPostgres1732000000000 implements Migration
     await queryRunner.query(
       `CREATE UNIQUE INDEX "UQ_feature_flag_environment_flags_env_flag" ON ${t('feature_flag_environment_flags')} ("environment_id", "flag_id")`,
     );
-    await queryRunner.query(`CREATE INDEX "IDX_feature_flag_environment_flags_flag_id" ON ${t('feature_flag_environment_flags')} ("flag_id")`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_feature_flag_environment_flags_flag_id" ON ${t('feature_flag_environment_flags')} ("flag_id")`,
+    );
 
     // parent_id has no foreign key: deleting a parent segment leaves its children pointing at nothing, and
     // such a child matches no one (fail closed), exactly as with the in-memory backend.
@@ -105,12 +111,20 @@ export class FeatureFlagsInitialSchemaPostgres1732000000000 implements Migration
         `"updated_at" TIMESTAMP NOT NULL DEFAULT now(), ` +
         `CONSTRAINT "PK_feature_flag_segments" PRIMARY KEY ("id"))`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "UQ_feature_flag_segments_key" ON ${t('feature_flag_segments')} ("key")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "UQ_feature_flag_segments_key" ON ${t('feature_flag_segments')} ("key")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const t = tableNamer(queryRunner);
-    for (const table of ['feature_flag_segments', 'feature_flag_environment_flags', 'feature_flag_environments', 'feature_flag_rules', 'feature_flags']) {
+    for (const table of [
+      'feature_flag_segments',
+      'feature_flag_environment_flags',
+      'feature_flag_environments',
+      'feature_flag_rules',
+      'feature_flags',
+    ]) {
       await queryRunner.query(`DROP TABLE ${t(table)}`);
     }
   }

@@ -49,7 +49,9 @@ export class FeatureFlagsAdminSchemaPostgres1733000000000 implements MigrationIn
         `"version" integer NOT NULL DEFAULT 1, ` +
         `CONSTRAINT "PK_feature_flag_api_tokens" PRIMARY KEY ("id"))`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "UQ_feature_flag_api_tokens_secret_hash" ON ${t('feature_flag_api_tokens')} ("secret_hash")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "UQ_feature_flag_api_tokens_secret_hash" ON ${t('feature_flag_api_tokens')} ("secret_hash")`,
+    );
 
     await queryRunner.query(
       `CREATE TABLE ${t('feature_flag_change_requests')} (` +
@@ -72,7 +74,9 @@ export class FeatureFlagsAdminSchemaPostgres1733000000000 implements MigrationIn
         `"updated_at" TIMESTAMP NOT NULL DEFAULT now(), ` +
         `CONSTRAINT "PK_feature_flag_change_requests" PRIMARY KEY ("id"))`,
     );
-    await queryRunner.query(`CREATE INDEX "IDX_feature_flag_change_requests_status" ON ${t('feature_flag_change_requests')} ("status")`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_feature_flag_change_requests_status" ON ${t('feature_flag_change_requests')} ("status")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

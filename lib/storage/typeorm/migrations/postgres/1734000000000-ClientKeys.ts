@@ -21,8 +21,12 @@ export class FeatureFlagsClientKeysPostgres1734000000000 implements MigrationInt
         `"version" integer NOT NULL DEFAULT 1, ` +
         `CONSTRAINT "PK_feature_flag_client_keys" PRIMARY KEY ("id"))`,
     );
-    await queryRunner.query(`CREATE INDEX "IDX_feature_flag_client_keys_environment" ON ${t('feature_flag_client_keys')} ("environment")`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "UQ_feature_flag_client_keys_secret_hash" ON ${t('feature_flag_client_keys')} ("secret_hash")`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_feature_flag_client_keys_environment" ON ${t('feature_flag_client_keys')} ("environment")`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "UQ_feature_flag_client_keys_secret_hash" ON ${t('feature_flag_client_keys')} ("secret_hash")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

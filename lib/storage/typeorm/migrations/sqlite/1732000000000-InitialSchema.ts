@@ -61,8 +61,12 @@ export class FeatureFlagsInitialSchemaSqlite1732000000000 implements MigrationIn
         `"updated_at" datetime NOT NULL DEFAULT (datetime('now')), ` +
         'CONSTRAINT "FK_feature_flag_environments_parent_id" FOREIGN KEY ("parent_id") REFERENCES "feature_flag_environments" ("id") ON DELETE RESTRICT ON UPDATE NO ACTION)',
     );
-    await queryRunner.query('CREATE UNIQUE INDEX "UQ_feature_flag_environments_slug" ON "feature_flag_environments" ("slug")');
-    await queryRunner.query('CREATE INDEX "IDX_feature_flag_environments_parent_id" ON "feature_flag_environments" ("parent_id")');
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX "UQ_feature_flag_environments_slug" ON "feature_flag_environments" ("slug")',
+    );
+    await queryRunner.query(
+      'CREATE INDEX "IDX_feature_flag_environments_parent_id" ON "feature_flag_environments" ("parent_id")',
+    );
 
     await queryRunner.query(
       'CREATE TABLE "feature_flag_environment_flags" (' +
@@ -84,7 +88,9 @@ export class FeatureFlagsInitialSchemaSqlite1732000000000 implements MigrationIn
     await queryRunner.query(
       'CREATE UNIQUE INDEX "UQ_feature_flag_environment_flags_env_flag" ON "feature_flag_environment_flags" ("environment_id", "flag_id")',
     );
-    await queryRunner.query('CREATE INDEX "IDX_feature_flag_environment_flags_flag_id" ON "feature_flag_environment_flags" ("flag_id")');
+    await queryRunner.query(
+      'CREATE INDEX "IDX_feature_flag_environment_flags_flag_id" ON "feature_flag_environment_flags" ("flag_id")',
+    );
 
     // parent_id has no foreign key: deleting a parent segment leaves its children pointing at nothing, and
     // such a child matches no one (fail closed), exactly as with the in-memory backend.
@@ -104,7 +110,13 @@ export class FeatureFlagsInitialSchemaSqlite1732000000000 implements MigrationIn
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['feature_flag_segments', 'feature_flag_environment_flags', 'feature_flag_environments', 'feature_flag_rules', 'feature_flags']) {
+    for (const table of [
+      'feature_flag_segments',
+      'feature_flag_environment_flags',
+      'feature_flag_environments',
+      'feature_flag_rules',
+      'feature_flags',
+    ]) {
       await queryRunner.query(`DROP TABLE "${table}"`);
     }
   }

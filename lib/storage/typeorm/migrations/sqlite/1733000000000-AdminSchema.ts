@@ -43,7 +43,9 @@ export class FeatureFlagsAdminSchemaSqlite1733000000000 implements MigrationInte
         '"revoked_by" varchar(255), ' +
         '"version" integer NOT NULL DEFAULT (1))',
     );
-    await queryRunner.query('CREATE UNIQUE INDEX "UQ_feature_flag_api_tokens_secret_hash" ON "feature_flag_api_tokens" ("secret_hash")');
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX "UQ_feature_flag_api_tokens_secret_hash" ON "feature_flag_api_tokens" ("secret_hash")',
+    );
 
     await queryRunner.query(
       'CREATE TABLE "feature_flag_change_requests" (' +
@@ -65,7 +67,9 @@ export class FeatureFlagsAdminSchemaSqlite1733000000000 implements MigrationInte
         '"version" integer NOT NULL DEFAULT (1), ' +
         `"updated_at" datetime NOT NULL DEFAULT (datetime('now')))`,
     );
-    await queryRunner.query('CREATE INDEX "IDX_feature_flag_change_requests_status" ON "feature_flag_change_requests" ("status")');
+    await queryRunner.query(
+      'CREATE INDEX "IDX_feature_flag_change_requests_status" ON "feature_flag_change_requests" ("status")',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

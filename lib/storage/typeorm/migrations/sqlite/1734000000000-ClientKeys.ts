@@ -19,8 +19,12 @@ export class FeatureFlagsClientKeysSqlite1734000000000 implements MigrationInter
         '"revoked_by" varchar(255), ' +
         '"version" integer NOT NULL DEFAULT (1))',
     );
-    await queryRunner.query('CREATE INDEX "IDX_feature_flag_client_keys_environment" ON "feature_flag_client_keys" ("environment")');
-    await queryRunner.query('CREATE UNIQUE INDEX "UQ_feature_flag_client_keys_secret_hash" ON "feature_flag_client_keys" ("secret_hash")');
+    await queryRunner.query(
+      'CREATE INDEX "IDX_feature_flag_client_keys_environment" ON "feature_flag_client_keys" ("environment")',
+    );
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX "UQ_feature_flag_client_keys_secret_hash" ON "feature_flag_client_keys" ("secret_hash")',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
