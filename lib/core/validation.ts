@@ -25,14 +25,18 @@ function has(input: object, field: string): boolean {
 }
 
 /**
- * Whether `value` has more than `max` characters, counted as the SQL columns (`varchar(n)`) and JSON Schema's
- * `maxLength` count them: in Unicode code points, so a character outside the BMP (an emoji) counts once.
+ * The characters of `value`, counted as the SQL columns (`varchar(n)`) and JSON Schema's `maxLength` count
+ * them: in Unicode code points, so a character outside the BMP (an emoji) counts once.
  */
-export function longerThan(value: string, max: number): boolean {
-  if (value.length <= max) return false;
+export function characterCount(value: string): number {
   let count = 0;
-  for (const _ of value) if (++count > max) return true;
-  return false;
+  for (const _ of value) count++;
+  return count;
+}
+
+/** Whether `value` has more than `max` characters (see `characterCount`). */
+export function longerThan(value: string, max: number): boolean {
+  return value.length > max && characterCount(value) > max;
 }
 
 /** Checks a flag key; throws FeatureFlagsValidationError naming `key`. */

@@ -1,5 +1,5 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { FLAG_KEY_PATTERN, SLUG_PATTERN } from '../../core/validation';
+import { characterCount, FLAG_KEY_PATTERN, longerThan, SLUG_PATTERN } from '../../core/validation';
 import { swagger, transformer, validator } from '../optional-packages';
 
 /**
@@ -116,13 +116,6 @@ function field(
   return applyDecorators(record, ...presenceRule, ...constraints);
 }
 
-/** Characters as JSON Schema counts them (code points), so that `maxLength` means the same on both sides. */
-const codePoints = (value: string): number => {
-  let n = 0;
-  for (const _ of value) n++;
-  return n;
-};
-
 function lengthBetween(min: number | undefined, max: number, each = false): PropertyDecorator {
   return ValidateBy(
     {
@@ -130,7 +123,7 @@ function lengthBetween(min: number | undefined, max: number, each = false): Prop
       constraints: [min, max],
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'string' && codePoints(value) <= max && (min === undefined || codePoints(value) >= min),
+          typeof value === 'string' && !longerThan(value, max) && (min === undefined || characterCount(value) >= min),
         defaultMessage: () =>
           min === undefined
             ? `$property must be at most ${max} characters long`
