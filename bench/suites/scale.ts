@@ -1,6 +1,7 @@
 /**
  * Section 4: scale. 10,000 flags × 5 environments × 3 overrides per flag (30,000 overrides), written in
- * bulk into a fresh SQLite file and a fresh PostgreSQL schema; then the time to build the evaluation
+ * bulk into a fresh SQLite file and a fresh PostgreSQL schema; then the boot of the module on each (see
+ * boot.ts: module init to a ready module, in fresh processes), the time to build the evaluation
  * snapshot from each (`storage.loadSnapshot()` + `new FlagSnapshot(data)` + `snapshot.warm()`, which
  * compiles every flag for every environment), the heap it holds, and the time to apply one changed
  * override and re-evaluate the flag everywhere, at 1,000 vs 10,000 flags.
@@ -16,6 +17,7 @@ import { EnvironmentFlag, Flag, FlagRule } from '../../lib/storage/records';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 import { buildEnvironmentFlag, buildFlag } from '../../lib/storage/storage-records';
 import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
+import { BOOT_TARGET_MS, BootFigures, bootMedians, measureBoot } from './boot';
 import { collectGarbage, fmt, median, quantile, sig, times } from '../harness/stats';
 import { ResultTable, Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
 import { NORDIC_RULE } from '../workload';
@@ -26,12 +28,14 @@ export interface ScaleSizes {
   smallFlags: number;
   /** Snapshot builds per backend. */
   builds: number;
+  /** Boots of the module per backend, each in a fresh process. */
+  boots: number;
   /** Changes applied per flag count. */
   changes: number;
 }
 
-export const FULL_SCALE: ScaleSizes = { flags: 10_000, smallFlags: 1_000, builds: 5, changes: 2_000 };
-export const QUICK_SCALE: ScaleSizes = { flags: 2_000, smallFlags: 200, builds: 1, changes: 200 };
+export const FULL_SCALE: ScaleSizes = { flags: 10_000, smallFlags: 1_000, builds: 5, boots: 7, changes: 2_000 };
+export const QUICK_SCALE: ScaleSizes = { flags: 2_000, smallFlags: 200, builds: 1, boots: 1, changes: 200 };
 
 /** Applying a change at the larger flag count may cost at most this much more than at the smaller one. */
 export const APPLY_MAX_GROWTH = 1.5;
@@ -49,11 +53,13 @@ const CHUNK = 500;
 interface Backend {
   name: string;
   url: string;
+  /** The driver package the boot samples load before timing. */
+  driver: string;
   cleanup: () => Promise<void>;
 }
 
 /** Writes the data set: environments through the storage API, flags, rules and overrides in bulk. */
-async function populate(storage: TypeOrmStorage, ds: DataSource, flags: number): Promise<void> {
+export async function populate(storage: TypeOrmStorage, ds: DataSource, flags: number): Promise<void> {
   const envIds: string[] = [];
   const bySlug = new Map<string, string>();
   for (const [slug, parent] of ENVIRONMENTS) {
@@ -233,6 +239,7 @@ async function postgresBackend(): Promise<Backend | string> {
   const schema = `bench_scale_${process.pid}_${Date.now().toString(36)}`;
   return {
     name: 'PostgreSQL',
+    driver: 'pg',
     url: `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`,
     cleanup: async () => {
       const ds = new DataSource({ type: 'postgres', url: POSTGRES_URL });
@@ -250,6 +257,7 @@ function sqliteBackend(): Backend {
   const file = join(tmpdir(), `ff-bench-scale-${process.pid}-${Date.now().toString(36)}.db`);
   return {
     name: 'SQLite',
+    driver: 'better-sqlite3',
     url: `sqlite:${file}`,
     cleanup: async () => {
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
@@ -265,6 +273,7 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
   else backends.push(pg);
 
   const builds: Record<string, BuildFigures & { populateMs: number }> = {};
+  const boots: Record<string, BootFigures> = {};
   let data: SnapshotData | undefined;
   for (const backend of backends) {
     const ds = new DataSource(featureFlagDataSourceOptions(backend.url));
@@ -277,6 +286,14 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
       options.log(`  ${backend.name}: ${fmt(sizes.flags)} flags written in ${fmt(populateMs)} ms`);
       builds[backend.name] = { ...(await measureBuilds(storage, sizes.builds, options.log, backend.name)), populateMs };
       data ??= await storage.loadSnapshot();
+      boots[backend.name] = measureBoot(
+        backend.name,
+        backend.url,
+        backend.driver,
+        'scale.flag-00000',
+        sizes.boots,
+        options.log,
+      );
     } finally {
       await storage.close().catch(() => undefined);
       await backend.cleanup();
@@ -351,7 +368,27 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
       us(median(hot[w])),
     ]),
   };
+  const bootTable: ResultTable = {
+    title: `Boot: module init to a ready module (FeatureFlagsModule.forRoot({ backend: 'database' }) until the flags service answers), ${fmt(sizes.flags)} flags; median of ${sizes.boots} fresh processes`,
+    columns: ['store', 'wall ms', 'CPU ms (this process)', 'wall min–max ms'],
+    rows: Object.entries(boots).map(([name, f]) => [
+      name,
+      fmt(bootMedians(f).wallMs, 0),
+      fmt(bootMedians(f).cpuMs, 0),
+      `${fmt(Math.min(...f.wallMs), 0)}–${fmt(Math.max(...f.wallMs), 0)}`,
+    ]),
+  };
   const targets: TargetResult[] = [
+    ...Object.entries(boots).map(([name, f]): TargetResult => {
+      const { wallMs, cpuMs } = bootMedians(f);
+      return {
+        name: `boot at ${fmt(sizes.flags)} flags × ${ENVIRONMENTS.length} environments on ${name} (wall, median)`,
+        target: `≤ ${BOOT_TARGET_MS} ms`,
+        measured: `${fmt(wallMs, 0)} ms wall, ${fmt(cpuMs, 0)} ms CPU`,
+        ratio: sig(wallMs / BOOT_TARGET_MS),
+        met: wallMs <= BOOT_TARGET_MS,
+      };
+    }),
     {
       name: `applying one change at ${fmt(sizes.flags)} vs ${fmt(sizes.smallFlags)} flags (apply + re-evaluate, p50)`,
       target: `does not grow with the flag count (≤ ${APPLY_MAX_GROWTH}×)`,
@@ -362,12 +399,13 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
   ];
   return {
     status: 'ok',
-    tables: [buildTable, applyTable],
+    tables: [bootTable, buildTable, applyTable],
     targets,
     data: {
       sizes,
       environments: ENVIRONMENTS,
       builds,
+      boots,
       apply: {
         smallFlags: sizes.smallFlags,
         largeFlags: sizes.flags,
@@ -391,6 +429,7 @@ export async function runScale(options: SuiteOptions, sizes: ScaleSizes): Promis
     },
     notes: [
       ...notes,
+      "Boot: each sample is a fresh Node process that has loaded Nest, TypeORM, the driver and the library before the clock starts (section 7 measures import cost); the clock stops when the module is created and FeatureFlagsService.evaluate has answered from the loaded snapshot. CPU is this process's user + system time; the database server's is not in it.",
       "Flags, rules and overrides are inserted in bulk (multi-row INSERTs of the entities through the storage's DataSource); environments through the storage API. A fresh SQLite file and a fresh PostgreSQL schema, removed afterwards.",
       '"heap held" is the growth of the V8 heap (after full GCs) while the loaded data and the warmed snapshot are alive.',
       "The apply figures are in-process (no store): the snapshot drops only the affected flag in the environment and its descendants, and the next evaluation recompiles it. The target's figure spreads the changes over every override; the diagnostic column confines them to 64, so that both flag counts run in cache: what is left of the growth is then the algorithm's, the rest is the memory hierarchy (bigger maps, colder lines).",
