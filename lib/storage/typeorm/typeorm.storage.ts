@@ -208,10 +208,10 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
     return this.read(async () => {
       // Raw rows, converted column by column as hydration would (see lean-reads): a fraction of its cost.
       const load = async (m: EntityManager): Promise<SnapshotData> => ({
-        environments: await leanRows(m, Environment, ['createdAt', 'slug'], (init) => new Environment(init)),
+        environments: await leanRows(m, Environment, ['createdAt', 'slug']),
         flags: await leanFlags(m),
-        environmentFlags: await leanRows(m, EnvironmentFlag, ['createdAt', 'id'], (init) => new EnvironmentFlag(init)),
-        segments: await leanRows(m, Segment, ['createdAt', 'key'], (init) => new Segment(init)),
+        environmentFlags: await leanRows(m, EnvironmentFlag, ['createdAt', 'id']),
+        segments: await leanRows(m, Segment, ['createdAt', 'key']),
       });
       // One snapshot for the five reads: REPEATABLE READ on PostgreSQL and MySQL; SQLite transactions
       // are serializable.
