@@ -9,3 +9,5 @@ export const DEFAULT_ADMIN_BODY_LIMIT = 64 * 1024;
 
 /** The admin API's mount point, normalized (`api/admin`). */
 export const FEATURE_FLAGS_ADMIN_PREFIX = Symbol('FEATURE_FLAGS_ADMIN_PREFIX');
+/** The admin module's options as given to forRoot / forRootAsync (internal). */
+export const FEATURE_FLAGS_ADMIN_MODULE_OPTIONS = Symbol('FEATURE_FLAGS_ADMIN_MODULE_OPTIONS');

@@ -1,7 +1,8 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { RouterModule } from '@nestjs/core';
+import { ConfigurableModuleBuilder, DynamicModule } from '@nestjs/common';
 import { FeatureFlagsConfigurationError } from '../core/errors';
-import { DEFAULT_ADMIN_PREFIX, FEATURE_FLAGS_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
+import { FeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
+import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
+import { DEFAULT_ADMIN_PREFIX, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.internal-constants';
 import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
 
 /** Normalizes the mount point (`/api/admin/` → `api/admin`); refuses what is not a path. */
@@ -15,23 +16,32 @@ export function normalizePrefix(prefix: unknown): string {
   return prefix.replace(/^\/+|\/+$/g, '');
 }
 
-export const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: FEATURE_FLAGS_ADMIN_MODULE_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<FeatureFlagsAdminModuleOptions>({ moduleName: 'FeatureFlagsAdmin' })
-  .setClassMethodName('forRoot')
-  // The mount point shapes the routes, so it is static (also with forRootAsync).
-  .setExtras({ prefix: DEFAULT_ADMIN_PREFIX }, (definition, extras) => ({
-    ...definition,
-    imports: [
-      ...(definition.imports ?? []),
-      RouterModule.register([{ path: normalizePrefix(extras.prefix), module: definition.module }]),
-    ],
-    providers: [
-      ...(definition.providers ?? []),
-      { provide: FEATURE_FLAGS_ADMIN_PREFIX, useValue: normalizePrefix(extras.prefix) },
-    ],
-  }))
-  .build();
+/**
+ * The admin module as the app imports it: the API itself (controllers, services, DTOs and the packages
+ * they need) is imported when forRoot / forRootAsync is called, and receives the definition's options.
+ */
+function adminModule(definition: DynamicModule, prefix: string): DynamicModule {
+  const api = import('./admin-api.module').then(({ AdminApiModule }) => AdminApiModule.register(definition, prefix));
+  // Awaited by Nest when the app boots; a failure to load surfaces there, not as an unhandled rejection.
+  api.catch(() => undefined);
+  return {
+    module: definition.module,
+    global: definition.global,
+    imports: [api],
+    // The flags module's storage: its backends implement the admin contract too (checked at bootstrap).
+    providers: [{ provide: FeatureFlagAdminStorage, useExisting: FeatureFlagStorage }],
+    exports: [FeatureFlagAdminStorage],
+  };
+}
+
+export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<FeatureFlagsAdminModuleOptions>({
+    moduleName: 'FeatureFlagsAdmin',
+    optionsInjectionToken: FEATURE_FLAGS_ADMIN_MODULE_OPTIONS,
+  })
+    .setClassMethodName('forRoot')
+    // The mount point shapes the routes, so it is static (also with forRootAsync).
+    .setExtras({ prefix: DEFAULT_ADMIN_PREFIX }, (definition, extras) =>
+      adminModule(definition, normalizePrefix(extras.prefix)),
+    )
+    .build();

@@ -1,36 +1,12 @@
-import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_FILTER, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
-import { FeatureFlagsConfigurationError } from '../core/errors';
-import { FeatureFlagAdminStorage, isFeatureFlagAdminStorage } from '../storage/feature-flag-admin-storage.interface';
-import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
-import {
-  ApiTokensAdminController,
-  ChangeRequestsAdminController,
-  EventsAdminController,
-} from './controllers/audit-admin.controller';
-import { ClientKeysAdminController } from './controllers/client-keys-admin.controller';
-import { EnvironmentsAdminController } from './controllers/environments-admin.controller';
-import { FeatureFlagsAdminController } from './controllers/feature-flags-admin.controller';
-import { ConfigurableModuleClass, FEATURE_FLAGS_ADMIN_MODULE_OPTIONS } from './feature-flags-admin.module-definition';
-import { FEATURE_FLAGS_ADMIN_OPTIONS, FEATURE_FLAGS_ADMIN_PREFIX } from './feature-flags-admin.internal-constants';
-import { DETECTION_EXCLUSION } from '../feature-flags.internal-constants';
-import { ResolvedAdminOptions, resolveAdminOptions } from './feature-flags-admin.options';
-import { AuthFailureThrottle } from './auth/auth-failure-throttle';
-import { AdminResponder } from './http/admin-responder';
-import { AdminRouteErrorsFilter } from './http/admin-route-errors.filter';
-import { FeatureFlagsAdminModuleOptions } from './interfaces/feature-flags-admin-options.interface';
-import { ApiTokenAdminService } from './services/api-token-admin.service';
-import { ChangeProtection } from './services/change-protection.service';
-import { ClientKeyAdminService } from './services/client-key-admin.service';
-import { ChangeRequestAdminService } from './services/change-request-admin.service';
-import { EnvironmentAdminService } from './services/environment-admin.service';
-import { EventAdminService } from './services/event-admin.service';
-import { FlagAdminService } from './services/flag-admin.service';
+import { Module } from '@nestjs/common';
+import { ConfigurableModuleClass } from './feature-flags-admin.module-definition';
 
 /**
  * The admin HTTP API, imported next to a global `FeatureFlagsModule`: flags per environment, promotion,
  * environments (clone, compare), the audit log, API tokens, client keys and change requests, under `prefix`
- * (default `api/admin`). Every route needs `Authorization: Bearer <token>`.
+ * (default `api/admin`). Every route needs `Authorization: Bearer <token>`. Its controllers, DTOs,
+ * class-validator, class-transformer and @nestjs/swagger load when `forRoot` / `forRootAsync` is called,
+ * never with the library.
  *
  * @example
  * @Module({
@@ -41,63 +17,5 @@ import { FlagAdminService } from './services/flag-admin.service';
  * })
  * export class AppModule {}
  */
-const ADMIN_CONTROLLERS = [
-  FeatureFlagsAdminController,
-  EnvironmentsAdminController,
-  EventsAdminController,
-  ApiTokensAdminController,
-  ClientKeysAdminController,
-  ChangeRequestsAdminController,
-];
-
-@Module({
-  controllers: ADMIN_CONTROLLERS,
-  providers: [
-    // The admin error shape for what fails on admin paths outside the routes (parser errors, 404, 405).
-    {
-      provide: APP_FILTER,
-      useFactory: (prefix: string, adapterHost: HttpAdapterHost, config: ApplicationConfig) =>
-        new AdminRouteErrorsFilter(prefix, ADMIN_CONTROLLERS, adapterHost, config),
-      inject: [FEATURE_FLAGS_ADMIN_PREFIX, HttpAdapterHost, ApplicationConfig],
-    },
-    {
-      provide: FEATURE_FLAGS_ADMIN_OPTIONS,
-      useFactory: (options: FeatureFlagsAdminModuleOptions) => resolveAdminOptions(options),
-      inject: [FEATURE_FLAGS_ADMIN_MODULE_OPTIONS],
-    },
-    // `?env=` on admin routes names the environment to manage, not the request's environment.
-    { provide: DETECTION_EXCLUSION, useExisting: FEATURE_FLAGS_ADMIN_PREFIX },
-    // Failed authentication counted per client (null: authThrottle is false). OFREP uses it too.
-    {
-      provide: AuthFailureThrottle,
-      useFactory: (options: ResolvedAdminOptions) =>
-        options.authThrottle ? new AuthFailureThrottle(options.authThrottle) : null,
-      inject: [FEATURE_FLAGS_ADMIN_OPTIONS],
-    },
-    // The flags module's storage: its backends implement the admin contract too (checked at bootstrap).
-    { provide: FeatureFlagAdminStorage, useExisting: FeatureFlagStorage },
-    AdminResponder,
-    ChangeProtection,
-    FlagAdminService,
-    EnvironmentAdminService,
-    EventAdminService,
-    ApiTokenAdminService,
-    ClientKeyAdminService,
-    ChangeRequestAdminService,
-  ],
-  exports: [FeatureFlagAdminStorage],
-})
-export class FeatureFlagsAdminModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
-  constructor(@Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage) {
-    super();
-  }
-
-  onApplicationBootstrap(): void {
-    if (!isFeatureFlagAdminStorage(this.storage)) {
-      throw new FeatureFlagsConfigurationError(
-        'storage',
-        'does not implement FeatureFlagAdminStorage (API tokens, client keys, change requests), which FeatureFlagsAdminModule needs: use the memory, database or redis backend, or implement it',
-      );
-    }
-  }
-}
+@Module({})
+export class FeatureFlagsAdminModule extends ConfigurableModuleClass {}

@@ -1,4 +1,8 @@
-import * as semver from 'semver';
+// The four functions, not the package's index: requiring 'semver' loads its 47 files, these load 12.
+import semverEq from 'semver/functions/eq';
+import semverGt from 'semver/functions/gt';
+import semverLt from 'semver/functions/lt';
+import semverValid from 'semver/functions/valid';
 import { MAX_MATCHED_LENGTH, MAX_MATCHED_VALUES, compilePattern, patternProblem } from './pattern';
 import { Condition, EvaluationContext, OPERATORS, Operator } from './types';
 
@@ -113,7 +117,7 @@ export function conditionProblem(condition: unknown): string | null {
     case 'semver_eq':
     case 'semver_gt':
     case 'semver_lt':
-      return typeof v === 'string' && semver.valid(v) ? null : `${c.operator} needs a semantic version such as "1.2.3"`;
+      return typeof v === 'string' && semverValid(v) ? null : `${c.operator} needs a semantic version such as "1.2.3"`;
     case 'date_after':
     case 'date_before':
       return toTime(v) !== undefined ? null : `${c.operator} needs an ISO-8601 date or a timestamp`;
@@ -175,7 +179,7 @@ function semverTest(attribute: string, test: (actual: string) => boolean): Predi
   return (ctx) => {
     const a = attributeOf(ctx, attribute);
     if (typeof a !== 'string') return false;
-    const v = semver.valid(a);
+    const v = semverValid(a);
     return v !== null && test(v);
   };
 }
@@ -300,15 +304,15 @@ function basePredicate(c: Condition, segments: SegmentLookup): Predicate {
     }
     case 'semver_eq': {
       const target = String(v);
-      return semverTest(attr, (a) => semver.eq(a, target));
+      return semverTest(attr, (a) => semverEq(a, target));
     }
     case 'semver_gt': {
       const target = String(v);
-      return semverTest(attr, (a) => semver.gt(a, target));
+      return semverTest(attr, (a) => semverGt(a, target));
     }
     case 'semver_lt': {
       const target = String(v);
-      return semverTest(attr, (a) => semver.lt(a, target));
+      return semverTest(attr, (a) => semverLt(a, target));
     }
     case 'date_after': {
       const t = toTime(v)!;
@@ -375,7 +379,7 @@ function usableBy(operator: Operator): (value: unknown) => boolean {
     case 'semver_eq':
     case 'semver_gt':
     case 'semver_lt':
-      return (v) => typeof v === 'string' && semver.valid(v) !== null;
+      return (v) => typeof v === 'string' && semverValid(v) !== null;
     case 'matches':
       // A value too long (or a list too long) to be tested is not usable: negated, it stays false.
       return (v) =>

@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 
 /**
  * The regular expressions of `matches` conditions, run by RE2 (the `re2js` port): matching time is linear
@@ -22,6 +22,15 @@ export interface CompiledPattern {
   test(value: string): boolean;
 }
 
+let re2: typeof RE2JS | undefined;
+
+/** RE2, loaded when the first pattern is compiled (re2js is one large file; most flag sets hold no pattern). */
+function engine(): typeof RE2JS {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a `matches` condition is first compiled, not with the library
+  re2 ??= (require('re2js') as typeof import('re2js')).RE2JS;
+  return re2;
+}
+
 const CACHE_SIZE = 512;
 const cache = new Map<string, RE2JS | Error>();
 
@@ -30,7 +39,8 @@ function compiled(source: string, caseInsensitive: boolean): RE2JS | Error {
   let entry = cache.get(cacheKey);
   if (entry === undefined) {
     try {
-      entry = RE2JS.compile(source, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
+      const RE2 = engine();
+      entry = RE2.compile(source, caseInsensitive ? RE2.CASE_INSENSITIVE : 0);
     } catch (e) {
       entry = e instanceof Error ? e : new Error(String(e));
     }

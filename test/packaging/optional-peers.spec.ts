@@ -55,6 +55,16 @@ function loadedHidden() {
   const files = Object.keys(require.cache);
   return HIDDEN.filter((name) => files.some((f) => f.includes('/node_modules/' + name + '/')));
 }
+/** Which of these packages are loaded (installed or not). */
+function loadedPackages(names) {
+  const files = Object.keys(require.cache);
+  return names.filter((name) => files.some((f) => f.includes('/node_modules/' + name + '/')));
+}
+/** The library's files that are loaded, relative to the build (lib/...). */
+function loadedLibraryFiles() {
+  const root = ${JSON.stringify(BUILD + '/')};
+  return Object.keys(require.cache).filter((f) => f.startsWith(root)).map((f) => f.slice(root.length));
+}
 /** Boots the app, turns new-checkout on in staging through storage, and asks the guarded route and the service. */
 async function serve(options) {
   const app = await NestFactory.create(appModule(options), { logger: false });
@@ -189,6 +199,94 @@ describe('optional peer dependencies', () => {
         service: [true, false],
         loadedHidden: [],
       });
+    });
+  });
+
+  describe('installed, they load only when the part that needs them is used', () => {
+    // Every optional peer is installed here (nothing hidden): what is not used must still not load.
+    const OPTIONAL = [...TYPEORM_ETC, 'ioredis', 'pg', 'mysql2', 'better-sqlite3', '@openfeature/server-sdk'];
+
+    it('requiring the library, then booting a memory app, loads none of them, nor the admin API', () => {
+      const result = run(
+        [],
+        `const required = loadedPackages(${JSON.stringify(OPTIONAL)});
+        const served = await serve({ backend: 'memory' });
+        report({
+          required,
+          storage: served.storage,
+          staging: served.staging,
+          booted: loadedPackages(${JSON.stringify(OPTIONAL)}),
+          adminApi: loadedLibraryFiles().filter((f) => f.startsWith('lib/admin/') && /(controllers|dto|services)\\//.test(f)),
+          migrations: loadedLibraryFiles().filter((f) => f.includes('/migrations/')).length > 0,
+        });`,
+      );
+      expect(result).toEqual({
+        required: [],
+        storage: 'MemoryStorage',
+        staging: 200,
+        booted: [],
+        adminApi: [],
+        // The migrations are plain classes the entry exports: listed, they cost no package.
+        migrations: true,
+      });
+    });
+
+    it('the TypeORM mapping loads typeorm when the entity list is read; the admin module loads its packages when used', () => {
+      const result = run(
+        [],
+        `const before = loadedPackages(['typeorm', 'class-validator', 'class-transformer', '@nestjs/swagger']);
+        const entities = [...lib.FEATURE_FLAG_ENTITIES].map((e) => e.name);
+        const mapped = require('typeorm').getMetadataArgsStorage().tables.some((t) => t.target === lib.Flag);
+        const afterEntities = loadedPackages(['typeorm', 'class-validator']);
+        const admin = await bootError({ backend: 'memory' }, [lib.FeatureFlagsAdminModule.forRoot({ adminToken: 'x'.repeat(32) })]);
+        report({ before, entities, mapped, afterEntities, admin, afterAdmin: loadedPackages(['class-validator', 'class-transformer', '@nestjs/swagger']) });`,
+      );
+      expect(result).toEqual({
+        before: [],
+        entities: [
+          'Flag',
+          'FlagRule',
+          'Environment',
+          'EnvironmentFlag',
+          'Segment',
+          'AuditEvent',
+          'ApiToken',
+          'ChangeRequest',
+          'ClientKey',
+        ],
+        mapped: true,
+        afterEntities: ['typeorm'],
+        admin: null,
+        afterAdmin: ['class-validator', 'class-transformer', '@nestjs/swagger'],
+      });
+    });
+
+    it('an ES module imports every public name, without loading them', () => {
+      const names = run([], `report(Object.keys(lib));`) as string[];
+      const file = join(BUILD, `esm-${Math.random().toString(36).slice(2)}.mjs`);
+      writeFileSync(
+        file,
+        `import * as lib from ${JSON.stringify(join(BUILD, 'lib/index.js'))};
+import { FeatureFlagsModule, FeatureFlagsAdminModule, FEATURE_FLAG_ENTITIES, TypeOrmStorage } from ${JSON.stringify(join(BUILD, 'lib/index.js'))};
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const loaded = ${JSON.stringify(OPTIONAL)}.filter((name) => Object.keys(require.cache).some((f) => f.includes('/node_modules/' + name + '/')));
+process.stdout.write('RESULT ' + JSON.stringify({
+  missing: ${JSON.stringify(names)}.filter((name) => lib[name] === undefined),
+  named: [typeof FeatureFlagsModule.forRoot, typeof FeatureFlagsAdminModule.forRoot, Array.isArray(FEATURE_FLAG_ENTITIES), typeof TypeOrmStorage],
+  loaded,
+}) + '\\n');
+`,
+      );
+      const child = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      expect(line, child.stderr).toBeDefined();
+      expect(JSON.parse(line!.slice('RESULT '.length))).toEqual({
+        missing: [],
+        named: ['function', 'function', true, 'function'],
+        loaded: [],
+      });
+      expect(names.length).toBeGreaterThan(50);
     });
   });
 

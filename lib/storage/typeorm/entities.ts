@@ -15,10 +15,10 @@ import {
 /**
  * The TypeORM mapping of the storage records: which table and column each record and field is. The records
  * stay plain classes (the memory and Redis backends store them too); this file gives them TypeORM's entity
- * metadata, the same that decorators on the classes would, when typeorm is installed. Requiring it without
- * typeorm maps nothing.
+ * metadata, the same that decorators on the classes would, when typeorm is installed — the first time the
+ * entity list is read (`FEATURE_FLAG_ENTITIES`, the TypeORM backend), so that an app on another backend
+ * never loads typeorm. Without typeorm it maps nothing.
  */
-const typeorm = loadOptionalPeer<typeof TypeOrm>('typeorm');
 
 type Decorators = { [property: string]: PropertyDecorator[] };
 
@@ -30,7 +30,7 @@ function mapEntity(target: Function, classDecorators: ClassDecorator[], properti
   for (const decorate of [...classDecorators].reverse()) decorate(target);
 }
 
-if (typeorm) {
+function mapRecords(typeorm: typeof TypeOrm): void {
   const {
     Column,
     CreateDateColumn,
@@ -242,8 +242,7 @@ if (typeorm) {
   });
 }
 
-/** Every TypeORM entity of the module: add them to your own `TypeOrmModule` when sharing its connection. */
-export const FEATURE_FLAG_ENTITIES = [
+const ENTITIES = [
   Flag,
   FlagRule,
   Environment,
@@ -254,3 +253,28 @@ export const FEATURE_FLAG_ENTITIES = [
   ChangeRequest,
   ClientKey,
 ] as const;
+
+let mapped = false;
+
+/** Gives the records their TypeORM metadata, once (when typeorm is installed). */
+export function mapFeatureFlagEntities(): void {
+  if (mapped) return;
+  mapped = true;
+  const typeorm = loadOptionalPeer<typeof TypeOrm>('typeorm');
+  if (typeorm) mapRecords(typeorm);
+}
+
+/**
+ * Every TypeORM entity of the module: add them to your own `TypeOrmModule` when sharing its connection.
+ * Reading the list (spreading it, or TypeORM reading it) maps the records first.
+ */
+export const FEATURE_FLAG_ENTITIES: typeof ENTITIES = new Proxy(ENTITIES, {
+  get(target, key, receiver) {
+    mapFeatureFlagEntities();
+    return Reflect.get(target, key, receiver) as unknown;
+  },
+  ownKeys(target) {
+    mapFeatureFlagEntities();
+    return Reflect.ownKeys(target);
+  },
+});
