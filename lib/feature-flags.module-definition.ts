@@ -6,12 +6,13 @@ import { requirePeer } from './optional-peers';
 
 /**
  * What shapes the module graph, given next to the options (also with `forRootAsync`, beside `useFactory`):
- * whether the module is global, and the name of the app's TypeOrmModule connection to share, injected by
- * its token.
+ * whether the module is global, the name of the app's TypeOrmModule connection to share, injected by
+ * its token, and whether every request's environment is detected as it arrives (the detection hook).
  */
 export interface FeatureFlagsModuleExtras {
   isGlobal: boolean;
   dataSource: string | undefined;
+  enableEnvironmentMiddleware: boolean | undefined;
 }
 
 /** The injection token of a TypeOrmModule connection, as @nestjs/typeorm's getDataSourceToken() gives it. */
@@ -28,7 +29,10 @@ function dataSourceToken(name: string): unknown {
 
 function graphProviders(extras: FeatureFlagsModuleExtras): Provider[] {
   const providers: Provider[] = [
-    { provide: FEATURE_FLAGS_STATIC_OPTIONS, useValue: { dataSource: extras.dataSource } },
+    {
+      provide: FEATURE_FLAGS_STATIC_OPTIONS,
+      useValue: { dataSource: extras.dataSource, enableEnvironmentMiddleware: extras.enableEnvironmentMiddleware },
+    },
   ];
   // A name that is not a string is refused by the options check, naming the option.
   if (typeof extras.dataSource === 'string' && extras.dataSource !== '') {
@@ -48,9 +52,12 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<FeatureFlagsModuleOptions>({ moduleName: 'FeatureFlags' })
   .setClassMethodName('forRoot')
-  .setExtras<FeatureFlagsModuleExtras>({ isGlobal: false, dataSource: undefined }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-    providers: [...(definition.providers ?? []), ...graphProviders(extras)],
-  }))
+  .setExtras<FeatureFlagsModuleExtras>(
+    { isGlobal: false, dataSource: undefined, enableEnvironmentMiddleware: undefined },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: [...(definition.providers ?? []), ...graphProviders(extras)],
+    }),
+  )
   .build();

@@ -1,6 +1,8 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { FlagSnapshot } from './core/snapshot';
 import { DetectionExclusions } from './environment/detection-exclusions';
+import { EnvironmentDetection } from './environment/environment-detection';
 import { EnvironmentMiddleware } from './environment/environment.middleware';
 import { EnvironmentOptionsCheck } from './environment/environment-options-check';
 import { EnvironmentSelection } from './environment/environment-selection';
@@ -46,7 +48,7 @@ function bindProvider(
 
 /**
  * Multi-environment feature flags: storage, the in-memory evaluation snapshot, environment detection
- * middleware, `FeatureFlagsService`, `EnvironmentResolver` and the `@FeatureFlag()` guard.
+ * (EnvironmentDetection), `FeatureFlagsService`, `EnvironmentResolver` and the `@FeatureFlag()` guard.
  *
  * @example
  * @Module({
@@ -92,6 +94,7 @@ function bindProvider(
     FeatureFlagsService,
     EnvironmentResolver,
     FeatureFlagGuard,
+    EnvironmentDetection,
     EnvironmentMiddleware,
     FeatureFlagsHealthIndicator,
     FeatureFlagEvents,
@@ -119,11 +122,17 @@ function bindProvider(
   ],
 })
 export class FeatureFlagsModule extends ConfigurableModuleClass implements NestModule {
-  constructor(private readonly exclusions: DetectionExclusions) {
+  constructor(
+    private readonly exclusions: DetectionExclusions,
+    private readonly detection: EnvironmentDetection,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
     super();
   }
 
+  /** Installs environment detection before the routes: the adapter's own hook, else a Nest middleware. */
   configure(consumer: MiddlewareConsumer): void {
+    if (this.detection.install(this.adapterHost.httpAdapter)) return;
     const excluded = this.exclusions.list().flatMap((path) => [
       { path, method: RequestMethod.ALL },
       { path: `${path}/{*splat}`, method: RequestMethod.ALL },

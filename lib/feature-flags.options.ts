@@ -36,19 +36,26 @@ function fail(option: string, problem: string): never {
 /** Applies defaults and refuses options that cannot work, naming the option. */
 export function resolveOptions(
   options: FeatureFlagsModuleOptions | undefined,
-  graph?: Pick<FeatureFlagsModuleOptions, 'dataSource'>,
+  graph?: Pick<FeatureFlagsModuleOptions, 'dataSource' | 'enableEnvironmentMiddleware'>,
 ): ResolvedFeatureFlagsOptions {
   let o = options ?? {};
   if (graph !== undefined) {
-    // `dataSource` names a connection injected by its token: it shapes the module graph, so it comes with
-    // the module's definition (forRoot's options, or beside forRootAsync's factory), never from the factory.
+    // `dataSource` names a connection injected by its token, `enableEnvironmentMiddleware` whether the
+    // detection hook is installed: they shape the module graph, so they come with the module's definition
+    // (forRoot's options, or beside forRootAsync's factory), never from the factory.
     if (o.dataSource !== undefined && graph.dataSource === undefined) {
       fail(
         'dataSource',
         'shapes the module graph (the connection is injected by its token): pass it beside useFactory, as forRootAsync({ dataSource, useFactory })',
       );
     }
-    o = { ...o, dataSource: graph.dataSource };
+    if (o.enableEnvironmentMiddleware !== undefined && graph.enableEnvironmentMiddleware === undefined) {
+      fail(
+        'enableEnvironmentMiddleware',
+        'shapes the module graph (how requests are detected): pass it beside useFactory, as forRootAsync({ enableEnvironmentMiddleware, useFactory })',
+      );
+    }
+    o = { ...o, dataSource: graph.dataSource, enableEnvironmentMiddleware: graph.enableEnvironmentMiddleware };
   }
   const backend = o.backend ?? 'memory';
   if (backend !== 'database' && backend !== 'memory' && backend !== 'redis') {

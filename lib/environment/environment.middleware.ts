@@ -1,33 +1,20 @@
-import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import { FEATURE_FLAGS_OPTIONS } from '../feature-flags.internal-constants';
-import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
+import { Injectable, NestMiddleware } from '@nestjs/common';
 import { IncomingRequestLike } from '../interfaces/feature-flags-module-options.interface';
-import { DetectionExclusions } from './detection-exclusions';
-import { RequestStateService } from './request-state';
+import { EnvironmentDetection } from './environment-detection';
 
 /**
- * Enters each request's state before guards run, making its environment the current one of every
- * evaluation made while serving the request. With `enableEnvironmentMiddleware` (the default) the
- * environment is detected here, so a disallowed one is refused on every route (HTTP 400); without, it is
- * detected where it is first read.
+ * Environment detection as a Nest middleware, for HTTP adapters other than Express and Fastify (which
+ * get EnvironmentDetection's own hook instead): enters each request's state before guards run.
  */
 @Injectable()
 export class EnvironmentMiddleware implements NestMiddleware {
-  private readonly eager: boolean;
+  constructor(private readonly detection: EnvironmentDetection) {}
 
-  constructor(
-    private readonly requestState: RequestStateService,
-    private readonly exclusions: DetectionExclusions,
-    @Inject(FEATURE_FLAGS_OPTIONS) options: ResolvedFeatureFlagsOptions,
-  ) {
-    this.eager = options.enableEnvironmentMiddleware;
-  }
-
-  use(req: IncomingRequestLike, _res: unknown, next: (error?: unknown) => void): void {
-    // The route exclusions normally keep these requests away; a path they fail to match still is one.
-    if (this.exclusions.isExcluded(req.originalUrl ?? req.url)) return next();
-    const state = this.requestState.create(req, this.eager);
-    if (this.eager) void state.environment;
-    this.requestState.run(state, next);
+  use(req: IncomingRequestLike, _res: unknown, next: () => void): void {
+    // A refused environment is thrown, for Nest's exception filters, as from any middleware.
+    this.detection.handle(req, (error) => {
+      if (error !== undefined) throw error;
+      next();
+    });
   }
 }

@@ -78,7 +78,7 @@ function queryValue(req: IncomingRequestLike, name: string): string | undefined 
 
 /**
  * Owns the state of the request being served — its environment and evaluation context — in one
- * AsyncLocalStorage: entered once per request by the detection middleware, read through this service,
+ * AsyncLocalStorage: entered once per request by the detection hook, read through this service,
  * the static `RequestStateService.current()`, `getRequestEnvironment()` and `@RequestEnvironment()`.
  *
  * @example
@@ -131,6 +131,14 @@ export class RequestStateService {
   /** Runs `next` with `state` as the current request's state. */
   run<T>(state: RequestState, next: () => T): T {
     return storage.run(state, next);
+  }
+
+  /**
+   * Makes `state` the current request's state for the rest of this execution and what it schedules
+   * (`AsyncLocalStorage.enterWith`): for the detection hook, which runs first for every request.
+   */
+  enter(state: RequestState | undefined): void {
+    storage.enterWith(state as RequestState);
   }
 
   /**

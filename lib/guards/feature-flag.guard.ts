@@ -132,7 +132,8 @@ export class FeatureFlagGuard implements CanActivate {
 
   /** The request's state: the one the middleware entered, else one detected here (middleware off, other contexts). */
   private requestStateOf(context: ExecutionContext): RequestState | undefined {
-    if (context.getType() === 'http') return this.requestState.of(context.switchToHttp().getRequest());
+    // The request is the first argument (what switchToHttp().getRequest() returns, without its closures).
+    if (context.getType() === 'http') return this.requestState.of(context.getArgByIndex(0));
     return this.requestState.current();
   }
 

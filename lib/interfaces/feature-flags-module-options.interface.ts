@@ -66,7 +66,13 @@ export interface FeatureFlagsModuleOptions {
   runMigrations?: boolean;
   /** A storage instance to use instead of the built-in backends. */
   storage?: FeatureFlagStorage;
-  /** Mount the environment-detection middleware on every route. Default true. */
+  /**
+   * Detect every request's environment as it arrives (an app-level Express middleware, a Fastify
+   * `onRequest` hook), refusing a disallowed one on every route; evaluations that name no environment use
+   * the request's. Off: the environment is detected where it is first read (the guard,
+   * `getRequestEnvironment()`), and evaluations that name none use the default. Default true. It shapes
+   * the module graph: with `forRootAsync`, pass it beside `useFactory`, not from the factory.
+   */
   enableEnvironmentMiddleware?: boolean;
   /** Header that selects the environment. Default `X-Environment`. */
   environmentHeader?: string;

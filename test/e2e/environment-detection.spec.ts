@@ -1,6 +1,26 @@
-import { Controller, Get, INestApplication, Req } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  Controller,
+  ExceptionFilter,
+  Get,
+  HttpException,
+  INestApplication,
+  Module,
+  Req,
+} from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { Agent, get } from 'node:http';
 import request from 'supertest';
-import { FeatureFlagsModule, FeatureFlagsModuleOptions, RequestEnvironment, getRequestEnvironment } from '../../lib';
+import {
+  DisallowedEnvironmentException,
+  FeatureFlagsModule,
+  FeatureFlagsModuleOptions,
+  RequestEnvironment,
+  RequestStateService,
+  getRequestEnvironment,
+} from '../../lib';
+import { DETECTION_EXCLUSION } from '../../lib/feature-flags.internal-constants';
 import { ADAPTERS, StartApp, bootApp, closeApps } from '../support/http';
 import { HIERARCHY } from './seed';
 
@@ -20,6 +40,61 @@ class EnvironmentController {
   plain(): { ok: true } {
     return { ok: true };
   }
+}
+
+/** Routes under a prefix excluded from detection (as the admin API and OFREP are), reporting the state they see. */
+@Controller('excluded')
+class ExcludedController {
+  @Get()
+  state(): { state: boolean } {
+    return { state: RequestStateService.current() !== undefined };
+  }
+}
+
+@Module({ controllers: [ExcludedController], providers: [{ provide: DETECTION_EXCLUSION, useValue: 'excluded' }] })
+class ExcludedModule {}
+
+/** An app's exception filter: every HttpException, with what it caught. */
+@Catch(HttpException)
+class RecordingFilter implements ExceptionFilter {
+  static caught: unknown[] = [];
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    RecordingFilter.caught.push(exception);
+    const body = {
+      filtered: true,
+      status: exception.getStatus(),
+      code: (exception.getResponse() as { code?: string }).code,
+    };
+    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, exception.getStatus());
+  }
+}
+
+/** GETs over one keep-alive connection, in turn: each request's status and body. */
+async function overOneConnection(
+  baseUrl: string,
+  requests: { path: string; headers?: Record<string, string> }[],
+): Promise<{ status: number; body: unknown }[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const answers: { status: number; body: unknown }[] = [];
+  try {
+    for (const r of requests) {
+      answers.push(
+        await new Promise((resolve, reject) => {
+          get(`${baseUrl}${r.path}`, { agent, headers: r.headers }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          }).on('error', reject);
+        }),
+      );
+    }
+  } finally {
+    agent.destroy();
+  }
+  return answers;
 }
 
 describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp) => {
@@ -259,6 +334,84 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
         statusCode: 400,
         environment: 'qa',
         allowedEnvironments: ['development', 'production', 'staging'],
+      });
+    });
+  });
+
+  describe("as the HTTP adapter's own hook", () => {
+    it("hands a refused environment to the app's exception filters as an HttpException, on every route", async () => {
+      RecordingFilter.caught = [];
+      const app = await bootApp(start, {
+        imports: [FeatureFlagsModule.forRoot({ environments: HIERARCHY })],
+        controllers: [EnvironmentController],
+        providers: [{ provide: APP_FILTER, useClass: RecordingFilter }],
+      });
+      await request(app.getHttpServer())
+        .get('/plain')
+        .set('X-Environment', 'qa')
+        .expect(400, { filtered: true, status: 400, code: 'ENVIRONMENT_NOT_ALLOWED' });
+      await request(app.getHttpServer())
+        .get('/no-such-route?env=qa')
+        .expect(400, { filtered: true, status: 400, code: 'ENVIRONMENT_NOT_ALLOWED' });
+      expect(RecordingFilter.caught).toHaveLength(2);
+      for (const e of RecordingFilter.caught) expect(e).toBeInstanceOf(DisallowedEnvironmentException);
+      await request(app.getHttpServer()).get('/plain').set('X-Environment', 'staging').expect(200, { ok: true });
+      expect(RecordingFilter.caught).toHaveLength(2);
+    });
+
+    it('gives each request on a keep-alive connection its own state, and none under an excluded prefix', async () => {
+      const app = await bootApp(start, {
+        imports: [FeatureFlagsModule.forRoot({ environments: HIERARCHY }), ExcludedModule],
+        controllers: [EnvironmentController],
+      });
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as { port: number };
+      const answers = await overOneConnection(`http://127.0.0.1:${port}`, [
+        { path: '/environment', headers: { 'x-environment': 'staging' } },
+        { path: '/excluded', headers: { 'x-environment': 'qa' } },
+        { path: '/environment/decorated' },
+        { path: '/environment?env=development' },
+        { path: '/excluded' },
+      ]);
+      expect(answers).toEqual([
+        { status: 200, body: { environment: 'staging' } },
+        { status: 200, body: { state: false } },
+        { status: 200, body: { environment: 'production' } },
+        { status: 200, body: { environment: 'development' } },
+        { status: 200, body: { state: false } },
+      ]);
+    });
+  });
+
+  describe('enableEnvironmentMiddleware, a static option', () => {
+    it("is given beside forRootAsync's factory", async () => {
+      const app = await bootApp(start, {
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            enableEnvironmentMiddleware: false,
+            useFactory: () => ({ environments: HIERARCHY }),
+          }),
+        ],
+        controllers: [EnvironmentController],
+      });
+      await request(app.getHttpServer()).get('/plain').set('X-Environment', 'qa').expect(200, { ok: true });
+      await request(app.getHttpServer())
+        .get('/environment')
+        .set('X-Environment', 'staging')
+        .expect(200, { environment: 'staging' });
+    });
+
+    it('is refused from the factory, saying where it goes', async () => {
+      const app = bootApp(start, {
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            useFactory: () => ({ environments: HIERARCHY, enableEnvironmentMiddleware: false }),
+          }),
+        ],
+      });
+      await expect(app).rejects.toMatchObject({
+        option: 'enableEnvironmentMiddleware',
+        message: expect.stringContaining('forRootAsync({ enableEnvironmentMiddleware, useFactory })'),
       });
     });
   });
