@@ -4,35 +4,36 @@
  * section with `child_process.fork`; reports `{ port }` once listening and closes on a `stop` message.
  *
  * - bare: the route alone, no feature-flag module.
- * - guarded: FeatureFlagsModule as an app registers it (environment middleware on every route) and
+ * - guarded: FeatureFlagsModule as an app registers it (environment detection on every request) and
  *   `@FeatureFlag('bench-hello')` on the route; the flag is on, so every request gets 200.
- * - empty-middleware: the bare route behind a Nest middleware that only calls next() (what Nest's
- *   middleware mechanism costs by itself).
- * - als-middleware: the same, but the middleware calls next() inside `AsyncLocalStorage.run()`, as the
- *   environment middleware does (what the per-request async context costs on this Node version).
- * - guard-only: the guarded route with `enableEnvironmentMiddleware: false` (the guard detects the
- *   environment itself).
+ * - openfeature: @openfeature/nestjs-sdk's `@RequireFlagsEnabled` on the route, evaluated by this
+ *   library's OpenFeature provider (FeatureFlagsModule's `openFeatureProvider`, OpenFeatureModule as its
+ *   README sets it up: the global interceptor carrying the evaluation context).
+ * - detection-only: FeatureFlagsModule imported, the route not guarded (what every unguarded route of an
+ *   app pays for detection).
+ * - empty-guard: the bare route behind a Nest guard that returns true (what Nest's guard mechanism costs
+ *   by itself).
+ * - lazy-detection: the guarded route with `enableEnvironmentMiddleware: false` (the environment is
+ *   detected where it is read, by the guard).
  */
 import 'reflect-metadata';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  Controller,
-  Get,
-  Injectable,
-  MiddlewareConsumer,
-  Module,
-  NestMiddleware,
-  NestModule,
-  Type,
-} from '@nestjs/common';
+import { CanActivate, Controller, Get, Injectable, Module, Type, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FeatureFlag } from '../../lib/decorators/feature-flag.decorator';
 import { FeatureFlagsModule } from '../../lib/feature-flags.module';
 import { IncomingRequestLike } from '../../lib/interfaces/feature-flags-module-options.interface';
+import { FeatureFlagsProvider } from '../../lib/openfeature/feature-flags.provider';
 import { MemoryStorage } from '../../lib/storage/memory.storage';
 
-export const HTTP_VARIANTS = ['bare', 'guarded', 'empty-middleware', 'als-middleware', 'guard-only'] as const;
+export const HTTP_VARIANTS = [
+  'bare',
+  'guarded',
+  'openfeature',
+  'detection-only',
+  'empty-guard',
+  'lazy-detection',
+] as const;
 export type HttpVariant = (typeof HTTP_VARIANTS)[number];
 export type HttpAdapterName = 'express' | 'fastify';
 
@@ -54,44 +55,33 @@ class GuardedController {
 }
 
 @Injectable()
-class EmptyMiddleware implements NestMiddleware {
-  use(_req: unknown, _res: unknown, next: () => void): void {
-    next();
+class EmptyGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
   }
 }
 
-const als = new AsyncLocalStorage<{ request: unknown }>();
-
-@Injectable()
-class AlsMiddleware implements NestMiddleware {
-  use(req: unknown, _res: unknown, next: () => void): void {
-    als.run({ request: req }, next);
+@Controller()
+class EmptyGuardController {
+  @Get('hello')
+  @UseGuards(EmptyGuard)
+  hello(): { hello: string } {
+    return { hello: 'world' };
   }
 }
 
 @Module({ controllers: [BareController] })
 class BareModule {}
 
-@Module({ controllers: [BareController] })
-class AlsMiddlewareModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AlsMiddleware).forRoutes('{*splat}');
-  }
-}
-
-@Module({ controllers: [BareController] })
-class EmptyMiddlewareModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(EmptyMiddleware).forRoutes('{*splat}');
-  }
-}
+@Module({ controllers: [EmptyGuardController], providers: [EmptyGuard] })
+class EmptyGuardModule {}
 
 function header(request: IncomingRequestLike, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function flagModule(enableEnvironmentMiddleware: boolean): Promise<Type<unknown>> {
+async function benchStorage(): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
   const production = await storage.createEnvironment({ slug: 'production', name: 'Production', type: 'production' });
   const flag = await storage.createFlag({ key: 'bench-hello', name: 'bench-hello' });
@@ -101,6 +91,11 @@ async function flagModule(enableEnvironmentMiddleware: boolean): Promise<Type<un
     enabled: true,
     percentage: 100,
   });
+  return storage;
+}
+
+async function flagModule(controller: Type<unknown>, enableEnvironmentMiddleware: boolean): Promise<Type<unknown>> {
+  const storage = await benchStorage();
   @Module({
     imports: [
       FeatureFlagsModule.forRoot({
@@ -110,24 +105,59 @@ async function flagModule(enableEnvironmentMiddleware: boolean): Promise<Type<un
         contextFactory: (request) => ({ targetingKey: header(request, 'x-user-id') }),
       }),
     ],
-    controllers: [GuardedController],
+    controllers: [controller],
   })
   class GuardedModule {}
   return GuardedModule;
 }
 
-async function moduleFor(variant: HttpVariant): Promise<Type<unknown>> {
+/** @openfeature/nestjs-sdk's `@RequireFlagsEnabled`, over this library's provider. */
+async function openFeatureModule(): Promise<Type<unknown>> {
+  const { OpenFeatureModule, RequireFlagsEnabled } = await import('@openfeature/nestjs-sdk');
+  const storage = await benchStorage();
+  const provider = new FeatureFlagsProvider();
+  @Controller()
+  class OpenFeatureController {
+    @Get('hello')
+    @RequireFlagsEnabled({ flags: [{ flagKey: 'bench-hello' }] })
+    hello(): { hello: string } {
+      return { hello: 'world' };
+    }
+  }
+  @Module({
+    imports: [
+      FeatureFlagsModule.forRoot({ storage, defaultEnvironment: 'production', openFeatureProvider: provider }),
+      OpenFeatureModule.forRoot({
+        defaultProvider: provider,
+        contextFactory: (context) => {
+          const targetingKey = header(context.switchToHttp().getRequest<IncomingRequestLike>(), 'x-user-id');
+          const evaluationContext: Record<string, string> = {};
+          if (targetingKey !== undefined) evaluationContext.targetingKey = targetingKey;
+          return evaluationContext;
+        },
+      }),
+    ],
+    controllers: [OpenFeatureController],
+  })
+  class OpenFeatureAppModule {}
+  return OpenFeatureAppModule;
+}
+
+/** The application module of a variant. */
+export async function moduleFor(variant: HttpVariant): Promise<Type<unknown>> {
   switch (variant) {
     case 'bare':
       return BareModule;
-    case 'empty-middleware':
-      return EmptyMiddlewareModule;
-    case 'als-middleware':
-      return AlsMiddlewareModule;
+    case 'empty-guard':
+      return EmptyGuardModule;
     case 'guarded':
-      return flagModule(true);
-    case 'guard-only':
-      return flagModule(false);
+      return flagModule(GuardedController, true);
+    case 'detection-only':
+      return flagModule(BareController, true);
+    case 'lazy-detection':
+      return flagModule(GuardedController, false);
+    case 'openfeature':
+      return openFeatureModule();
   }
 }
 

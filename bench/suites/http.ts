@@ -40,10 +40,11 @@ const ADAPTERS: HttpAdapterName[] = (process.env.BENCH_HTTP_ADAPTERS ?? 'express
   .filter((a): a is HttpAdapterName => a === 'express' || a === 'fastify');
 const LABELS: Record<HttpVariant, string> = {
   bare: 'bare route',
-  guarded: 'middleware + @FeatureFlag guard',
-  'empty-middleware': 'empty Nest middleware (diagnostic)',
-  'als-middleware': 'empty Nest middleware in AsyncLocalStorage.run (diagnostic)',
-  'guard-only': 'guard, middleware off (diagnostic)',
+  guarded: 'detection + @FeatureFlag guard',
+  openfeature: '@openfeature/nestjs-sdk @RequireFlagsEnabled, this provider',
+  'detection-only': 'detection only, route not guarded (diagnostic)',
+  'empty-guard': 'a Nest guard that returns true (diagnostic)',
+  'lazy-detection': '@FeatureFlag guard, enableEnvironmentMiddleware: false (diagnostic)',
 };
 
 interface RunningApp {
