@@ -115,7 +115,7 @@ export async function writeWorkload(
   }
   for (const key of keys) {
     const flag = await storage.createFlag({ key, name: key, type: 'boolean', rules: [NORDIC_RULE] });
-    await storage.createEnvironmentFlag({
+    await storage.createOverride({
       environmentId: productionId,
       flagId: flag.id,
       enabled: true,

@@ -10,8 +10,8 @@ import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
  *
  * @example
  * constructor(events: FeatureFlagEvents) {
- *   events.subscribe((e) => { if (e.type === 'feature-environment-disabled') alerts.notify(e); });
- *   events.ofType('feature-promoted').subscribe((e) => slack.post(`${e.actor} promoted ${e.flagKey}`));
+ *   events.subscribe((e) => { if (e.type === 'flag-environment-disabled') alerts.notify(e); });
+ *   events.ofType('flag-promoted').subscribe((e) => slack.post(`${e.actor} promoted ${e.flagKey}`));
  * }
  */
 @Injectable()

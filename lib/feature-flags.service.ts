@@ -131,7 +131,7 @@ export class FeatureFlagsService {
   /**
    * Makes `to` serve exactly what `from` serves of a flag, for every context: the target's override is
    * written with every field `from` resolves along its own chain (creating or updating it), recording a
-   * `feature-promoted` event. Environments inheriting from `to` change only where they inherit a promoted
+   * `flag-promoted` event. Environments inheriting from `to` change only where they inherit a promoted
    * field. Returns what changed — the target's override before and after, and `served`: each environment
    * whose answers change, with its resolved fields before and after; with `dryRun`, what would change,
    * writing nothing.

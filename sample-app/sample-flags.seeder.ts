@@ -53,7 +53,7 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
           },
           // 100% in staging for full testing; development inherits it (no override needed).
           {
-            op: 'createEnvironmentFlag',
+            op: 'createOverride',
             input: {
               environmentId: staging.id,
               flagId: checkout,
@@ -64,7 +64,7 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
           },
           // 10% gradual rollout in production.
           {
-            op: 'createEnvironmentFlag',
+            op: 'createOverride',
             input: {
               environmentId: production.id,
               flagId: checkout,
@@ -91,7 +91,7 @@ export class SampleFlagsSeeder implements OnApplicationBootstrap {
             },
           },
           {
-            op: 'createEnvironmentFlag',
+            op: 'createOverride',
             input: {
               environmentId: production.id,
               flagId: darkMode,

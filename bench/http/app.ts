@@ -85,7 +85,7 @@ async function benchStorage(): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
   const production = await storage.createEnvironment({ slug: 'production', name: 'Production', type: 'production' });
   const flag = await storage.createFlag({ key: 'bench-hello', name: 'bench-hello' });
-  await storage.createEnvironmentFlag({
+  await storage.createOverride({
     environmentId: production.id,
     flagId: flag.id,
     enabled: true,

@@ -82,14 +82,14 @@ async function main(): Promise<void> {
         case 'seed': {
           const env = (await storage.getEnvironment('production'))!;
           const flag = await storage.createFlag({ key: PROPAGATION_FLAG, name: PROPAGATION_FLAG });
-          await storage.createEnvironmentFlag({ environmentId: env.id, flagId: flag.id, enabled: false });
+          await storage.createOverride({ environmentId: env.id, flagId: flag.id, enabled: false });
           process.send!({ seeded: true });
           return;
         }
         case 'write': {
           const target = await idsOf();
           const start = now();
-          await storage.updateEnvironmentFlag({ ...target, enabled: m.enabled });
+          await storage.updateOverride({ ...target, enabled: m.enabled });
           process.send!({ seq: m.seq, start, written: now() });
           return;
         }

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { SnapshotData } from '../../lib/core/changes';
 import { FlagSnapshot } from '../../lib/core/snapshot';
-import { EnvironmentFlagDefinition, EvaluationContext } from '../../lib/core/types';
-import { EnvironmentFlag, Flag, FlagRule } from '../../lib/storage/records';
+import { EvaluationContext, OverrideDefinition } from '../../lib/core/types';
+import { Flag, FlagRule, Override } from '../../lib/storage/records';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
-import { buildEnvironmentFlag, buildFlag } from '../../lib/storage/storage-records';
+import { buildFlag, buildOverride } from '../../lib/storage/storage-records';
 import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { BOOT_TARGET_MS, BootFigures, bootMedians, measureBoot } from './boot';
 import { collectGarbage, fmt, median, quantile, sig, times } from '../harness/stats';
@@ -69,7 +69,7 @@ export async function populate(storage: TypeOrmStorage, ds: DataSource, flags: n
   }
   const flagRows: Flag[] = [];
   const ruleRows: FlagRule[] = [];
-  const overrideRows: EnvironmentFlag[] = [];
+  const overrideRows: Override[] = [];
   for (let i = 0; i < flags; i++) {
     const key = `scale.flag-${String(i).padStart(5, '0')}`;
     const flag = buildFlag({ key, name: key, tags: ['bench'], rules: [NORDIC_RULE] });
@@ -78,7 +78,7 @@ export async function populate(storage: TypeOrmStorage, ds: DataSource, flags: n
     for (let j = 0; j < OVERRIDES_PER_FLAG; j++) {
       const environmentId = envIds[(i + j) % envIds.length];
       overrideRows.push(
-        buildEnvironmentFlag(
+        buildOverride(
           {
             environmentId,
             flagId: flag.id,
@@ -103,7 +103,7 @@ export async function populate(storage: TypeOrmStorage, ds: DataSource, flags: n
     };
     await insert(Flag, flagRows);
     await insert(FlagRule, ruleRows);
-    await insert(EnvironmentFlag, overrideRows);
+    await insert(Override, overrideRows);
   });
 }
 
@@ -151,7 +151,7 @@ async function oneBuild(storage: TypeOrmStorage): Promise<OneBuild> {
     heapMiB: (heapAfter - heapBefore) / 2 ** 20,
     // Read after the heap, so that the snapshot is alive when it is measured.
     compiled: snapshot.listFlags().length * snapshot.listEnvironments().length,
-    overrides: data.environmentFlags.length,
+    overrides: data.overrides.length,
   };
 }
 
@@ -185,7 +185,7 @@ function subset(data: SnapshotData, flags: number): SnapshotData {
   return {
     environments: data.environments,
     flags: kept,
-    environmentFlags: data.environmentFlags.filter((o) => ids.has(o.flagId)),
+    overrides: data.overrides.filter((o) => ids.has(o.flagId)),
     segments: data.segments,
   };
 }
@@ -204,21 +204,21 @@ function measureApply(
   snapshot.warm();
   const slugs = data.environments.map((e) => e.slug);
   const keyById = new Map(data.flags.map((f) => [f.id, f.key]));
-  const overrides = data.environmentFlags;
+  const overrides = data.overrides;
   const ctx: EvaluationContext = { targetingKey: 'user-7', country: 'SE' };
   const apply: number[] = [];
   const applyAndEvaluate: number[] = [];
   for (let j = 0; j < changes; j++) {
     // Spread over every override (the target's figure), or cycling through the first `hotSet` ones.
     const o = overrides[hotSet > 0 ? j % hotSet : (j * 7919) % overrides.length];
-    const changed: EnvironmentFlagDefinition = {
+    const changed: OverrideDefinition = {
       ...o,
       percentage: j % 2 === 0 ? 42 : 17,
       version: (o.version ?? 1) + j + 1,
     };
     const key = keyById.get(o.flagId)!;
     const t0 = process.hrtime.bigint();
-    snapshot.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: changed });
+    snapshot.apply({ kind: 'override', op: 'upsert', override: changed });
     const t1 = process.hrtime.bigint();
     for (const slug of slugs) snapshot.isEnabled(key, slug, ctx);
     const t2 = process.hrtime.bigint();

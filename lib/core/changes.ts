@@ -1,10 +1,10 @@
-import { EnvironmentDefinition, EnvironmentFlagDefinition, FlagDefinition, SegmentDefinition } from './types';
+import { EnvironmentDefinition, FlagDefinition, OverrideDefinition, SegmentDefinition } from './types';
 
 /** Everything the evaluation snapshot is built from. */
 export interface SnapshotData {
   environments: EnvironmentDefinition[];
   flags: FlagDefinition[];
-  environmentFlags: EnvironmentFlagDefinition[];
+  overrides: OverrideDefinition[];
   segments: SegmentDefinition[];
 }
 
@@ -17,8 +17,8 @@ export type StorageChange =
   | { kind: 'flag'; op: 'delete'; id: string; key: string }
   | { kind: 'environment'; op: 'upsert'; environment: EnvironmentDefinition }
   | { kind: 'environment'; op: 'delete'; id: string; slug: string }
-  | { kind: 'environmentFlag'; op: 'upsert'; environmentFlag: EnvironmentFlagDefinition }
-  | { kind: 'environmentFlag'; op: 'delete'; id: string; environmentId: string; flagId: string }
+  | { kind: 'override'; op: 'upsert'; override: OverrideDefinition }
+  | { kind: 'override'; op: 'delete'; id: string; environmentId: string; flagId: string }
   | { kind: 'segment'; op: 'upsert'; segment: SegmentDefinition }
   | { kind: 'segment'; op: 'delete'; id: string; key: string };
 

@@ -24,7 +24,7 @@ export class FeatureFlagsValidationError extends FeatureFlagsError {
 
 /** The kinds of record a store holds, as errors name them. */
 export type RecordKind =
-  'flag' | 'environment' | 'environment flag' | 'segment' | 'api token' | 'client key' | 'change request';
+  'flag' | 'environment' | 'override' | 'segment' | 'api token' | 'client key' | 'change request';
 
 /** A record (flag, environment, override, segment, API token, client key, change request) that does not exist. */
 export class NotFoundError extends FeatureFlagsError {
@@ -44,7 +44,7 @@ export class AlreadyExistsError extends FeatureFlagsError {
     readonly entity: RecordKind,
     readonly identifier: string,
   ) {
-    super(`A ${entity} "${identifier}" already exists.`);
+    super(`${/^[aeiou]/.test(entity) ? 'An' : 'A'} ${entity} "${identifier}" already exists.`);
   }
 }
 

@@ -1,9 +1,9 @@
 import {
   EnvironmentDefinition,
-  EnvironmentFlagDefinition,
   FieldSource,
   FlagDefinition,
   OverridableField,
+  OverrideDefinition,
   ResolvedFlag,
 } from './types';
 import { MAX_ENVIRONMENT_DEPTH } from './environment-tree';
@@ -42,11 +42,11 @@ export function resolveFlag(
   flag: FlagDefinition,
   slug: string | null,
   chain: readonly EnvironmentDefinition[],
-  perFlag: ReadonlyMap<string, EnvironmentFlagDefinition> | undefined,
+  perFlag: ReadonlyMap<string, OverrideDefinition> | undefined,
 ): ResolvedFlag {
   const overrides = chain.map((env) => perFlag?.get(env.id));
   const sources = {} as Record<OverridableField, FieldSource>;
-  const pick = <F extends OverridableField>(field: F): EnvironmentFlagDefinition[F] | undefined => {
+  const pick = <F extends OverridableField>(field: F): OverrideDefinition[F] | undefined => {
     for (let i = 0; i < chain.length; i++) {
       const v = overrides[i]?.[field];
       if (v !== null && v !== undefined) {

@@ -7,11 +7,11 @@ import { environmentChain, resolveFlag } from './inheritance';
 import { Predicate, compileConditions } from './operators';
 import {
   EnvironmentDefinition,
-  EnvironmentFlagDefinition,
   EvaluationContext,
   EvaluationDetails,
   FlagDefinition,
   FlagValue,
+  OverrideDefinition,
   ResolvedFlag,
   SegmentDefinition,
 } from './types';
@@ -32,7 +32,7 @@ export class FlagSnapshot {
    * flagId → environmentId → override. Flag first: resolving a flag reads its few overrides from one small
    * map instead of one lookup per environment of the chain in maps that hold every flag.
    */
-  private readonly overrides = new Map<string, Map<string, EnvironmentFlagDefinition>>();
+  private readonly overrides = new Map<string, Map<string, OverrideDefinition>>();
   private readonly segmentsById = new Map<string, SegmentDefinition>();
   private readonly segmentsByKey = new Map<string, SegmentDefinition>();
   private readonly compiledSegments = new Map<string, Predicate | null>();
@@ -65,7 +65,7 @@ export class FlagSnapshot {
     this.compiled.clear();
     for (const e of data.environments) this.putEnvironment(e);
     for (const f of data.flags) this.putFlag(f);
-    for (const o of data.environmentFlags) this.putOverride(o);
+    for (const o of data.overrides) this.putOverride(o);
     for (const s of data.segments) this.putSegment(s);
   }
 
@@ -104,10 +104,10 @@ export class FlagSnapshot {
         this.forgetCompiledEnvironmentTree(id);
         return;
       }
-      case 'environmentFlag': {
-        const envId = change.op === 'upsert' ? change.environmentFlag.environmentId : change.environmentId;
-        const flagId = change.op === 'upsert' ? change.environmentFlag.flagId : change.flagId;
-        if (change.op === 'upsert') this.putOverride(change.environmentFlag);
+      case 'override': {
+        const envId = change.op === 'upsert' ? change.override.environmentId : change.environmentId;
+        const flagId = change.op === 'upsert' ? change.override.flagId : change.flagId;
+        if (change.op === 'upsert') this.putOverride(change.override);
         else this.overrides.get(flagId)?.delete(envId);
         const flag = this.flagsById.get(flagId);
         if (flag) {
@@ -158,7 +158,7 @@ export class FlagSnapshot {
     return [...this.flagsById.values()];
   }
 
-  getOverride(environmentId: string, flagId: string): EnvironmentFlagDefinition | undefined {
+  getOverride(environmentId: string, flagId: string): OverrideDefinition | undefined {
     return this.overrides.get(flagId)?.get(environmentId);
   }
 
@@ -316,7 +316,7 @@ export class FlagSnapshot {
     this.flagsByKey.set(f.key, f);
   }
 
-  private putOverride(o: EnvironmentFlagDefinition): void {
+  private putOverride(o: OverrideDefinition): void {
     let perFlag = this.overrides.get(o.flagId);
     if (!perFlag) {
       perFlag = new Map();

@@ -134,7 +134,7 @@ export interface EnvironmentDefinition {
  * An environment's override of a flag. Every overridable field is nullable: null means "inherit from the
  * parent environment" (and, at the root, from the base flag).
  */
-export interface EnvironmentFlagDefinition {
+export interface OverrideDefinition {
   id: string;
   environmentId: string;
   flagId: string;

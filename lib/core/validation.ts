@@ -169,8 +169,8 @@ export function assertEnvironmentInput(input: object, partial = false): void {
   if (has(e, 'isActive') && typeof e.isActive !== 'boolean') fail('isActive', 'must be a boolean');
 }
 
-/** Checks the overridable fields of an environment flag against its flag's type. */
-export function assertEnvironmentFlagInput(input: object, type: FlagType): void {
+/** Checks the overridable fields of an override against its flag's type. */
+export function assertOverrideInput(input: object, type: FlagType): void {
   const o = input as Record<string, unknown>;
   if (o.enabled !== null && o.enabled !== undefined && typeof o.enabled !== 'boolean')
     fail('enabled', 'must be a boolean or null');

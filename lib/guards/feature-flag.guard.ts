@@ -122,7 +122,7 @@ export class FeatureFlagGuard implements CanActivate {
     return new HttpException(
       {
         statusCode: whenDisabled,
-        message: `Feature ${flagKeys.map((k) => `"${k}"`).join(', ')} is not enabled${environment ? ` in "${environment}"` : ''}.`,
+        message: `Flag ${flagKeys.map((k) => `"${k}"`).join(', ')} is not enabled${environment ? ` in "${environment}"` : ''}.`,
         flagKeys,
         environment,
       },

@@ -98,7 +98,13 @@ export async function readBootstrapFile(path: string): Promise<BootstrapData> {
     throw new Error(
       `Bootstrap file ${path} is not a feature-flags export (format "${String(data?.format)}", expected "${BOOTSTRAP_FORMAT}").`,
     );
-  for (const field of ['environments', 'flags', 'environmentFlags', 'segments'] as const) {
+  // Files written by an earlier version name the overrides `environmentFlags`.
+  const legacy = data as BootstrapData & { environmentFlags?: BootstrapData['overrides'] };
+  if (legacy.overrides === undefined && legacy.environmentFlags !== undefined) {
+    legacy.overrides = legacy.environmentFlags;
+    delete legacy.environmentFlags;
+  }
+  for (const field of ['environments', 'flags', 'overrides', 'segments'] as const) {
     if (!Array.isArray(data[field])) throw new Error(`Bootstrap file ${path} has no "${field}" list.`);
   }
   return data;

@@ -20,7 +20,7 @@ export interface ChangeNotice {
 export type ChangeRef =
   | { kind: 'flag'; key: string }
   | { kind: 'environment'; id: string }
-  | { kind: 'environmentFlag'; environmentId: string; flagId: string }
+  | { kind: 'override'; environmentId: string; flagId: string }
   | { kind: 'segment'; key: string };
 
 /** The reference of a change. */
@@ -30,14 +30,14 @@ export function refOf(change: StorageChange): ChangeRef {
       return { kind: 'flag', key: change.op === 'upsert' ? change.flag.key : change.key };
     case 'environment':
       return { kind: 'environment', id: change.op === 'upsert' ? change.environment.id : change.id };
-    case 'environmentFlag':
+    case 'override':
       return change.op === 'upsert'
         ? {
-            kind: 'environmentFlag',
-            environmentId: change.environmentFlag.environmentId,
-            flagId: change.environmentFlag.flagId,
+            kind: 'override',
+            environmentId: change.override.environmentId,
+            flagId: change.override.flagId,
           }
-        : { kind: 'environmentFlag', environmentId: change.environmentId, flagId: change.flagId };
+        : { kind: 'override', environmentId: change.environmentId, flagId: change.flagId };
     case 'segment':
       return { kind: 'segment', key: change.op === 'upsert' ? change.segment.key : change.key };
   }
@@ -65,8 +65,24 @@ export function decodeNotice(payload: string): ChangeNotice | undefined {
     ) as ChangeNotice;
     if (typeof notice !== 'object' || notice === null || typeof notice.origin !== 'string') return undefined;
     if (notice.change === undefined && notice.ref === undefined) return undefined;
-    return notice;
+    return withCurrentKind(notice);
   } catch {
     return undefined;
   }
+}
+
+/** A notice from an instance of an earlier version names an override change `environmentFlag`. */
+function withCurrentKind(notice: ChangeNotice): ChangeNotice {
+  const change = notice.change as { kind: string; environmentFlag?: unknown } | undefined;
+  if (change?.kind === 'environmentFlag') {
+    const { environmentFlag, ...rest } = change;
+    notice.change = (
+      environmentFlag === undefined
+        ? { ...rest, kind: 'override' }
+        : { ...rest, kind: 'override', override: environmentFlag }
+    ) as StorageChange;
+  }
+  const ref = notice.ref as { kind: string } | undefined;
+  if (ref?.kind === 'environmentFlag') notice.ref = { ...ref, kind: 'override' } as ChangeRef;
+  return notice;
 }

@@ -42,8 +42,8 @@ export function applyAndListChangedFlags(snapshot: FlagSnapshot, change: Storage
       keys.add(change.op === 'upsert' ? change.flag.key : change.key);
       break;
     }
-    case 'environmentFlag': {
-      const flag = snapshot.getFlagById(change.op === 'upsert' ? change.environmentFlag.flagId : change.flagId);
+    case 'override': {
+      const flag = snapshot.getFlagById(change.op === 'upsert' ? change.override.flagId : change.flagId);
       if (flag) keys.add(flag.key);
       break;
     }
@@ -60,7 +60,7 @@ export function snapshotData(snapshot: FlagSnapshot): SnapshotData {
   return {
     environments: snapshot.listEnvironments(),
     flags: snapshot.listFlags(),
-    environmentFlags: snapshot.listEnvironments().flatMap((e) =>
+    overrides: snapshot.listEnvironments().flatMap((e) =>
       snapshot
         .listFlags()
         .map((f) => snapshot.getOverride(e.id, f.id))

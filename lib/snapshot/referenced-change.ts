@@ -31,12 +31,12 @@ export async function referencedChange(
           ? { kind: 'environment', op: 'delete', id: known.id, slug: known.slug }
           : undefined;
     }
-    case 'environmentFlag': {
-      const o = await storage.getEnvironmentFlag({ envId: ref.environmentId, flagId: ref.flagId });
+    case 'override': {
+      const o = await storage.getOverride({ envId: ref.environmentId, flagId: ref.flagId });
       const known = snapshot.getOverride(ref.environmentId, ref.flagId);
-      if (o) return { kind: 'environmentFlag', op: 'upsert', environmentFlag: o };
+      if (o) return { kind: 'override', op: 'upsert', override: o };
       return known
-        ? { kind: 'environmentFlag', op: 'delete', id: known.id, environmentId: ref.environmentId, flagId: ref.flagId }
+        ? { kind: 'override', op: 'delete', id: known.id, environmentId: ref.environmentId, flagId: ref.flagId }
         : undefined;
     }
     case 'segment': {

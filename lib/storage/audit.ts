@@ -1,7 +1,7 @@
 import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
 import { longerThan } from '../core/validation';
-import { ApiToken, AuditEvent, ChangeRequest, Environment, EnvironmentFlag, Flag, Segment } from './records';
+import { ApiToken, AuditEvent, ChangeRequest, Environment, Flag, Override, Segment } from './records';
 import { AuditEventFilter, StorageWrite, WriteContext } from './feature-flag-storage.interface';
 
 /**
@@ -13,21 +13,22 @@ import { AuditEventFilter, StorageWrite, WriteContext } from './feature-flag-sto
 export const SYSTEM_ACTOR = 'system';
 
 /**
- * The event types storage records (Unleash's names where Unleash has the concept). A `WriteContext` may
- * name another type (lower-case, digits and `-`).
+ * The event types storage records, named `<record>-<what happened>` in the product's words (a flag's
+ * events `flag-*`, an override's `override-*`). A `WriteContext` may name another type (lower-case, digits
+ * and `-`). Events stored under the earlier `feature-*` names read with these (see `legacy-names.ts`).
  */
 export const AUDIT_EVENT_TYPES = [
-  'feature-created',
-  'feature-updated',
-  'feature-archived',
-  'feature-revived',
-  'feature-deleted',
-  'feature-environment-enabled',
-  'feature-environment-disabled',
-  'feature-override-created',
-  'feature-override-updated',
-  'feature-override-deleted',
-  'feature-promoted',
+  'flag-created',
+  'flag-updated',
+  'flag-archived',
+  'flag-revived',
+  'flag-deleted',
+  'flag-environment-enabled',
+  'flag-environment-disabled',
+  'override-created',
+  'override-updated',
+  'override-deleted',
+  'flag-promoted',
   'environment-created',
   'environment-updated',
   'environment-deleted',
@@ -142,9 +143,9 @@ export const WRITE_OPS: readonly StorageWrite['op'][] = [
   'createFlag',
   'updateFlag',
   'deleteFlag',
-  'createEnvironmentFlag',
-  'updateEnvironmentFlag',
-  'deleteEnvironmentFlag',
+  'createOverride',
+  'updateOverride',
+  'deleteOverride',
   'createSegment',
   'updateSegment',
   'deleteSegment',
@@ -191,7 +192,7 @@ export function environmentState(e: Environment, parentSlug?: string | null): Js
   });
 }
 
-export function overrideState(o: EnvironmentFlag): JsonValue {
+export function overrideState(o: Override): JsonValue {
   return json({
     enabled: o.enabled,
     percentage: o.percentage,
@@ -270,25 +271,25 @@ export function auditEvent(
   });
 }
 
-/** The type of a flag write: archiving and reviving are named, other updates are `feature-updated`. */
+/** The type of a flag write: archiving and reviving are named, other updates are `flag-updated`. */
 export function flagEventType(before: Flag | null, after: Flag | null): AuditEventType {
-  if (!before) return 'feature-created';
-  if (!after) return 'feature-deleted';
-  if (after.status === 'archived' && before.status !== 'archived') return 'feature-archived';
-  if (before.status === 'archived' && after.status !== 'archived') return 'feature-revived';
-  return 'feature-updated';
+  if (!before) return 'flag-created';
+  if (!after) return 'flag-deleted';
+  if (after.status === 'archived' && before.status !== 'archived') return 'flag-archived';
+  if (before.status === 'archived' && after.status !== 'archived') return 'flag-revived';
+  return 'flag-updated';
 }
 
 /**
- * The type of an override write (Unleash's): one that turns `enabled` on or off is
- * `feature-environment-enabled` / `-disabled` (whatever else it changes); others are
- * `feature-override-created`, `-updated` or `-deleted`.
+ * The type of an override write: one that turns `enabled` on or off is
+ * `flag-environment-enabled` / `-disabled` (whatever else it changes); others are
+ * `override-created`, `-updated` or `-deleted`.
  */
-export function overrideEventType(before: EnvironmentFlag | null, after: EnvironmentFlag | null): AuditEventType {
-  if (!after) return 'feature-override-deleted';
-  if (after.enabled === true && before?.enabled !== true) return 'feature-environment-enabled';
-  if (after.enabled === false && before?.enabled !== false) return 'feature-environment-disabled';
-  return before ? 'feature-override-updated' : 'feature-override-created';
+export function overrideEventType(before: Override | null, after: Override | null): AuditEventType {
+  if (!after) return 'override-deleted';
+  if (after.enabled === true && before?.enabled !== true) return 'flag-environment-enabled';
+  if (after.enabled === false && before?.enabled !== false) return 'flag-environment-disabled';
+  return before ? 'override-updated' : 'override-created';
 }
 
 export function environmentEventType(before: Environment | null, after: Environment | null): AuditEventType {
@@ -408,8 +409,8 @@ export function environmentClonedEvent(
   env: Environment,
   parentSlug: string | null,
   sourceSlug: string,
-  copies: EnvironmentFlag[],
-  flagKeyOf: (copy: EnvironmentFlag, index: number) => string,
+  copies: Override[],
+  flagKeyOf: (copy: Override, index: number) => string,
 ): AuditEventInput {
   return auditEvent('environment-cloned', ctx, {
     environment: env.slug,

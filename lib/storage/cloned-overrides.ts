@@ -1,7 +1,7 @@
 import { FlagSnapshot } from '../core/snapshot';
 import { promotedOverride, servedState } from '../core/promotion';
-import { Environment, EnvironmentFlag, Flag } from './records';
-import { EnvironmentFlagInput } from './feature-flag-storage.interface';
+import { Environment, Flag, Override } from './records';
+import { OverrideInput } from './feature-flag-storage.interface';
 
 /**
  * The overrides a clone of `from` gets, so that it serves exactly what `from` serves whatever its own
@@ -14,14 +14,14 @@ import { EnvironmentFlagInput } from './feature-flag-storage.interface';
 export function clonedOverrideInputs(
   environments: readonly Environment[],
   flags: readonly Flag[],
-  overrides: readonly EnvironmentFlag[],
+  overrides: readonly Override[],
   from: Environment,
   env: Environment,
-): { input: EnvironmentFlagInput; flag: Flag }[] {
+): { input: OverrideInput; flag: Flag }[] {
   const snapshot = new FlagSnapshot({
     environments: [...environments.filter((e) => e.id !== env.id), env],
     flags: [...flags],
-    environmentFlags: [...overrides],
+    overrides: [...overrides],
     segments: [],
   });
   const own = overrides.filter((o) => o.environmentId === from.id);

@@ -1,13 +1,13 @@
 import { SnapshotData, StorageChangeListener } from '../core/changes';
-import { AuditEvent, Environment, EnvironmentFlag, Flag, Segment } from './records';
+import { AuditEvent, Environment, Flag, Override, Segment } from './records';
 import {
-  EnvironmentFlagInput,
-  EnvironmentFlagRef,
-  EnvironmentFlagUpdate,
   EnvironmentInput,
   EnvironmentUpdate,
   FlagInput,
   FlagUpdate,
+  OverrideInput,
+  OverrideRef,
+  OverrideUpdate,
   SegmentInput,
   SegmentUpdate,
   StorageWrite,
@@ -16,14 +16,14 @@ import {
 } from './inputs';
 
 export type {
-  EnvironmentFlagInput,
-  EnvironmentFlagRef,
-  EnvironmentFlagUpdate,
   EnvironmentInput,
   EnvironmentUpdate,
   FlagInput,
   FlagRuleInput,
   FlagUpdate,
+  OverrideInput,
+  OverrideRef,
+  OverrideUpdate,
   SegmentInput,
   SegmentUpdate,
   StorageWrite,
@@ -68,7 +68,7 @@ export type AuditEventListener = (event: AuditEvent) => void;
 export interface EnvironmentClone {
   environment: Environment;
   /** The new environment's overrides, one per override of the source. */
-  overrides: EnvironmentFlag[];
+  overrides: Override[];
 }
 
 /**
@@ -116,11 +116,11 @@ export interface FeatureFlagStorage {
   updateFlag(update: FlagUpdate, context?: WriteContext): Promise<Flag>;
   deleteFlag(key: string, context?: WriteContext): Promise<boolean>;
 
-  createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag>;
-  getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null>;
-  listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]>;
-  updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag>;
-  deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean>;
+  createOverride(input: OverrideInput, context?: WriteContext): Promise<Override>;
+  getOverride(ref: OverrideRef): Promise<Override | null>;
+  listOverrides(filter?: Partial<OverrideRef>): Promise<Override[]>;
+  updateOverride(update: OverrideUpdate, context?: WriteContext): Promise<Override>;
+  deleteOverride(ref: OverrideRef, context?: WriteContext): Promise<boolean>;
 
   createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment>;
   getSegment(key: string): Promise<Segment | null>;
@@ -133,9 +133,9 @@ export interface FeatureFlagStorage {
    * error is thrown). Each applied write records its own audit event.
    * @example
    * await storage.writeAll([
-   *   { op: 'updateEnvironmentFlag', update: { id: a.id, version: a.version, enabled: true } },
-   *   { op: 'createEnvironmentFlag', input: { environmentId: prod.id, flagId: b.id, enabled: true } },
-   * ], { actor: 'release-bot', eventType: 'feature-promoted' });
+   *   { op: 'updateOverride', update: { id: a.id, version: a.version, enabled: true } },
+   *   { op: 'createOverride', input: { environmentId: prod.id, flagId: b.id, enabled: true } },
+   * ], { actor: 'release-bot', eventType: 'flag-promoted' });
    */
   writeAll(writes: StorageWrite[], context?: WriteContext): Promise<StorageWriteResult[]>;
 

@@ -1,6 +1,6 @@
 import { JsonValue } from '../core/types';
 import { Environment } from './records/environment';
-import { EnvironmentFlag } from './records/environment-flag';
+import { Override } from './records/override';
 import { Flag, FlagRule } from './records/flag';
 import { Segment } from './records/segment';
 
@@ -32,16 +32,16 @@ export type EnvironmentInput = Pick<Environment, 'name' | 'slug'> &
 export type EnvironmentUpdate = (Pick<Environment, 'id'> | Pick<Environment, 'slug'>) &
   Partial<Omit<Environment, 'createdAt' | 'updatedAt'>>;
 
-/** What `createEnvironmentFlag` takes. Unset overridable fields are null (inherit). */
-export type EnvironmentFlagInput = Pick<EnvironmentFlag, 'environmentId' | 'flagId'> &
-  Partial<Omit<EnvironmentFlag, 'environmentId' | 'flagId' | 'createdAt' | 'updatedAt' | 'version'>>;
+/** What `createOverride` takes. Unset overridable fields are null (inherit). */
+export type OverrideInput = Pick<Override, 'environmentId' | 'flagId'> &
+  Partial<Omit<Override, 'environmentId' | 'flagId' | 'createdAt' | 'updatedAt' | 'version'>>;
 
 /**
- * What `updateEnvironmentFlag` takes: `id`, or `environmentId` + `flagId`, and the fields to change
+ * What `updateOverride` takes: `id`, or `environmentId` + `flagId`, and the fields to change
  * (null: inherit again; undefined: unchanged); `version` as in FlagUpdate.
  */
-export type EnvironmentFlagUpdate = (Pick<EnvironmentFlag, 'id'> | Pick<EnvironmentFlag, 'environmentId' | 'flagId'>) &
-  Partial<Omit<EnvironmentFlag, 'createdAt' | 'updatedAt'>>;
+export type OverrideUpdate = (Pick<Override, 'id'> | Pick<Override, 'environmentId' | 'flagId'>) &
+  Partial<Omit<Override, 'createdAt' | 'updatedAt'>>;
 
 /** What `createSegment` takes. */
 export type SegmentInput = Pick<Segment, 'key' | 'conditions'> &
@@ -52,7 +52,7 @@ export type SegmentUpdate = (Pick<Segment, 'id'> | Pick<Segment, 'key'>) &
   Partial<Omit<Segment, 'createdAt' | 'updatedAt'>>;
 
 /** Identifies an override: the seed's `{ envId, flagId }`. */
-export interface EnvironmentFlagRef {
+export interface OverrideRef {
   envId: string;
   flagId: string;
 }
@@ -62,7 +62,7 @@ export interface EnvironmentFlagRef {
  * it in the write's audit event, in the same transaction as the write.
  *
  * @example
- * await storage.updateEnvironmentFlag({ id, enabled: false }, { actor: 'alice@example.com', reason: 'Checkout errors' });
+ * await storage.updateOverride({ id, enabled: false }, { actor: 'alice@example.com', reason: 'Checkout errors' });
  */
 export interface WriteContext {
   /** Who made the change (a user, a token name…). Default `system`. At most 255 characters. */
@@ -71,7 +71,7 @@ export interface WriteContext {
   reason?: string | null;
   /**
    * The audit event type to record instead of the one derived from the write, when the write is part of a
-   * larger operation (`feature-promoted`…). Lower-case letters, digits and `-`, at most 64 characters.
+   * larger operation (`flag-promoted`…). Lower-case letters, digits and `-`, at most 64 characters.
    */
   eventType?: string;
   /** Extra JSON data kept with the event (promotion source, change request id…). */
@@ -90,12 +90,12 @@ export type StorageWrite =
   | { op: 'createFlag'; input: FlagInput; context?: WriteContext }
   | { op: 'updateFlag'; update: FlagUpdate; context?: WriteContext }
   | { op: 'deleteFlag'; key: string; context?: WriteContext }
-  | { op: 'createEnvironmentFlag'; input: EnvironmentFlagInput; context?: WriteContext }
-  | { op: 'updateEnvironmentFlag'; update: EnvironmentFlagUpdate; context?: WriteContext }
-  | { op: 'deleteEnvironmentFlag'; ref: EnvironmentFlagRef; context?: WriteContext }
+  | { op: 'createOverride'; input: OverrideInput; context?: WriteContext }
+  | { op: 'updateOverride'; update: OverrideUpdate; context?: WriteContext }
+  | { op: 'deleteOverride'; ref: OverrideRef; context?: WriteContext }
   | { op: 'createSegment'; input: SegmentInput; context?: WriteContext }
   | { op: 'updateSegment'; update: SegmentUpdate; context?: WriteContext }
   | { op: 'deleteSegment'; key: string; context?: WriteContext };
 
 /** What each write of a batch returned, in order (the record written, or the delete's boolean). */
-export type StorageWriteResult = Environment | Flag | EnvironmentFlag | Segment | boolean;
+export type StorageWriteResult = Environment | Flag | Override | Segment | boolean;

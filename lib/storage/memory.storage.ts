@@ -11,7 +11,7 @@ import {
 } from './audit';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from './feature-flag-admin-storage.interface';
 import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from './feature-flag-storage.interface';
-import { EnvironmentFlagRef } from './inputs';
+import { OverrideRef } from './inputs';
 import { MemoryTables, memoryTables, MemoryTransaction } from './memory/memory-transaction';
 import { RecordTransaction } from './record-transaction';
 import {
@@ -19,14 +19,14 @@ import {
   AuditEvent,
   ChangeRequest,
   ClientKey,
+  Environment,
+  Flag,
+  Override,
+  Segment,
   copyEnvironment,
   copyFlag,
   copyOverride,
   copySegment,
-  Environment,
-  EnvironmentFlag,
-  Flag,
-  Segment,
 } from './records';
 import { copyClientKey } from './secret-records';
 import { ChangeNotifier, flagMatches } from './storage-records';
@@ -80,7 +80,7 @@ export class MemoryStorage extends TransactionalStorage implements FeatureFlagSt
     return {
       environments: [...this.tables.environment.values()].map(copyEnvironment),
       flags: [...this.tables.flag.values()].map(copyFlag),
-      environmentFlags: [...this.tables.override.values()].map(copyOverride),
+      overrides: [...this.tables.override.values()].map(copyOverride),
       segments: [...this.tables.segment.values()].map(copySegment),
     };
   }
@@ -111,12 +111,12 @@ export class MemoryStorage extends TransactionalStorage implements FeatureFlagSt
       .map(copyFlag);
   }
 
-  async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
+  async getOverride(ref: OverrideRef): Promise<Override | null> {
     const o = find(this.tables.override, (o) => o.environmentId === ref?.envId && o.flagId === ref.flagId);
     return o ? copyOverride(o) : null;
   }
 
-  async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
+  async listOverrides(filter?: Partial<OverrideRef>): Promise<Override[]> {
     return [...this.tables.override.values()]
       .filter(
         (o) =>

@@ -1,8 +1,8 @@
 import { FlagSnapshot } from '../core/snapshot';
 import { FeatureFlagsValidationError, NotFoundError, NothingToPromoteError } from '../core/errors';
-import { promotedOverride, ServedChange, servedChanges, servedState } from '../core/promotion';
-import { EnvironmentFlagDefinition, FlagRuleDefinition, FlagValue, FlagVariant } from '../core/types';
-import { EnvironmentFlag } from './records';
+import { ServedChange, promotedOverride, servedChanges, servedState } from '../core/promotion';
+import { FlagRuleDefinition, FlagValue, FlagVariant, OverrideDefinition } from '../core/types';
+import { Override } from './records';
 import { FeatureFlagStorage, StorageWrite } from './feature-flag-storage.interface';
 
 /** The overridable state of a flag in one environment: an override's fields. */
@@ -44,7 +44,7 @@ export interface PromotionPlan {
   /** One result per promoted flag (`dryRun: true`), sorted by flag key. */
   results: PromotionResult[];
   /**
-   * The writes of the changed overrides (`feature-promoted` events), each bound to the version of the
+   * The writes of the changed overrides (`flag-promoted` events), each bound to the version of the
    * target it was computed from: applied later (after an approval), a target changed meanwhile is refused
    * with VersionConflictError instead of being overwritten.
    */
@@ -53,7 +53,7 @@ export interface PromotionPlan {
 
 const FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants', 'reason'] as const;
 
-function stateOf(o: EnvironmentFlagDefinition): OverrideState {
+function stateOf(o: OverrideDefinition): OverrideState {
   return {
     enabled: o.enabled,
     percentage: o.percentage,
@@ -113,10 +113,10 @@ export async function planPromotion(
   if (source.id === target.id) throw new FeatureFlagsValidationError('to', `must differ from "from" ("${from}")`);
   const before = new FlagSnapshot(data);
   const sourceOverrides = new Map(
-    data.environmentFlags.filter((o) => o.environmentId === source.id).map((o) => [o.flagId, o]),
+    data.overrides.filter((o) => o.environmentId === source.id).map((o) => [o.flagId, o]),
   );
   const targetOverrides = new Map(
-    data.environmentFlags.filter((o) => o.environmentId === target.id).map((o) => [o.flagId, o]),
+    data.overrides.filter((o) => o.environmentId === target.id).map((o) => [o.flagId, o]),
   );
   let promoted: typeof data.flags;
   if (options.flags) {
@@ -134,11 +134,11 @@ export async function planPromotion(
     );
   }
   const slugs = data.environments.map((e) => e.slug);
-  const context = { eventType: 'feature-promoted', data: { from: source.slug, to: target.slug } };
+  const context = { eventType: 'flag-promoted', data: { from: source.slug, to: target.slug } };
   const results: PromotionResult[] = [];
   const writes: StorageWrite[] = [];
   for (const flag of [...promoted].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    const existing = targetOverrides.get(flag.id) as EnvironmentFlag | undefined;
+    const existing = targetOverrides.get(flag.id) as Override | undefined;
     const after: OverrideState = {
       ...promotedOverride(before, flag, source.slug, target.slug),
       reason: sourceOverrides.get(flag.id)?.reason ?? null,
@@ -154,8 +154,8 @@ export async function planPromotion(
     const afterSnapshot = new FlagSnapshot({
       environments: data.environments,
       flags: [flag],
-      environmentFlags: [
-        ...data.environmentFlags.filter((o) => o.flagId === flag.id && o.environmentId !== target.id),
+      overrides: [
+        ...data.overrides.filter((o) => o.flagId === flag.id && o.environmentId !== target.id),
         { id: existing?.id ?? 'promoted', environmentId: target.id, flagId: flag.id, ...after },
       ],
       segments: [],
@@ -174,8 +174,8 @@ export async function planPromotion(
     if (!changed) continue;
     writes.push(
       existing
-        ? { op: 'updateEnvironmentFlag', update: { id: existing.id, version: existing.version, ...after }, context }
-        : { op: 'createEnvironmentFlag', input: { environmentId: target.id, flagId: flag.id, ...after }, context },
+        ? { op: 'updateOverride', update: { id: existing.id, version: existing.version, ...after }, context }
+        : { op: 'createOverride', input: { environmentId: target.id, flagId: flag.id, ...after }, context },
     );
   }
   return { from: source.slug, to: target.slug, results, writes };

@@ -1,13 +1,13 @@
 import { StorageChange } from '../core/changes';
 import { FeatureFlagsError } from '../core/errors';
 import { AuditEventInput } from './audit';
-import { ApiToken, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from './records';
+import { ApiToken, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from './records';
 
 /** The records a backend stores, by kind. */
 export interface StoredRecords {
   environment: Environment;
   flag: Flag;
-  override: EnvironmentFlag;
+  override: Override;
   segment: Segment;
   apiToken: ApiToken;
   clientKey: ClientKey;
@@ -42,7 +42,7 @@ export interface RecordTransaction {
   /** Every flag, with its rules. */
   flags(): Promise<Flag[]>;
   /** Every override, in creation order (ties by id). */
-  overrides(): Promise<EnvironmentFlag[]>;
+  overrides(): Promise<Override[]>;
 
   /** One record, or null; `lock` holds it against concurrent writers until the transaction ends (stores with row locks). */
   find<K extends RecordKind>(kind: K, by: RecordLookups[K], lock?: boolean): Promise<StoredRecords[K] | null>;

@@ -6,9 +6,9 @@ import { assertChangeRequestFilter, changeRequestMatches } from './admin-records
 import { AuditEventNotifier, eventMatches, resolveEventFilter } from './audit';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from './feature-flag-admin-storage.interface';
 import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from './feature-flag-storage.interface';
-import { EnvironmentFlagRef } from './inputs';
+import { OverrideRef } from './inputs';
 import { RecordTransaction } from './record-transaction';
-import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from './records';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from './records';
 import {
   byCreation,
   byKey,
@@ -200,7 +200,7 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
     return {
       environments: environments.map(decodeEnvironment).sort(bySlug),
       flags: flags.map(decodeFlag).sort((a, b) => a.key.localeCompare(b.key)),
-      environmentFlags: overrides.map(decodeOverride).sort(byCreation),
+      overrides: overrides.map(decodeOverride).sort(byCreation),
       segments: segments.map(decodeSegment).sort(byKey),
     };
   }
@@ -234,13 +234,13 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
+  async getOverride(ref: OverrideRef): Promise<Override | null> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
     const raw = (await this.read('override', ref.envId, ref.flagId)) as string | null;
     return raw ? decodeOverride(raw) : null;
   }
 
-  async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
+  async listOverrides(filter?: Partial<OverrideRef>): Promise<Override[]> {
     const envId = filter?.envId;
     const flagId = filter?.flagId;
     if ((envId !== undefined && typeof envId !== 'string') || (flagId !== undefined && typeof flagId !== 'string'))

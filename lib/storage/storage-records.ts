@@ -2,23 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { ChangeRevision, StorageChange, StorageChangeListener } from '../core/changes';
 import { FeatureFlagsValidationError, VersionConflictError } from '../core/errors';
 import {
-  assertEnvironmentFlagInput,
   assertEnvironmentInput,
   assertFlagInput,
+  assertOverrideInput,
   assertSegmentInput,
   longerThan,
 } from '../core/validation';
 import { FlagType, JsonValue } from '../core/types';
-import { Environment, EnvironmentFlag, Flag, FlagRule, Segment } from './records';
+import { Environment, Flag, FlagRule, Override, Segment } from './records';
 import {
-  EnvironmentFlagInput,
-  EnvironmentFlagUpdate,
   EnvironmentInput,
   EnvironmentUpdate,
   FlagFilter,
   FlagInput,
   FlagRuleInput,
   FlagUpdate,
+  OverrideInput,
+  OverrideUpdate,
   SegmentInput,
   SegmentUpdate,
 } from './feature-flag-storage.interface';
@@ -163,14 +163,10 @@ export function mergeEnvironment(existing: Environment, update: EnvironmentUpdat
 }
 
 /** A new override record; `flagType` is the type of the overridden flag. */
-export function buildEnvironmentFlag(
-  input: EnvironmentFlagInput,
-  flagType: FlagType,
-  now = new Date(),
-): EnvironmentFlag {
-  assertEnvironmentFlagInput(input, flagType);
+export function buildOverride(input: OverrideInput, flagType: FlagType, now = new Date()): Override {
+  assertOverrideInput(input, flagType);
   assertBounded({ id: input.id });
-  return new EnvironmentFlag({
+  return new Override({
     id: input.id ?? randomUUID(),
     environmentId: input.environmentId,
     flagId: input.flagId,
@@ -189,25 +185,25 @@ export function buildEnvironmentFlag(
 const OVERRIDE_FIELDS = ['enabled', 'percentage', 'rules', 'value', 'variants', 'reason'] as const;
 
 /** The override record after an update (null clears a field: it inherits again). */
-export function mergeEnvironmentFlag(
-  existing: EnvironmentFlag,
-  update: EnvironmentFlagUpdate,
+export function mergeOverride(
+  existing: Override,
+  update: OverrideUpdate,
   flagType: FlagType,
   now = new Date(),
-): EnvironmentFlag {
-  assertVersion('environment flag', existing.id, existing.version, update.version);
-  const u = update as Partial<EnvironmentFlag>;
+): Override {
+  assertVersion('override', existing.id, existing.version, update.version);
+  const u = update as Partial<Override>;
   if (u.environmentId !== undefined && u.environmentId !== existing.environmentId) {
     throw new FeatureFlagsValidationError('environmentId', 'cannot be changed');
   }
   if (u.flagId !== undefined && u.flagId !== existing.flagId)
     throw new FeatureFlagsValidationError('flagId', 'cannot be changed');
-  const merged = new EnvironmentFlag({ ...existing });
+  const merged = new Override({ ...existing });
   for (const field of OVERRIDE_FIELDS) {
     const v = u[field];
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[field] = v;
   }
-  assertEnvironmentFlagInput(merged, flagType);
+  assertOverrideInput(merged, flagType);
   merged.version = existing.version + 1;
   merged.updatedAt = now;
   return merged;
@@ -288,7 +284,7 @@ export function unchangedEnvironment(existing: Environment, next: Environment): 
 }
 
 /** Whether an override update changes nothing (its reason included). */
-export function unchangedEnvironmentFlag(existing: EnvironmentFlag, next: EnvironmentFlag): boolean {
+export function unchangedOverride(existing: Override, next: Override): boolean {
   return sameState(overrideState(existing), overrideState(next));
 }
 

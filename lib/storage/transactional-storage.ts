@@ -18,13 +18,13 @@ import {
 } from './feature-flag-admin-storage.interface';
 import { EnvironmentClone } from './feature-flag-storage.interface';
 import {
-  EnvironmentFlagInput,
-  EnvironmentFlagRef,
-  EnvironmentFlagUpdate,
   EnvironmentInput,
   EnvironmentUpdate,
   FlagInput,
   FlagUpdate,
+  OverrideInput,
+  OverrideRef,
+  OverrideUpdate,
   SegmentInput,
   SegmentUpdate,
   StorageWrite,
@@ -32,7 +32,7 @@ import {
   WriteContext,
 } from './inputs';
 import { RecordTransaction } from './record-transaction';
-import { ApiToken, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from './records';
+import { ApiToken, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from './records';
 import { API_TOKEN_RECORDS, buildClientKey, CLIENT_KEY_RECORDS } from './secret-records';
 import {
   createChangeRequest,
@@ -89,16 +89,16 @@ export abstract class TransactionalStorage {
     return this.write(context, (tx, ctx) => writes.deleteFlag(tx, key, ctx));
   }
 
-  async createEnvironmentFlag(input: EnvironmentFlagInput, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write(context, (tx, ctx) => writes.createEnvironmentFlag(tx, input, ctx));
+  async createOverride(input: OverrideInput, context?: WriteContext): Promise<Override> {
+    return this.write(context, (tx, ctx) => writes.createOverride(tx, input, ctx));
   }
 
-  async updateEnvironmentFlag(update: EnvironmentFlagUpdate, context?: WriteContext): Promise<EnvironmentFlag> {
-    return this.write(context, (tx, ctx) => writes.updateEnvironmentFlag(tx, update, ctx));
+  async updateOverride(update: OverrideUpdate, context?: WriteContext): Promise<Override> {
+    return this.write(context, (tx, ctx) => writes.updateOverride(tx, update, ctx));
   }
 
-  async deleteEnvironmentFlag(ref: EnvironmentFlagRef, context?: WriteContext): Promise<boolean> {
-    return this.write(context, (tx, ctx) => writes.deleteEnvironmentFlag(tx, ref, ctx));
+  async deleteOverride(ref: OverrideRef, context?: WriteContext): Promise<boolean> {
+    return this.write(context, (tx, ctx) => writes.deleteOverride(tx, ref, ctx));
   }
 
   async createSegment(input: SegmentInput, context?: WriteContext): Promise<Segment> {
@@ -197,12 +197,12 @@ export abstract class TransactionalStorage {
         return writes.updateFlag(tx, w.update, ctx);
       case 'deleteFlag':
         return writes.deleteFlag(tx, w.key, ctx);
-      case 'createEnvironmentFlag':
-        return writes.createEnvironmentFlag(tx, w.input, ctx);
-      case 'updateEnvironmentFlag':
-        return writes.updateEnvironmentFlag(tx, w.update, ctx);
-      case 'deleteEnvironmentFlag':
-        return writes.deleteEnvironmentFlag(tx, w.ref, ctx);
+      case 'createOverride':
+        return writes.createOverride(tx, w.input, ctx);
+      case 'updateOverride':
+        return writes.updateOverride(tx, w.update, ctx);
+      case 'deleteOverride':
+        return writes.deleteOverride(tx, w.ref, ctx);
       case 'createSegment':
         return writes.createSegment(tx, w.input, ctx);
       case 'updateSegment':

@@ -77,10 +77,10 @@ export class FeatureFlagsTesting implements OnModuleInit {
       );
     else if (flag.type !== type)
       flag = await this.storage.updateFlag({ key, type, defaultValue: served, rules: [], variants: null }, ACTOR);
-    const override = await this.storage.getEnvironmentFlag({ envId: env.id, flagId: flag.id });
+    const override = await this.storage.getOverride({ envId: env.id, flagId: flag.id });
     const fields = { enabled: on, value: served, percentage: null, rules: null, variants: null };
-    if (override) await this.storage.updateEnvironmentFlag({ id: override.id, ...fields }, ACTOR);
-    else await this.storage.createEnvironmentFlag({ environmentId: env.id, flagId: flag.id, ...fields }, ACTOR);
+    if (override) await this.storage.updateOverride({ id: override.id, ...fields }, ACTOR);
+    else await this.storage.createOverride({ environmentId: env.id, flagId: flag.id, ...fields }, ACTOR);
   }
 
   /** Removes every flag (and override) and sets the flags given to `forRoot()` again. */

@@ -124,10 +124,7 @@ describe('FeatureFlagsAdminModule', () => {
       .send({ enabled: true, environment: 'staging' })
       .expect(200);
     const events = await http(app).get('/api/admin/events?flag=mem').set(ADMIN).expect(200);
-    expect(events.body.items.map((e: AuditEvent) => e.type)).toEqual([
-      'feature-environment-enabled',
-      'feature-created',
-    ]);
+    expect(events.body.items.map((e: AuditEvent) => e.type)).toEqual(['flag-environment-enabled', 'flag-created']);
   });
 
   describe('authentication hook (your own users, e.g. a Passport user)', () => {
@@ -252,7 +249,7 @@ describe('FeatureFlagsAdminModule', () => {
         throw new Error('a listener bug');
       });
       const stop = events.subscribe((e) => all.push(e));
-      events.ofType('feature-promoted').subscribe((e) => promoted.push(e));
+      events.ofType('flag-promoted').subscribe((e) => promoted.push(e));
       const key = flagKey('emitted');
       await seedFlag(app, key, { staging: { enabled: true } });
       await http(app)
@@ -261,9 +258,9 @@ describe('FeatureFlagsAdminModule', () => {
         .send({ from: 'staging', to: 'development' })
         .expect(200);
       expect(all.map((e) => [e.type, e.actor])).toEqual([
-        ['feature-created', 'system'],
-        ['feature-environment-enabled', 'system'],
-        ['feature-promoted', 'bootstrap-token'],
+        ['flag-created', 'system'],
+        ['flag-environment-enabled', 'system'],
+        ['flag-promoted', 'bootstrap-token'],
       ]);
       expect(promoted).toHaveLength(1);
       const logged = (await http(app).get(`/api/admin/events?flag=${key}&limit=1`).set(ADMIN)).body.items[0];

@@ -115,7 +115,7 @@ function describeRoutes(backend: AdminBackend): void {
       await api().get(`/api/admin/feature-flags/${on}`).set(ADMIN).expect(404);
       const [event] = (await api().get(`/api/admin/events?flag=${key}`).set(ADMIN).expect(200)).body.items;
       expect(event).toMatchObject({
-        type: 'feature-created',
+        type: 'flag-created',
         actor: 'bootstrap-token',
         reason: 'New banner',
         after: { key, type: 'string' },
@@ -236,9 +236,9 @@ function describeRoutes(backend: AdminBackend): void {
         await api().get(`/api/admin/events?flag=${key}&environment=staging&after=0`).set(ADMIN).expect(200)
       ).body.items;
       expect(events.map((e: { type: string }) => e.type)).toEqual([
-        'feature-environment-enabled',
-        'feature-override-updated',
-        'feature-override-updated',
+        'flag-environment-enabled',
+        'override-updated',
+        'override-updated',
       ]);
       expect(events[0]).toMatchObject({
         actor: 'bootstrap-token',
@@ -375,13 +375,13 @@ function describeRoutes(backend: AdminBackend): void {
         sources: { enabled: 'production' },
       });
       const again = await api().delete(`/api/admin/feature-flags/${key}/environments/staging`).set(ADMIN).expect(404);
-      expect(again.body).toMatchObject({ code: 'NOT_FOUND', entity: 'environment flag', identifier: `${key}@staging` });
+      expect(again.body).toMatchObject({ code: 'NOT_FOUND', entity: 'override', identifier: `${key}@staging` });
       await api().delete(`/api/admin/feature-flags/${key}/environments/production`).set(ADMIN).expect(428);
       const pending = await api()
         .delete(`/api/admin/feature-flags/${key}/environments/production?confirm=true`)
         .set(REQUESTER)
         .expect(202);
-      expect(pending.body.changeRequest).toMatchObject({ writes: [{ op: 'deleteEnvironmentFlag' }] });
+      expect(pending.body.changeRequest).toMatchObject({ writes: [{ op: 'deleteOverride' }] });
       expect(
         (await api().get(`/api/admin/feature-flags/${key}?env=production`).set(ADMIN)).body.override,
       ).toMatchObject({ enabled: true });
@@ -418,7 +418,7 @@ function describeRoutes(backend: AdminBackend): void {
       expect(
         (await api().get(`/api/admin/feature-flags/${key}?env=development`).set(ADMIN)).body.override,
       ).toMatchObject({ enabled: true, percentage: 100, version: 1 });
-      const [event] = (await api().get(`/api/admin/events?flag=${key}&type=feature-promoted`).set(ADMIN)).body.items;
+      const [event] = (await api().get(`/api/admin/events?flag=${key}&type=flag-promoted`).set(ADMIN)).body.items;
       expect(event).toMatchObject({
         environment: 'development',
         reason: 'Sync',
@@ -468,7 +468,7 @@ function describeRoutes(backend: AdminBackend): void {
         .send({ confirm: true, reason: 'Incident 123' })
         .expect(200);
       expect(archived.body).toMatchObject({ key, status: 'archived', version: 2 });
-      const [event] = (await api().get(`/api/admin/events?flag=${key}&type=feature-archived`).set(ADMIN)).body.items;
+      const [event] = (await api().get(`/api/admin/events?flag=${key}&type=flag-archived`).set(ADMIN)).body.items;
       expect(event).toMatchObject({ actor: 'bootstrap-token', reason: 'Incident 123', data: { killSwitch: true } });
       // Archiving again changes nothing.
       expect(
@@ -711,7 +711,7 @@ function describeRoutes(backend: AdminBackend): void {
         .expect(202);
       expect(toProduction.body.changeRequest).toMatchObject({
         environments: ['production'],
-        writes: [{ context: { eventType: 'feature-promoted' } }],
+        writes: [{ context: { eventType: 'flag-promoted' } }],
       });
       await api()
         .post(`/api/admin/environments/${source}/promote`)
@@ -758,11 +758,11 @@ function describeRoutes(backend: AdminBackend): void {
       const all = (await api().get(`/api/admin/events?flag=${key}`).set(ADMIN).expect(200)).body;
       expect(all.nextCursor).toBeNull();
       expect(all.items.map((e: { type: string; environment: string | null }) => `${e.type}@${e.environment}`)).toEqual([
-        'feature-environment-disabled@staging',
-        'feature-override-updated@development',
-        'feature-override-updated@development',
-        'feature-override-created@development',
-        'feature-created@null',
+        'flag-environment-disabled@staging',
+        'override-updated@development',
+        'override-updated@development',
+        'override-created@development',
+        'flag-created@null',
       ]);
       expect(all.items[4]).toMatchObject({ actor: 'system' });
       expect(all.items[0]).toMatchObject({ actor: 'bootstrap-token', before: null, after: { enabled: false } });
@@ -775,9 +775,9 @@ function describeRoutes(backend: AdminBackend): void {
       ).body;
       expect(page2.items).toEqual(all.items.slice(2, 4));
       const typed = (
-        await api().get(`/api/admin/events?flag=${key}&type=feature-created,feature-environment-disabled`).set(ADMIN)
+        await api().get(`/api/admin/events?flag=${key}&type=flag-created,flag-environment-disabled`).set(ADMIN)
       ).body.items;
-      expect(typed.map((e: { type: string }) => e.type)).toEqual(['feature-environment-disabled', 'feature-created']);
+      expect(typed.map((e: { type: string }) => e.type)).toEqual(['flag-environment-disabled', 'flag-created']);
       expect(
         (await api().get(`/api/admin/events?flag=${key}&environment=development`).set(ADMIN)).body.items,
       ).toHaveLength(3);

@@ -73,7 +73,7 @@ function describeProtection(backend: AdminBackend): void {
       .send({ enabled: true, environment: 'qa', confirm: true })
       .expect(200);
     expect(applied.body).toMatchObject({ environment: 'qa', override: { enabled: true, version: 1 } });
-    expect((await eventsOf(key)).map((e) => e.type)).toEqual(['feature-created', 'feature-environment-enabled']);
+    expect((await eventsOf(key)).map((e) => e.type)).toEqual(['flag-created', 'flag-environment-enabled']);
   });
 
   it('the kill switch: turning a flag off in production needs only the confirmation, applies at once and is audited', async () => {
@@ -103,7 +103,7 @@ function describeProtection(backend: AdminBackend): void {
     });
     const last = (await eventsOf(key)).pop()!;
     expect(last).toMatchObject({
-      type: 'feature-environment-disabled',
+      type: 'flag-environment-disabled',
       actor: 'token:reviewer',
       environment: 'production',
       reason: 'Checkout errors spiking',
@@ -115,7 +115,7 @@ function describeProtection(backend: AdminBackend): void {
       body: { items: [] },
     });
     expect(seen.find((e) => e.id === last.id)).toMatchObject({
-      type: 'feature-environment-disabled',
+      type: 'flag-environment-disabled',
       data: { killSwitch: true },
     });
   });
@@ -237,7 +237,7 @@ function describeProtection(backend: AdminBackend): void {
     const steps = (await eventsOf(key)).slice(2);
     expect(steps.map((e) => [e.type, e.actor])).toEqual([
       ['change-request-created', 'token:requester'],
-      ['feature-environment-enabled', 'token:requester'],
+      ['flag-environment-enabled', 'token:requester'],
       ['change-request-approved', 'token:reviewer'],
     ]);
     expect(steps[1]).toMatchObject({
@@ -255,7 +255,7 @@ function describeProtection(backend: AdminBackend): void {
         .slice(from)
         .filter((e) => e.flagKey === key)
         .map((e) => e.type),
-    ).toEqual(['change-request-created', 'feature-environment-enabled', 'change-request-approved']);
+    ).toEqual(['change-request-created', 'flag-environment-enabled', 'change-request-approved']);
   });
 
   it('a rejected request applies nothing; its author may withdraw it; a decided request cannot be decided again', async () => {
@@ -301,8 +301,8 @@ function describeProtection(backend: AdminBackend): void {
     });
     const types = (await eventsOf(key)).map((e) => e.type);
     expect(types).toEqual([
-      'feature-created',
-      'feature-environment-disabled',
+      'flag-created',
+      'flag-environment-disabled',
       'change-request-created',
       'change-request-rejected',
       'change-request-created',
@@ -361,7 +361,7 @@ function describeProtection(backend: AdminBackend): void {
     const id = promote.body.changeRequest.id;
     await api().post(`/api/admin/change-requests/${id}/approve`).set(bearer(reviewer)).send({}).expect(200);
     expect((await inProduction(key)).override).toMatchObject({ enabled: true, version: 1 });
-    const promoted = (await eventsOf(key)).find((e) => e.type === 'feature-promoted');
+    const promoted = (await eventsOf(key)).find((e) => e.type === 'flag-promoted');
     expect(promoted).toMatchObject({
       environment: 'production',
       data: { from: 'staging', to: 'production', changeRequestId: id, approvedBy: 'token:reviewer' },

@@ -96,7 +96,7 @@ function describeConcurrency(backend: AdminBackend): void {
     for (const a of applied) {
       const event = events.find((e) => (e.after as { version: number }).version === a.version)!;
       expect(event).toMatchObject({
-        type: 'feature-override-updated',
+        type: 'override-updated',
         actor: 'bootstrap-token',
         reason: `writer ${a.writer}`,
         after: { percentage: a.writer + 1 },
@@ -152,7 +152,7 @@ function describeConcurrency(backend: AdminBackend): void {
     expect(responses.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
     const events = (await api().get(`/api/admin/events?flag=${key}&environment=development&limit=1000`).set(ADMIN)).body
       .items as AuditEvent[];
-    expect(events.filter((e) => e.type === 'feature-override-created')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'override-created')).toHaveLength(1);
     expect(events).toHaveLength(WRITERS);
   });
 }

@@ -55,7 +55,7 @@ describe('Admin API: a write that changes nothing', () => {
       .expect(200);
     expect(conditional.body.changed).toBe(false);
     const events = (await api().get(`/api/admin/events?flag=${key}`).set(ADMIN).expect(200)).body.items;
-    expect(events.map((e: { type: string }) => e.type)).toEqual(['feature-environment-enabled', 'feature-created']);
+    expect(events.map((e: { type: string }) => e.type)).toEqual(['flag-environment-enabled', 'flag-created']);
     expect(changes).toHaveLength(1);
     // A real change after it is one change, at version 2.
     const off = await api()

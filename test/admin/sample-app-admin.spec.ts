@@ -181,7 +181,7 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     const events = await api().get('/api/admin/events?flag=ui.dark_mode&limit=3').set(asRequester).expect(200);
     expect(events.body.items.map((e: { type: string; actor: string }) => [e.type, e.actor])).toEqual([
       ['change-request-approved', 'token:reviewer'],
-      ['feature-promoted', 'token:requester'],
+      ['flag-promoted', 'token:requester'],
       ['change-request-created', 'token:requester'],
     ]);
   });

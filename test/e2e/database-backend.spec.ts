@@ -61,7 +61,7 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
     const flag = (await storage.getFlag('new-checkout'))!;
     const production = (await storage.getEnvironment('production'))!;
 
-    await storage.updateEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
+    await storage.updateOverride({ environmentId: production.id, flagId: flag.id, enabled: true });
 
     await request(app.getHttpServer()).get('/checkout').expect(200, { route: 'checkout' });
   });

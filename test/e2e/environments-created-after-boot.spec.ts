@@ -100,7 +100,7 @@ describe.each(ADAPTERS)('booting before the environments exist (%s)', (adapter, 
     const staging = await storage.createEnvironment({ name: 'Staging', slug: 'staging', parentId: production.id });
     await storage.createEnvironment({ name: 'Development', slug: 'development', parentId: staging.id });
     const flag = await storage.createFlag({ key: 'new-checkout' });
-    await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+    await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
 
     // No restart: the same app serves them now.
     expect((await api().get('/environment').set('X-Environment', 'staging').expect(200)).body).toEqual({

@@ -41,16 +41,16 @@ describe.each<[string, () => unknown[]]>([
       const seen: AuditEvent[] = [];
       events.subscribe((e) => seen.push(e));
       const promoted: string[] = [];
-      const sub = events.ofType('feature-environment-enabled').subscribe((e) => promoted.push(e.flagKey ?? ''));
+      const sub = events.ofType('flag-environment-enabled').subscribe((e) => promoted.push(e.flagKey ?? ''));
 
       const production = (await storage.getEnvironment('production'))!;
       const flag = await storage.createFlag({ key: 'checkout' }, { actor: 'alice', reason: 'launch' });
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
+      await storage.createOverride({ environmentId: production.id, flagId: flag.id, enabled: true });
       await expect(storage.createFlag({ key: 'checkout' })).rejects.toThrow();
 
       expect(seen.map((e) => [e.type, e.actor, e.flagKey])).toEqual([
-        ['feature-created', 'alice', 'checkout'],
-        ['feature-environment-enabled', 'system', 'checkout'],
+        ['flag-created', 'alice', 'checkout'],
+        ['flag-environment-enabled', 'system', 'checkout'],
       ]);
       expect(seen[0].reason).toBe('launch');
       expect(promoted).toEqual(['checkout']);

@@ -182,7 +182,7 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
   });
 
   describe('writes through the injected storage', () => {
-    it('are seen by the very next request after updateEnvironmentFlag()', async () => {
+    it('are seen by the very next request after updateOverride()', async () => {
       const storage = storageOf(app);
       const flag = (await storage.getFlag('staging-only'))!;
       const staging = (await storage.getEnvironment('staging'))!;
@@ -191,7 +191,7 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
         .set('X-Environment', 'staging')
         .expect(200, { enabled: true });
 
-      await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: false });
+      await storage.updateOverride({ environmentId: staging.id, flagId: flag.id, enabled: false });
 
       await request(app.getHttpServer())
         .get('/flags/staging-only/enabled')
@@ -199,7 +199,7 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
         .expect(200, { enabled: false });
     });
 
-    it('are seen by the guard on the very next request after createEnvironmentFlag()', async () => {
+    it('are seen by the guard on the very next request after createOverride()', async () => {
       const storage = storageOf(app);
       const flag = (await storage.getFlag('release'))!;
       const production = (await storage.getEnvironment('production'))!;
@@ -207,7 +207,7 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
         .get('/guarded')
         .expect(404, { statusCode: 404, message: 'Cannot GET /guarded', error: 'Not Found' });
 
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
+      await storage.createOverride({ environmentId: production.id, flagId: flag.id, enabled: true });
 
       await request(app.getHttpServer()).get('/guarded').expect(200, { route: 'guarded' });
       // staging and development inherit production's override

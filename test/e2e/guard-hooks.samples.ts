@@ -37,6 +37,6 @@ export class TenantFlagGuard extends FeatureFlagGuard {
     _context: ExecutionContext,
     _whenDisabled: WhenDisabled,
   ): Error {
-    return new ForbiddenException({ code: 'FEATURE_OFF', flagKeys, environment });
+    return new ForbiddenException({ code: 'FLAG_OFF', flagKeys, environment });
   }
 }

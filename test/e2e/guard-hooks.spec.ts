@@ -36,7 +36,7 @@ describe.each(ADAPTERS)('a FeatureFlagGuard subclass through its protected hooks
   it('getEnvironment: an internal tool evaluates in staging, where the flag is on', async () => {
     await request(app.getHttpServer())
       .get('/reports')
-      .expect(403, { code: 'FEATURE_OFF', flagKeys: ['reports'], environment: 'production' });
+      .expect(403, { code: 'FLAG_OFF', flagKeys: ['reports'], environment: 'production' });
     await request(app.getHttpServer()).get('/reports').set('X-Internal-Tool', 'yes').expect(200, { ok: true });
     await request(app.getHttpServer()).get('/reports').set('X-Environment', 'staging').expect(200, { ok: true });
   });
@@ -46,7 +46,7 @@ describe.each(ADAPTERS)('a FeatureFlagGuard subclass through its protected hooks
     await request(app.getHttpServer())
       .get('/export')
       .set('X-Tenant', 'acme')
-      .expect(403, { code: 'FEATURE_OFF', flagKeys: ['kill.export'], environment: 'production' });
+      .expect(403, { code: 'FLAG_OFF', flagKeys: ['kill.export'], environment: 'production' });
   });
 
   it("still refuses a disallowed environment the request names (detection is the module's)", async () => {

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { EnvironmentDeclaration, EnvironmentFlagInput, Flag, FeatureFlagStorage, FlagInput } from '../../lib';
+import { EnvironmentDeclaration, FeatureFlagStorage, Flag, FlagInput, OverrideInput } from '../../lib';
 
 /** The seed's hierarchy: development inherits from staging, which inherits from production. */
 export const HIERARCHY: EnvironmentDeclaration[] = [
@@ -9,7 +9,7 @@ export const HIERARCHY: EnvironmentDeclaration[] = [
 ];
 
 /** What an environment overrides of a flag (absent or null: inherited). */
-export type Override = Omit<EnvironmentFlagInput, 'environmentId' | 'flagId'>;
+export type Override = Omit<OverrideInput, 'environmentId' | 'flagId'>;
 
 /** The app's storage, as users inject it. */
 export function storageOf(app: INestApplication): FeatureFlagStorage {
@@ -32,7 +32,7 @@ export async function seedFlag(
   for (const [slug, fields] of Object.entries(overrides)) {
     const environment = await storage.getEnvironment(slug);
     if (!environment) throw new Error(`seedFlag: no environment "${slug}"`);
-    await storage.createEnvironmentFlag({ environmentId: environment.id, flagId: flag.id, ...fields });
+    await storage.createOverride({ environmentId: environment.id, flagId: flag.id, ...fields });
   }
   return flag;
 }

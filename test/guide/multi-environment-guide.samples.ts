@@ -5,11 +5,11 @@
  */
 import { Controller, Get, Req } from '@nestjs/common';
 import {
-  EnvironmentFlag,
-  EnvironmentResolver,
   Environment,
+  EnvironmentResolver,
   FeatureFlagStorage,
   FeatureFlagsModuleOptions,
+  Override,
   getRequestEnvironment,
 } from '../../lib';
 
@@ -63,8 +63,8 @@ export async function configureFlagPerEnvironment(storage: FeatureFlagStorage, f
   const production = (await storage.getEnvironment('production'))!;
 
   // 100% in staging for full testing
-  await storage.createEnvironmentFlag(
-    new EnvironmentFlag({
+  await storage.createOverride(
+    new Override({
       environmentId: staging.id,
       flagId: flag.id,
       enabled: true,
@@ -72,8 +72,8 @@ export async function configureFlagPerEnvironment(storage: FeatureFlagStorage, f
     }),
   );
   // 10% gradual rollout in production
-  await storage.createEnvironmentFlag(
-    new EnvironmentFlag({
+  await storage.createOverride(
+    new Override({
       environmentId: production.id,
       flagId: flag.id,
       enabled: true,
@@ -111,19 +111,19 @@ export async function promoteFlag(
   const target = (await storage.getEnvironment(toEnv))!;
   const flag = (await storage.getFlag(flagKey))!;
 
-  const sourceOverride = await storage.getEnvironmentFlag({ envId: source.id, flagId: flag.id });
+  const sourceOverride = await storage.getOverride({ envId: source.id, flagId: flag.id });
   if (!sourceOverride) {
     throw new Error(`No override for ${flagKey} in ${fromEnv}`);
   }
-  const existing = await storage.getEnvironmentFlag({ envId: target.id, flagId: flag.id });
+  const existing = await storage.getOverride({ envId: target.id, flagId: flag.id });
   if (existing) {
     existing.enabled = sourceOverride.enabled;
     existing.percentage = sourceOverride.percentage;
     existing.rules = sourceOverride.rules;
-    await storage.updateEnvironmentFlag(existing);
+    await storage.updateOverride(existing);
   } else {
-    await storage.createEnvironmentFlag(
-      new EnvironmentFlag({
+    await storage.createOverride(
+      new Override({
         environmentId: target.id,
         flagId: flag.id,
         enabled: sourceOverride.enabled,
@@ -181,22 +181,22 @@ export async function gradualRollout(
 ): Promise<void> {
   // Step 1: Enable 100% in development. (`percentage` alone does not switch a flag on: `enabled` is a
   // field of its own, inherited like the others, so the equivalent of the seed's step sets both.)
-  await storage.createEnvironmentFlag(
-    new EnvironmentFlag({ environmentId: dev.id, flagId: flag.id, enabled: true, percentage: 100 }),
+  await storage.createOverride(
+    new Override({ environmentId: dev.id, flagId: flag.id, enabled: true, percentage: 100 }),
   );
   await monitor('Test thoroughly...');
 
   // Step 2: Enable 100% in staging
-  await storage.createEnvironmentFlag(
-    new EnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 100 }),
+  await storage.createOverride(
+    new Override({ environmentId: staging.id, flagId: flag.id, enabled: true, percentage: 100 }),
   );
   await monitor('Validate with production-like data...');
 
   // Step 3: Gradual production rollout
-  const prodFlag = new EnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 5 });
-  await storage.createEnvironmentFlag(prodFlag);
+  const prodFlag = new Override({ environmentId: production.id, flagId: flag.id, enabled: true, percentage: 5 });
+  await storage.createOverride(prodFlag);
   await monitor('Monitor metrics, then increase...');
   prodFlag.percentage = 25;
-  await storage.updateEnvironmentFlag(prodFlag);
+  await storage.updateOverride(prodFlag);
   // Monitor, then continue to 100%...
 }

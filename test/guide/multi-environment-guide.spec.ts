@@ -127,7 +127,7 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     await promoteFlag(storage, 'new-checkout', 'staging', 'production');
     const flag = (await storage.getFlag('new-checkout'))!;
     const production = (await storage.getEnvironment('production'))!;
-    const promoted = (await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!;
+    const promoted = (await storage.getOverride({ envId: production.id, flagId: flag.id }))!;
     expect(promoted.percentage).toBe(100);
     expect(promoted.enabled).toBe(true);
     expect(flags.isEnabled('new-checkout', { targetingKey: 'anyone', environment: 'production' })).toBe(true);

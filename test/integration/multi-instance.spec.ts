@@ -109,7 +109,7 @@ async function dropSchema(schema: string): Promise<void> {
 function stagingOverrideEnabled(data: BootstrapData, key: string): boolean | null | undefined {
   const flag = data.flags.find((f) => f.key === key);
   const staging = data.environments.find((e) => e.slug === 'staging');
-  return data.environmentFlags.find((o) => o.flagId === flag?.id && o.environmentId === staging?.id)?.enabled;
+  return data.overrides.find((o) => o.flagId === flag?.id && o.environmentId === staging?.id)?.enabled;
 }
 
 const stagingCheckout = async (i: Instance) =>

@@ -213,7 +213,7 @@ describe('FeatureFlagsProvider through @openfeature/server-sdk', () => {
     changed = events.next(ProviderEvents.ConfigurationChanged);
     const staging = (await storage.getEnvironment('staging'))!;
     const flag = (await storage.getFlag('off'))!;
-    await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+    await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
     expect((await changed).flagsChanged).toEqual(['off']);
 
     // An environment changes what every flag inherits.

@@ -73,7 +73,7 @@ async function serve(options) {
     const storage = app.get(lib.FeatureFlagStorage);
     const flag = await storage.createFlag({ key: 'new-checkout', name: 'New checkout' });
     const staging = await storage.getEnvironment('staging');
-    await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+    await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
     const service = app.get(lib.FeatureFlagsService);
     await new Promise((r) => setTimeout(r, 50));
     const url = await app.getUrl();
@@ -247,7 +247,7 @@ describe('optional peer dependencies', () => {
           'Flag',
           'FlagRule',
           'Environment',
-          'EnvironmentFlag',
+          'Override',
           'Segment',
           'AuditEvent',
           'ApiToken',

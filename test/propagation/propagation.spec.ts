@@ -83,7 +83,7 @@ describeWithService('postgres', 'propagation between instances', () => {
       await waitFor(() => b.flags.evaluate('beta', { environment: 'staging' }).errorCode === undefined);
       expect(b.flags.isEnabled('beta', { environment: 'staging' })).toBe(false);
 
-      await a.storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+      await a.storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
       await waitFor(
         () =>
           b.flags.isEnabled('beta', { environment: 'staging' }) &&

@@ -137,7 +137,7 @@ for (const store of [postgresStore(), redisStore()]) {
       const before = { a: a.runtime.reloads, b: b.runtime.reloads };
       for (let i = 0; i < 5; i++) {
         const flag = await storage.createFlag({ key: `pushed-${i}` });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+        await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
       }
       await storage.writeAll([
         { op: 'updateFlag', update: { key: 'pushed-0', name: 'Batch 1' } },
@@ -173,23 +173,23 @@ for (const store of [postgresStore(), redisStore()]) {
     it('keeps the bootstrap file following every applied change (written atomically, debounced)', async () => {
       const staging = (await a.storage.getEnvironment('staging'))!;
       const flag = await a.storage.createFlag({ key: 'in-the-file' });
-      await a.storage.createEnvironmentFlag({
+      await a.storage.createOverride({
         environmentId: staging.id,
         flagId: flag.id,
         enabled: true,
         percentage: 42,
       });
       const inFile = ():
-        { flags: { key: string }[]; environmentFlags: { flagId: string; percentage: number | null }[] } | undefined =>
+        { flags: { key: string }[]; overrides: { flagId: string; percentage: number | null }[] } | undefined =>
         existsSync(bootstrapFile) ? JSON.parse(readFileSync(bootstrapFile, 'utf8')) : undefined;
       await waitFor(
-        async () => inFile()?.environmentFlags.some((o) => o.flagId === flag.id && o.percentage === 42) === true,
+        async () => inFile()?.overrides.some((o) => o.flagId === flag.id && o.percentage === 42) === true,
         5000,
         20,
       );
-      await a.storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 43 });
+      await a.storage.updateOverride({ environmentId: staging.id, flagId: flag.id, percentage: 43 });
       await waitFor(
-        async () => inFile()?.environmentFlags.some((o) => o.flagId === flag.id && o.percentage === 43) === true,
+        async () => inFile()?.overrides.some((o) => o.flagId === flag.id && o.percentage === 43) === true,
         5000,
         20,
       );

@@ -107,7 +107,7 @@ describeWithService('redis', "FeatureFlagsModule with backend: 'redis'", () => {
     expect(a.flags.isEnabled('new-checkout', { environment: 'production' })).toBe(false);
 
     await waitFor(() => b.flags.evaluate('new-checkout', { environment: 'production' }).errorCode === undefined);
-    await b.storage.createEnvironmentFlag({
+    await b.storage.createOverride({
       environmentId: staging.id,
       flagId: flag.id,
       enabled: true,
@@ -120,7 +120,7 @@ describeWithService('redis', "FeatureFlagsModule with backend: 'redis'", () => {
     await waitFor(() => a.flags.isEnabled('new-checkout', { environment: 'staging', targetingKey: 'u1' }));
     expect(await redis.get(`${prefix}flags:staging:new-checkout`)).toContain('"enabled":true');
 
-    await a.storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: false });
+    await a.storage.updateOverride({ environmentId: staging.id, flagId: flag.id, enabled: false });
     await waitFor(() => !b.flags.isEnabled('new-checkout', { environment: 'staging', targetingKey: 'u1' }));
     await b.storage.deleteFlag('new-checkout');
     await waitFor(() => a.flags.evaluate('new-checkout').errorCode === 'FLAG_NOT_FOUND');

@@ -7,7 +7,7 @@ import {
   StorageUnavailableError,
   VersionConflictError,
 } from '../../lib/core';
-import { EnvironmentFlag } from '../../lib/storage/records';
+import { Override } from '../../lib/storage/records';
 import { RedisStorage } from '../../lib/storage/redis.storage';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -91,13 +91,13 @@ describeWithService('redis', 'RedisStorage', () => {
           key: 'ui.dark_mode',
           rules: [{ priority: 0, conditions: [], serveEnabled: true }],
         });
-        const prod = await storage.createEnvironmentFlag({
+        const prod = await storage.createOverride({
           environmentId: production.id,
           flagId: flag.id,
           enabled: false,
           reason: 'Conservative',
         });
-        const stag = await storage.createEnvironmentFlag({
+        const stag = await storage.createOverride({
           environmentId: staging.id,
           flagId: flag.id,
           enabled: true,
@@ -144,7 +144,7 @@ describeWithService('redis', 'RedisStorage', () => {
         expect(await redis.xlen(`${prefix}events`)).toBe(6);
         expect(await redis.get(`${prefix}events:seq`)).toBe('6');
         // An update rewrites the key in place.
-        await storage.updateEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 75 });
+        await storage.updateOverride({ environmentId: staging.id, flagId: flag.id, percentage: 75 });
         expect(await json('override:staging:ui.dark_mode')).toMatchObject({ percentage: 75, version: 2 });
       });
 
@@ -191,7 +191,7 @@ describeWithService('redis', 'RedisStorage', () => {
           sources: { enabled: 'development:defaults' },
         });
         // A production change rewrites the keys of the environments that inherit it.
-        const prod = await storage.createEnvironmentFlag({
+        const prod = await storage.createOverride({
           environmentId: production.id,
           flagId: flag.id,
           enabled: true,
@@ -212,8 +212,8 @@ describeWithService('redis', 'RedisStorage', () => {
           percentage: 0,
           sources: { enabled: 'production', percentage: 'production' },
         });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 50 });
-        await storage.updateEnvironmentFlag({ id: prod.id, percentage: 10 });
+        await storage.createOverride({ environmentId: staging.id, flagId: flag.id, percentage: 50 });
+        await storage.updateOverride({ id: prod.id, percentage: 10 });
         expect(await json('flags:production:ui.dark_mode')).toMatchObject({ percentage: 10 });
         expect(await json('flags:staging:ui.dark_mode')).toMatchObject({
           percentage: 50,
@@ -233,7 +233,7 @@ describeWithService('redis', 'RedisStorage', () => {
           sources: { percentage: 'production' },
         });
         // Removing an override: the key shows what is inherited again.
-        await storage.deleteEnvironmentFlag({ envId: production.id, flagId: flag.id });
+        await storage.deleteOverride({ envId: production.id, flagId: flag.id });
         expect(await json('flags:production:ui.dark_mode')).toMatchObject({
           enabled: false,
           percentage: null,
@@ -256,9 +256,9 @@ describeWithService('redis', 'RedisStorage', () => {
         const { production, staging } = await hierarchy();
         const a = await storage.createFlag({ key: 'a' });
         const b = await storage.createFlag({ key: 'b' });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: a.id, enabled: true });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: b.id, percentage: 20 });
-        await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
+        await storage.createOverride({ environmentId: staging.id, flagId: a.id, enabled: true });
+        await storage.createOverride({ environmentId: staging.id, flagId: b.id, percentage: 20 });
+        await storage.createOverride({ environmentId: production.id, flagId: a.id, enabled: false });
 
         await storage.updateEnvironment({ id: staging.id, slug: 'stage' });
         expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([
@@ -296,7 +296,7 @@ describeWithService('redis', 'RedisStorage', () => {
         expect(await json('flag:a')).toBeNull();
         expect(await json('override:production:a2')).toMatchObject({ flagId: a.id, enabled: false });
         expect(await json('flags:stage:a2')).toMatchObject({ flag: 'a2', enabled: true });
-        expect((await storage.getEnvironmentFlag({ envId: staging.id, flagId: a.id }))!.enabled).toBe(true);
+        expect((await storage.getOverride({ envId: staging.id, flagId: a.id }))!.enabled).toBe(true);
       });
 
       it('deletes the overrides and effective states of a deleted flag in every environment, and of a deleted environment', async () => {
@@ -304,8 +304,7 @@ describeWithService('redis', 'RedisStorage', () => {
         const a = await storage.createFlag({ key: 'a' });
         const b = await storage.createFlag({ key: 'b' });
         for (const env of [production, staging])
-          for (const f of [a, b])
-            await storage.createEnvironmentFlag({ environmentId: env.id, flagId: f.id, enabled: true });
+          for (const f of [a, b]) await storage.createOverride({ environmentId: env.id, flagId: f.id, enabled: true });
         await storage.deleteFlag('a');
         expect((await keysUnder(redis, `${prefix}override:`)).sort()).toEqual([
           `${prefix}override:production:b`,
@@ -330,7 +329,7 @@ describeWithService('redis', 'RedisStorage', () => {
       it('moves the overrides of a store written by an earlier version (raw overrides at flags:) at init, and writes the effective states', async () => {
         const { staging } = await hierarchy();
         const flag = await storage.createFlag({ key: 'legacy' });
-        const o = await storage.createEnvironmentFlag({
+        const o = await storage.createOverride({
           environmentId: staging.id,
           flagId: flag.id,
           enabled: true,
@@ -342,7 +341,7 @@ describeWithService('redis', 'RedisStorage', () => {
         const upgraded = new RedisStorage(SERVICE_URLS.redis, { prefix });
         await upgraded.init();
         try {
-          expect(await upgraded.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({
+          expect(await upgraded.getOverride({ envId: staging.id, flagId: flag.id })).toMatchObject({
             id: o.id,
             enabled: true,
             percentage: 5,
@@ -360,10 +359,59 @@ describeWithService('redis', 'RedisStorage', () => {
         }
       });
 
+      it('reads the audit events and change requests an earlier version stored under the old names with the current ones', async () => {
+        const { staging } = await hierarchy();
+        const flag = await storage.createFlag({ key: 'renamed' });
+        const o = await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
+        const [newest] = await storage.listEvents({ limit: 1 });
+        // An event appended by an earlier version: its type still says "feature".
+        const id = await redis.incr(`${prefix}events:seq`);
+        const old = { ...newest, id: undefined, type: 'feature-environment-disabled', createdAt: new Date() };
+        await redis.xadd(`${prefix}events`, `0-${id}`, 'event', JSON.stringify(old));
+        expect((await storage.listEvents({ limit: 1 }))[0]).toMatchObject({ id, type: 'flag-environment-disabled' });
+        expect((await storage.listEvents({ type: 'flag-environment-disabled' })).map((e) => e.id)).toEqual([id]);
+
+        // A change request an earlier version kept: its writes name the override an "environment flag".
+        const request = await storage.createChangeRequest({
+          title: 'Turn it off',
+          flagKey: 'renamed',
+          environments: ['staging'],
+          writes: [
+            {
+              op: 'updateOverride',
+              update: { id: o.id, version: o.version, enabled: false },
+              context: { eventType: 'flag-promoted' },
+            },
+          ],
+        });
+        const key = `${prefix}change-request:${request.id}`;
+        const raw = (await redis.get(key))!;
+        await redis.set(
+          key,
+          raw
+            .replace('"op":"updateOverride"', '"op":"updateEnvironmentFlag"')
+            .replace('"eventType":"flag-promoted"', '"eventType":"feature-promoted"'),
+        );
+        expect((await redis.get(key))!).toContain('"op":"updateEnvironmentFlag"');
+        expect((await storage.getChangeRequest(request.id))!.writes).toEqual([
+          {
+            op: 'updateOverride',
+            update: { id: o.id, version: o.version, enabled: false },
+            context: { eventType: 'flag-promoted' },
+          },
+        ]);
+        await storage.approveChangeRequest(request.id, { actor: 'bob' });
+        expect((await storage.getOverride({ envId: staging.id, flagId: flag.id }))!.enabled).toBe(false);
+        expect((await storage.listEvents({ flagKey: 'renamed', limit: 2 })).map((e) => e.type)).toEqual([
+          'change-request-approved',
+          'flag-promoted',
+        ]);
+      });
+
       it('uses the prefix for every key, so stores on other prefixes never meet', async () => {
         const { staging } = await hierarchy();
         const flag = await storage.createFlag({ key: 'a' });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
+        await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
         const otherPrefix = uniquePrefix('ff-other');
         const other = new RedisStorage(SERVICE_URLS.redis, { prefix: otherPrefix });
         await other.init();
@@ -372,7 +420,7 @@ describeWithService('redis', 'RedisStorage', () => {
           expect(await other.loadSnapshot()).toEqual({
             environments: [],
             flags: [],
-            environmentFlags: [],
+            overrides: [],
             segments: [],
           });
           await other.createFlag({ key: 'a' });
@@ -400,7 +448,7 @@ describeWithService('redis', 'RedisStorage', () => {
       it('loses no update when 50 instances update one override at once without a version', async () => {
         const { production } = await hierarchy();
         const flag = await storage.createFlag({ key: 'busy' });
-        const o = await storage.createEnvironmentFlag({
+        const o = await storage.createOverride({
           environmentId: production.id,
           flagId: flag.id,
           percentage: 0,
@@ -412,7 +460,7 @@ describeWithService('redis', 'RedisStorage', () => {
 
         const results = await Promise.all(
           writers.map((w, i) =>
-            w.updateEnvironmentFlag({ id: o.id, percentage: i + 1, reason: `writer-${i}` }, { actor: `writer-${i}` }),
+            w.updateOverride({ id: o.id, percentage: i + 1, reason: `writer-${i}` }, { actor: `writer-${i}` }),
           ),
         );
 
@@ -423,7 +471,7 @@ describeWithService('redis', 'RedisStorage', () => {
         expect(seen.map((s) => s.length)).toEqual(Array(50).fill(1));
         // The final state is exactly one of the writes, whole (never fields of two writers).
         const last = results.find((r) => r.version === 51)!;
-        const stored = (await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!;
+        const stored = (await storage.getOverride({ envId: production.id, flagId: flag.id }))!;
         expect(stored).toEqual(last);
         expect(stored.reason).toBe(`writer-${stored.percentage! - 1}`);
         // One audit event per applied write, in version order, each by its writer with what it wrote.
@@ -451,15 +499,15 @@ describeWithService('redis', 'RedisStorage', () => {
       it('compare-and-set counters across 50 instances: read, increment with the version read, retry on conflict', async () => {
         const { staging } = await hierarchy();
         const flag = await storage.createFlag({ key: 'counter' });
-        await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, reason: '0' });
+        await storage.createOverride({ environmentId: staging.id, flagId: flag.id, reason: '0' });
         const writers = await Promise.all(Array.from({ length: 50 }, () => another()));
         let conflicts = 0;
         await Promise.all(
           writers.map(async (w) => {
             for (;;) {
-              const current = (await w.getEnvironmentFlag({ envId: staging.id, flagId: flag.id }))!;
+              const current = (await w.getOverride({ envId: staging.id, flagId: flag.id }))!;
               try {
-                await w.updateEnvironmentFlag({
+                await w.updateOverride({
                   id: current.id,
                   version: current.version,
                   reason: String(Number(current.reason) + 1),
@@ -472,22 +520,20 @@ describeWithService('redis', 'RedisStorage', () => {
             }
           }),
         );
-        const final = (await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id }))!;
+        const final = (await storage.getOverride({ envId: staging.id, flagId: flag.id }))!;
         expect(final).toMatchObject({ reason: '50', version: 51 });
         expect(conflicts).toBeGreaterThan(0);
-        expect(
-          await storage.listEvents({ flagKey: 'counter', type: 'feature-override-updated', limit: 1000 }),
-        ).toHaveLength(50);
+        expect(await storage.listEvents({ flagKey: 'counter', type: 'override-updated', limit: 1000 })).toHaveLength(
+          50,
+        );
       });
 
       it('moves an environment’s overrides atomically while another instance keeps updating one of them', async () => {
         const { staging } = await hierarchy();
         const flag = await storage.createFlag({ key: 'moving' });
-        const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 0 });
+        const o = await storage.createOverride({ environmentId: staging.id, flagId: flag.id, percentage: 0 });
         const writer = await another();
-        const updates = Array.from({ length: 20 }, (_, i) =>
-          writer.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }),
-        );
+        const updates = Array.from({ length: 20 }, (_, i) => writer.updateOverride({ id: o.id, percentage: i + 1 }));
         const rename = storage.updateEnvironment({ id: staging.id, slug: 'stage' });
         await Promise.all([...updates, rename]);
         expect(await redis.exists(`${prefix}override:staging:moving`, `${prefix}flags:staging:moving`)).toBe(0);
@@ -498,7 +544,7 @@ describeWithService('redis', 'RedisStorage', () => {
           percentage: 20,
           sources: { percentage: 'stage' },
         });
-        expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toMatchObject({
+        expect(await storage.getOverride({ envId: staging.id, flagId: flag.id })).toMatchObject({
           version: 21,
           percentage: 20,
         });
@@ -535,18 +581,18 @@ describeWithService('redis', 'RedisStorage', () => {
         const watch = (async () => {
           while (reading) {
             const snapshot = await reader.loadSnapshot();
-            const n = snapshot.environmentFlags.length;
+            const n = snapshot.overrides.length;
             if (n !== 0 && n !== 8) torn.push(n);
           }
         })();
         await storage.writeAll(
           flags.flatMap((f) => [
             {
-              op: 'createEnvironmentFlag' as const,
+              op: 'createOverride' as const,
               input: { environmentId: production.id, flagId: f.id, enabled: true },
             },
             {
-              op: 'createEnvironmentFlag' as const,
+              op: 'createOverride' as const,
               input: { environmentId: staging.id, flagId: f.id, enabled: false },
             },
           ]),
@@ -555,18 +601,18 @@ describeWithService('redis', 'RedisStorage', () => {
         reading = false;
         await watch;
         expect(torn).toEqual([]);
-        expect((await reader.listEnvironmentFlags()).length).toBe(8);
+        expect((await reader.listOverrides()).length).toBe(8);
       });
 
       it('reports changes and events only for the attempt that committed', async () => {
         const { production } = await hierarchy();
         const flag = await storage.createFlag({ key: 'noisy' });
-        const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 0 });
+        const o = await storage.createOverride({ environmentId: production.id, flagId: flag.id, percentage: 0 });
         const writers = await Promise.all(Array.from({ length: 10 }, () => another()));
         const events = writers.map(() => 0);
         writers.forEach((w, i) => w.subscribeEvents(() => events[i]++));
         // Each sets a percentage the override never had (0 would be a no-op for the first: no event).
-        await Promise.all(writers.map((w, i) => w.updateEnvironmentFlag({ id: o.id, percentage: i + 1 })));
+        await Promise.all(writers.map((w, i) => w.updateOverride({ id: o.id, percentage: i + 1 })));
         expect(events).toEqual(Array(10).fill(1));
       });
     });
@@ -677,8 +723,8 @@ describeWithService('redis', 'RedisStorage', () => {
     it('returns entities of the right classes', async () => {
       const { staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'typed' });
-      await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
-      expect((await storage.listEnvironmentFlags())[0]).toBeInstanceOf(EnvironmentFlag);
+      await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
+      expect((await storage.listOverrides())[0]).toBeInstanceOf(Override);
     });
   });
 });

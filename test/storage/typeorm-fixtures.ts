@@ -5,9 +5,9 @@ import {
   ChangeRequest,
   ClientKey,
   Environment,
-  EnvironmentFlag,
   Flag,
   FlagRule,
+  Override,
   Segment,
 } from '../../lib/storage/records';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
@@ -17,7 +17,7 @@ import { StorageFixture } from './storage-contract';
 /** Deletes every feature-flag row (children first; parents of environments unlinked before they go). */
 export async function emptyTables(ds: DataSource): Promise<void> {
   await ds.transaction(async (m) => {
-    for (const entity of [EnvironmentFlag, FlagRule, Flag, Segment, AuditEvent, ApiToken, ClientKey, ChangeRequest]) {
+    for (const entity of [Override, FlagRule, Flag, Segment, AuditEvent, ApiToken, ClientKey, ChangeRequest]) {
       await m.createQueryBuilder().delete().from(entity).execute();
     }
     await m.createQueryBuilder().update(Environment).set({ parentId: null }).execute();
@@ -126,7 +126,7 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
             { priority: 1, conditions: [], serveEnabled: false },
           ],
         });
-        await storage.createEnvironmentFlag({
+        await storage.createOverride({
           environmentId: staging.id,
           flagId: flag.id,
           enabled: i % 2 === 0,
@@ -150,11 +150,7 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
           .orderBy('f.key')
           .addOrderBy('r.position')
           .getMany(),
-        environmentFlags: await m
-          .createQueryBuilder(EnvironmentFlag, 'o')
-          .orderBy('o.createdAt')
-          .addOrderBy('o.id')
-          .getMany(),
+        overrides: await m.createQueryBuilder(Override, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
         segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
       }));
       expect(await storage.loadSnapshot()).toStrictEqual(hydrated);
@@ -170,7 +166,62 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
         'FeatureFlagsAdminSchema1733000000000',
         'FeatureFlagsClientKeys1734000000000',
         'FeatureFlagsTokenPrincipal1735000000000',
+        'FeatureFlagsFlagAndOverrideNames1736000000000',
       ]);
+    });
+
+    it('renames the audit event types and change-request writes an earlier version stored, and back on revert', async () => {
+      const storage = new TypeOrmStorage(ds);
+      await storage.init();
+      const env = await storage.createEnvironment({ name: 'E', slug: 'e' });
+      const flag = await storage.createFlag({ key: 'renamed' });
+      const o = await storage.createOverride({ environmentId: env.id, flagId: flag.id, enabled: true });
+      const current = {
+        op: 'updateOverride',
+        update: { id: o.id, version: o.version, enabled: false },
+        context: { eventType: 'flag-promoted' },
+      };
+      const request = await storage.createChangeRequest({
+        title: 'Turn it off',
+        flagKey: 'renamed',
+        environments: ['e'],
+        writes: [current as never],
+      });
+      const typesOf = async () => (await storage.listEvents({ flagKey: 'renamed', order: 'asc' })).map((e) => e.type);
+      const rawWrites = async () =>
+        (await ds
+          .createQueryBuilder()
+          .select('c.writes', 'writes')
+          .from(ChangeRequest, 'c')
+          .where({ id: request.id })
+          .getRawOne<{ writes: string }>())!.writes;
+      expect(await typesOf()).toEqual(['flag-created', 'flag-environment-enabled', 'change-request-created']);
+
+      // Reverting the migration gives the rows the names an earlier version stored.
+      await ds.undoLastMigration();
+      expect(await typesOf()).toEqual(['feature-created', 'feature-environment-enabled', 'change-request-created']);
+      expect(JSON.parse(await rawWrites())).toEqual([
+        { ...current, op: 'updateEnvironmentFlag', context: { eventType: 'feature-promoted' } },
+      ]);
+      await ds
+        .createQueryBuilder()
+        .insert()
+        .into(AuditEvent)
+        .values({ type: 'feature-override-updated', actor: 'x', flagKey: 'renamed' } as never)
+        .execute();
+
+      expect((await ds.runMigrations()).map((m) => m.name)).toEqual(['FeatureFlagsFlagAndOverrideNames1736000000000']);
+      expect(await typesOf()).toEqual([
+        'flag-created',
+        'flag-environment-enabled',
+        'change-request-created',
+        'override-updated',
+      ]);
+      expect((await storage.listEvents({ type: 'override-updated' })).map((e) => e.flagKey)).toEqual(['renamed']);
+      expect(JSON.parse(await rawWrites())).toEqual([current]);
+      expect((await storage.getChangeRequest(request.id))!.writes).toEqual([current]);
+      await storage.approveChangeRequest(request.id, { actor: 'bob' });
+      expect((await storage.getOverride({ envId: env.id, flagId: flag.id }))!.enabled).toBe(false);
     });
 
     it('foreign keys cascade from flags and environments, and refuse to orphan a child environment', async () => {
@@ -180,23 +231,23 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       const child = await storage.createEnvironment({ name: 'Child', slug: 'child', parentId: parent.id });
       const flag = await storage.createFlag({ key: 'f', rules: [{ priority: 0, conditions: [], serveEnabled: true }] });
       const other = await storage.createFlag({ key: 'g' });
-      await storage.createEnvironmentFlag({ environmentId: child.id, flagId: flag.id, enabled: true });
-      await storage.createEnvironmentFlag({ environmentId: parent.id, flagId: other.id, enabled: true });
+      await storage.createOverride({ environmentId: child.id, flagId: flag.id, enabled: true });
+      await storage.createOverride({ environmentId: parent.id, flagId: other.id, enabled: true });
 
       await expect(
         ds.createQueryBuilder().delete().from(Environment).where({ id: parent.id }).execute(),
       ).rejects.toThrow();
       await ds.createQueryBuilder().delete().from(Flag).where({ id: flag.id }).execute();
       expect(await rowsOf(FlagRule, { flagId: flag.id })).toBe(0);
-      expect(await rowsOf(EnvironmentFlag, { flagId: flag.id })).toBe(0);
+      expect(await rowsOf(Override, { flagId: flag.id })).toBe(0);
       await ds.createQueryBuilder().delete().from(Environment).where({ id: child.id }).execute();
       await ds.createQueryBuilder().delete().from(Environment).where({ id: parent.id }).execute();
-      expect(await rowsOf(EnvironmentFlag, {})).toBe(0);
+      expect(await rowsOf(Override, {})).toBe(0);
       await expect(
         ds
           .createQueryBuilder()
           .insert()
-          .into(EnvironmentFlag)
+          .into(Override)
           .values({ id: 'x', environmentId: 'missing', flagId: other.id } as never)
           .execute(),
       ).rejects.toThrow();
@@ -211,13 +262,13 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
         defaultEnabled: true,
         rules: [{ priority: 3, conditions: [], serveEnabled: false, rolloutPercentage: 0.1 }],
       });
-      await storage.createEnvironmentFlag({
+      await storage.createOverride({
         environmentId: env.id,
         flagId: flag.id,
         enabled: false,
         percentage: 99.99,
       });
-      const { environments, flags, environmentFlags } = await storage.loadSnapshot();
+      const { environments, flags, overrides } = await storage.loadSnapshot();
       expect(environments[0].isActive).toBe(false);
       expect(environments[0].version).toBe(1);
       expect(flags[0]).toMatchObject({ defaultEnabled: true, version: 1 });
@@ -227,10 +278,10 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
         serveEnabled: false,
         rolloutPercentage: 0.1,
       });
-      expect(environmentFlags[0]).toMatchObject({ enabled: false, percentage: 99.99 });
-      expect(Object.prototype.toString.call((environmentFlags[0] as EnvironmentFlag).createdAt)).toBe('[object Date]');
-      expect((environmentFlags[0] as EnvironmentFlag).createdAt.getTime()).toBe(
-        (await storage.getEnvironmentFlag({ envId: env.id, flagId: flag.id }))!.createdAt.getTime(),
+      expect(overrides[0]).toMatchObject({ enabled: false, percentage: 99.99 });
+      expect(Object.prototype.toString.call((overrides[0] as Override).createdAt)).toBe('[object Date]');
+      expect((overrides[0] as Override).createdAt.getTime()).toBe(
+        (await storage.getOverride({ envId: env.id, flagId: flag.id }))!.createdAt.getTime(),
       );
     });
   });

@@ -150,7 +150,7 @@ describe('getEnvironmentChain on corrupted data', () => {
     const s = snapshot({
       environments: [env('a', 'b'), env('b', 'a')],
       flags: [flag('f', { defaultEnabled: false })],
-      environmentFlags: [override('b', 'f', { enabled: true })],
+      overrides: [override('b', 'f', { enabled: true })],
     });
     expect(s.evaluate('f', 'a', {}, false)).toMatchObject({ enabled: true, source: 'b' });
     expect(s.isEnabled('f', 'b', {})).toBe(true);

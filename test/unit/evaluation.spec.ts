@@ -4,10 +4,10 @@ import {
   FeatureFlagsValidationError,
   FlagRuleDefinition,
   FlagSnapshot,
-  assertEnvironmentFlagInput,
   assertEnvironmentInput,
   assertFlagInput,
   assertFlagKey,
+  assertOverrideInput,
   assertPercentage,
   assertRules,
   assertSegmentInput,
@@ -24,7 +24,7 @@ function single(f: ReturnType<typeof flag>, overrides: Parameters<typeof overrid
   return snapshot({
     environments: [env('prod')],
     flags: [f],
-    environmentFlags: overrides ? [override('prod', f.key, overrides)] : [],
+    overrides: overrides ? [override('prod', f.key, overrides)] : [],
   });
 }
 
@@ -312,7 +312,7 @@ describe('flag status and kill switch', () => {
     const t = snapshot({
       environments: [env('prod'), env('canary', 'prod')],
       flags: [flag('f', { defaultEnabled: true, rules: [rule(1, [])] })],
-      environmentFlags: [override('prod', 'f', { enabled: false }), override('canary', 'f', { percentage: 100 })],
+      overrides: [override('prod', 'f', { enabled: false }), override('canary', 'f', { percentage: 100 })],
     });
     expect(t.evaluate('f', 'canary', {}, true)).toMatchObject({ enabled: false, reason: 'DISABLED', source: 'prod' });
   });
@@ -560,27 +560,27 @@ describe('validation helpers', () => {
     expect(fieldOf(() => assertFlagInput({ key: 'x y' }, true))).toBe('key');
   });
 
-  it('assertEnvironmentFlagInput checks overrides against the flag type', () => {
+  it('assertOverrideInput checks overrides against the flag type', () => {
     expect(
-      assertEnvironmentFlagInput({ enabled: null, percentage: null, rules: null, value: null }, 'string'),
+      assertOverrideInput({ enabled: null, percentage: null, rules: null, value: null }, 'string'),
     ).toBeUndefined();
     expect(
-      assertEnvironmentFlagInput({ enabled: true, percentage: 12.5, value: 'x', reason: 'why' }, 'string'),
+      assertOverrideInput({ enabled: true, percentage: 12.5, value: 'x', reason: 'why' }, 'string'),
     ).toBeUndefined();
-    expect(fieldOf(() => assertEnvironmentFlagInput({ enabled: 'true' }, 'boolean'))).toBe('enabled');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ percentage: 101 }, 'boolean'))).toBe('percentage');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ percentage: -1 }, 'boolean'))).toBe('percentage');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ percentage: NaN }, 'boolean'))).toBe('percentage');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ percentage: '50' }, 'boolean'))).toBe('percentage');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ value: 'x' }, 'number'))).toBe('value');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ rules: {} }, 'boolean'))).toBe('rules');
-    expect(
-      fieldOf(() => assertEnvironmentFlagInput({ rules: [rule(1, [], { rolloutPercentage: 200 })] }, 'boolean')),
-    ).toBe('rules[0].rolloutPercentage');
-    expect(
-      fieldOf(() => assertEnvironmentFlagInput({ variants: [{ key: 'a', value: 'x', weight: -1 }] }, 'string')),
-    ).toBe('variants[0].weight');
-    expect(fieldOf(() => assertEnvironmentFlagInput({ reason: 5 }, 'boolean'))).toBe('reason');
+    expect(fieldOf(() => assertOverrideInput({ enabled: 'true' }, 'boolean'))).toBe('enabled');
+    expect(fieldOf(() => assertOverrideInput({ percentage: 101 }, 'boolean'))).toBe('percentage');
+    expect(fieldOf(() => assertOverrideInput({ percentage: -1 }, 'boolean'))).toBe('percentage');
+    expect(fieldOf(() => assertOverrideInput({ percentage: NaN }, 'boolean'))).toBe('percentage');
+    expect(fieldOf(() => assertOverrideInput({ percentage: '50' }, 'boolean'))).toBe('percentage');
+    expect(fieldOf(() => assertOverrideInput({ value: 'x' }, 'number'))).toBe('value');
+    expect(fieldOf(() => assertOverrideInput({ rules: {} }, 'boolean'))).toBe('rules');
+    expect(fieldOf(() => assertOverrideInput({ rules: [rule(1, [], { rolloutPercentage: 200 })] }, 'boolean'))).toBe(
+      'rules[0].rolloutPercentage',
+    );
+    expect(fieldOf(() => assertOverrideInput({ variants: [{ key: 'a', value: 'x', weight: -1 }] }, 'string'))).toBe(
+      'variants[0].weight',
+    );
+    expect(fieldOf(() => assertOverrideInput({ reason: 5 }, 'boolean'))).toBe('reason');
   });
 
   it('assertRules names the rule and the field', () => {

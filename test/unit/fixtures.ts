@@ -1,10 +1,10 @@
 import {
   Condition,
   EnvironmentDefinition,
-  EnvironmentFlagDefinition,
   FlagDefinition,
   FlagRuleDefinition,
   FlagSnapshot,
+  OverrideDefinition,
   SegmentDefinition,
   SnapshotData,
 } from '../../lib/core';
@@ -46,10 +46,8 @@ export function flag(key: string, extra: Partial<FlagDefinition> = {}): FlagDefi
 export function override(
   envSlug: string,
   flagKey: string,
-  fields: Partial<
-    Pick<EnvironmentFlagDefinition, 'enabled' | 'percentage' | 'rules' | 'value' | 'variants' | 'reason'>
-  > = {},
-): EnvironmentFlagDefinition {
+  fields: Partial<Pick<OverrideDefinition, 'enabled' | 'percentage' | 'rules' | 'value' | 'variants' | 'reason'>> = {},
+): OverrideDefinition {
   return {
     id: `ef-${envSlug}-${flagKey}`,
     environmentId: `env-${envSlug}`,
@@ -95,7 +93,7 @@ export function snapshot(data: Partial<SnapshotData> = {}): FlagSnapshot {
   return new FlagSnapshot({
     environments: data.environments ?? [],
     flags: data.flags ?? [],
-    environmentFlags: data.environmentFlags ?? [],
+    overrides: data.overrides ?? [],
     segments: data.segments ?? [],
   });
 }

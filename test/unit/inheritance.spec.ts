@@ -32,7 +32,7 @@ describe('field-by-field resolution', () => {
     return snapshot({
       environments: standardEnvironments(),
       flags: [flag('banner', { type: 'string', defaultEnabled: false, defaultValue: 'base-text' })],
-      environmentFlags: [
+      overrides: [
         override('production', 'banner', { enabled: true, percentage: 10, value: 'prod-text' }),
         override('staging', 'banner', { percentage: 100 }),
       ],
@@ -84,7 +84,7 @@ describe('field-by-field resolution', () => {
     const s = snapshot({
       environments: standardEnvironments(),
       flags: [flag('banner', { type: 'string', defaultEnabled: false, defaultValue: 'base-text' })],
-      environmentFlags: [
+      overrides: [
         override('production', 'banner', { enabled: false, value: 'prod-text' }),
         override('staging', 'banner', { enabled: true, percentage: 100 }),
       ],
@@ -134,7 +134,7 @@ describe('field-by-field resolution', () => {
     const s = snapshot({
       environments: standardEnvironments(),
       flags: [flag('f', { defaultEnabled: false, rules: [rule(1, [], { serveEnabled: true })] })],
-      environmentFlags: [
+      overrides: [
         override('production', 'f', { enabled: null, percentage: null, rules: null }),
         override('staging', 'f', { rules: [] }),
       ],
@@ -149,7 +149,7 @@ describe('field-by-field resolution', () => {
     const s = snapshot({
       environments: standardEnvironments(),
       flags: [flag('f', { defaultEnabled: true })],
-      environmentFlags: [
+      overrides: [
         override('production', 'f', { rules: [rule(1, [cond('country', 'eq', 'FR')], { serveEnabled: false })] }),
         override('development', 'f', { rules: [rule(1, [cond('country', 'eq', 'DE')], { serveEnabled: false })] }),
       ],
@@ -172,7 +172,7 @@ describe('seed scenario: "Development inherits staging\'s 100% (no override need
   const s = snapshot({
     environments: standardEnvironments(),
     flags: [flag('new-checkout', { defaultEnabled: false })],
-    environmentFlags: [
+    overrides: [
       override('production', 'new-checkout', { enabled: true, percentage: 10, reason: 'Gradual rollout' }),
       override('staging', 'new-checkout', { percentage: 100, reason: 'Full test coverage' }),
     ],
@@ -245,7 +245,7 @@ describe('environment defaults (settings.defaultEnabled)', () => {
         development: { defaultEnabled: false },
       }),
       flags: [flag('ready', { defaultEnabled: false })],
-      environmentFlags: [override('production', 'ready', { enabled: true })],
+      overrides: [override('production', 'ready', { enabled: true })],
     });
     expect(enabledIn(s, 'ready')).toEqual({ production: true, staging: true, development: true });
     expect(s.resolve(s.getFlag('ready')!, 'development').sources.enabled).toBe('production');
@@ -253,7 +253,7 @@ describe('environment defaults (settings.defaultEnabled)', () => {
     const off = snapshot({
       environments: standardEnvironments({ development: { defaultEnabled: true } }),
       flags: [flag('held', { defaultEnabled: true })],
-      environmentFlags: [override('staging', 'held', { enabled: false })],
+      overrides: [override('staging', 'held', { enabled: false })],
     });
     expect(enabledIn(off, 'held')).toEqual({ production: true, staging: false, development: false });
     expect(off.evaluate('held', 'development', {}, true)).toMatchObject({ enabled: false, source: 'staging' });
@@ -288,18 +288,18 @@ describe('incremental apply()', () => {
     return snapshot({
       environments: standardEnvironments(),
       flags: [flag('f', { defaultEnabled: false }), flag('other', { defaultEnabled: false })],
-      environmentFlags: [override('production', 'f', { enabled: false })],
+      overrides: [override('production', 'f', { enabled: false })],
     });
   }
 
-  it('an environmentFlag upsert changes the next evaluation of that environment and its descendants only', () => {
+  it('an override upsert changes the next evaluation of that environment and its descendants only', () => {
     const s = base();
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: false, development: false });
     expect(enabledIn(s, 'other')).toEqual({ production: false, staging: false, development: false });
 
     const compiledProduction = s.compiledFlag('f', 'production');
     const compiledOther = s.compiledFlag('other', 'development');
-    s.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: override('staging', 'f', { enabled: true }) });
+    s.apply({ kind: 'override', op: 'upsert', override: override('staging', 'f', { enabled: true }) });
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: true, development: true });
     expect(enabledIn(s, 'other')).toEqual({ production: false, staging: false, development: false });
     // Only what the change can affect was recompiled.
@@ -308,14 +308,14 @@ describe('incremental apply()', () => {
     expect(s.evaluate('f', 'development', {}, false).source).toBe('staging');
 
     s.apply({
-      kind: 'environmentFlag',
+      kind: 'override',
       op: 'upsert',
-      environmentFlag: override('development', 'f', { enabled: false }),
+      override: override('development', 'f', { enabled: false }),
     });
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: true, development: false });
 
     s.apply({
-      kind: 'environmentFlag',
+      kind: 'override',
       op: 'delete',
       id: 'ef-development-f',
       environmentId: 'env-development',
@@ -324,7 +324,7 @@ describe('incremental apply()', () => {
     expect(enabledIn(s, 'f')).toEqual({ production: false, staging: true, development: true });
 
     s.apply({
-      kind: 'environmentFlag',
+      kind: 'override',
       op: 'delete',
       id: 'ef-staging-f',
       environmentId: 'env-staging',
@@ -337,16 +337,16 @@ describe('incremental apply()', () => {
     const s = base();
     enabledIn(s, 'f');
     s.apply({
-      kind: 'environmentFlag',
+      kind: 'override',
       op: 'upsert',
-      environmentFlag: override('production', 'f', { enabled: true, percentage: 100 }),
+      override: override('production', 'f', { enabled: true, percentage: 100 }),
     });
     expect(enabledIn(s, 'f')).toEqual({ production: true, staging: true, development: true });
   });
 
   it('re-parenting an environment changes its resolution', () => {
     const s = base();
-    s.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: override('staging', 'f', { enabled: true }) });
+    s.apply({ kind: 'override', op: 'upsert', override: override('staging', 'f', { enabled: true }) });
     expect(enabledIn(s, 'f').development).toBe(true);
     s.apply({ kind: 'environment', op: 'upsert', environment: env('development', 'production') });
     expect(s.getEnvironmentChain('development').map((e) => e.slug)).toEqual(['development', 'production']);
@@ -372,7 +372,7 @@ describe('incremental apply()', () => {
 
   it('deleting an environment drops it and what its children inherited from it', () => {
     const s = base();
-    s.apply({ kind: 'environmentFlag', op: 'upsert', environmentFlag: override('staging', 'f', { enabled: true }) });
+    s.apply({ kind: 'override', op: 'upsert', override: override('staging', 'f', { enabled: true }) });
     expect(enabledIn(s, 'f').development).toBe(true);
     s.apply({ kind: 'environment', op: 'delete', id: 'env-staging', slug: 'staging' });
     expect(s.evaluate('f', 'staging', {}, false)).toMatchObject({ reason: 'ERROR', errorCode: 'INVALID_CONTEXT' });
@@ -440,7 +440,7 @@ describe('incremental apply()', () => {
     s.load({
       environments: [env('solo')],
       flags: [flag('f', { defaultEnabled: true })],
-      environmentFlags: [],
+      overrides: [],
       segments: [],
     });
     expect(s.evaluate('f', 'solo', {}, false).enabled).toBe(true);

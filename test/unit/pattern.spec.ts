@@ -76,7 +76,7 @@ describe('matches: linear-time regular expressions (RE2)', () => {
     const s = snapshot({
       environments: [env('production'), env('staging', 'production')],
       flags: [flag('evil', { defaultEnabled: false }), flag('plain')],
-      environmentFlags: [
+      overrides: [
         {
           id: 'ef-1',
           environmentId: 'env-staging',

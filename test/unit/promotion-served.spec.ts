@@ -104,7 +104,7 @@ async function build(world: World): Promise<MemoryStorage> {
     for (let e = 0; e < overrides.length; e++) {
       const o = overrides[e];
       if (o)
-        await storage.createEnvironmentFlag({
+        await storage.createOverride({
           environmentId: ids[e],
           flagId: flag.id,
           ...o,

@@ -20,7 +20,7 @@ const PUBLIC_RUNTIME_EXPORTS = [
   'Environment',
   'EnvironmentCycleError',
   'EnvironmentDepthError',
-  'EnvironmentFlag',
+  'Override',
   'EnvironmentForbiddenException',
   'EnvironmentInUseError',
   'EnvironmentNotCreatedException',
@@ -80,7 +80,7 @@ describe('the public API', () => {
     });
     expect(new lib.AlreadyExistsError('api token', 'y')).toMatchObject({
       code: 'ALREADY_EXISTS',
-      message: 'A api token "y" already exists.',
+      message: 'An api token "y" already exists.',
     });
   });
 });

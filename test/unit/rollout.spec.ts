@@ -7,7 +7,7 @@ function rolledOut(percentages: Record<string, number | null>, extra: Parameters
   return snapshot({
     environments: [env('prod')],
     flags: keys.map((k) => flag(k, extra)),
-    environmentFlags: keys.map((k) => override('prod', k, { enabled: true, percentage: percentages[k] })),
+    overrides: keys.map((k) => override('prod', k, { enabled: true, percentage: percentages[k] })),
   });
 }
 
@@ -130,7 +130,7 @@ describe('percentage rollout', () => {
     const s = snapshot({
       environments: [env('prod')],
       flags: [flag('f')],
-      environmentFlags: [override('prod', 'f', { enabled: false, percentage: 100 })],
+      overrides: [override('prod', 'f', { enabled: false, percentage: 100 })],
     });
     expect(s.evaluate('f', 'prod', { targetingKey: 'u' }, true)).toMatchObject({ enabled: false, reason: 'DISABLED' });
   });
@@ -153,7 +153,7 @@ describe('variants', () => {
     return snapshot({
       environments: [env('prod')],
       flags: [flag('button', { type: 'string', defaultValue: 'grey', variants })],
-      environmentFlags: [override('prod', 'button', { enabled: true, percentage })],
+      overrides: [override('prod', 'button', { enabled: true, percentage })],
     });
   }
 
@@ -252,7 +252,7 @@ describe('variants', () => {
     const s = snapshot({
       environments: [env('prod'), env('stage', 'prod')],
       flags: [flag('button', { type: 'string', variants })],
-      environmentFlags: [override('prod', 'button', { variants: [{ key: 'only', value: 'red', weight: 1 }] })],
+      overrides: [override('prod', 'button', { variants: [{ key: 'only', value: 'red', weight: 1 }] })],
     });
     expect(s.evaluate('button', 'stage', { targetingKey: 'u1' }, 'none')).toMatchObject({
       value: 'red',

@@ -78,7 +78,7 @@ export class ListEventsQueryDto {
     pattern: /^[a-z][a-z0-9-]{0,63}(,[a-z][a-z0-9-]{0,63}){0,19}$/,
     patternMessage: '$property must be event types separated by commas',
     description: 'Event type, or up to 20 separated by commas.',
-    example: 'feature-environment-enabled,feature-environment-disabled',
+    example: 'flag-environment-enabled,flag-environment-disabled',
   })
   type?: string;
 

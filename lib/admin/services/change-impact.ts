@@ -1,8 +1,8 @@
 import { FlagSnapshot } from '../../core/snapshot';
 import { FeatureFlagsValidationError } from '../../core/errors';
-import { Environment, EnvironmentFlag, Flag } from '../../storage/records';
+import { Environment, Flag, Override } from '../../storage/records';
 import { StorageWrite } from '../../storage/feature-flag-storage.interface';
-import { buildEnvironmentFlag, buildFlag, mergeEnvironmentFlag, mergeFlag } from '../../storage/storage-records';
+import { buildFlag, buildOverride, mergeFlag, mergeOverride } from '../../storage/storage-records';
 import { ruleView } from '../views/views';
 
 /**
@@ -14,7 +14,7 @@ import { ruleView } from '../views/views';
 /** One flag's records: what the change starts from, or what it leads to. */
 export interface FlagRecords {
   flag: Flag | null;
-  overrides: EnvironmentFlag[];
+  overrides: Override[];
 }
 
 /**
@@ -28,7 +28,7 @@ function servedStates(environments: Environment[], records: FlagRecords): Map<st
     for (const e of environments) states.set(e.slug, 'off');
     return states;
   }
-  const snapshot = new FlagSnapshot({ environments, flags: [flag], environmentFlags: records.overrides, segments: [] });
+  const snapshot = new FlagSnapshot({ environments, flags: [flag], overrides: records.overrides, segments: [] });
   for (const e of environments) {
     const r = snapshot.resolve(flag, e.slug);
     states.set(
@@ -74,18 +74,18 @@ export function simulateWrites(records: FlagRecords, writes: StorageWrite[]): Fl
       case 'updateFlag':
         if (flag) flag = mergeFlag(flag, w.update);
         break;
-      case 'createEnvironmentFlag':
-        overrides.push(buildEnvironmentFlag(w.input, flag?.type ?? 'boolean'));
+      case 'createOverride':
+        overrides.push(buildOverride(w.input, flag?.type ?? 'boolean'));
         break;
-      case 'updateEnvironmentFlag': {
-        const u = w.update as Partial<EnvironmentFlag>;
+      case 'updateOverride': {
+        const u = w.update as Partial<Override>;
         const i = overrides.findIndex((o) =>
           u.id !== undefined ? o.id === u.id : o.environmentId === u.environmentId && o.flagId === u.flagId,
         );
-        if (i >= 0) overrides[i] = mergeEnvironmentFlag(overrides[i], w.update, flag?.type ?? 'boolean');
+        if (i >= 0) overrides[i] = mergeOverride(overrides[i], w.update, flag?.type ?? 'boolean');
         break;
       }
-      case 'deleteEnvironmentFlag':
+      case 'deleteOverride':
         overrides = overrides.filter((o) => !(o.environmentId === w.ref.envId && o.flagId === w.ref.flagId));
         break;
       default:
@@ -105,13 +105,13 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === 
  */
 export function turnsOffOnly(write: StorageWrite, records: FlagRecords): boolean {
   switch (write.op) {
-    case 'createEnvironmentFlag':
+    case 'createOverride':
       return (
         write.input.enabled === false &&
         OVERRIDE_FIELDS.every((f) => write.input[f] === undefined || write.input[f] === null)
       );
-    case 'updateEnvironmentFlag': {
-      const u = write.update as Partial<EnvironmentFlag>;
+    case 'updateOverride': {
+      const u = write.update as Partial<Override>;
       const existing = records.overrides.find((o) =>
         u.id !== undefined ? o.id === u.id : o.environmentId === u.environmentId && o.flagId === u.flagId,
       );

@@ -245,7 +245,7 @@ export class EnvironmentAdminService {
     const [environments, flags, overrides] = await Promise.all([
       this.storage.listEnvironments(),
       this.storage.listFlags(),
-      this.storage.listEnvironmentFlags(),
+      this.storage.listOverrides(),
     ]);
     const a = environmentOf(environments, slug);
     const b = environmentOf(environments, other);

@@ -6,20 +6,15 @@ import {
   VersionConflictError,
 } from '../../core/errors';
 import { FlagStatus, JsonValue } from '../../core/types';
-import { EnvironmentFlag, Flag } from '../../storage/records';
+import { Flag, Override } from '../../storage/records';
 import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
 import {
-  EnvironmentFlagUpdate,
   FeatureFlagStorage,
   FlagUpdate,
+  OverrideUpdate,
   StorageWrite,
 } from '../../storage/feature-flag-storage.interface';
-import {
-  mergeEnvironmentFlag,
-  mergeFlag,
-  unchangedEnvironmentFlag,
-  unchangedFlag,
-} from '../../storage/storage-records';
+import { mergeFlag, mergeOverride, unchangedFlag, unchangedOverride } from '../../storage/storage-records';
 import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
 import {
   BASE_ONLY_FIELDS,
@@ -35,9 +30,9 @@ import { AdminResponse } from '../http/admin-responder';
 import { etagOf, expectedVersion } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import {
+  FlagWithOverridesView,
   flagInEnvironmentView,
   flagView,
-  FlagWithOverridesView,
   overrideView,
   pendingChangeView,
 } from '../views/views';
@@ -83,7 +78,7 @@ export class FlagAdminService {
       assertEnvironmentAccess(principal, query.env, 'read');
       const environments = await this.storage.listEnvironments();
       const env = environmentOf(environments, query.env);
-      const overrides = (await this.storage.listEnvironmentFlags()).filter((o) => page.some((f) => f.id === o.flagId));
+      const overrides = (await this.storage.listOverrides()).filter((o) => page.some((f) => f.id === o.flagId));
       const resolution = new Resolution(environments, page, overrides);
       items = page.map((f) => {
         const r = resolution.resolve(f, env.slug);
@@ -170,25 +165,25 @@ export class FlagAdminService {
       checkVersion(`${key}@${slug}`, version, existing?.version ?? 0);
       const write: StorageWrite = existing
         ? {
-            op: 'updateEnvironmentFlag',
+            op: 'updateOverride',
             update: {
               id: existing.id,
               ...(version !== undefined ? { version } : {}),
               ...fields,
-            } as EnvironmentFlagUpdate,
+            } as OverrideUpdate,
           }
-        : { op: 'createEnvironmentFlag', input: { environmentId: env.id, flagId: state.flag.id, ...fields } };
+        : { op: 'createOverride', input: { environmentId: env.id, flagId: state.flag.id, ...fields } };
       // A write that changes nothing is not a change: no protection, no event, the version stays.
       if (
         existing &&
-        write.op === 'updateEnvironmentFlag' &&
-        unchangedEnvironmentFlag(existing, mergeEnvironmentFlag(existing, write.update, state.flag.type))
+        write.op === 'updateOverride' &&
+        unchangedOverride(existing, mergeOverride(existing, write.update, state.flag.type))
       ) {
         return this.inEnvironment(state, slug, 200, false);
       }
       const deferred: StorageWrite =
-        write.op === 'updateEnvironmentFlag'
-          ? { op: 'updateEnvironmentFlag', update: { ...write.update, version: existing!.version } }
+        write.op === 'updateOverride'
+          ? { op: 'updateOverride', update: { ...write.update, version: existing!.version } }
           : write;
       try {
         const enacted = await this.protection.enact(
@@ -204,7 +199,7 @@ export class FlagAdminService {
         );
         if (enacted.status === 'pending') return pending(enacted);
         // The answer describes this write (what a concurrent writer did next is not ours to report).
-        const written = enacted.results[0] as EnvironmentFlag;
+        const written = enacted.results[0] as Override;
         return this.inEnvironment(
           { ...state, overrides: [...state.overrides.filter((o) => o.environmentId !== env.id), written] },
           slug,
@@ -301,9 +296,9 @@ export class FlagAdminService {
     const state = await loadFlagState(this.storage, key);
     const env = environmentOf(state.environments, slug);
     const existing = state.overrides.find((o) => o.environmentId === env.id);
-    if (!existing) throw new NotFoundError('environment flag', `${key}@${slug}`);
+    if (!existing) throw new NotFoundError('override', `${key}@${slug}`);
     checkVersion(`${key}@${slug}`, version, existing.version);
-    const write: StorageWrite = { op: 'deleteEnvironmentFlag', ref: { envId: env.id, flagId: state.flag.id } };
+    const write: StorageWrite = { op: 'deleteOverride', ref: { envId: env.id, flagId: state.flag.id } };
     const enacted = await this.protection.enact(
       this.plan(state, `Remove the override of "${key}" in "${slug}" (inherit again)`, [slug], [write], undefined, {
         [slug]: overrideView(existing, slug),
@@ -363,16 +358,16 @@ export class FlagAdminService {
     });
     if (dto.dryRun === true || plan.writes.length === 0) return { status: 200, body: summary(dto.dryRun === true) };
     const environments = await this.storage.listEnvironments();
-    const allOverrides = await this.storage.listEnvironmentFlags();
+    const allOverrides = await this.storage.listOverrides();
     const flagsById = new Map((await this.storage.listFlags()).map((f) => [f.id, f]));
     const indirect = new Set<string>();
     let killSwitch = true;
     for (const write of plan.writes) {
       const flagId =
-        write.op === 'createEnvironmentFlag'
+        write.op === 'createOverride'
           ? write.input.flagId
-          : write.op === 'updateEnvironmentFlag'
-            ? allOverrides.find((o) => o.id === (write.update as EnvironmentFlag).id)?.flagId
+          : write.op === 'updateOverride'
+            ? allOverrides.find((o) => o.id === (write.update as Override).id)?.flagId
             : undefined;
       const flag = flagId ? flagsById.get(flagId) : undefined;
       if (!flag) continue;
@@ -497,12 +492,7 @@ export class FlagAdminService {
 /** Refuses a write whose expected version is not the current one (0: the record does not exist). */
 function checkVersion(identifier: string, expected: number | undefined, actual: number): void {
   if (expected !== undefined && expected !== actual) {
-    throw new VersionConflictError(
-      identifier.includes('@') ? 'environment flag' : 'flag',
-      identifier,
-      expected,
-      actual,
-    );
+    throw new VersionConflictError(identifier.includes('@') ? 'override' : 'flag', identifier, expected, actual);
   }
 }
 

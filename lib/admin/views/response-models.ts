@@ -245,7 +245,7 @@ export class CompareModel {
 
 export class EventModel {
   @int() id!: number;
-  @str({ example: 'feature-environment-enabled' }) type!: string;
+  @str({ example: 'flag-environment-enabled' }) type!: string;
   @str({ example: 'token:ci-deploy' }) actor!: string;
   @nstr() flagKey!: string | null;
   @nstr() environment!: string | null;

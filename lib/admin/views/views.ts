@@ -1,13 +1,5 @@
 import { FlagRuleDefinition, JsonValue, ResolvedFlag } from '../../core/types';
-import {
-  ApiToken,
-  AuditEvent,
-  ChangeRequest,
-  ClientKey,
-  Environment,
-  EnvironmentFlag,
-  Flag,
-} from '../../storage/records';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, Flag, Override } from '../../storage/records';
 
 /**
  * What the admin API answers: plain JSON views of the records (dates as ISO strings, no storage-internal
@@ -77,7 +69,7 @@ export interface OverrideView {
   updatedAt: string | null;
 }
 
-export function overrideView(o: EnvironmentFlag, environment: string): OverrideView {
+export function overrideView(o: Override, environment: string): OverrideView {
   return {
     environment,
     enabled: o.enabled,
@@ -113,7 +105,7 @@ export interface FlagInEnvironmentView {
 export function flagInEnvironmentView(
   flag: Flag,
   resolved: ResolvedFlag,
-  override: EnvironmentFlag | undefined,
+  override: Override | undefined,
 ): FlagInEnvironmentView {
   return {
     flag: {

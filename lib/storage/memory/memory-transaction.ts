@@ -1,7 +1,7 @@
 import { StorageChange } from '../../core/changes';
 import { AuditEventInput, copyApiToken, copyChangeRequest } from '../audit';
 import { DeletableKind, RecordKind, RecordLookups, RecordTransaction, StoredRecords } from '../record-transaction';
-import { copyEnvironment, copyFlag, copyOverride, copySegment, Environment, EnvironmentFlag, Flag } from '../records';
+import { Environment, Flag, Override, copyEnvironment, copyFlag, copyOverride, copySegment } from '../records';
 import { copyClientKey } from '../secret-records';
 
 /** The memory backend's records: one map per kind, by id, in insertion order. */
@@ -57,7 +57,7 @@ export class MemoryTransaction implements RecordTransaction {
     return this.values('flag').map(copyFlag);
   }
 
-  async overrides(): Promise<EnvironmentFlag[]> {
+  async overrides(): Promise<Override[]> {
     return this.values('override').map(copyOverride);
   }
 

@@ -4,7 +4,7 @@ import { JsonValue } from '../../core/types';
 export interface AuditEventDefinition {
   /** Increases with every recorded event: the log's order. */
   id: number;
-  /** What happened: `feature-environment-enabled`, `feature-promoted`, `environment-cloned`… */
+  /** What happened: `flag-environment-enabled`, `flag-promoted`, `environment-cloned`… */
   type: string;
   /** Who did it (`system` for writes made without a context). */
   actor: string;

@@ -1,5 +1,5 @@
 import { Environment } from './environment';
-import { EnvironmentFlag } from './environment-flag';
+import { Override } from './override';
 import { Flag, FlagRule } from './flag';
 import { Segment } from './segment';
 
@@ -13,5 +13,5 @@ export const copyFlag = (f: Flag): Flag =>
     ...structuredClone({ ...f, rules: undefined }),
     rules: f.rules.map((r) => new FlagRule(structuredClone({ ...r }))),
   });
-export const copyOverride = (o: EnvironmentFlag): EnvironmentFlag => new EnvironmentFlag(structuredClone({ ...o }));
+export const copyOverride = (o: Override): Override => new Override(structuredClone({ ...o }));
 export const copySegment = (s: Segment): Segment => new Segment(structuredClone({ ...s }));

@@ -11,7 +11,7 @@ import {
 /**
  * A targeting rule of a flag's base definition. Rules are tried by ascending `priority`; the first whose
  * conditions all hold decides. (An environment overrides a flag's rules as a whole, in
- * `EnvironmentFlag.rules`.)
+ * `Override.rules`.)
  */
 export class FlagRule implements FlagRuleDefinition {
   id!: string;

@@ -4,7 +4,7 @@
  */
 export { Flag, FlagRule } from './flag';
 export { Environment } from './environment';
-export { EnvironmentFlag } from './environment-flag';
+export { Override } from './override';
 export { Segment } from './segment';
 export { AuditEvent } from './audit-event';
 export type { AuditEventDefinition } from './audit-event';

@@ -1,13 +1,14 @@
 import { AuditEventInput } from '../audit';
+import { currentEventType, currentWrites } from '../legacy-names';
 import {
   ApiToken,
   AuditEvent,
   ChangeRequest,
   ClientKey,
   Environment,
-  EnvironmentFlag,
   Flag,
   FlagRule,
+  Override,
   Segment,
 } from '../records';
 
@@ -23,16 +24,22 @@ const parse = (raw: string): Record<string, unknown> => JSON.parse(raw) as Recor
 
 export const decodeEnvironment = (raw: string): Environment =>
   new Environment(withDates(parse(raw), RECORD_DATES) as Partial<Environment>);
-export const decodeOverride = (raw: string): EnvironmentFlag =>
-  new EnvironmentFlag(withDates(parse(raw), RECORD_DATES) as Partial<EnvironmentFlag>);
+export const decodeOverride = (raw: string): Override =>
+  new Override(withDates(parse(raw), RECORD_DATES) as Partial<Override>);
 export const decodeSegment = (raw: string): Segment =>
   new Segment(withDates(parse(raw), RECORD_DATES) as Partial<Segment>);
 export const decodeApiToken = (raw: string): ApiToken =>
   new ApiToken(withDates(parse(raw), ['createdAt', 'expiresAt', 'revokedAt']) as Partial<ApiToken>);
 export const decodeClientKey = (raw: string): ClientKey =>
   new ClientKey(withDates(parse(raw), ['createdAt', 'revokedAt']) as Partial<ClientKey>);
-export const decodeChangeRequest = (raw: string): ChangeRequest =>
-  new ChangeRequest(withDates(parse(raw), ['createdAt', 'decidedAt', 'updatedAt']) as Partial<ChangeRequest>);
+/** A change request; writes kept by an earlier version read with their current names. */
+export function decodeChangeRequest(raw: string): ChangeRequest {
+  const request = new ChangeRequest(
+    withDates(parse(raw), ['createdAt', 'decidedAt', 'updatedAt']) as Partial<ChangeRequest>,
+  );
+  request.writes = currentWrites(request.writes);
+  return request;
+}
 
 export function decodeFlag(raw: string): Flag {
   const o = withDates(parse(raw), RECORD_DATES) as Partial<Flag> & { rules?: Partial<FlagRule>[] };
@@ -56,8 +63,10 @@ export function encodeEvent(e: AuditEventInput): string {
 /** Stream entry `[id, [field, value…]]` → the event. */
 export function decodeEvent([entryId, fields]: [string, string[]]): AuditEvent {
   const json = fields[fields.indexOf('event') + 1];
-  const e = withDates(parse(json), ['createdAt']);
-  return new AuditEvent({ ...(e as Partial<AuditEvent>), id: Number(entryId.split('-')[1]) });
+  const e = withDates(parse(json), ['createdAt']) as Partial<AuditEvent>;
+  // Events an earlier version appended keep their old type in the stream; they read with the current one.
+  const type = typeof e.type === 'string' ? currentEventType(e.type) : e.type;
+  return new AuditEvent({ ...e, type, id: Number(entryId.split('-')[1]) });
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

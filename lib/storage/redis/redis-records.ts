@@ -2,7 +2,7 @@ import { StorageChange } from '../../core/changes';
 import { FlagSnapshot } from '../../core/snapshot';
 import { AuditEventInput } from '../audit';
 import { DeletableKind, RecordKind, RecordLookups, RecordTransaction, StoredRecords } from '../record-transaction';
-import { ApiToken, ChangeRequest, ClientKey, Environment, EnvironmentFlag, Flag, Segment } from '../records';
+import { ApiToken, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from '../records';
 import {
   byCreation,
   decodeApiToken,
@@ -25,7 +25,7 @@ type Lookup = {
   flagId?: string;
   secretHash?: string;
 };
-type Found = { override: EnvironmentFlag; slug: string; key: string };
+type Found = { override: Override; slug: string; key: string };
 
 /**
  * The Redis backend's records inside one attempt of a write (`RedisTx`: reads are guards, writes are
@@ -54,12 +54,12 @@ export class RedisRecords implements RecordTransaction {
       .map(decodeFlag);
   }
 
-  async overrides(): Promise<EnvironmentFlag[]> {
+  async overrides(): Promise<Override[]> {
     return (await this.flagsAndOverrides(await this.environments())).overrides.sort(byCreation);
   }
 
   /** Every flag and every override (as guards of the write). */
-  async flagsAndOverrides(environments: Environment[]): Promise<{ flags: Flag[]; overrides: EnvironmentFlag[] }> {
+  async flagsAndOverrides(environments: Environment[]): Promise<{ flags: Flag[]; overrides: Override[] }> {
     const flags = await this.flags();
     const keyOf = new Map(flags.map((f) => [f.id, f.key]));
     const slugOf = new Map(environments.map((e) => [e.id, e.slug]));
@@ -135,7 +135,7 @@ export class RedisRecords implements RecordTransaction {
       case 'flag':
         return this.putFlag(record as Flag);
       case 'override': {
-        const o = record as EnvironmentFlag;
+        const o = record as Override;
         const slug = (await this.tx.hget(k.environmentIndex, o.environmentId))!;
         const key = (await this.tx.hget(k.flagIndex, o.flagId))!;
         return this.putOverride(o, slug, key, true);
@@ -191,7 +191,7 @@ export class RedisRecords implements RecordTransaction {
       }
       case 'override': {
         const found = (await this.override({ id: existing.id }))!;
-        return this.putOverride(next as EnvironmentFlag, found.slug, found.key, false);
+        return this.putOverride(next as Override, found.slug, found.key, false);
       }
       case 'segment':
         if ((next as Segment).key !== (existing as Segment).key) tx.del(k.segment((existing as Segment).key));
@@ -289,9 +289,9 @@ export class RedisRecords implements RecordTransaction {
       } else if (c.kind === 'environment') {
         if (c.op === 'upsert') subtree(c.environment.id).forEach((id) => everyFlagIn.add(id));
         else for (const key of (await tx.hgetall(keys.flagIndex)).values()) tx.del(keys.effective(c.slug, key));
-      } else if (c.kind === 'environmentFlag') {
-        const envId = c.op === 'upsert' ? c.environmentFlag.environmentId : c.environmentId;
-        const flagId = c.op === 'upsert' ? c.environmentFlag.flagId : c.flagId;
+      } else if (c.kind === 'override') {
+        const envId = c.op === 'upsert' ? c.override.environmentId : c.environmentId;
+        const flagId = c.op === 'upsert' ? c.override.flagId : c.flagId;
         const envIds = some.get(flagId) ?? new Set<string>();
         subtree(envId).forEach((id) => envIds.add(id));
         some.set(flagId, envIds);
@@ -299,7 +299,7 @@ export class RedisRecords implements RecordTransaction {
     }
     if (everyFlagIn.size === 0 && everyEnvironmentOf.size === 0 && some.size === 0) return;
     let flags: Flag[];
-    let overrides: EnvironmentFlag[];
+    let overrides: Override[];
     if (everyFlagIn.size > 0) ({ flags, overrides } = await this.flagsAndOverrides(envs));
     else {
       const ids = [...new Set([...everyEnvironmentOf, ...some.keys()])];
@@ -312,7 +312,7 @@ export class RedisRecords implements RecordTransaction {
         for (const raw of raws) if (raw !== null) overrides.push(decodeOverride(raw));
       }
     }
-    const snapshot = new FlagSnapshot({ environments: envs, flags, environmentFlags: overrides, segments: [] });
+    const snapshot = new FlagSnapshot({ environments: envs, flags, overrides, segments: [] });
     const flagsById = new Map(flags.map((f) => [f.id, f]));
     const put = (envId: string, flag: Flag | undefined): void => {
       const env = byId.get(envId);
@@ -347,7 +347,7 @@ export class RedisRecords implements RecordTransaction {
       if (old !== null && 'environmentId' in (JSON.parse(old) as object)) tx.set(keys.override(slug, key), old);
     }
     const { flags, overrides } = await this.flagsAndOverrides(envs);
-    const snapshot = new FlagSnapshot({ environments: envs, flags, environmentFlags: overrides, segments: [] });
+    const snapshot = new FlagSnapshot({ environments: envs, flags, overrides, segments: [] });
     for (const env of envs)
       for (const flag of flags)
         tx.set(keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
@@ -397,7 +397,7 @@ export class RedisRecords implements RecordTransaction {
     this.tx.hset(this.keys.segmentIndex, segment.id, segment.key);
   }
 
-  private putOverride(o: EnvironmentFlag, slug: string, key: string, isNew: boolean): void {
+  private putOverride(o: Override, slug: string, key: string, isNew: boolean): void {
     this.tx.set(this.keys.override(slug, key), JSON.stringify(o));
     if (!isNew) return;
     this.tx.hset(this.keys.overrideIndex, o.id, JSON.stringify([o.environmentId, o.flagId]));
@@ -405,7 +405,7 @@ export class RedisRecords implements RecordTransaction {
     this.tx.sadd(this.keys.flagOverrides(o.flagId), o.environmentId);
   }
 
-  private removeOverride(o: EnvironmentFlag, slug: string, key: string): void {
+  private removeOverride(o: Override, slug: string, key: string): void {
     this.tx.del(this.keys.override(slug, key));
     this.tx.hdel(this.keys.overrideIndex, o.id);
     this.tx.srem(this.keys.environmentOverrides(o.environmentId), o.flagId);

@@ -6,9 +6,9 @@ import {
   ChangeRequest,
   ClientKey,
   Environment,
-  EnvironmentFlag,
   Flag,
   FlagRule,
+  Override,
   Segment,
 } from '../records';
 
@@ -115,8 +115,10 @@ function mapRecords(typeorm: typeof TypeOrm): void {
     updatedAt: updatedAt(),
   });
 
+  // Overrides keep the table, index and key names of the time they were called environment flags, so
+  // that existing databases need no schema change.
   mapEntity(
-    EnvironmentFlag,
+    Override,
     [
       Entity({ name: 'feature_flag_environment_flags' }),
       Index('UQ_feature_flag_environment_flags_env_flag', ['environmentId', 'flagId'], { unique: true }),
@@ -246,7 +248,7 @@ const ENTITIES = [
   Flag,
   FlagRule,
   Environment,
-  EnvironmentFlag,
+  Override,
   Segment,
   AuditEvent,
   ApiToken,

@@ -8,9 +8,9 @@ import {
   ChangeRequest,
   ClientKey,
   Environment,
-  EnvironmentFlag,
   Flag,
   FlagRule,
+  Override,
   Segment,
 } from '../records';
 
@@ -18,7 +18,7 @@ import {
 export const ENTITY_OF: { [K in RecordKind]: EntityTarget<StoredRecords[K]> } = {
   environment: Environment,
   flag: Flag,
-  override: EnvironmentFlag,
+  override: Override,
   segment: Segment,
   apiToken: ApiToken,
   clientKey: ClientKey,
@@ -29,7 +29,7 @@ export const ENTITY_OF: { [K in RecordKind]: EntityTarget<StoredRecords[K]> } = 
 const ENTITY_NAME: { [K in RecordKind]: string } = {
   environment: 'environment',
   flag: 'flag',
-  override: 'environment flag',
+  override: 'override',
   segment: 'segment',
   apiToken: 'api token',
   clientKey: 'client key',
@@ -73,7 +73,7 @@ export function withRules(flags: Flag[]): Flag[] {
 
 /** Overrides in creation order (ties by id). */
 export function overrideQuery(m: EntityManager) {
-  return m.createQueryBuilder(EnvironmentFlag, 'o').orderBy('o.createdAt').addOrderBy('o.id');
+  return m.createQueryBuilder(Override, 'o').orderBy('o.createdAt').addOrderBy('o.id');
 }
 
 /**
@@ -100,7 +100,7 @@ export class TypeOrmTransaction implements RecordTransaction {
     return withRules(await flagQuery(this.m).getMany());
   }
 
-  overrides(): Promise<EnvironmentFlag[]> {
+  overrides(): Promise<Override[]> {
     return overrideQuery(this.m).getMany();
   }
 
@@ -164,8 +164,7 @@ export class TypeOrmTransaction implements RecordTransaction {
     let overrides = 0;
     if (kind === 'environment' || kind === 'flag') {
       const where = kind === 'environment' ? { environmentId: record.id } : { flagId: record.id };
-      overrides =
-        (await this.m.createQueryBuilder().delete().from(EnvironmentFlag).where(where).execute()).affected ?? 0;
+      overrides = (await this.m.createQueryBuilder().delete().from(Override).where(where).execute()).affected ?? 0;
     }
     if (kind === 'flag')
       await this.m.createQueryBuilder().delete().from(FlagRule).where({ flagId: record.id }).execute();

@@ -12,18 +12,9 @@ import {
   FeatureFlagStorage,
   FlagFilter,
 } from '../feature-flag-storage.interface';
-import { EnvironmentFlagRef } from '../inputs';
+import { OverrideRef } from '../inputs';
 import { RecordTransaction } from '../record-transaction';
-import {
-  ApiToken,
-  AuditEvent,
-  ChangeRequest,
-  ClientKey,
-  Environment,
-  EnvironmentFlag,
-  Flag,
-  Segment,
-} from '../records';
+import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from '../records';
 import { ChangeNotifier, flagMatches } from '../storage-records';
 import { TransactionalStorage } from '../transactional-storage';
 import { isForeignKeyViolation, isTransient, isUnavailable, isUniqueViolation } from './driver-errors';
@@ -47,7 +38,7 @@ export interface TypeOrmStorageOptions {
 const MAX_ATTEMPTS = 5;
 
 /** The tables whose fingerprint is the revision, in order (see `revision()`). */
-const REVISION_TABLES: Function[] = [Flag, Environment, EnvironmentFlag, Segment];
+const REVISION_TABLES: Function[] = [Flag, Environment, Override, Segment];
 
 /** A timestamp as the drivers return it (Date; SQLite: a UTC string) in milliseconds; '' for none. */
 function millisOf(value: unknown): string {
@@ -188,7 +179,7 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
    * instance compares it with `revision()` to know its snapshot is current without reloading it.
    */
   revisionOf(data: SnapshotData): string {
-    return [data.flags, data.environments, data.environmentFlags, data.segments]
+    return [data.flags, data.environments, data.overrides, data.segments]
       .map((records) => {
         let v = 0;
         let u = -Infinity;
@@ -210,7 +201,7 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
       const load = async (m: EntityManager): Promise<SnapshotData> => ({
         environments: await leanRows(m, Environment, ['createdAt', 'slug']),
         flags: await leanFlags(m),
-        environmentFlags: await leanRows(m, EnvironmentFlag, ['createdAt', 'id']),
+        overrides: await leanRows(m, Override, ['createdAt', 'id']),
         segments: await leanRows(m, Segment, ['createdAt', 'key']),
       });
       // One snapshot for the five reads: REPEATABLE READ on PostgreSQL and MySQL; SQLite transactions
@@ -248,14 +239,12 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
     return flags.filter((f) => flagMatches(f, filter)).sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async getEnvironmentFlag(ref: EnvironmentFlagRef): Promise<EnvironmentFlag | null> {
+  async getOverride(ref: OverrideRef): Promise<Override | null> {
     if (typeof ref?.envId !== 'string' || typeof ref.flagId !== 'string') return null;
-    return this.read(() =>
-      one(this.dataSource.manager, EnvironmentFlag, { environmentId: ref.envId, flagId: ref.flagId }),
-    );
+    return this.read(() => one(this.dataSource.manager, Override, { environmentId: ref.envId, flagId: ref.flagId }));
   }
 
-  async listEnvironmentFlags(filter?: Partial<EnvironmentFlagRef>): Promise<EnvironmentFlag[]> {
+  async listOverrides(filter?: Partial<OverrideRef>): Promise<Override[]> {
     const where: Partial<Record<'environmentId' | 'flagId', string>> = {};
     for (const [field, value] of [
       ['environmentId', filter?.envId],
@@ -267,7 +256,7 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
     }
     return this.read(() =>
       this.dataSource.manager
-        .createQueryBuilder(EnvironmentFlag, 'o')
+        .createQueryBuilder(Override, 'o')
         .where(where)
         .orderBy('o.createdAt')
         .addOrderBy('o.id')

@@ -21,39 +21,30 @@ import {
 import { clonedOverrideInputs } from '../cloned-overrides';
 import { EnvironmentClone } from '../feature-flag-storage.interface';
 import {
-  EnvironmentFlagInput,
-  EnvironmentFlagRef,
-  EnvironmentFlagUpdate,
   EnvironmentInput,
   EnvironmentUpdate,
   FlagInput,
   FlagUpdate,
+  OverrideInput,
+  OverrideRef,
+  OverrideUpdate,
   SegmentInput,
   SegmentUpdate,
 } from '../inputs';
 import { RecordTransaction } from '../record-transaction';
-import {
-  copyEnvironment,
-  copyFlag,
-  copyOverride,
-  copySegment,
-  Environment,
-  EnvironmentFlag,
-  Flag,
-  Segment,
-} from '../records';
+import { Environment, Flag, Override, Segment, copyEnvironment, copyFlag, copyOverride, copySegment } from '../records';
 import {
   buildEnvironment,
-  buildEnvironmentFlag,
   buildFlag,
+  buildOverride,
   buildSegment,
   mergeEnvironment,
-  mergeEnvironmentFlag,
   mergeFlag,
+  mergeOverride,
   mergeSegment,
   unchangedEnvironment,
-  unchangedEnvironmentFlag,
   unchangedFlag,
+  unchangedOverride,
   unchangedSegment,
 } from '../storage-records';
 
@@ -173,11 +164,11 @@ export async function cloneEnvironment(
   await insertEnvironment(tx, all, env);
   // The clone serves what its source serves: every flag's resolved fields, wherever it is re-parented.
   const inputs = clonedOverrideInputs(all, await tx.flags(), await tx.overrides(), from, env);
-  const copies: EnvironmentFlag[] = [];
+  const copies: Override[] = [];
   for (const { input: copyInput, flag } of inputs) {
-    const copy = buildEnvironmentFlag(copyInput, flag.type);
+    const copy = buildOverride(copyInput, flag.type);
     await tx.insert('override', copy);
-    tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(copy) });
+    tx.emit({ kind: 'override', op: 'upsert', override: copyOverride(copy) });
     copies.push(copy);
   }
   await tx.audit(
@@ -238,22 +229,22 @@ export async function deleteFlag(tx: RecordTransaction, key: string, ctx: Resolv
   return true;
 }
 
-export async function createEnvironmentFlag(
+export async function createOverride(
   tx: RecordTransaction,
-  input: EnvironmentFlagInput,
+  input: OverrideInput,
   ctx: ResolvedWriteContext,
-): Promise<EnvironmentFlag> {
+): Promise<Override> {
   assertObject(input, 'input');
   const env = isString(input.environmentId) ? await tx.find('environment', { id: input.environmentId }) : null;
   if (!env) throw new NotFoundError('environment', input.environmentId);
   const flag = isString(input.flagId) ? await tx.find('flag', { id: input.flagId }) : null;
   if (!flag) throw new NotFoundError('flag', input.flagId);
-  const override = buildEnvironmentFlag(input, flag.type);
-  tx.duplicate = () => new AlreadyExistsError('environment flag', `${flag.key}@${env.slug}`);
+  const override = buildOverride(input, flag.type);
+  tx.duplicate = () => new AlreadyExistsError('override', `${flag.key}@${env.slug}`);
   if (await tx.exists('override', { environmentId: env.id, flagId: flag.id })) throw tx.duplicate();
-  if (await tx.exists('override', { id: override.id })) throw new AlreadyExistsError('environment flag', override.id);
+  if (await tx.exists('override', { id: override.id })) throw new AlreadyExistsError('override', override.id);
   await tx.insert('override', override);
-  tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(override) });
+  tx.emit({ kind: 'override', op: 'upsert', override: copyOverride(override) });
   await tx.audit(
     auditEvent(overrideEventType(null, override), ctx, {
       flagKey: flag.key,
@@ -264,25 +255,25 @@ export async function createEnvironmentFlag(
   return copyOverride(override);
 }
 
-export async function updateEnvironmentFlag(
+export async function updateOverride(
   tx: RecordTransaction,
-  update: EnvironmentFlagUpdate,
+  update: OverrideUpdate,
   ctx: ResolvedWriteContext,
-): Promise<EnvironmentFlag> {
+): Promise<Override> {
   assertObject(update, 'update');
   const byId = 'id' in update && update.id !== undefined;
-  const { environmentId, flagId } = update as Partial<EnvironmentFlag>;
-  let existing: EnvironmentFlag | null = null;
+  const { environmentId, flagId } = update as Partial<Override>;
+  let existing: Override | null = null;
   if (byId) existing = isString(update.id) ? await tx.find('override', { id: update.id }, true) : null;
   else if (isString(environmentId) && isString(flagId))
     existing = await tx.find('override', { environmentId, flagId }, true);
-  if (!existing) throw new NotFoundError('environment flag', byId ? String(update.id) : `${flagId}@${environmentId}`);
+  if (!existing) throw new NotFoundError('override', byId ? String(update.id) : `${flagId}@${environmentId}`);
   const flag = (await tx.find('flag', { id: existing.flagId }))!;
   const env = (await tx.find('environment', { id: existing.environmentId }))!;
-  const next = mergeEnvironmentFlag(existing, update, flag.type);
-  if (unchangedEnvironmentFlag(existing, next)) return copyOverride(existing);
+  const next = mergeOverride(existing, update, flag.type);
+  if (unchangedOverride(existing, next)) return copyOverride(existing);
   await tx.update('override', existing, next);
-  tx.emit({ kind: 'environmentFlag', op: 'upsert', environmentFlag: copyOverride(next) });
+  tx.emit({ kind: 'override', op: 'upsert', override: copyOverride(next) });
   await tx.audit(
     auditEvent(overrideEventType(existing, next), ctx, {
       flagKey: flag.key,
@@ -294,9 +285,9 @@ export async function updateEnvironmentFlag(
   return copyOverride(next);
 }
 
-export async function deleteEnvironmentFlag(
+export async function deleteOverride(
   tx: RecordTransaction,
-  ref: EnvironmentFlagRef,
+  ref: OverrideRef,
   ctx: ResolvedWriteContext,
 ): Promise<boolean> {
   if (!isString(ref?.envId) || !isString(ref.flagId)) return false;
@@ -305,7 +296,7 @@ export async function deleteEnvironmentFlag(
   const flag = (await tx.find('flag', { id: o.flagId }))!;
   const env = (await tx.find('environment', { id: o.environmentId }))!;
   await tx.delete('override', o);
-  tx.emit({ kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
+  tx.emit({ kind: 'override', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
   await tx.audit(
     auditEvent(overrideEventType(o, null), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(o) }),
   );

@@ -118,6 +118,6 @@ export async function seedFlag(
   const flag = await storage.createFlag({ key, ...input });
   for (const [slug, fields] of Object.entries(overrides)) {
     const env = await storage.getEnvironment(slug);
-    await storage.createEnvironmentFlag({ environmentId: env!.id, flagId: flag.id, ...fields });
+    await storage.createOverride({ environmentId: env!.id, flagId: flag.id, ...fields });
   }
 }

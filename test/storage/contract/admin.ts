@@ -246,7 +246,7 @@ export function adminContract(context: ContractContext): void {
     async function prodOverride() {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
-      const override = await storage.createEnvironmentFlag({
+      const override = await storage.createOverride({
         environmentId: production.id,
         flagId: flag.id,
         enabled: true,
@@ -262,9 +262,7 @@ export function adminContract(context: ContractContext): void {
           title: 'Roll checkout out to 50% in production',
           flagKey: 'checkout',
           environments: ['production'],
-          writes: [
-            { op: 'updateEnvironmentFlag', update: { id: override.id, version: override.version, percentage: 50 } },
-          ],
+          writes: [{ op: 'updateOverride', update: { id: override.id, version: override.version, percentage: 50 } }],
           preview: { before: { percentage: 10 }, after: { percentage: 50 } },
           createdById: 'token-1',
         },
@@ -294,9 +292,9 @@ export function adminContract(context: ContractContext): void {
         environment: 'production',
         data: { changeRequestId: request.id },
       });
-      expect(
-        (await storage.getEnvironmentFlag({ envId: override.environmentId, flagId: override.flagId }))!.percentage,
-      ).toBe(10);
+      expect((await storage.getOverride({ envId: override.environmentId, flagId: override.flagId }))!.percentage).toBe(
+        10,
+      );
     });
 
     it('applies the writes on approval, in the same transaction, recording each step', async () => {
@@ -306,7 +304,7 @@ export function adminContract(context: ContractContext): void {
           title: 'Full rollout',
           flagKey: 'checkout',
           environments: ['production'],
-          writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, version: 1, percentage: 100 } }],
+          writes: [{ op: 'updateOverride', update: { id: override.id, version: 1, percentage: 100 } }],
         },
         { actor: 'alice', reason: 'Ready' },
       );
@@ -325,13 +323,11 @@ export function adminContract(context: ContractContext): void {
       });
       expect(isDate(changeRequest.decidedAt)).toBe(true);
       expect(results).toEqual([expect.objectContaining({ percentage: 100, version: 2 })]);
-      expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: override.flagId }))!.percentage).toBe(
-        100,
-      );
+      expect((await storage.getOverride({ envId: production.id, flagId: override.flagId }))!.percentage).toBe(100);
       expect(changes).toHaveLength(1);
       const [approved, applied] = await storage.listEvents({ limit: 2 });
       expect(applied).toMatchObject({
-        type: 'feature-override-updated',
+        type: 'override-updated',
         actor: 'alice',
         reason: 'Ready',
         data: { changeRequestId: request.id, approvedBy: 'bob' },
@@ -356,18 +352,15 @@ export function adminContract(context: ContractContext): void {
       const request = await admin.createChangeRequest({
         title: 'Full rollout',
         environments: ['production'],
-        writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, version: 1, percentage: 100 } }],
+        writes: [{ op: 'updateOverride', update: { id: override.id, version: 1, percentage: 100 } }],
       });
-      await storage.updateEnvironmentFlag(
-        { id: override.id, enabled: false },
-        { actor: 'oncall', reason: 'Kill switch' },
-      );
+      await storage.updateOverride({ id: override.id, enabled: false }, { actor: 'oncall', reason: 'Kill switch' });
       const events = (await storage.listEvents({ limit: 1000 })).length;
       await expect(admin.approveChangeRequest(request.id, { actor: 'bob' })).rejects.toBeInstanceOf(
         VersionConflictError,
       );
       expect(await admin.getChangeRequest(request.id)).toEqual(request);
-      expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: override.flagId }))!).toMatchObject({
+      expect((await storage.getOverride({ envId: production.id, flagId: override.flagId }))!).toMatchObject({
         enabled: false,
         percentage: 10,
       });
@@ -385,16 +378,16 @@ export function adminContract(context: ContractContext): void {
       const request = await admin.createChangeRequest({
         title: 'Bump',
         environments: ['production'],
-        writes: [{ op: 'updateEnvironmentFlag', update: { id: override.id, percentage: 60 } }],
+        writes: [{ op: 'updateOverride', update: { id: override.id, percentage: 60 } }],
       });
       const { ok, errors } = await settle(
         [1, 2, 3, 4].map((i) => admin.approveChangeRequest(request.id, { actor: `approver-${i}` })),
       );
       expect(ok).toHaveLength(1);
       for (const e of errors) expect(e).toBeInstanceOf(ChangeRequestNotPendingError);
-      expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: override.flagId }))!.version).toBe(2);
+      expect((await storage.getOverride({ envId: production.id, flagId: override.flagId }))!.version).toBe(2);
       expect(await storage.listEvents({ type: 'change-request-approved' })).toHaveLength(1);
-      expect(await storage.listEvents({ type: 'feature-override-updated' })).toHaveLength(1);
+      expect(await storage.listEvents({ type: 'override-updated' })).toHaveLength(1);
     });
 
     it('refuses invalid requests and decisions, and unknown ids', async () => {

@@ -18,22 +18,22 @@ export function auditLogContract(context: ContractContext): void {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
       await storage.updateFlag({ key: 'checkout', description: 'New flow' });
-      const o = await storage.createEnvironmentFlag({
+      const o = await storage.createOverride({
         environmentId: production.id,
         flagId: flag.id,
         enabled: true,
         percentage: 5,
       });
-      await storage.updateEnvironmentFlag({ id: o.id, percentage: 25 });
-      await storage.updateEnvironmentFlag({ id: o.id, enabled: false });
-      await storage.updateEnvironmentFlag({ id: o.id, enabled: true });
-      await storage.updateEnvironmentFlag({ id: o.id, enabled: null });
+      await storage.updateOverride({ id: o.id, percentage: 25 });
+      await storage.updateOverride({ id: o.id, enabled: false });
+      await storage.updateOverride({ id: o.id, enabled: true });
+      await storage.updateOverride({ id: o.id, enabled: null });
       await storage.updateFlag({ key: 'checkout', status: 'archived' });
       await storage.updateFlag({ key: 'checkout', status: 'active' });
       await storage.createSegment({ key: 'beta', conditions: [] });
       await storage.updateSegment({ key: 'beta', name: 'Beta' });
       await storage.deleteSegment('beta');
-      await storage.deleteEnvironmentFlag({ envId: production.id, flagId: flag.id });
+      await storage.deleteOverride({ envId: production.id, flagId: flag.id });
       await storage.updateEnvironment({ slug: 'development', name: 'Dev' });
       await storage.deleteEnvironment('development');
       await storage.deleteFlag('checkout');
@@ -41,22 +41,22 @@ export function auditLogContract(context: ContractContext): void {
         'environment-created',
         'environment-created',
         'environment-created',
-        'feature-created',
-        'feature-updated',
-        'feature-environment-enabled',
-        'feature-override-updated',
-        'feature-environment-disabled',
-        'feature-environment-enabled',
-        'feature-override-updated',
-        'feature-archived',
-        'feature-revived',
+        'flag-created',
+        'flag-updated',
+        'flag-environment-enabled',
+        'override-updated',
+        'flag-environment-disabled',
+        'flag-environment-enabled',
+        'override-updated',
+        'flag-archived',
+        'flag-revived',
         'segment-created',
         'segment-updated',
         'segment-deleted',
-        'feature-override-deleted',
+        'override-deleted',
         'environment-updated',
         'environment-deleted',
-        'feature-deleted',
+        'flag-deleted',
       ]);
       const events = await storage.listEvents({ order: 'asc', limit: 1000 });
       expect(events.every((e) => e.actor === 'system' && e.reason === null)).toBe(true);
@@ -82,12 +82,12 @@ export function auditLogContract(context: ContractContext): void {
         after: { key: 'checkout', status: 'active', version: 1 },
       });
       expect(events[15]).toMatchObject({
-        type: 'feature-override-deleted',
+        type: 'override-deleted',
         before: { enabled: null, percentage: 25 },
         after: null,
       });
       expect(events[18]).toMatchObject({
-        type: 'feature-deleted',
+        type: 'flag-deleted',
         flagKey: 'checkout',
         after: null,
         data: { deletedOverrides: 0 },
@@ -97,19 +97,19 @@ export function auditLogContract(context: ContractContext): void {
     it("records the writer's context: actor, reason, event type and data", async () => {
       const { staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' }, { actor: 'alice', reason: 'Launch' });
-      await storage.createEnvironmentFlag(
+      await storage.createOverride(
         { environmentId: staging.id, flagId: flag.id, enabled: true },
         {
           actor: 'release-bot',
           reason: 'Copy staging',
-          eventType: 'feature-promoted',
+          eventType: 'flag-promoted',
           data: { from: 'development', to: 'staging' },
         },
       );
       const [promoted, created] = await storage.listEvents({ limit: 2 });
-      expect(created).toMatchObject({ type: 'feature-created', actor: 'alice', reason: 'Launch', data: null });
+      expect(created).toMatchObject({ type: 'flag-created', actor: 'alice', reason: 'Launch', data: null });
       expect(promoted).toMatchObject({
-        type: 'feature-promoted',
+        type: 'flag-promoted',
         actor: 'release-bot',
         reason: 'Copy staging',
         flagKey: 'checkout',
@@ -128,7 +128,7 @@ export function auditLogContract(context: ContractContext): void {
         storage.updateFlag({ key: 'checkout', version: 9, name: 'x' }),
         storage.updateEnvironment({ id: production.id, parentId: staging.id }),
         storage.deleteEnvironment('production'),
-        storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 101 }),
+        storage.createOverride({ environmentId: staging.id, flagId: flag.id, percentage: 101 }),
       ];
       const settled = await Promise.allSettled(refused);
       expect(settled.map((r) => r.status)).toEqual(refused.map(() => 'rejected'));
@@ -147,7 +147,7 @@ export function auditLogContract(context: ContractContext): void {
         'context.reason',
       );
       expect(await storage.deleteFlag('missing')).toBe(false);
-      expect(await storage.deleteEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBe(false);
+      expect(await storage.deleteOverride({ envId: staging.id, flagId: flag.id })).toBe(false);
       expect((await storage.getFlag('checkout'))!.version).toBe(1);
       expect(await storage.listEvents({ limit: 1000 })).toHaveLength(before);
     });
@@ -156,36 +156,27 @@ export function auditLogContract(context: ContractContext): void {
       const { production, staging } = await hierarchy();
       const a = await storage.createFlag({ key: 'a' }, { actor: 'alice' });
       const b = await storage.createFlag({ key: 'b' }, { actor: 'bob' });
-      await storage.createEnvironmentFlag(
-        { environmentId: staging.id, flagId: a.id, enabled: true },
-        { actor: 'alice' },
-      );
-      await storage.createEnvironmentFlag(
-        { environmentId: production.id, flagId: a.id, percentage: 10 },
-        { actor: 'bob' },
-      );
-      await storage.createEnvironmentFlag(
-        { environmentId: production.id, flagId: b.id, enabled: false },
-        { actor: 'bob' },
-      );
+      await storage.createOverride({ environmentId: staging.id, flagId: a.id, enabled: true }, { actor: 'alice' });
+      await storage.createOverride({ environmentId: production.id, flagId: a.id, percentage: 10 }, { actor: 'bob' });
+      await storage.createOverride({ environmentId: production.id, flagId: b.id, enabled: false }, { actor: 'bob' });
       const all = await storage.listEvents();
       expect(all).toHaveLength(8);
       expect(all[0].id).toBeGreaterThan(all[7].id);
       const summary = (events: { type: string; flagKey: string | null; environment: string | null }[]) =>
         events.map((e) => `${e.type}:${e.flagKey ?? '-'}@${e.environment ?? '-'}`);
       expect(summary(await storage.listEvents({ flagKey: 'a', order: 'asc' }))).toEqual([
-        'feature-created:a@-',
-        'feature-environment-enabled:a@staging',
-        'feature-override-created:a@production',
+        'flag-created:a@-',
+        'flag-environment-enabled:a@staging',
+        'override-created:a@production',
       ]);
       expect(summary(await storage.listEvents({ environment: 'production', order: 'asc' }))).toEqual([
         'environment-created:-@production',
-        'feature-override-created:a@production',
-        'feature-environment-disabled:b@production',
+        'override-created:a@production',
+        'flag-environment-disabled:b@production',
       ]);
-      expect(await storage.listEvents({ type: 'feature-created' })).toHaveLength(2);
+      expect(await storage.listEvents({ type: 'flag-created' })).toHaveLength(2);
       expect(
-        await storage.listEvents({ type: ['feature-environment-enabled', 'feature-environment-disabled'] }),
+        await storage.listEvents({ type: ['flag-environment-enabled', 'flag-environment-disabled'] }),
       ).toHaveLength(2);
       expect(await storage.listEvents({ type: [] })).toEqual([]);
       expect((await storage.listEvents({ actor: 'bob' })).map((e) => e.flagKey)).toEqual(['b', 'a', 'b']);
@@ -218,7 +209,7 @@ export function auditLogContract(context: ContractContext): void {
       unsubscribe();
       await storage.createFlag({ key: 'two' });
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ type: 'feature-created', actor: 'alice', flagKey: 'one' });
+      expect(seen[0]).toMatchObject({ type: 'flag-created', actor: 'alice', flagKey: 'one' });
       expect(await reads[0]).toEqual([seen[0]]);
       seen[0].actor = 'mallory';
       expect((await storage.listEvents({ flagKey: 'one' }))[0].actor).toBe('alice');
@@ -227,11 +218,11 @@ export function auditLogContract(context: ContractContext): void {
     it('records exactly one event per applied update when many writers update one override at once', async () => {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'busy' });
-      const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 0 });
+      const o = await storage.createOverride({ environmentId: production.id, flagId: flag.id, percentage: 0 });
       const writers = 20;
       const results = await Promise.all(
         Array.from({ length: writers }, (_, i) =>
-          storage.updateEnvironmentFlag({ id: o.id, percentage: i + 1 }, { actor: `writer-${i}` }),
+          storage.updateOverride({ id: o.id, percentage: i + 1 }, { actor: `writer-${i}` }),
         ),
       );
       expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual(
@@ -243,11 +234,11 @@ export function auditLogContract(context: ContractContext): void {
         Array.from({ length: writers }, (_, i) => i + 2),
       );
       const last = results.find((r) => r.version === writers + 1)!;
-      expect(await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id })).toEqual(last);
+      expect(await storage.getOverride({ envId: production.id, flagId: flag.id })).toEqual(last);
       expect(events[writers].actor).toBe(`writer-${last.percentage! - 1}`);
       // Writers holding the same version: one wins, one event.
       const { ok, errors } = await settle(
-        [1, 2, 3].map((i) => storage.updateEnvironmentFlag({ id: o.id, version: last.version, percentage: 50 + i })),
+        [1, 2, 3].map((i) => storage.updateOverride({ id: o.id, version: last.version, percentage: 50 + i })),
       );
       expect(ok).toHaveLength(1);
       for (const e of errors) expect(e).toBeInstanceOf(VersionConflictError);

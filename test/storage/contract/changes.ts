@@ -17,11 +17,11 @@ export function changesContract(context: ContractContext): void {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
       const updated = await storage.updateFlag({ key: 'checkout', defaultEnabled: true });
-      const o = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
-      const o2 = await storage.updateEnvironmentFlag({ id: o.id, percentage: 5 });
+      const o = await storage.createOverride({ environmentId: production.id, flagId: flag.id, enabled: true });
+      const o2 = await storage.updateOverride({ id: o.id, percentage: 5 });
       const segment = await storage.createSegment({ key: 'beta', conditions: [] });
       const env = await storage.updateEnvironment({ slug: 'production', name: 'Prod' });
-      await storage.deleteEnvironmentFlag({ envId: production.id, flagId: flag.id });
+      await storage.deleteOverride({ envId: production.id, flagId: flag.id });
       await storage.deleteSegment('beta');
       await storage.deleteFlag('checkout');
       await storage.deleteEnvironment('development');
@@ -31,11 +31,11 @@ export function changesContract(context: ContractContext): void {
       expect(changes.slice(3)).toEqual([
         { kind: 'flag', op: 'upsert', flag },
         { kind: 'flag', op: 'upsert', flag: updated },
-        { kind: 'environmentFlag', op: 'upsert', environmentFlag: o },
-        { kind: 'environmentFlag', op: 'upsert', environmentFlag: o2 },
+        { kind: 'override', op: 'upsert', override: o },
+        { kind: 'override', op: 'upsert', override: o2 },
         { kind: 'segment', op: 'upsert', segment },
         { kind: 'environment', op: 'upsert', environment: env },
-        { kind: 'environmentFlag', op: 'delete', id: o.id, environmentId: production.id, flagId: flag.id },
+        { kind: 'override', op: 'delete', id: o.id, environmentId: production.id, flagId: flag.id },
         { kind: 'segment', op: 'delete', id: segment.id, key: 'beta' },
         { kind: 'flag', op: 'delete', id: flag.id, key: 'checkout' },
         { kind: 'environment', op: 'delete', id: devId, slug: 'development' },
@@ -54,7 +54,7 @@ export function changesContract(context: ContractContext): void {
         storage.createEnvironment({ name: 'P', slug: 'production' }),
         storage.updateEnvironment({ id: production.id, parentId: staging.id }),
         storage.deleteEnvironment('production'),
-        storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 101 }),
+        storage.createOverride({ environmentId: staging.id, flagId: flag.id, percentage: 101 }),
         storage.createSegment({ key: 'seg', conditions: 'all' as never }),
       ];
       const settled = await Promise.allSettled(refused);
@@ -62,7 +62,7 @@ export function changesContract(context: ContractContext): void {
       expect(await storage.deleteFlag('missing')).toBe(false);
       expect(await storage.deleteSegment('missing')).toBe(false);
       expect(await storage.deleteEnvironment('missing')).toBe(false);
-      expect(await storage.deleteEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBe(false);
+      expect(await storage.deleteOverride({ envId: staging.id, flagId: flag.id })).toBe(false);
       expect(changes).toEqual([]);
     });
 
@@ -95,19 +95,19 @@ export function changesContract(context: ContractContext): void {
     it('loads everything, and the snapshot resolves inheritance field by field', async () => {
       const { production, staging, development } = await hierarchy();
       const flag = await storage.createFlag({ key: 'new-checkout', rules: [countryRule] });
-      const prod = await storage.createEnvironmentFlag({
+      const prod = await storage.createOverride({
         environmentId: production.id,
         flagId: flag.id,
         enabled: true,
         percentage: 10,
       });
-      const stag = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 100 });
+      const stag = await storage.createOverride({ environmentId: staging.id, flagId: flag.id, percentage: 100 });
       const segment = await storage.createSegment({ key: 'beta', conditions: [] });
       const data = await storage.loadSnapshot();
       const sortById = <T extends { id: string }>(list: T[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
       expect(sortById(data.environments)).toEqual(sortById([production, staging, development]));
       expect(data.flags).toEqual([flag]);
-      expect(sortById(data.environmentFlags)).toEqual(sortById([prod, stag]));
+      expect(sortById(data.overrides)).toEqual(sortById([prod, stag]));
       expect(data.segments).toEqual([segment]);
       const snapshot = new FlagSnapshot(data);
       const resolved = snapshot.resolve(snapshot.getFlag('new-checkout')!, 'development');
@@ -120,7 +120,7 @@ export function changesContract(context: ContractContext): void {
     });
 
     it('is empty for an empty store', async () => {
-      expect(await storage.loadSnapshot()).toEqual({ environments: [], flags: [], environmentFlags: [], segments: [] });
+      expect(await storage.loadSnapshot()).toEqual({ environments: [], flags: [], overrides: [], segments: [] });
     });
   });
 
@@ -142,9 +142,9 @@ export function changesContract(context: ContractContext): void {
       await next();
       await storage.updateFlag({ key: 'a', defaultEnabled: true });
       await next();
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
+      await storage.createOverride({ environmentId: production.id, flagId: flag.id, enabled: true });
       await next();
-      await storage.updateEnvironmentFlag({ environmentId: production.id, flagId: flag.id, percentage: 5 });
+      await storage.updateOverride({ environmentId: production.id, flagId: flag.id, percentage: 5 });
       await next();
       await storage.createSegment({ key: 'beta', conditions: [] });
       await next();
@@ -165,8 +165,8 @@ export function changesContract(context: ContractContext): void {
       if (!storage.revisionOf) return;
       const { staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'a', rules: [countryRule] });
-      const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
-      await storage.updateEnvironmentFlag({ id: o.id, percentage: 12.5 });
+      const o = await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
+      await storage.updateOverride({ id: o.id, percentage: 12.5 });
       await storage.createSegment({ key: 'beta', conditions: [] });
       await storage.updateFlag({ key: 'a', name: 'A' });
       expect(storage.revisionOf(await storage.loadSnapshot())).toBe(await storage.revision!());
@@ -179,7 +179,7 @@ export function changesContract(context: ContractContext): void {
       const data = {
         environments: replica.listEnvironments(),
         flags: replica.listFlags(),
-        environmentFlags: replica.listEnvironments().flatMap((e) =>
+        overrides: replica.listEnvironments().flatMap((e) =>
           replica
             .listFlags()
             .map((f) => replica.getOverride(e.id, f.id))

@@ -209,14 +209,14 @@ export function environmentsContract(context: ContractContext): void {
     it('deletes a leaf environment with its overrides, and reports false for an unknown one', async () => {
       const { staging, development } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
-      await storage.createEnvironmentFlag({ environmentId: development.id, flagId: flag.id, enabled: true });
-      const kept = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: false });
+      await storage.createOverride({ environmentId: development.id, flagId: flag.id, enabled: true });
+      const kept = await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: false });
       expect(await storage.deleteEnvironment('development')).toBe(true);
       expect(await storage.getEnvironment('development')).toBeNull();
-      expect(await storage.listEnvironmentFlags()).toEqual([kept]);
+      expect(await storage.listOverrides()).toEqual([kept]);
       expect(await storage.deleteEnvironment('development')).toBe(false);
       expect(await storage.deleteEnvironment('staging')).toBe(true);
-      expect(await storage.listEnvironmentFlags()).toEqual([]);
+      expect(await storage.listOverrides()).toEqual([]);
     });
   });
 
@@ -225,20 +225,20 @@ export function environmentsContract(context: ContractContext): void {
       const { production, staging } = await hierarchy();
       const a = await storage.createFlag({ key: 'a' });
       const b = await storage.createFlag({ key: 'b', type: 'string', defaultValue: 'x' });
-      const sa = await storage.createEnvironmentFlag({
+      const sa = await storage.createOverride({
         environmentId: staging.id,
         flagId: a.id,
         enabled: true,
         percentage: 30,
         reason: 'QA',
       });
-      await storage.createEnvironmentFlag({
+      await storage.createOverride({
         environmentId: staging.id,
         flagId: b.id,
         value: 'staging copy',
         rules: [countryRule as never],
       });
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
+      await storage.createOverride({ environmentId: production.id, flagId: a.id, enabled: false });
       changes.length = 0;
       const clone = await storage.cloneEnvironment(
         'staging',
@@ -258,7 +258,7 @@ export function environmentsContract(context: ContractContext): void {
         version: 1,
       });
       expect(clone.overrides).toHaveLength(2);
-      const copied = await storage.listEnvironmentFlags({ envId: clone.environment.id });
+      const copied = await storage.listOverrides({ envId: clone.environment.id });
       expect(copied.map((o) => o.id).sort()).toEqual(clone.overrides.map((o) => o.id).sort());
       const copyOfA = copied.find((o) => o.flagId === a.id)!;
       expect(copyOfA).toMatchObject({
@@ -292,21 +292,21 @@ export function environmentsContract(context: ContractContext): void {
         },
       });
       // The copies evolve on their own.
-      await storage.updateEnvironmentFlag({ id: copyOfA.id, percentage: 90 });
-      expect((await storage.getEnvironmentFlag({ envId: staging.id, flagId: a.id }))!.percentage).toBe(30);
+      await storage.updateOverride({ id: copyOfA.id, percentage: 90 });
+      expect((await storage.getOverride({ envId: staging.id, flagId: a.id }))!.percentage).toBe(30);
     });
 
     it('a clone under another parent serves what its source served, flags it inherited included; nothing else changes', async () => {
       const { production, development } = await hierarchy();
       const inherited = await storage.createFlag({ key: 'inherited', rules: [countryRule] });
-      await storage.createEnvironmentFlag({
+      await storage.createOverride({
         environmentId: production.id,
         flagId: inherited.id,
         enabled: true,
         percentage: 10,
       });
       const own = await storage.createFlag({ key: 'own', type: 'string', defaultValue: 'base' });
-      await storage.createEnvironmentFlag({
+      await storage.createOverride({
         environmentId: development.id,
         flagId: own.id,
         enabled: true,

@@ -265,13 +265,13 @@ export function flagsContract(context: ContractContext): void {
       const { production, staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout', rules: [countryRule] });
       const other = await storage.createFlag({ key: 'other' });
-      await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: true });
-      await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, percentage: 50 });
-      const kept = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: other.id, enabled: true });
+      await storage.createOverride({ environmentId: production.id, flagId: flag.id, enabled: true });
+      await storage.createOverride({ environmentId: staging.id, flagId: flag.id, percentage: 50 });
+      const kept = await storage.createOverride({ environmentId: staging.id, flagId: other.id, enabled: true });
       expect(await storage.deleteFlag('checkout')).toBe(true);
       expect(await storage.getFlag('checkout')).toBeNull();
-      expect(await storage.listEnvironmentFlags()).toEqual([kept]);
-      expect(await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id })).toBeNull();
+      expect(await storage.listOverrides()).toEqual([kept]);
+      expect(await storage.getOverride({ envId: production.id, flagId: flag.id })).toBeNull();
       expect(await storage.deleteFlag('checkout')).toBe(false);
       // The key is free again, and the new flag starts with no rules of the old one.
       const again = await storage.createFlag({ key: 'checkout' });

@@ -5,7 +5,7 @@ import {
   StorageChange,
   VersionConflictError,
 } from '../../../lib/core';
-import { EnvironmentFlag, Flag } from '../../../lib/storage/records';
+import { Flag, Override } from '../../../lib/storage/records';
 import { FeatureFlagStorage } from '../../../lib/storage/feature-flag-storage.interface';
 import { ContractContext, expectInvalid, settle, countryRule } from './support';
 
@@ -28,8 +28,8 @@ export function writesContract(context: ContractContext): void {
         await expectInvalid(storage.cloneEnvironment('staging', bad), 'input');
         await expectInvalid(storage.createFlag(bad), 'input');
         await expectInvalid(storage.updateFlag(bad), 'update');
-        await expectInvalid(storage.createEnvironmentFlag(bad), 'input');
-        await expectInvalid(storage.updateEnvironmentFlag(bad), 'update');
+        await expectInvalid(storage.createOverride(bad), 'input');
+        await expectInvalid(storage.updateOverride(bad), 'update');
         await expectInvalid(storage.createSegment(bad), 'input');
         await expectInvalid(storage.updateSegment(bad), 'update');
         await expectInvalid(storage.writeAll([{ op: 'createFlag', input: bad }]), 'input');
@@ -106,7 +106,7 @@ export function writesContract(context: ContractContext): void {
         rules: [countryRule],
         variants: [{ key: 'x', value: 'X', weight: 1 }],
       });
-      const o = await storage.createEnvironmentFlag({
+      const o = await storage.createOverride({
         environmentId: staging.id,
         flagId: flag.id,
         enabled: true,
@@ -126,7 +126,7 @@ export function writesContract(context: ContractContext): void {
       const revision = await storage.revision!();
       changes.length = 0;
 
-      const sameOverride = await storage.updateEnvironmentFlag({
+      const sameOverride = await storage.updateOverride({
         id: o.id,
         enabled: true,
         percentage: 25,
@@ -135,7 +135,7 @@ export function writesContract(context: ContractContext): void {
       expect(sameOverride).toMatchObject({ enabled: true, percentage: 25, version: 1 });
       expect(
         (
-          await storage.updateEnvironmentFlag({
+          await storage.updateOverride({
             environmentId: staging.id,
             flagId: flag.id,
             version: 1,
@@ -171,32 +171,32 @@ export function writesContract(context: ContractContext): void {
         ).version,
       ).toBe(segment.version);
       const batch = await storage.writeAll([
-        { op: 'updateEnvironmentFlag', update: { id: o.id, enabled: true } },
+        { op: 'updateOverride', update: { id: o.id, enabled: true } },
         { op: 'updateFlag', update: { key: 'checkout', name: flag.name } },
       ]);
-      expect((batch[0] as EnvironmentFlag).version).toBe(1);
+      expect((batch[0] as Override).version).toBe(1);
       expect((batch[1] as Flag).version).toBe(1);
 
       expect(changes).toEqual([]);
       expect((await storage.listEvents({ limit: 1000 })).length).toBe(events);
       expect(await storage.revision!()).toBe(revision);
-      expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toEqual(o);
+      expect(await storage.getOverride({ envId: staging.id, flagId: flag.id })).toEqual(o);
       expect((await storage.getFlag('checkout'))!.version).toBe(1);
     });
 
     it('still refuse a stale version, and a real change after them is one change', async () => {
       const { staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'checkout' });
-      const o = await storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true });
-      await expect(storage.updateEnvironmentFlag({ id: o.id, version: 7, enabled: true })).rejects.toBeInstanceOf(
+      const o = await storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true });
+      await expect(storage.updateOverride({ id: o.id, version: 7, enabled: true })).rejects.toBeInstanceOf(
         VersionConflictError,
       );
-      await storage.updateEnvironmentFlag({ id: o.id, version: 1, enabled: true });
+      await storage.updateOverride({ id: o.id, version: 1, enabled: true });
       changes.length = 0;
-      const changed = await storage.updateEnvironmentFlag({ id: o.id, version: 1, enabled: false });
+      const changed = await storage.updateOverride({ id: o.id, version: 1, enabled: false });
       expect(changed).toMatchObject({ enabled: false, version: 2 });
       expect(changes).toHaveLength(1);
-      expect(await storage.listEvents({ type: 'feature-environment-disabled' })).toHaveLength(1);
+      expect(await storage.listEvents({ type: 'flag-environment-disabled' })).toHaveLength(1);
     });
   });
 
@@ -205,22 +205,22 @@ export function writesContract(context: ContractContext): void {
       const { production, staging } = await hierarchy();
       const a = await storage.createFlag({ key: 'a' });
       const b = await storage.createFlag({ key: 'b' });
-      const pa = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: a.id, enabled: false });
+      const pa = await storage.createOverride({ environmentId: production.id, flagId: a.id, enabled: false });
       changes.length = 0;
       const results = await storage.writeAll(
         [
           {
-            op: 'updateEnvironmentFlag',
+            op: 'updateOverride',
             update: { id: pa.id, version: pa.version, enabled: true },
             context: { data: { flag: 'a' } },
           },
           {
-            op: 'createEnvironmentFlag',
+            op: 'createOverride',
             input: { environmentId: production.id, flagId: b.id, percentage: 50 },
-            context: { eventType: 'feature-promoted' },
+            context: { eventType: 'flag-promoted' },
           },
           { op: 'updateFlag', update: { key: 'b', description: 'Promoted' } },
-          { op: 'deleteEnvironmentFlag', ref: { envId: staging.id, flagId: b.id } },
+          { op: 'deleteOverride', ref: { envId: staging.id, flagId: b.id } },
         ],
         { actor: 'release-bot', reason: 'Release 42', data: { release: 42 } },
       );
@@ -232,32 +232,32 @@ export function writesContract(context: ContractContext): void {
       expect(changes).toHaveLength(3);
       const events = await storage.listEvents({ limit: 3, order: 'desc' });
       expect(events.reverse().map((e) => [e.type, e.actor, e.reason, e.data])).toEqual([
-        ['feature-environment-enabled', 'release-bot', 'Release 42', { release: 42, flag: 'a' }],
-        ['feature-promoted', 'release-bot', 'Release 42', { release: 42 }],
-        ['feature-updated', 'release-bot', 'Release 42', { release: 42 }],
+        ['flag-environment-enabled', 'release-bot', 'Release 42', { release: 42, flag: 'a' }],
+        ['flag-promoted', 'release-bot', 'Release 42', { release: 42 }],
+        ['flag-updated', 'release-bot', 'Release 42', { release: 42 }],
       ]);
     });
 
     it('applies nothing when one write is refused: no change, no event, the error of that write', async () => {
       const { production, staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'a' });
-      const po = await storage.createEnvironmentFlag({ environmentId: production.id, flagId: flag.id, enabled: false });
-      await storage.updateEnvironmentFlag({ id: po.id, percentage: 5 });
+      const po = await storage.createOverride({ environmentId: production.id, flagId: flag.id, enabled: false });
+      await storage.updateOverride({ id: po.id, percentage: 5 });
       const events = (await storage.listEvents({ limit: 1000 })).length;
       changes.length = 0;
       const error = await storage
         .writeAll([
-          { op: 'createEnvironmentFlag', input: { environmentId: staging.id, flagId: flag.id, enabled: true } },
+          { op: 'createOverride', input: { environmentId: staging.id, flagId: flag.id, enabled: true } },
           { op: 'updateFlag', update: { key: 'a', name: 'Renamed', rules: [countryRule] } },
           { op: 'createEnvironment', input: { name: 'QA', slug: 'qa', parentId: staging.id } },
-          { op: 'updateEnvironmentFlag', update: { id: po.id, version: po.version, enabled: true } },
+          { op: 'updateOverride', update: { id: po.id, version: po.version, enabled: true } },
         ])
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VersionConflictError);
-      expect(await storage.getEnvironmentFlag({ envId: staging.id, flagId: flag.id })).toBeNull();
+      expect(await storage.getOverride({ envId: staging.id, flagId: flag.id })).toBeNull();
       expect((await storage.getFlag('a'))!).toMatchObject({ name: 'a', rules: [], version: 1 });
       expect(await storage.getEnvironment('qa')).toBeNull();
-      expect((await storage.getEnvironmentFlag({ envId: production.id, flagId: flag.id }))!).toMatchObject({
+      expect((await storage.getOverride({ envId: production.id, flagId: flag.id }))!).toMatchObject({
         enabled: false,
         version: 2,
       });
@@ -265,7 +265,7 @@ export function writesContract(context: ContractContext): void {
       expect(await storage.listEvents({ limit: 1000 })).toHaveLength(events);
       // The store still works normally afterwards.
       await expect(
-        storage.createEnvironmentFlag({ environmentId: staging.id, flagId: flag.id, enabled: true }),
+        storage.createOverride({ environmentId: staging.id, flagId: flag.id, enabled: true }),
       ).resolves.toMatchObject({ version: 1 });
     });
 

@@ -12,6 +12,9 @@ import { FeatureFlagsClientKeysSqlite1734000000000 } from './sqlite/173400000000
 import { FeatureFlagsTokenPrincipalMysql1735000000000 } from './mysql/1735000000000-TokenPrincipal';
 import { FeatureFlagsTokenPrincipalPostgres1735000000000 } from './postgres/1735000000000-TokenPrincipal';
 import { FeatureFlagsTokenPrincipalSqlite1735000000000 } from './sqlite/1735000000000-TokenPrincipal';
+import { FeatureFlagsFlagAndOverrideNamesMysql1736000000000 } from './mysql/1736000000000-FlagAndOverrideNames';
+import { FeatureFlagsFlagAndOverrideNamesPostgres1736000000000 } from './postgres/1736000000000-FlagAndOverrideNames';
+import { FeatureFlagsFlagAndOverrideNamesSqlite1736000000000 } from './sqlite/1736000000000-FlagAndOverrideNames';
 
 export {
   FeatureFlagsInitialSchemaMysql1732000000000,
@@ -26,6 +29,9 @@ export {
   FeatureFlagsTokenPrincipalMysql1735000000000,
   FeatureFlagsTokenPrincipalPostgres1735000000000,
   FeatureFlagsTokenPrincipalSqlite1735000000000,
+  FeatureFlagsFlagAndOverrideNamesMysql1736000000000,
+  FeatureFlagsFlagAndOverrideNamesPostgres1736000000000,
+  FeatureFlagsFlagAndOverrideNamesSqlite1736000000000,
 };
 
 type MigrationClass = new () => MigrationInterface;
@@ -36,6 +42,7 @@ export const POSTGRES_MIGRATIONS: MigrationClass[] = [
   FeatureFlagsAdminSchemaPostgres1733000000000,
   FeatureFlagsClientKeysPostgres1734000000000,
   FeatureFlagsTokenPrincipalPostgres1735000000000,
+  FeatureFlagsFlagAndOverrideNamesPostgres1736000000000,
 ];
 /** The migrations of the feature-flag tables on MySQL and MariaDB, oldest first. */
 export const MYSQL_MIGRATIONS: MigrationClass[] = [
@@ -43,6 +50,7 @@ export const MYSQL_MIGRATIONS: MigrationClass[] = [
   FeatureFlagsAdminSchemaMysql1733000000000,
   FeatureFlagsClientKeysMysql1734000000000,
   FeatureFlagsTokenPrincipalMysql1735000000000,
+  FeatureFlagsFlagAndOverrideNamesMysql1736000000000,
 ];
 /** The migrations of the feature-flag tables on SQLite, oldest first. */
 export const SQLITE_MIGRATIONS: MigrationClass[] = [
@@ -50,6 +58,7 @@ export const SQLITE_MIGRATIONS: MigrationClass[] = [
   FeatureFlagsAdminSchemaSqlite1733000000000,
   FeatureFlagsClientKeysSqlite1734000000000,
   FeatureFlagsTokenPrincipalSqlite1735000000000,
+  FeatureFlagsFlagAndOverrideNamesSqlite1736000000000,
 ];
 
 /** TypeORM's SQLite drivers: one schema for all of them. */
