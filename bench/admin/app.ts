@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FeatureFlagsAdminModule } from '../../lib/admin';
+import { FeatureFlagsAdminModule } from '../../lib/admin/feature-flags-admin.module';
 import { FeatureFlagsModule } from '../../lib/feature-flags.module';
 import { FeatureFlagStorage } from '../../lib/storage/feature-flag-storage.interface';
 
