@@ -29,6 +29,7 @@ export class PostgresChangeBus implements ChangeBus {
   private onPayload: ((payload: string) => void) | undefined;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private publishing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: PostgresClientConfig,
@@ -47,7 +48,17 @@ export class PostgresChangeBus implements ChangeBus {
     }
   }
 
-  async publish(payload: string): Promise<void> {
+  /**
+   * Publishes in order, one at a time on the publishing connection: concurrent writes would otherwise
+   * each open a connection of their own while the first connects, and queue queries on a busy client.
+   */
+  publish(payload: string): Promise<void> {
+    const sent = this.publishing.then(() => this.send(payload));
+    this.publishing = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private async send(payload: string): Promise<void> {
     if (!this.publisher) this.publisher = await this.connect(false);
     try {
       await this.publisher.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
