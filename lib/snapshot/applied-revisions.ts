@@ -53,6 +53,17 @@ export class AppliedRevisions {
     return !this.untracked && revision === this.revision;
   }
 
+  /**
+   * Whether the snapshot has reached `revision`: every commit up to it applied (stores that number their
+   * commits: the snapshot may be further on), or, as `isAt`, nothing applied since it was last read.
+   */
+  covers(revision: string): boolean {
+    const seq = this.sequence;
+    if (!seq) return this.isAt(revision);
+    const m = /^(.*):(\d+)$/.exec(revision);
+    return m !== null && m[1] === seq.epoch && seq.n >= Number(m[2]);
+  }
+
   /** Moves the known sequence over every commit applied in full. */
   advance(): void {
     const seq = this.sequence;

@@ -14,6 +14,13 @@ import { FeatureFlagStorage } from '../storage/feature-flag-storage.interface';
 import { AppliedRevisions } from './applied-revisions';
 import { applyAndListChangedFlags, changedFlagKeys, snapshotData, snapshotFingerprint } from './changed-flags';
 import { referencedChange } from './referenced-change';
+import { SnapshotRevision } from './snapshot-revision';
+
+/**
+ * How long a check waits for the changes in flight when the store's revision is ahead of the snapshot,
+ * before it counts them missed and reloads.
+ */
+const CATCH_UP_MS = 1000;
 
 /**
  * The state of the snapshot, as OpenFeature names it: `ready` (in sync with the store), `stale` (serving a
@@ -51,6 +58,9 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
   private started = false;
   private readonly watchers = new Set<(event: SnapshotEvent) => void>();
   private lastStatus: SnapshotStatus | undefined;
+  private readonly contentRevision: SnapshotRevision;
+  /** The revision a check waits for the snapshot to reach. */
+  private awaited: { revision: string; resolve: () => void } | undefined;
 
   constructor(
     @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: ResolvedFeatureFlagsOptions,
@@ -59,7 +69,9 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
     private readonly propagation: ChangePropagation,
     private readonly bootstrapFile: BootstrapFileService,
     private readonly optionsCheck: EnvironmentOptionsCheck,
-  ) {}
+  ) {
+    this.contentRevision = new SnapshotRevision(storage, snapshot);
+  }
 
   async onModuleInit(): Promise<void> {
     this.bootstrapFile.startWriting(() => this.exportData());
@@ -142,10 +154,11 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
       const data = await this.storage.loadSnapshot();
       const before = this.started && this.watchers.size > 0 ? snapshotFingerprint(this.snapshot) : undefined;
       this.snapshot.load(data);
+      this.contentRevision.loaded(data);
       this.reloads++;
       this.revisions.loaded(revision);
       for (const [change, changeRevision] of this.pending) {
-        this.snapshot.apply(change);
+        this.contentRevision.apply(change, () => this.snapshot.apply(change));
         this.noteApplied(changeRevision);
       }
       this.revisions.advance();
@@ -178,8 +191,8 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
         }
         const wasReachable = this.storageReachable;
         if (this.storage.revision) {
-          const revision = await this.storage.revision();
-          if (!wasReachable || !this.isCurrent(revision)) await this.reload();
+          const revision = await this.readRevision();
+          if (!(await this.reaches(revision, wasReachable))) await this.reload();
           else {
             this.revisions.confirmed(revision);
             this.markReachable();
@@ -214,6 +227,7 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
     const data = await this.bootstrapFile.read();
     if (data) {
       this.snapshot.load(data);
+      this.contentRevision.loaded(undefined);
       this.source = 'bootstrap';
       this.loadedAt = new Date(data.exportedAt);
       this.logger.warn(
@@ -250,20 +264,59 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Whether the snapshot holds exactly what the store at `revision` holds, without reloading: by content
-   * (stores with `revisionOf`), or by having applied every commit up to it (stores that number their
-   * commits), or by having applied nothing since the revision was last read.
+   * The store's revision, noting meanwhile (stores with `revisionOf`) every revision the snapshot passes
+   * through, from just before the read: a change committed before the read may be applied during it.
    */
-  private isCurrent(revision: string): boolean {
+  private async readRevision(): Promise<string> {
+    if (this.contentRevision.applies) this.contentRevision.watch();
+    try {
+      return await this.storage.revision!();
+    } catch (e) {
+      this.contentRevision.unwatch();
+      throw e;
+    }
+  }
+
+  /**
+   * Whether the snapshot has reached the store's `revision` (read by `readRevision`) without reloading,
+   * waiting up to CATCH_UP_MS for changes in flight: under a steady flow of writes, the store is read
+   * with some of its latest commits still on their way. Reached means: by content, the snapshot held
+   * exactly what the store held (stores with `revisionOf`); or every commit up to it was applied (stores
+   * that number their commits); or nothing was applied since the revision was last read. Never, for a
+   * store that was unreachable.
+   */
+  private async reaches(revision: string, wasReachable: boolean): Promise<boolean> {
+    try {
+      if (!wasReachable) return false;
+      if (this.hasReached(revision)) return true;
+      return await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(this.hasReached(revision)), CATCH_UP_MS);
+        this.awaited = {
+          revision,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve(true);
+          },
+        };
+      });
+    } finally {
+      this.contentRevision.unwatch();
+      this.awaited = undefined;
+    }
+  }
+
+  private hasReached(revision: string): boolean {
     if (this.pending) return false;
-    if (this.storage.revisionOf) return this.storage.revisionOf(this.exportData()) === revision;
-    return this.revisions.isAt(revision);
+    if (this.contentRevision.applies) return this.contentRevision.hasPassed(revision);
+    return this.revisions.covers(revision);
   }
 
   /** Records that a change was applied (with where it left the store, when known). */
   private noteApplied(revision: ChangeRevision | undefined): void {
     this.bootstrapFile.schedule();
     this.revisions.applied(revision);
+    if (!this.pending) this.contentRevision.note();
+    if (this.awaited && this.hasReached(this.awaited.revision)) this.awaited.resolve();
   }
 
   private onLocalChange(change: StorageChange, revision?: ChangeRevision): void {
@@ -291,9 +344,10 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
       this.pending.push([change, revision]);
       return;
     }
-    if (this.watchers.size === 0) this.snapshot.apply(change);
+    if (this.watchers.size === 0) this.contentRevision.apply(change, () => this.snapshot.apply(change));
     else {
-      const keys = applyAndListChangedFlags(this.snapshot, change);
+      let keys: string[] = [];
+      this.contentRevision.apply(change, () => (keys = applyAndListChangedFlags(this.snapshot, change)));
       if (keys.length > 0) this.emit({ type: 'changed', flagKeys: keys });
     }
     this.noteApplied(revision);

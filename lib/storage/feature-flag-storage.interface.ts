@@ -1,4 +1,4 @@
-import { SnapshotData, StorageChangeListener } from '../core/changes';
+import { SnapshotData, StorageChange, StorageChangeListener } from '../core/changes';
 import { AuditEvent, Environment, Flag, Override, Segment } from './records';
 import {
   EnvironmentInput,
@@ -161,8 +161,22 @@ export interface FeatureFlagStorage {
    */
   revisionOf?(data: SnapshotData): string;
 
+  /**
+   * With `revisionOf`: a running `revisionOf(data)` that follows the changes applied to `data` one at a
+   * time, so that an instance knows its revision after each change without going over every record.
+   */
+  revisionTracker?(data: SnapshotData): RevisionTracker;
+
   /** Registers a listener for applied writes; returns a function that removes it. */
   subscribe(listener: StorageChangeListener): () => void;
+}
+
+/** `revisionOf` kept up to date change by change (see `FeatureFlagStorage.revisionTracker`). */
+export interface RevisionTracker {
+  /** What `revisionOf` gives for the data as it stands; undefined when only the whole data can tell. */
+  revision(): string | undefined;
+  /** Accounts for one change, given the record it replaces (undefined: none), before it is applied. */
+  replace(change: StorageChange, before: object | undefined): void;
 }
 
 /** Injection token of the storage (also usable as a type through the interface of the same name). */

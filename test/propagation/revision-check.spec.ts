@@ -12,6 +12,8 @@ import {
   RedisStorage,
   TypeOrmStorage,
 } from '../../lib';
+import { ChangeRevision, StorageChange } from '../../lib/core/changes';
+import { ChangeNotice } from '../../lib/propagation/change-notice';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { SERVICE_URLS, describeWithService } from '../support/services';
@@ -151,6 +153,29 @@ for (const store of [postgresStore(), redisStore()]) {
       }
       expect({ a: a.runtime.reloads, b: b.runtime.reloads }).toEqual(before);
       expect(a.flags.health().status).toBe('up');
+    });
+
+    it('waits for a change still in flight when it reads the store, instead of reloading', async () => {
+      const silent = await store.silent();
+      try {
+        const written: [StorageChange, ChangeRevision | undefined][] = [];
+        silent.subscribe((change, revision) => written.push([change, revision]));
+        await silent.createFlag({ key: 'in-flight', defaultEnabled: true });
+        expect(written).toHaveLength(1);
+        const before = b.runtime.reloads;
+        // The store is read with the commit in it; its notice arrives 100 ms later.
+        const checked = b.runtime.check();
+        setTimeout(() => {
+          const [change, revision] = written[0];
+          (b.runtime as unknown as { onNotice(n: ChangeNotice): void }).onNotice({ origin: 'x', change, revision });
+        }, 100);
+        await checked;
+        expect(b.runtime.reloads).toBe(before);
+        expect(b.flags.isEnabled('in-flight', { environment: 'staging' })).toBe(true);
+        expect(b.flags.health().status).toBe('up');
+      } finally {
+        await silent.close();
+      }
     });
 
     it('reloads once when a change was missed (it came without a notice), then finds itself current again', async () => {

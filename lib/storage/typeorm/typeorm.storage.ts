@@ -11,7 +11,9 @@ import {
   AuditEventListener,
   FeatureFlagStorage,
   FlagFilter,
+  RevisionTracker,
 } from '../feature-flag-storage.interface';
+import { ContentRevision } from '../content-revision';
 import { OverrideRef } from '../inputs';
 import { RecordTransaction } from '../record-transaction';
 import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from '../records';
@@ -179,20 +181,12 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
    * instance compares it with `revision()` to know its snapshot is current without reloading it.
    */
   revisionOf(data: SnapshotData): string {
-    return [data.flags, data.environments, data.overrides, data.segments]
-      .map((records) => {
-        let v = 0;
-        let u = -Infinity;
-        for (const r of records as { version?: number; updatedAt?: Date }[]) {
-          v += r.version ?? 0;
-          // Not instanceof: copies made by structuredClone may hold Dates of another realm.
-          const t =
-            Object.prototype.toString.call(r.updatedAt) === '[object Date]' ? (r.updatedAt as Date).getTime() : NaN;
-          if (t > u) u = t;
-        }
-        return `${records.length}.${v}.${records.length === 0 || u === -Infinity ? '' : u}`;
-      })
-      .join('/');
+    return new ContentRevision(data).revision()!;
+  }
+
+  /** `revisionOf`, kept up to date one change at a time. */
+  revisionTracker(data: SnapshotData): RevisionTracker {
+    return new ContentRevision(data);
   }
 
   async loadSnapshot(): Promise<SnapshotData> {
