@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { RunReport, resultsMarkdown, runMeta, textSection } from './harness/report';
 import { Suite, SuiteResult, emptyResult } from './harness/types';
 import { adminWritesSuite } from './suites/admin-writes';
+import { changeLoadSuite } from './suites/change-load';
 import { evaluationSuite } from './suites/evaluation';
 import { httpSuite } from './suites/http';
 import { importSuite } from './suites/import';
@@ -29,6 +30,7 @@ export const SUITES: Suite[] = [
   propagationSuite,
   adminWritesSuite,
   importSuite,
+  changeLoadSuite,
 ];
 
 /** The repository root, from the source (bench/) or the compiled file (dist-bench/bench/). */
