@@ -19,10 +19,24 @@ export interface RunMeta {
   command: string;
 }
 
-/** Everything a run wrote to latest.json. */
+/** What one section reported on one Node version. */
+export type SuiteEntry = { section: number; title: string } & SuiteResult;
+
+/** Every section's result on one Node version. */
+export interface NodeRun {
+  /** "Node 20", "Node 24". */
+  label: string;
+  /** process.version of that Node. */
+  version: string;
+  suites: Record<string, SuiteEntry>;
+}
+
+/** Everything a run wrote to latest.json: the same sections on each Node version. */
 export interface RunReport {
   meta: RunMeta;
-  suites: Record<string, { section: number; title: string } & SuiteResult>;
+  nodes: NodeRun[];
+  /** What could not be measured, and why (a Node version, an addon). */
+  notes: string[];
 }
 
 function git(args: string): string | null {
@@ -82,9 +96,9 @@ export function markdownTable(columns: string[], rows: (string | number)[][]): s
   ].join('\n');
 }
 
-/** What the CLI prints for one suite. */
-export function textSection(suite: Suite, result: SuiteResult): string {
-  const head = `== ${suite.section}. ${suite.title} ==`;
+/** What the CLI prints for one suite (on the Node named by `node`, when given). */
+export function textSection(suite: Suite, result: SuiteResult, node?: string): string {
+  const head = `== ${suite.section}. ${suite.title}${node ? `, ${node}` : ''} ==`;
   if (result.status !== 'ok') return `${head}\n${statusLine(result)}`;
   const parts = [head, ...result.tables.map(textTable)];
   if (result.targets.length > 0) {
@@ -114,7 +128,36 @@ function statusLine(result: SuiteResult): string {
   }
 }
 
-/** The human summary: how the figures were made, then every section. */
+/** The targets of every section, one row per target, with each Node version's verdict side by side. */
+export function targetsTable(report: RunReport, suites: Suite[]): { columns: string[]; rows: string[][] } {
+  const columns = ['section', 'what'];
+  for (const n of report.nodes) columns.push(`${n.label}: target`, `${n.label}: measured`, n.label);
+  const rows: string[][] = [];
+  for (const s of suites) {
+    const names: string[] = [];
+    for (const n of report.nodes) {
+      for (const t of n.suites[s.id]?.targets ?? []) if (!names.includes(t.name)) names.push(t.name);
+    }
+    for (const name of names) {
+      const row = [String(s.section), name];
+      for (const n of report.nodes) {
+        const entry = n.suites[s.id];
+        const t = entry?.targets.find((x) => x.name === name);
+        if (t)
+          row.push(
+            t.target,
+            t.ratio === undefined ? t.measured : `${t.measured} (ratio ${t.ratio})`,
+            t.met ? '**met**' : '**missed**',
+          );
+        else row.push('', entry && entry.status !== 'ok' ? entry.status : 'not measured', '');
+      }
+      rows.push(row);
+    }
+  }
+  return { columns, rows };
+}
+
+/** The human summary: how the figures were made, the targets on every Node side by side, then every section. */
 export function resultsMarkdown(report: RunReport, suites: Suite[], preface: string): string {
   const m = report.meta;
   const lines: string[] = [preface.trim(), ''];
@@ -126,7 +169,7 @@ export function resultsMarkdown(report: RunReport, suites: Suite[], preface: str
         ['date', m.date],
         ['command', `\`${m.command}\``],
         ['mode', m.mode],
-        ['Node.js', `${m.node} (V8 ${m.v8})`],
+        ['Node.js', report.nodes.map((n) => `${n.label}: ${n.version}`).join('; ')],
         ['CPU', `${m.cpu}, ${m.cores} cores`],
         ['memory', `${m.memoryGiB} GiB`],
         ['OS', m.platform],
@@ -136,35 +179,28 @@ export function resultsMarkdown(report: RunReport, suites: Suite[], preface: str
     ),
     '',
   );
-  const allTargets = suites.flatMap((s) => (report.suites[s.id]?.targets ?? []).map((t) => ({ s, t })));
-  if (allTargets.length > 0) {
+  for (const note of report.notes) lines.push(`- ${note}`);
+  if (report.notes.length > 0) lines.push('');
+  const targets = targetsTable(report, suites);
+  if (targets.rows.length > 0) {
     lines.push('## Targets', '');
-    lines.push(
-      markdownTable(
-        ['section', 'what', 'target', 'measured', 'ratio', ''],
-        allTargets.map(({ s, t }) => [
-          String(s.section),
-          t.name,
-          t.target,
-          t.measured,
-          t.ratio === undefined ? '' : String(t.ratio),
-          t.met ? '**met**' : '**missed**',
-        ]),
-      ),
-      '',
-    );
+    lines.push(markdownTable(targets.columns, targets.rows), '');
   }
   for (const s of suites) {
-    const r = report.suites[s.id];
-    if (!r) continue;
+    if (!report.nodes.some((n) => n.suites[s.id])) continue;
     lines.push(`## ${s.section}. ${s.title}`, '');
-    if (r.status !== 'ok') {
-      lines.push(statusLine(r), '');
-      continue;
+    for (const n of report.nodes) {
+      const r = n.suites[s.id];
+      if (!r) continue;
+      lines.push(`### ${n.label} (${n.version})`, '');
+      if (r.status !== 'ok') {
+        lines.push(statusLine(r), '');
+        continue;
+      }
+      for (const t of r.tables) lines.push(`**${t.title}**`, '', markdownTable(t.columns, t.rows), '');
+      for (const note of r.notes) lines.push(`- ${note}`);
+      if (r.notes.length > 0) lines.push('');
     }
-    for (const t of r.tables) lines.push(`**${t.title}**`, '', markdownTable(t.columns, t.rows), '');
-    for (const note of r.notes) lines.push(`- ${note}`);
-    if (r.notes.length > 0) lines.push('');
   }
   return lines.join('\n');
 }
