@@ -6,11 +6,13 @@ import { requirePeer } from './optional-peers';
 
 /**
  * What shapes the module graph, given next to the options (also with `forRootAsync`, beside `useFactory`):
- * whether the module is global, the name of the app's TypeOrmModule connection to share, injected by
- * its token, and whether every request's environment is detected as it arrives (the detection hook).
+ * whether the module is global, the storage backend (the module imports that backend's storage only), the
+ * name of the app's TypeOrmModule connection to share, injected by its token, and whether every request's
+ * environment is detected as it arrives (the detection hook).
  */
 export interface FeatureFlagsModuleExtras {
   isGlobal: boolean;
+  backend: 'database' | 'memory' | 'redis' | undefined;
   dataSource: string | undefined;
   enableEnvironmentMiddleware: boolean | undefined;
 }
@@ -31,7 +33,11 @@ function graphProviders(extras: FeatureFlagsModuleExtras): Provider[] {
   const providers: Provider[] = [
     {
       provide: FEATURE_FLAGS_STATIC_OPTIONS,
-      useValue: { dataSource: extras.dataSource, enableEnvironmentMiddleware: extras.enableEnvironmentMiddleware },
+      useValue: {
+        backend: extras.backend,
+        dataSource: extras.dataSource,
+        enableEnvironmentMiddleware: extras.enableEnvironmentMiddleware,
+      },
     },
   ];
   // A name that is not a string is refused by the options check, naming the option.
@@ -53,7 +59,7 @@ export const {
 } = new ConfigurableModuleBuilder<FeatureFlagsModuleOptions>({ moduleName: 'FeatureFlags' })
   .setClassMethodName('forRoot')
   .setExtras<FeatureFlagsModuleExtras>(
-    { isGlobal: false, dataSource: undefined, enableEnvironmentMiddleware: undefined },
+    { isGlobal: false, backend: undefined, dataSource: undefined, enableEnvironmentMiddleware: undefined },
     (definition, extras) => ({
       ...definition,
       global: extras.isGlobal,

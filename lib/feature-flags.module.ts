@@ -73,8 +73,10 @@ function bindProvider(
     {
       provide: FEATURE_FLAGS_OPTIONS,
       // The graph-shaping options (given next to forRootAsync's factory) join the runtime ones here, once.
-      useFactory: (options: FeatureFlagsModuleOptions, graph: Pick<FeatureFlagsModuleOptions, 'dataSource'>) =>
-        resolveOptions(options, graph),
+      useFactory: (
+        options: FeatureFlagsModuleOptions,
+        graph: Pick<FeatureFlagsModuleOptions, 'backend' | 'dataSource' | 'enableEnvironmentMiddleware'>,
+      ) => resolveOptions(options, graph),
       inject: [FEATURE_FLAGS_MODULE_OPTIONS, FEATURE_FLAGS_STATIC_OPTIONS],
     },
     {

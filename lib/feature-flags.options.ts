@@ -36,7 +36,7 @@ function fail(option: string, problem: string): never {
 /** Applies defaults and refuses options that cannot work, naming the option. */
 export function resolveOptions(
   options: FeatureFlagsModuleOptions | undefined,
-  graph?: Pick<FeatureFlagsModuleOptions, 'dataSource' | 'enableEnvironmentMiddleware'>,
+  graph?: Pick<FeatureFlagsModuleOptions, 'backend' | 'dataSource' | 'enableEnvironmentMiddleware'>,
 ): ResolvedFeatureFlagsOptions {
   let o = options ?? {};
   if (graph !== undefined) {
@@ -55,7 +55,20 @@ export function resolveOptions(
         'shapes the module graph (how requests are detected): pass it beside useFactory, as forRootAsync({ enableEnvironmentMiddleware, useFactory })',
       );
     }
-    o = { ...o, dataSource: graph.dataSource, enableEnvironmentMiddleware: graph.enableEnvironmentMiddleware };
+    // `backend` decides which storage the module creates: it belongs beside the factory too. One the factory
+    // returns is still used when none is given beside it.
+    if (o.backend !== undefined && graph.backend !== undefined && o.backend !== graph.backend) {
+      fail(
+        'backend',
+        `is ${JSON.stringify(graph.backend)} beside useFactory but ${JSON.stringify(o.backend)} from the factory: give it once, beside useFactory`,
+      );
+    }
+    o = {
+      ...o,
+      backend: graph.backend ?? o.backend,
+      dataSource: graph.dataSource,
+      enableEnvironmentMiddleware: graph.enableEnvironmentMiddleware,
+    };
   }
   const backend = o.backend ?? 'memory';
   if (backend !== 'database' && backend !== 'memory' && backend !== 'redis') {

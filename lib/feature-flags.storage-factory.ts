@@ -5,8 +5,6 @@ import { ResolvedFeatureFlagsOptions } from './feature-flags.options';
 import { featureFlagDataSourceOptions } from './storage/typeorm/connection';
 import { FeatureFlagStorage } from './storage/feature-flag-storage.interface';
 import { MemoryStorage } from './storage/memory.storage';
-import { TypeOrmStorage } from './storage/typeorm/typeorm.storage';
-import { RedisStorage } from './storage/redis.storage';
 import { requirePeer } from './optional-peers';
 
 const typeorm = (option: string): typeof TypeOrm =>
@@ -27,21 +25,32 @@ export function appDataSource(name: string, injected: unknown): DataSource {
   return injected;
 }
 
-/** The storage the options ask for (`injectedDataSource`: the app's connection `dataSource` names, if any). */
-export function createStorage(options: ResolvedFeatureFlagsOptions, injectedDataSource?: unknown): FeatureFlagStorage {
+/**
+ * The storage the options ask for (`injectedDataSource`: the app's connection `dataSource` names, if any).
+ * The Redis and TypeORM backends' code is imported here, when one of them is the backend.
+ */
+export async function createStorage(
+  options: ResolvedFeatureFlagsOptions,
+  injectedDataSource?: unknown,
+): Promise<FeatureFlagStorage> {
   if (options.storage) return options.storage;
   if (options.backend === 'memory') return new MemoryStorage();
-  if (options.backend === 'redis')
+  if (options.backend === 'redis') {
+    const { RedisStorage } = await import('./storage/redis.storage');
     return new RedisStorage(options.redis!, { prefix: options.redisPrefix, ownsClient: true });
+  }
   if (options.connection !== undefined) {
     const { DataSource } = typeorm('connection');
+    const { TypeOrmStorage } = await import('./storage/typeorm/typeorm.storage');
     return new TypeOrmStorage(new DataSource(featureFlagDataSourceOptions(options.connection)), {
       ownsDataSource: true,
       runMigrations: options.runMigrations,
     });
   }
   const name = options.dataSource as string;
-  return new TypeOrmStorage(appDataSource(name, injectedDataSource), { ownsDataSource: false });
+  const dataSource = appDataSource(name, injectedDataSource);
+  const { TypeOrmStorage } = await import('./storage/typeorm/typeorm.storage');
+  return new TypeOrmStorage(dataSource, { ownsDataSource: false });
 }
 
 /**

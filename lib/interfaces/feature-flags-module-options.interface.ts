@@ -48,6 +48,9 @@ export interface FeatureFlagsModuleOptions {
   /**
    * Where flags live: `database` (TypeORM), `redis` (Redis through ioredis: needs `redis`, keys under
    * `redisPrefix`; changes then also travel over Redis pub/sub) or `memory` (process memory). Default `memory`.
+   * It decides which storage the module imports, so it shapes the module graph: with `forRootAsync`, pass
+   * it beside `useFactory` (`forRootAsync({ backend: 'database', useFactory })`). One returned by the
+   * factory is still used when none is given beside it; the two differing stop the boot.
    */
   backend?: 'database' | 'memory' | 'redis';
   /**

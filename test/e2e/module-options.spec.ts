@@ -7,7 +7,15 @@ import {
   Module,
 } from '@nestjs/common';
 import request from 'supertest';
-import { FeatureFlag, FeatureFlagsModule, FeatureFlagsModuleOptions, FeatureFlagsService } from '../../lib';
+import {
+  FeatureFlag,
+  FeatureFlagStorage,
+  FeatureFlagsModule,
+  FeatureFlagsModuleOptions,
+  FeatureFlagsService,
+  MemoryStorage,
+  TypeOrmStorage,
+} from '../../lib';
 import { ADAPTERS, StartApp, bootApp, closeApps } from '../support/http';
 import { HIERARCHY, seedFlag } from './seed';
 
@@ -238,6 +246,48 @@ describe.each(ADAPTERS)('FeatureFlagsModule options (%s)', (_adapter, start: Sta
       await expect(boot({ environments: loop })).rejects.toMatchObject({
         option: 'environments',
         message: expect.stringMatching(/environments.*loop/),
+      });
+    });
+
+    it('takes the backend beside useFactory (it decides which storage is created), or from the factory when none is beside it', async () => {
+      const beside = await bootApp(start, {
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            backend: 'database',
+            useFactory: () => ({ connection: 'sqlite::memory:', environments: HIERARCHY }),
+          }),
+        ],
+      });
+      expect(beside.get(FeatureFlagStorage)).toBeInstanceOf(TypeOrmStorage);
+      const fromFactory = await bootApp(start, {
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            useFactory: () => ({ backend: 'database', connection: 'sqlite::memory:', environments: HIERARCHY }),
+          }),
+        ],
+      });
+      expect(fromFactory.get(FeatureFlagStorage)).toBeInstanceOf(TypeOrmStorage);
+      const memory = await bootApp(start, {
+        imports: [
+          FeatureFlagsModule.forRootAsync({ backend: 'memory', useFactory: () => ({ environments: HIERARCHY }) }),
+        ],
+      });
+      expect(memory.get(FeatureFlagStorage)).toBeInstanceOf(MemoryStorage);
+    });
+
+    it('refuses a backend beside useFactory that the factory contradicts, naming the option', async () => {
+      const app = bootApp(start, {
+        imports: [
+          FeatureFlagsModule.forRootAsync({
+            backend: 'memory',
+            useFactory: () => ({ backend: 'redis', redis: 'redis://127.0.0.1:1', environments: HIERARCHY }),
+          }),
+        ],
+      });
+      await expect(app).rejects.toMatchObject({
+        option: 'backend',
+        message:
+          'FeatureFlagsModule: option "backend" is "memory" beside useFactory but "redis" from the factory: give it once, beside useFactory',
       });
     });
 
