@@ -1,4 +1,4 @@
-import { PropagationState } from '../propagation/change-propagation';
+import type { PropagationState } from '../propagation/propagation-state';
 
 /** `up`: in sync with the store; `degraded`: serving a possibly stale snapshot; `down`: nothing to serve. */
 export type FeatureFlagsHealthStatus = 'up' | 'degraded' | 'down';

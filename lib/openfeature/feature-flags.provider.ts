@@ -1,12 +1,20 @@
-import { EvaluationContext, FlagValue } from '../core/types';
+import { EvaluationContext, EvaluationDetails, FlagValue } from '../core/types';
 import type { FeatureFlagsHealth } from '../health/health-report';
-import type { SnapshotEvent, SnapshotSync } from '../snapshot/snapshot-sync';
+import type { SnapshotEvent, SnapshotStatus } from '../snapshot/snapshot-status';
 
-/** What the provider follows of a module: its snapshot's state and its health. */
-export type FeatureFlagsModuleState = Pick<SnapshotSync, 'watch' | 'hasStarted' | 'status' | 'hasSnapshot'> & {
+/** What the provider follows of a module (its SnapshotSync and health): the snapshot's state and its health. */
+export interface FeatureFlagsModuleState {
+  watch(listener: (event: SnapshotEvent) => void): () => void;
+  hasStarted(): boolean;
+  status(): SnapshotStatus;
+  hasSnapshot(): boolean;
   health(): FeatureFlagsHealth;
-};
-import type { FeatureFlagsService } from '../feature-flags.service';
+}
+
+/** What the provider evaluates with: the module's FeatureFlagsService. */
+export interface FlagEvaluator {
+  evaluate(key: string, context: EvaluationContext | undefined, defaultValue: FlagValue): EvaluationDetails<FlagValue>;
+}
 import type {
   ErrorCode,
   OpenFeatureEvaluationContext as OpenFeatureContext,
@@ -62,7 +70,7 @@ export class FeatureFlagsProvider {
   readonly runsOn = 'server' as const;
   readonly hooks = [];
   private emitter: OpenFeatureProviderEvents | undefined;
-  private service: FeatureFlagsService | undefined;
+  private service: FlagEvaluator | undefined;
   private runtime: FeatureFlagsModuleState | undefined;
   private unwatch: (() => void) | undefined;
   private waiters: Waiter[] = [];
@@ -85,7 +93,7 @@ export class FeatureFlagsProvider {
    * last module).
    * @internal
    */
-  bind(service: FeatureFlagsService, runtime: FeatureFlagsModuleState): void {
+  bind(service: FlagEvaluator, runtime: FeatureFlagsModuleState): void {
     this.unwatch?.();
     this.service = service;
     this.runtime = runtime;

@@ -8,12 +8,9 @@ import { databaseOptions } from '../feature-flags.storage-factory';
 import { createChangeBus } from './change-bus.factory';
 import { ChangeBus } from './change-bus.interface';
 import { ChangeNotice, decodeNotice, encodeNotice } from './change-notice';
+import type { PropagationState } from './propagation-state';
 
-/** The transport of change notices and whether it is connected. */
-export interface PropagationState {
-  transport: string;
-  connected: boolean;
-}
+export type { PropagationState } from './propagation-state';
 
 /**
  * Carries changes between instances: publishes each local change on the change bus (Redis pub/sub or

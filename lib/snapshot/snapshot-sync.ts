@@ -15,6 +15,7 @@ import { AppliedRevisions } from './applied-revisions';
 import { applyAndListChangedFlags, changedFlagKeys, snapshotData, snapshotFingerprint } from './changed-flags';
 import { referencedChange } from './referenced-change';
 import { SnapshotRevision } from './snapshot-revision';
+import type { SnapshotEvent, SnapshotStatus } from './snapshot-status';
 
 /**
  * How long a check waits for the changes in flight when the store's revision is ahead of the snapshot,
@@ -22,16 +23,7 @@ import { SnapshotRevision } from './snapshot-revision';
  */
 const CATCH_UP_MS = 1000;
 
-/**
- * The state of the snapshot, as OpenFeature names it: `ready` (in sync with the store), `stale` (serving a
- * snapshot the store may have moved past: it is unreachable, or the snapshot came from a bootstrap file),
- * `error` (nothing to serve: no snapshot).
- */
-export type SnapshotStatus = 'ready' | 'stale' | 'error';
-
-/** What the snapshot tells its watchers (the OpenFeature provider, OFREP event streams). */
-export type SnapshotEvent =
-  { type: 'changed'; flagKeys: string[] } | { type: 'status'; status: SnapshotStatus; message?: string };
+export type { SnapshotEvent, SnapshotStatus } from './snapshot-status';
 
 /**
  * Keeps the in-memory snapshot equal to the store: loads it at boot (or from the bootstrap file when the

@@ -1,0 +1,5 @@
+/** The transport of change notices and whether it is connected. */
+export interface PropagationState {
+  transport: string;
+  connected: boolean;
+}
