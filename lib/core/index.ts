@@ -2,6 +2,8 @@ export * from './types';
 export * from './errors';
 export * from './changes';
 export * from './murmur3';
+export * from './condition-values';
+export * from './condition-check';
 export * from './operators';
 export * from './pattern';
 export * from './validation';

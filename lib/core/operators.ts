@@ -3,8 +3,15 @@ import semverEq from 'semver/functions/eq';
 import semverGt from 'semver/functions/gt';
 import semverLt from 'semver/functions/lt';
 import semverValid from 'semver/functions/valid';
-import { MAX_MATCHED_LENGTH, MAX_MATCHED_VALUES, compilePattern, patternProblem } from './pattern';
-import { Condition, EvaluationContext, OPERATORS, Operator } from './types';
+import { conditionProblem } from './condition-check';
+import { TimeWindow, attributeOf, isScalar, parseClock, toNumber, toTime } from './condition-values';
+import { MAX_MATCHED_LENGTH, MAX_MATCHED_VALUES, compilePattern } from './pattern';
+import { Condition, EvaluationContext, Operator } from './types';
+
+/**
+ * What each operator does: conditions compiled into predicates over an evaluation context, once, when a
+ * flag or segment is compiled. A condition that is not well formed (condition-check.ts) never holds.
+ */
 
 /** A compiled test on an evaluation context. */
 export type Predicate = (context: EvaluationContext) => boolean;
@@ -13,138 +20,8 @@ export type Predicate = (context: EvaluationContext) => boolean;
 export type SegmentLookup = (key: string) => Predicate | undefined;
 
 const NEVER: Predicate = () => false;
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/**
- * The value of a context attribute: an own property of the context, or undefined. What an object
- * inherits (`constructor`, `__proto__`, `toString`, `valueOf`, `hasOwnProperty`…) is never an attribute.
- */
-export function attributeOf(ctx: EvaluationContext, attribute: string): unknown {
-  return hasOwn.call(ctx, attribute) ? ctx[attribute] : undefined;
-}
-const OPERATOR_SET: ReadonlySet<string> = new Set(OPERATORS);
-
-/** Whether a string names a known operator. */
-export function isOperator(value: unknown): value is Operator {
-  return typeof value === 'string' && OPERATOR_SET.has(value);
-}
-
-function isScalar(v: unknown): v is string | number | boolean {
-  const t = typeof v;
-  return t === 'string' || t === 'number' || t === 'boolean';
-}
-
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
-}
-
-function toTime(v: unknown): number | undefined {
-  if (v instanceof Date) {
-    const t = v.getTime();
-    return Number.isNaN(t) ? undefined : t;
-  }
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && v !== '') {
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : t;
-  }
-  return undefined;
-}
-
-function parseClock(v: unknown): number | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(v.trim());
-  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
-}
-
-/** The value of a `time_window` condition. */
-export interface TimeWindow {
-  /** Start of the window, `HH:MM` (inclusive). */
-  start: string;
-  /** End of the window, `HH:MM` (exclusive); a window may wrap past midnight. */
-  end: string;
-  /** IANA time zone; default UTC. */
-  timezone?: string;
-  /** Days of the week (0 = Sunday … 6 = Saturday); default every day. */
-  days?: number[];
-}
 
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * What is wrong with a condition, or null when it is valid. Used by every write path so that a bad rule
- * is refused when it is saved, not discovered when it is evaluated.
- */
-export function conditionProblem(condition: unknown): string | null {
-  if (typeof condition !== 'object' || condition === null) return 'must be an object';
-  const c = condition as Record<string, unknown>;
-  if (typeof c.attribute !== 'string' || c.attribute.trim() === '') {
-    return 'attribute must be a non-empty string';
-  }
-  if (!isOperator(c.operator)) {
-    return `operator "${String(c.operator)}" is unknown; expected one of ${OPERATORS.join(', ')}`;
-  }
-  if (c.negate !== undefined && typeof c.negate !== 'boolean') return 'negate must be a boolean';
-  if (c.caseInsensitive !== undefined && typeof c.caseInsensitive !== 'boolean') {
-    return 'caseInsensitive must be a boolean';
-  }
-  const v = c.value;
-  switch (c.operator) {
-    case 'in':
-    case 'not_in':
-      return Array.isArray(v) && v.every(isScalar) ? null : `${c.operator} needs an array of strings or numbers`;
-    case 'gt':
-    case 'gte':
-    case 'lt':
-    case 'lte':
-      return toNumber(v) !== undefined ? null : `${c.operator} needs a number`;
-    case 'matches':
-      return patternProblem(v);
-    case 'semver_eq':
-    case 'semver_gt':
-    case 'semver_lt':
-      return typeof v === 'string' && semverValid(v) ? null : `${c.operator} needs a semantic version such as "1.2.3"`;
-    case 'date_after':
-    case 'date_before':
-      return toTime(v) !== undefined ? null : `${c.operator} needs an ISO-8601 date or a timestamp`;
-    case 'in_segment':
-    case 'not_in_segment':
-      return typeof v === 'string' && v !== '' ? null : `${c.operator} needs a segment key`;
-    case 'time_window': {
-      const w = v as Partial<TimeWindow> | undefined;
-      if (!w || typeof w !== 'object') return 'time_window needs {start: "HH:MM", end: "HH:MM", timezone?, days?}';
-      if (parseClock(w.start) === undefined || parseClock(w.end) === undefined) {
-        return 'time_window start and end must be "HH:MM"';
-      }
-      if (w.timezone !== undefined && (typeof w.timezone !== 'string' || !isValidTimeZone(w.timezone))) {
-        return `time_window timezone "${String(w.timezone)}" is not an IANA time zone`;
-      }
-      if (
-        w.days !== undefined &&
-        !(Array.isArray(w.days) && w.days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6))
-      ) {
-        return 'time_window days must be integers 0 (Sunday) to 6';
-      }
-      return null;
-    }
-    default:
-      return isScalar(v) ? null : `${c.operator} needs a string, number or boolean value`;
-  }
-}
 
 function fold(v: unknown, ci: boolean): string {
   const s = String(v);

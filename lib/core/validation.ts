@@ -1,5 +1,5 @@
 import { FeatureFlagsValidationError } from './errors';
-import { conditionProblem } from './operators';
+import { conditionProblem } from './condition-check';
 import { patternProblem } from './pattern';
 import { ENVIRONMENT_TYPES, FLAG_STATUSES, FLAG_TYPES, FlagType, FlagValue } from './types';
 
