@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FeatureFlagsValidationError } from '../core/errors';
 import { assertFlagKey, assertSlug, longerThan } from '../core/validation';
 import { API_TOKEN_TYPES, ApiToken, ChangeRequest, ChangeRequestStatus, CHANGE_REQUEST_STATUSES } from './records';
-import { assertJsonSize, assertWrites, ResolvedWriteContext } from './audit';
+import { assertJsonSize, assertWrites, ResolvedWriteContext } from './write-context';
 import {
   ApiTokenInput,
   ChangeRequestDecision,

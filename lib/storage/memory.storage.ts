@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
 import { assertChangeRequestFilter, changeRequestMatches } from './admin-records';
-import {
-  AuditEventNotifier,
-  copyApiToken,
-  copyChangeRequest,
-  copyEvent,
-  eventMatches,
-  resolveEventFilter,
-} from './audit';
+import { AuditEventNotifier, copyApiToken, copyChangeRequest, copyEvent } from './audit';
+import { eventMatches, resolveEventFilter } from './audit-filter';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from './feature-flag-admin-storage.interface';
 import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from './feature-flag-storage.interface';
 import { OverrideRef } from './inputs';

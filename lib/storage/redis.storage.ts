@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { SnapshotData, StorageChangeListener } from '../core/changes';
-import { FeatureFlagsError, FeatureFlagsValidationError, StorageUnavailableError } from '../core/errors';
+import { FeatureFlagsValidationError } from '../core/errors';
 import { assertChangeRequestFilter, changeRequestMatches } from './admin-records';
-import { AuditEventNotifier, eventMatches, resolveEventFilter } from './audit';
+import { AuditEventNotifier } from './audit';
+import { eventMatches, resolveEventFilter } from './audit-filter';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from './feature-flag-admin-storage.interface';
 import { AuditEventFilter, AuditEventListener, FeatureFlagStorage, FlagFilter } from './feature-flag-storage.interface';
 import { OverrideRef } from './inputs';
@@ -21,14 +20,13 @@ import {
   decodeFlag,
   decodeOverride,
   decodeSegment,
-  encodeEvent,
 } from './redis/codec';
+import { refreshEffectiveStates, upgradeLayout } from './redis/effective-state-writes';
 import { RedisKeys } from './redis/keys';
-import { CLIENT_DEFAULTS, createRedisClient, isRedisClient, UNAVAILABLE_REPLY, whenReady } from './redis/connect';
 import type { RedisClient, RedisConnection } from './redis/redis-client';
 import { RedisRecords } from './redis/redis-records';
-import { COMMIT_SCRIPT, READ_SCRIPT } from './redis/scripts';
-import { RedisAccess, RedisTx } from './redis/transaction';
+import { ScriptedRedis, ScriptedRedisClient } from './redis/scripted-client';
+import { RedisWriteRunner } from './redis/write-runner';
 import { ChangeNotifier, flagMatches } from './storage-records';
 import { TransactionalStorage } from './transactional-storage';
 
@@ -49,18 +47,6 @@ export interface RedisStorageOptions {
 
 /** The key layout this version writes (see RedisKeys). */
 const LAYOUT = '2';
-
-/** How many times a write runs when what it read keeps changing under it. */
-const MAX_ATTEMPTS = 100;
-
-/** The client with the storage's scripts (`defineCommand`). */
-interface ScriptedRedis extends Redis {
-  featureFlagsCommit(program: string): Promise<[number, number, number[], string] | [number, number] | [number]>;
-  featureFlagsRead(prefix: string, what: string, a: string, b: string): Promise<unknown>;
-}
-
-const pause = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
 
 /**
  * Stores flags, environments, overrides and segments in Redis (ioredis), under a key prefix, with the
@@ -83,22 +69,10 @@ const pause = (attempt: number): Promise<void> =>
 export class RedisStorage extends TransactionalStorage implements FeatureFlagStorage, FeatureFlagAdminStorage {
   /** The key layout. */
   readonly keys: RedisKeys;
-  private readonly client: ScriptedRedis;
-  private readonly ownsClient: boolean;
-  private readonly maxEvents: number;
+  private readonly client: ScriptedRedisClient;
+  private readonly writes: RedisWriteRunner;
   private readonly notifier = new ChangeNotifier();
   private readonly eventNotifier = new AuditEventNotifier();
-  private readonly access: RedisAccess = { run: (work) => this.run(work) };
-  private queue: Promise<unknown> = Promise.resolve();
-  private lastError: string | undefined;
-  /** Commands awaiting their reply: failed at once when the connection drops (ioredis would keep them). */
-  private readonly inFlight = new Set<(error: StorageUnavailableError) => void>();
-  private readonly onClose = (): void => {
-    const error = new StorageUnavailableError(
-      `The connection to Redis was lost${this.lastError ? ` (${this.lastError})` : ''}.`,
-    );
-    for (const fail of [...this.inFlight]) fail(error);
-  };
 
   /**
    * @param connection a `redis://` URL or ioredis options (the storage creates and owns a client), or an
@@ -112,46 +86,13 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
     if (!Number.isInteger(maxEvents) || maxEvents < 0)
       throw new FeatureFlagsValidationError('maxEvents', 'must be a whole number (0 keeps every event)');
     this.keys = new RedisKeys(prefix);
-    this.maxEvents = maxEvents;
-    let client: Redis;
-    if (isRedisClient(connection)) {
-      client = connection as Redis;
-      this.ownsClient = options.ownsClient ?? false;
-    } else {
-      client =
-        typeof connection === 'string'
-          ? createRedisClient(connection, CLIENT_DEFAULTS)
-          : createRedisClient({ ...CLIENT_DEFAULTS, ...connection });
-      this.ownsClient = options.ownsClient ?? true;
-      // Errors surface in the calls that fail; the event only keeps the last one for their message.
-      client.on('error', (e: Error) => void (this.lastError = e.message));
-      client.on('ready', () => void (this.lastError = undefined));
-    }
-    if (client.options?.keyPrefix) {
-      // Scripts name their keys in arguments, which ioredis does not prefix: the prefix option does it all.
-      if (this.ownsClient) client.disconnect();
-      throw new FeatureFlagsValidationError(
-        'keyPrefix',
-        'is not supported by RedisStorage: use its "prefix" option (the module option "redisPrefix") instead',
-      );
-    }
-    client.on('close', this.onClose);
-    client.defineCommand('featureFlagsCommit', { numberOfKeys: 0, lua: COMMIT_SCRIPT });
-    client.defineCommand('featureFlagsRead', { numberOfKeys: 0, lua: READ_SCRIPT });
-    this.client = client as ScriptedRedis;
+    this.client = new ScriptedRedisClient(connection, options.ownsClient);
+    this.writes = new RedisWriteRunner(this.client, this.keys, maxEvents, this.notifier, this.eventNotifier);
   }
 
   /** Connects (an owned client) and pings Redis. @throws StorageUnavailableError when Redis cannot be reached. */
   async init(): Promise<void> {
-    const c = this.client;
-    if (!c.listeners('close').includes(this.onClose)) c.on('close', this.onClose);
-    try {
-      if (c.status === 'wait' || (c.status === 'end' && this.ownsClient)) await c.connect();
-      else if (c.status === 'connecting' || c.status === 'connect') await whenReady(c);
-      await c.ping();
-    } catch (e) {
-      throw new StorageUnavailableError(`Cannot connect to Redis for the feature flags: ${this.describe(e)}`, e);
-    }
+    await this.client.connect();
     await this.upgradeLayout();
   }
 
@@ -162,23 +103,13 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
    */
   private async upgradeLayout(): Promise<void> {
     if ((await this.run((c) => c.get(this.keys.layout))) === LAYOUT) return;
-    await this.attempts((tx) => new RedisRecords(tx, this.keys).upgradeLayout(LAYOUT));
+    await this.writes.attempts((tx) => upgradeLayout(new RedisRecords(tx, this.keys), LAYOUT));
   }
 
   /** Waits for running writes, then quits the client if the storage owns it. */
   async close(): Promise<void> {
-    await this.queue;
-    this.client.off('close', this.onClose);
-    if (!this.ownsClient || this.client.status === 'end') return;
-    if (this.client.status !== 'ready') {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await this.writes.idle();
+    await this.client.close();
   }
 
   subscribe(listener: StorageChangeListener): () => void {
@@ -343,118 +274,20 @@ export class RedisStorage extends TransactionalStorage implements FeatureFlagSto
   // Running against Redis
 
   protected transaction<T>(work: (tx: RecordTransaction) => Promise<T>): Promise<T> {
-    return this.attempts(async (tx) => {
+    return this.writes.attempts(async (tx) => {
       const records = new RedisRecords(tx, this.keys);
       const result = await work(records);
       // The effective states of what the write changed, in the same commit.
-      await records.refreshEffective();
+      await refreshEffectiveStates(records);
       return result;
     });
   }
 
-  /** Runs a write's attempts until one commits (or is refused); reports its changes and events after the commit. */
-  private attempts<T>(work: (tx: RedisTx) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const tx = new RedisTx(this.access);
-        let result: T;
-        try {
-          result = await work(tx);
-        } catch (e) {
-          // A refusal is final only if what it was based on is still current (reads are not one snapshot).
-          if (
-            e instanceof StorageUnavailableError ||
-            tx.guards.length === 0 ||
-            attempt >= MAX_ATTEMPTS ||
-            (await this.holds(tx))
-          )
-            throw e;
-          await pause(attempt);
-          continue;
-        }
-        if (tx.isEmpty) {
-          if (tx.guards.length <= 1 || attempt >= MAX_ATTEMPTS || (await this.holds(tx))) return result;
-          await pause(attempt);
-          continue;
-        }
-        const reply = await this.commit(tx);
-        if (reply[0] === 1) {
-          const [, n, ids, epoch] = reply as [number, number, number[], string];
-          tx.changes.forEach((change, part) =>
-            this.notifier.emit(change, { epoch, n: Number(n), part, parts: tx.changes.length }),
-          );
-          tx.events.forEach((event, i) => this.eventNotifier.emit(new AuditEvent({ ...event, id: Number(ids[i]) })));
-          return result;
-        }
-        if (attempt >= MAX_ATTEMPTS) {
-          throw new StorageUnavailableError(
-            `The feature-flag data in Redis kept changing during the write (${MAX_ATTEMPTS} attempts): try again.`,
-          );
-        }
-        await pause(attempt);
-      }
-    });
-  }
-
-  private commit(tx: RedisTx): Promise<[number, number, number[], string] | [number, number] | [number]> {
-    const program = {
-      guards: tx.guards,
-      ops: tx.ops,
-      events: tx.events.map(encodeEvent),
-      seq: this.keys.eventSeq,
-      stream: this.keys.events,
-      max: String(this.maxEvents),
-      revision: this.keys.revision,
-      // Only what the snapshot holds moves the revision (not API tokens or change requests).
-      bump: tx.changes.length > 0,
-      epoch: this.keys.epoch,
-      epochValue: randomUUID(),
-    };
-    return this.run((c) => c.featureFlagsCommit(JSON.stringify(program)));
-  }
-
-  /** Whether everything a transaction read is still what Redis holds. */
-  private async holds(tx: RedisTx): Promise<boolean> {
-    const reply = await this.run((c) => c.featureFlagsCommit(JSON.stringify({ guards: tx.guards, check: true })));
-    return reply[0] === 1;
-  }
-
   private read(what: string, a = '', b = ''): Promise<unknown> {
-    return this.run((c) => c.featureFlagsRead(this.keys.prefix, what, a, b));
+    return this.client.read(this.keys.prefix, what, a, b);
   }
 
-  /** Runs writes one at a time (in this process; other processes are handled by the commit's guards). */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Runs a command, failing fast with StorageUnavailableError while Redis is unreachable. */
-  private async run<T>(work: (client: ScriptedRedis) => Promise<T>): Promise<T> {
-    const status = this.client.status;
-    if (status === 'end' || status === 'close' || status === 'reconnecting') {
-      throw new StorageUnavailableError(
-        `Redis is unreachable (connection ${status}${this.lastError ? `: ${this.lastError}` : ''}).`,
-      );
-    }
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        this.inFlight.add(reject);
-        work(this.client)
-          .then(resolve, reject)
-          .finally(() => this.inFlight.delete(reject));
-      });
-    } catch (e) {
-      if (e instanceof FeatureFlagsError) throw e;
-      const err = e as Error;
-      if (err?.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(err.message)) throw e;
-      throw new StorageUnavailableError(`Redis is unreachable: ${this.describe(e)}`, e);
-    }
-  }
-
-  private describe(e: unknown): string {
-    const message = (e as Error)?.message ?? String(e);
-    return this.lastError && this.lastError !== message ? `${message} (${this.lastError})` : message;
+  private run<T>(work: (client: ScriptedRedis) => Promise<T>): Promise<T> {
+    return this.client.run(work);
   }
 }

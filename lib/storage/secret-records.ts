@@ -3,7 +3,9 @@ import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
 import { assertSlug, longerThan } from '../core/validation';
 import { ApiToken, ClientKey } from './records';
-import { AuditEventType, ResolvedWriteContext, apiTokenState, copyApiToken } from './audit';
+import { AuditEventType, copyApiToken } from './audit';
+import { apiTokenState } from './audit-states';
+import { ResolvedWriteContext } from './write-context';
 import { revokedApiToken } from './admin-records';
 import { ClientKeyInput } from './feature-flag-admin-storage.interface';
 

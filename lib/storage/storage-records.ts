@@ -22,7 +22,7 @@ import {
   SegmentInput,
   SegmentUpdate,
 } from './feature-flag-storage.interface';
-import { environmentState, flagState, overrideState, segmentState } from './audit';
+import { environmentState, flagState, overrideState, segmentState } from './audit-states';
 
 /**
  * Record builders shared by every storage backend, so that validation, defaults and versioning are the

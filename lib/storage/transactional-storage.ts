@@ -1,14 +1,12 @@
 import { decidedChangeRequest, resolveDecision, buildApiToken, buildChangeRequest } from './admin-records';
+import { auditEvent, changeRequestSubject, copyChangeRequest } from './audit';
 import {
   assertWrites,
-  auditEvent,
-  changeRequestSubject,
-  copyChangeRequest,
   decisionContext,
   mergeWriteContexts,
   ResolvedWriteContext,
   resolveWriteContext,
-} from './audit';
+} from './write-context';
 import {
   ApiTokenInput,
   ChangeRequestApproval,

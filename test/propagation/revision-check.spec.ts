@@ -16,6 +16,7 @@ import { ChangeRevision, StorageChange } from '../../lib/core/changes';
 import { ChangeNotice } from '../../lib/propagation/change-notice';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
+import { deletePrefix, inspector } from '../storage/redis-fixtures';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { waitFor } from '../support/tcp-proxy';
 
@@ -103,12 +104,12 @@ function redisStore(): Store {
       return storage;
     },
     dispose: async () => {
-      const storage = new RedisStorage(SERVICE_URLS.redis, { prefix });
-      await storage.init();
-      const client = (storage as unknown as { client: import('ioredis').Redis }).client;
-      const keys = await client.keys(`${prefix}*`);
-      if (keys.length > 0) await client.del(...keys);
-      await storage.close();
+      const client = inspector();
+      try {
+        await deletePrefix(client, prefix);
+      } finally {
+        await client.quit();
+      }
     },
   };
 }

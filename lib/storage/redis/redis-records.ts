@@ -1,5 +1,4 @@
 import { StorageChange } from '../../core/changes';
-import { FlagSnapshot } from '../../core/snapshot';
 import { AuditEventInput } from '../audit';
 import { DeletableKind, RecordKind, RecordLookups, RecordTransaction, StoredRecords } from '../record-transaction';
 import { ApiToken, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from '../records';
@@ -13,7 +12,6 @@ import {
   decodeOverride,
   decodeSegment,
 } from './codec';
-import { effectiveState } from './effective-state';
 import { RedisKeys } from './keys';
 import { RedisTx } from './transaction';
 
@@ -37,7 +35,7 @@ export class RedisRecords implements RecordTransaction {
 
   constructor(
     readonly tx: RedisTx,
-    private readonly keys: RedisKeys,
+    readonly keys: RedisKeys,
   ) {}
 
   /** Every environment (the index and each record: all of them are guards of the write). */
@@ -84,7 +82,7 @@ export class RedisRecords implements RecordTransaction {
         return (raw ? decodeEnvironment(raw) : null) as StoredRecords[K] | null;
       }
       case 'flag':
-        return (await this.flag(b.id !== undefined ? await tx.hget(k.flagIndex, b.id) : b.key!)) as
+        return (await this.flagByKey(b.id !== undefined ? await tx.hget(k.flagIndex, b.id) : b.key!)) as
           StoredRecords[K] | null;
       case 'override':
         return ((await this.override(b))?.override ?? null) as StoredRecords[K] | null;
@@ -212,7 +210,7 @@ export class RedisRecords implements RecordTransaction {
       const env = record as Environment;
       let deleted = 0;
       for (const flagId of await tx.smembers(k.environmentOverrides(env.id))) {
-        const flag = await this.flag(await tx.hget(k.flagIndex, flagId));
+        const flag = await this.flagByKey(await tx.hget(k.flagIndex, flagId));
         const raw = flag ? await tx.get(k.override(env.slug, flag.key)) : null;
         if (!raw) continue;
         this.removeOverride(decodeOverride(raw), env.slug, flag!.key);
@@ -257,104 +255,8 @@ export class RedisRecords implements RecordTransaction {
     this.tx.audit(event);
   }
 
-  /**
-   * Rewrites `flags:<environment>:<flag>` — the effective state — of every (environment, flag) the
-   * transaction's changes affect: a flag's in every environment, an override's in its environment and those
-   * inheriting from it, an environment's (created, re-parented, its defaults changed) for every flag in it
-   * and below; deleted flags and environments lose theirs. Reads are guards, as every read of a write.
-   */
-  async refreshEffective(): Promise<void> {
-    const { tx, keys } = this;
-    if (tx.changes.length === 0) return;
-    const envs = await this.environments();
-    const byId = new Map(envs.map((e) => [e.id, e]));
-    const subtree = (id: string): string[] => {
-      const out: string[] = [];
-      const stack = [id];
-      while (stack.length > 0) {
-        const cur = stack.pop()!;
-        if (out.includes(cur) || !byId.has(cur)) continue;
-        out.push(cur);
-        for (const e of envs) if (e.parentId === cur) stack.push(e.id);
-      }
-      return out;
-    };
-    const everyFlagIn = new Set<string>();
-    const everyEnvironmentOf = new Set<string>();
-    const some = new Map<string, Set<string>>();
-    for (const c of tx.changes) {
-      if (c.kind === 'flag') {
-        if (c.op === 'upsert') everyEnvironmentOf.add(c.flag.id);
-        else for (const e of envs) tx.del(keys.effective(e.slug, c.key));
-      } else if (c.kind === 'environment') {
-        if (c.op === 'upsert') subtree(c.environment.id).forEach((id) => everyFlagIn.add(id));
-        else for (const key of (await tx.hgetall(keys.flagIndex)).values()) tx.del(keys.effective(c.slug, key));
-      } else if (c.kind === 'override') {
-        const envId = c.op === 'upsert' ? c.override.environmentId : c.environmentId;
-        const flagId = c.op === 'upsert' ? c.override.flagId : c.flagId;
-        const envIds = some.get(flagId) ?? new Set<string>();
-        subtree(envId).forEach((id) => envIds.add(id));
-        some.set(flagId, envIds);
-      }
-    }
-    if (everyFlagIn.size === 0 && everyEnvironmentOf.size === 0 && some.size === 0) return;
-    let flags: Flag[];
-    let overrides: Override[];
-    if (everyFlagIn.size > 0) ({ flags, overrides } = await this.flagsAndOverrides(envs));
-    else {
-      const ids = [...new Set([...everyEnvironmentOf, ...some.keys()])];
-      flags = (await Promise.all(ids.map(async (id) => this.flag(await tx.hget(keys.flagIndex, id))))).filter(
-        (f): f is Flag => f !== null,
-      );
-      overrides = [];
-      for (const f of flags) {
-        const raws = await tx.mget(envs.map((e) => keys.override(e.slug, f.key)));
-        for (const raw of raws) if (raw !== null) overrides.push(decodeOverride(raw));
-      }
-    }
-    const snapshot = new FlagSnapshot({ environments: envs, flags, overrides, segments: [] });
-    const flagsById = new Map(flags.map((f) => [f.id, f]));
-    const put = (envId: string, flag: Flag | undefined): void => {
-      const env = byId.get(envId);
-      if (!env || !flag) return;
-      tx.set(keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
-    };
-    for (const envId of everyFlagIn) for (const f of flags) put(envId, f);
-    for (const flagId of everyEnvironmentOf)
-      for (const e of envs) if (!everyFlagIn.has(e.id)) put(e.id, flagsById.get(flagId));
-    for (const [flagId, envIds] of some)
-      for (const envId of envIds)
-        if (!everyFlagIn.has(envId) && !everyEnvironmentOf.has(flagId)) put(envId, flagsById.get(flagId));
-  }
-
-  /**
-   * Brings a store written by an earlier version to the key layout `layout`, once: its overrides move from
-   * `flags:<environment>:<flag>` to `override:<environment>:<flag>`, and `flags:` keys get the effective
-   * states. It moves no revision: nothing served changes.
-   */
-  async upgradeLayout(layout: string): Promise<void> {
-    const { tx, keys } = this;
-    if ((await tx.get(keys.layout)) === layout) return;
-    const envs = await this.environments();
-    const slugOf = new Map(envs.map((e) => [e.id, e.slug]));
-    const keyOf = await tx.hgetall(keys.flagIndex);
-    for (const pair of (await tx.hgetall(keys.overrideIndex)).values()) {
-      const [envId, flagId] = JSON.parse(pair) as [string, string];
-      const slug = slugOf.get(envId);
-      const key = keyOf.get(flagId);
-      if (slug === undefined || key === undefined || (await tx.get(keys.override(slug, key))) !== null) continue;
-      const old = await tx.get(keys.effective(slug, key));
-      if (old !== null && 'environmentId' in (JSON.parse(old) as object)) tx.set(keys.override(slug, key), old);
-    }
-    const { flags, overrides } = await this.flagsAndOverrides(envs);
-    const snapshot = new FlagSnapshot({ environments: envs, flags, overrides, segments: [] });
-    for (const env of envs)
-      for (const flag of flags)
-        tx.set(keys.effective(env.slug, flag.key), JSON.stringify(effectiveState(snapshot.resolve(flag, env.slug))));
-    tx.set(keys.layout, layout);
-  }
-
-  private async flag(key: string | null): Promise<Flag | null> {
+  /** The base flag of a key (null: none, or no key). */
+  async flagByKey(key: string | null): Promise<Flag | null> {
     if (key === null) return null;
     const raw = await this.tx.get(this.keys.flag(key));
     return raw ? decodeFlag(raw) : null;

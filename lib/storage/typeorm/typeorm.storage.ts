@@ -1,10 +1,11 @@
-import { DataSource, EntityManager, MigrationInterface } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type * as TypeOrmDateUtils from 'typeorm/util/DateUtils';
 import { SnapshotData, StorageChangeListener } from '../../core/changes';
 import { FeatureFlagsError, NotFoundError, StorageUnavailableError, VersionConflictError } from '../../core/errors';
 import { requirePeer } from '../../optional-peers';
 import { assertChangeRequestFilter, changeRequestMatches } from '../admin-records';
-import { AuditEventNotifier, resolveEventFilter } from '../audit';
+import { AuditEventNotifier } from '../audit';
+import { resolveEventFilter } from '../audit-filter';
 import { ChangeRequestFilter, FeatureFlagAdminStorage } from '../feature-flag-admin-storage.interface';
 import {
   AuditEventFilter,
@@ -19,10 +20,11 @@ import { RecordTransaction } from '../record-transaction';
 import { ApiToken, AuditEvent, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from '../records';
 import { ChangeNotifier, flagMatches } from '../storage-records';
 import { TransactionalStorage } from '../transactional-storage';
+import { prepareDataSource } from './data-source-setup';
 import { isForeignKeyViolation, isTransient, isUnavailable, isUniqueViolation } from './driver-errors';
 import { leanFlags, leanRows } from './lean-reads';
-import { FEATURE_FLAG_ENTITIES } from './entities';
-import { SQLITE_TYPES, migrationsFor } from './migrations';
+import { SQLITE_TYPES } from './migrations';
+import { tablesRevision } from './revision';
 import { flagQuery, one, StaleWrite, TypeOrmTransaction, withRules } from './typeorm-transaction';
 
 /** Options of TypeOrmStorage. */
@@ -38,18 +40,6 @@ export interface TypeOrmStorageOptions {
 
 /** How many times a write is attempted when it loses a race (stale version, deadlock, vanished reference). */
 const MAX_ATTEMPTS = 5;
-
-/** The tables whose fingerprint is the revision, in order (see `revision()`). */
-const REVISION_TABLES: Function[] = [Flag, Environment, Override, Segment];
-
-/** A timestamp as the drivers return it (Date; SQLite: a UTC string) in milliseconds; '' for none. */
-function millisOf(value: unknown): string {
-  if (value === null || value === undefined || value === '') return '';
-  if (Object.prototype.toString.call(value) === '[object Date]') return String((value as Date).getTime());
-  const s = String(value);
-  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`);
-  return Number.isNaN(ms) ? s : String(ms);
-}
 
 /**
  * Stores flags, environments, overrides and segments in PostgreSQL, MySQL/MariaDB or SQLite through
@@ -95,50 +85,9 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
     ).DateUtils;
   }
 
+  /** Connects (a data source it owns) and runs the migrations (when asked to); see data-source-setup.ts. */
   async init(): Promise<void> {
-    const ds = this.dataSource;
-    if (this.ownsDataSource) {
-      if (!ds.isInitialized) {
-        try {
-          await ds.initialize();
-        } catch (e) {
-          throw new StorageUnavailableError(
-            `Cannot connect to the feature-flag database (${ds.options.type}): ${(e as Error).message}`,
-            e,
-          );
-        }
-      }
-      const schema = (ds.options as { schema?: string }).schema;
-      if (schema && ds.options.type === 'postgres') {
-        await ds.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '""')}"`);
-      }
-    } else {
-      if (!ds.isInitialized) {
-        throw new Error(
-          'TypeOrmStorage: the shared data source is not initialized. Initialize it before init() (TypeOrmModule does), or pass { ownsDataSource: true }.',
-        );
-      }
-      const missing = FEATURE_FLAG_ENTITIES.filter((entity) => !ds.hasMetadata(entity)).map((entity) => entity.name);
-      if (missing.length > 0) {
-        throw new Error(
-          `TypeOrmStorage: the shared data source does not know the feature-flag entities (${missing.join(', ')}). ` +
-            `Add FEATURE_FLAG_ENTITIES to its entities (TypeOrmModule.forRoot({ entities: [...yours, ...FEATURE_FLAG_ENTITIES] })) ` +
-            `and FEATURE_FLAG_MIGRATIONS to its migrations, or give the feature-flag module its own connection.`,
-        );
-      }
-    }
-    if (this.runMigrations) {
-      const ours = (migrationsFor(ds.options.type) as (new () => MigrationInterface)[]).map((m) => new m().name);
-      const known = new Set(ds.migrations.map((m) => m.name ?? m.constructor.name));
-      const absent = ours.filter((name) => !known.has(name as string));
-      if (absent.length > 0) {
-        throw new Error(
-          `TypeOrmStorage: the data source's migrations lack the feature-flag migrations (${absent.join(', ')}). ` +
-            `Add FEATURE_FLAG_MIGRATIONS (or migrationsFor('${ds.options.type}')) to its migrations.`,
-        );
-      }
-      await ds.runMigrations({ transaction: 'all' });
-    }
+    await prepareDataSource(this.dataSource, this.ownsDataSource, this.runMigrations);
   }
 
   async close(): Promise<void> {
@@ -160,20 +109,7 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
    * queries; the periodic check compares it instead of reloading.
    */
   async revision(): Promise<string> {
-    return this.read(async () => {
-      const parts: string[] = [];
-      for (const entity of REVISION_TABLES) {
-        const row = await this.dataSource
-          .createQueryBuilder()
-          .select('COUNT(*)', 'n')
-          .addSelect('COALESCE(SUM(x.version), 0)', 'v')
-          .addSelect('MAX(x.updatedAt)', 'u')
-          .from(entity, 'x')
-          .getRawOne<{ n: unknown; v: unknown; u: unknown }>();
-        parts.push(`${Number(row?.n ?? 0)}.${Number(row?.v ?? 0)}.${millisOf(row?.u)}`);
-      }
-      return parts.join('/');
-    });
+    return this.read(() => tablesRevision(this.dataSource));
   }
 
   /**

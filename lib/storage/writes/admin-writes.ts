@@ -3,7 +3,8 @@ import {
   AdminRecordNotFoundError,
   ChangeRequestNotPendingError,
 } from '../feature-flag-admin-storage.interface';
-import { auditEvent, changeRequestSubject, copyChangeRequest, ResolvedWriteContext } from '../audit';
+import { auditEvent, changeRequestSubject, copyChangeRequest } from '../audit';
+import { ResolvedWriteContext } from '../write-context';
 import { RecordTransaction, StoredRecords } from '../record-transaction';
 import { ChangeRequest } from '../records';
 import { SecretRecordKind } from '../secret-records';

@@ -9,15 +9,12 @@ import {
   auditEvent,
   environmentClonedEvent,
   environmentEventType,
-  environmentState,
   flagEventType,
-  flagState,
   overrideEventType,
-  overrideState,
-  ResolvedWriteContext,
   segmentEventType,
-  segmentState,
 } from '../audit';
+import { environmentState, flagState, overrideState, segmentState } from '../audit-states';
+import { ResolvedWriteContext } from '../write-context';
 import { clonedOverrideInputs } from '../cloned-overrides';
 import { EnvironmentClone } from '../feature-flag-storage.interface';
 import {
