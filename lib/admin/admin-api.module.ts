@@ -29,6 +29,7 @@ import { ChangeRequestAdminService } from './services/change-request-admin.servi
 import { EnvironmentAdminService } from './services/environment-admin.service';
 import { EventAdminService } from './services/event-admin.service';
 import { FlagAdminService } from './services/flag-admin.service';
+import { PromotionAdminService } from './services/promotion-admin.service';
 
 /**
  * The admin HTTP API's controllers and services: what `FeatureFlagsAdminModule.forRoot` / `forRootAsync`
@@ -73,6 +74,7 @@ const ADMIN_CONTROLLERS = [
     AdminResponder,
     ChangeProtection,
     FlagAdminService,
+    PromotionAdminService,
     EnvironmentAdminService,
     EventAdminService,
     ApiTokenAdminService,

@@ -17,6 +17,7 @@ import { AdminResponder } from '../http/admin-responder';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { swagger } from '../optional-packages';
 import { FlagAdminService } from '../services/flag-admin.service';
+import { PromotionAdminService } from '../services/promotion-admin.service';
 import {
   ApiAdminErrors,
   ApiPendingChange,
@@ -54,6 +55,7 @@ const IF_MATCH = ApiHeader({
 export class FeatureFlagsAdminController {
   constructor(
     private readonly flags: FlagAdminService,
+    private readonly promotion: PromotionAdminService,
     private readonly responder: AdminResponder,
   ) {}
 
@@ -183,7 +185,7 @@ export class FeatureFlagsAdminController {
     @Res() res: unknown,
   ): Promise<void> {
     if (dto.dryRun !== true) assertWriter(principal);
-    this.responder.send(res, await this.flags.promote(key, dto, principal));
+    this.responder.send(res, await this.promotion.promote(key, dto, principal));
   }
 
   @Post(':key/archive')

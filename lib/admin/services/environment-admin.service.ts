@@ -18,7 +18,7 @@ import { etagOf, expectedVersion } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
 import { environmentView, isProtectedEnvironment, pendingChangeView, ruleView } from '../views/views';
 import { ChangeProtection } from './change-protection.service';
-import { FlagAdminService } from './flag-admin.service';
+import { PromotionAdminService } from './promotion-admin.service';
 import { environmentOf, Resolution } from './flag-records';
 
 /** Known settings keys must have the right type (the rest is free-form). */
@@ -52,7 +52,7 @@ export class EnvironmentAdminService {
   constructor(
     @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
     private readonly flags: FeatureFlagsService,
-    private readonly flagAdmin: FlagAdminService,
+    private readonly promotion: PromotionAdminService,
     private readonly protection: ChangeProtection,
   ) {}
 
@@ -230,7 +230,7 @@ export class EnvironmentAdminService {
     assertEnvironmentAccess(principal, source, 'read');
     assertEnvironmentAccess(principal, dto.to, dto.dryRun === true ? 'read' : 'change');
     const plan = await this.flags.planPromotion(source, dto.to, dto.flags ? { flags: dto.flags } : {});
-    return this.flagAdmin.promoteMany(plan, dto, principal);
+    return this.promotion.promoteMany(plan, dto, principal);
   }
 
   /** `GET /environments/:slug/compare/:other`: what each flag serves in both, and which fields differ. */

@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  AlreadyExistsError,
-  FeatureFlagsValidationError,
-  NotFoundError,
-  VersionConflictError,
-} from '../../core/errors';
+import { AlreadyExistsError, FeatureFlagsValidationError, NotFoundError } from '../../core/errors';
 import { FlagStatus, JsonValue } from '../../core/types';
 import { Flag, Override } from '../../storage/records';
-import { FeatureFlagsService, PromotionPlan, PromotionResult } from '../../feature-flags.service';
 import {
   FeatureFlagStorage,
   FlagUpdate,
@@ -15,7 +9,7 @@ import {
   StorageWrite,
 } from '../../storage/feature-flag-storage.interface';
 import { mergeFlag, mergeOverride, unchangedFlag, unchangedOverride } from '../../storage/storage-records';
-import { assertAllEnvironments, assertEnvironmentAccess, canAccessEnvironment } from '../auth/admin-principal';
+import { assertAllEnvironments, assertEnvironmentAccess } from '../auth/admin-principal';
 import {
   BASE_ONLY_FIELDS,
   CreateFlagDto,
@@ -23,22 +17,16 @@ import {
   ListFlagsQueryDto,
   OVERRIDE_FIELDS,
   PatchFlagDto,
-  PromoteFlagDto,
 } from '../dto/flag.dto';
 import { FlagNotArchivedError } from '../http/admin.exceptions';
 import { AdminResponse } from '../http/admin-responder';
 import { etagOf, expectedVersion } from '../http/if-match';
 import { AdminPrincipal } from '../interfaces/feature-flags-admin-options.interface';
-import {
-  FlagWithOverridesView,
-  flagInEnvironmentView,
-  flagView,
-  overrideView,
-  pendingChangeView,
-} from '../views/views';
-import { ChangeProtection, EnactedChange, PlannedChange } from './change-protection.service';
-import { FlagRecords, servedChanges, simulateWrites, turnsOffOnly } from './change-impact';
-import { environmentOf, FlagState, loadFlagState, Resolution } from './flag-records';
+import { flagView, overrideView } from '../views/views';
+import { ChangeProtection } from './change-protection.service';
+import { FlagRecords, servedChanges, simulateWrites } from './change-impact';
+import { checkVersion, inEnvironment, pending, planFlagChange, withOverrides } from './flag-change-plan';
+import { environmentOf, loadFlagState, Resolution } from './flag-records';
 
 /** How many times a write that raced a concurrent create is retried on top of it. */
 const CREATE_RACE_ATTEMPTS = 3;
@@ -51,7 +39,6 @@ const CREATE_RACE_ATTEMPTS = 3;
 export class FlagAdminService {
   constructor(
     @Inject(FeatureFlagStorage) private readonly storage: FeatureFlagStorage,
-    private readonly flags: FeatureFlagsService,
     private readonly protection: ChangeProtection,
   ) {}
 
@@ -60,9 +47,9 @@ export class FlagAdminService {
     const state = await loadFlagState(this.storage, key);
     if (env !== undefined) {
       assertEnvironmentAccess(principal, env, 'read');
-      return this.inEnvironment(state, env, 200);
+      return inEnvironment(state, env, 200);
     }
-    return { status: 200, body: this.withOverrides(state, principal), etag: etagOf(state.flag.version) };
+    return { status: 200, body: withOverrides(state, principal), etag: etagOf(state.flag.version) };
   }
 
   /** `GET /feature-flags`. */
@@ -179,7 +166,7 @@ export class FlagAdminService {
         write.op === 'updateOverride' &&
         unchangedOverride(existing, mergeOverride(existing, write.update, state.flag.type))
       ) {
-        return this.inEnvironment(state, slug, 200, false);
+        return inEnvironment(state, slug, 200, false);
       }
       const deferred: StorageWrite =
         write.op === 'updateOverride'
@@ -187,7 +174,7 @@ export class FlagAdminService {
           : write;
       try {
         const enacted = await this.protection.enact(
-          this.plan(
+          planFlagChange(
             state,
             `Change "${key}" in "${slug}"`,
             [slug],
@@ -200,7 +187,7 @@ export class FlagAdminService {
         if (enacted.status === 'pending') return pending(enacted);
         // The answer describes this write (what a concurrent writer did next is not ours to report).
         const written = enacted.results[0] as Override;
-        return this.inEnvironment(
+        return inEnvironment(
           { ...state, overrides: [...state.overrides.filter((o) => o.environmentId !== env.id), written] },
           slug,
           200,
@@ -255,7 +242,7 @@ export class FlagAdminService {
     if (unchangedFlag(state.flag, mergeFlag(state.flag, write.update))) {
       return {
         status: 200,
-        body: { ...this.withOverrides(state, principal), changed: false },
+        body: { ...withOverrides(state, principal), changed: false },
         etag: etagOf(state.flag.version),
       };
     }
@@ -264,7 +251,7 @@ export class FlagAdminService {
       update: { ...(write.update as FlagUpdate), version: state.flag.version } as FlagUpdate,
     };
     const enacted = await this.protection.enact(
-      this.plan(state, `Change the base definition of "${key}"`, [], [write], [deferred], {
+      planFlagChange(state, `Change the base definition of "${key}"`, [], [write], [deferred], {
         base: flagView(state.flag),
       }),
       {
@@ -277,7 +264,7 @@ export class FlagAdminService {
     const flag = enacted.results[0] as Flag;
     return {
       status: 200,
-      body: { ...this.withOverrides({ ...state, flag }, principal), changed: flag.version !== state.flag.version },
+      body: { ...withOverrides({ ...state, flag }, principal), changed: flag.version !== state.flag.version },
       etag: etagOf(flag.version),
     };
   }
@@ -300,9 +287,16 @@ export class FlagAdminService {
     checkVersion(`${key}@${slug}`, version, existing.version);
     const write: StorageWrite = { op: 'deleteOverride', ref: { envId: env.id, flagId: state.flag.id } };
     const enacted = await this.protection.enact(
-      this.plan(state, `Remove the override of "${key}" in "${slug}" (inherit again)`, [slug], [write], undefined, {
-        [slug]: overrideView(existing, slug),
-      }),
+      planFlagChange(
+        state,
+        `Remove the override of "${key}" in "${slug}" (inherit again)`,
+        [slug],
+        [write],
+        undefined,
+        {
+          [slug]: overrideView(existing, slug),
+        },
+      ),
       {
         principal,
         confirm,
@@ -310,88 +304,7 @@ export class FlagAdminService {
       },
     );
     if (enacted.status === 'pending') return pending(enacted);
-    return this.inEnvironment({ ...state, overrides: state.overrides.filter((o) => o.id !== existing.id) }, slug, 200);
-  }
-
-  /** `POST /feature-flags/:key/promote` (seed 001): copies `from`'s override to `to`. */
-  async promote(key: string, dto: PromoteFlagDto, principal: AdminPrincipal): Promise<AdminResponse> {
-    assertEnvironmentAccess(principal, dto.from, 'read');
-    assertEnvironmentAccess(principal, dto.to, 'change');
-    const plan = await this.flags.planPromotion(dto.from, dto.to, { flags: [key] });
-    const [result] = plan.results;
-    if (dto.dryRun === true) return { status: 200, body: result };
-    const state = await loadFlagState(this.storage, key);
-    const target = environmentOf(state.environments, dto.to);
-    const existing = state.overrides.find((o) => o.environmentId === target.id);
-    const planned = this.plan(
-      state,
-      `Promote "${key}" from "${dto.from}" to "${dto.to}"`,
-      [dto.to],
-      plan.writes,
-      undefined,
-      {
-        [dto.to]: existing ? overrideView(existing, dto.to) : null,
-      },
-    );
-    // The reviewer sees what each environment will serve, not only the override written.
-    planned.preview = {
-      ...(planned.preview as Record<string, JsonValue>),
-      served: JSON.parse(JSON.stringify(result.served)) as JsonValue,
-    };
-    const enacted = await this.protection.enact(planned, { principal, confirm: dto.confirm, reason: dto.reason });
-    if (enacted.status === 'pending') return pending(enacted);
-    return { status: 200, body: { ...result, dryRun: false } satisfies PromotionResult };
-  }
-
-  /** Applies (or previews) a promotion plan of several flags into one environment. */
-  async promoteMany(
-    plan: PromotionPlan,
-    dto: { dryRun?: boolean; confirm?: boolean; reason?: string | null },
-    principal: AdminPrincipal,
-  ): Promise<AdminResponse> {
-    const summary = (dryRun: boolean) => ({
-      from: plan.from,
-      to: plan.to,
-      dryRun,
-      changed: plan.results.filter((r) => r.changed).length,
-      results: plan.results.map((r) => ({ ...r, dryRun })),
-    });
-    if (dto.dryRun === true || plan.writes.length === 0) return { status: 200, body: summary(dto.dryRun === true) };
-    const environments = await this.storage.listEnvironments();
-    const allOverrides = await this.storage.listOverrides();
-    const flagsById = new Map((await this.storage.listFlags()).map((f) => [f.id, f]));
-    const indirect = new Set<string>();
-    let killSwitch = true;
-    for (const write of plan.writes) {
-      const flagId =
-        write.op === 'createOverride'
-          ? write.input.flagId
-          : write.op === 'updateOverride'
-            ? allOverrides.find((o) => o.id === (write.update as Override).id)?.flagId
-            : undefined;
-      const flag = flagId ? flagsById.get(flagId) : undefined;
-      if (!flag) continue;
-      const before: FlagRecords = { flag, overrides: allOverrides.filter((o) => o.flagId === flag.id) };
-      servedChanges(environments, before, simulateWrites(before, [write])).changed.forEach((slug) =>
-        indirect.add(slug),
-      );
-      killSwitch &&= turnsOffOnly(write, before);
-    }
-    const enacted = await this.protection.enact(
-      {
-        title: `Promote ${plan.writes.length} flag(s) from "${plan.from}" to "${plan.to}"`,
-        flagKey: null,
-        environments,
-        direct: [plan.to],
-        indirect: [...indirect],
-        writes: plan.writes,
-        preview: promotionPreview(plan.results.filter((r) => r.changed)),
-        killSwitch,
-      },
-      { principal, confirm: dto.confirm, reason: dto.reason },
-    );
-    if (enacted.status === 'pending') return pending(enacted);
-    return { status: 200, body: summary(false) };
+    return inEnvironment({ ...state, overrides: state.overrides.filter((o) => o.id !== existing.id) }, slug, 200);
   }
 
   /** `POST /feature-flags/:key/archive` and `/restore`. */
@@ -410,7 +323,7 @@ export class FlagAdminService {
         update: { id: state.flag.id, status, version: state.flag.version },
       };
       const enacted = await this.protection.enact(
-        this.plan(state, `${status === 'archived' ? 'Archive' : 'Restore'} "${key}"`, [], [write], [deferred], {
+        planFlagChange(state, `${status === 'archived' ? 'Archive' : 'Restore'} "${key}"`, [], [write], [deferred], {
           base: { status: state.flag.status },
         }),
         { principal, confirm: dto.confirm, reason: dto.reason },
@@ -435,82 +348,4 @@ export class FlagAdminService {
     });
     return { status: 204, body: undefined };
   }
-
-  /** A planned change of one flag: its writes, and the environments whose served state they change. */
-  private plan(
-    state: FlagState,
-    title: string,
-    direct: string[],
-    writes: StorageWrite[],
-    deferred: StorageWrite[] | undefined,
-    before: Record<string, unknown>,
-  ): PlannedChange {
-    const records: FlagRecords = { flag: state.flag, overrides: state.overrides };
-    const after = simulateWrites(records, writes);
-    const impact = servedChanges(state.environments, records, after);
-    const afterView: Record<string, unknown> = {};
-    for (const slug of Object.keys(before)) {
-      if (slug === 'base') afterView.base = after.flag ? flagView(after.flag) : null;
-      else {
-        const env = environmentOf(state.environments, slug);
-        const o = after.overrides.find((x) => x.environmentId === env.id);
-        afterView[slug] = o ? overrideView(o, slug) : null;
-      }
-    }
-    return {
-      title,
-      flagKey: state.flag.key,
-      environments: state.environments,
-      direct,
-      indirect: impact.changed,
-      writes,
-      deferredWrites: deferred,
-      preview: JSON.parse(JSON.stringify({ before, after: afterView, servedChangesIn: impact.changed })) as JsonValue,
-      killSwitch: writes.every((w) => turnsOffOnly(w, records)),
-    };
-  }
-
-  /** The flag as `slug` serves it; `changed` is said by the answers to writes. */
-  private inEnvironment(state: FlagState, slug: string, status: number, changed?: boolean): AdminResponse {
-    const env = environmentOf(state.environments, slug);
-    const resolved = new Resolution(state.environments, [state.flag], state.overrides).resolve(state.flag, env.slug);
-    const override = state.overrides.find((o) => o.environmentId === env.id);
-    const view = flagInEnvironmentView(state.flag, resolved, override);
-    return { status, body: changed === undefined ? view : { ...view, changed }, etag: etagOf(override?.version ?? 0) };
-  }
-
-  private withOverrides(state: FlagState, principal: AdminPrincipal): FlagWithOverridesView {
-    const overrides: FlagWithOverridesView['overrides'] = {};
-    for (const o of state.overrides) {
-      const env = state.environments.find((e) => e.id === o.environmentId);
-      if (env && canAccessEnvironment(principal, env.slug)) overrides[env.slug] = overrideView(o, env.slug);
-    }
-    return { flag: flagView(state.flag), overrides };
-  }
-}
-
-/** Refuses a write whose expected version is not the current one (0: the record does not exist). */
-function checkVersion(identifier: string, expected: number | undefined, actual: number): void {
-  if (expected !== undefined && expected !== actual) {
-    throw new VersionConflictError(identifier.includes('@') ? 'override' : 'flag', identifier, expected, actual);
-  }
-}
-
-function promotionPreview(results: PromotionResult[]): JsonValue {
-  return JSON.parse(
-    JSON.stringify(
-      results.map((r) => ({
-        flagKey: r.flagKey,
-        from: r.from,
-        to: r.to,
-        before: r.before,
-        after: r.after,
-        served: r.served,
-      })),
-    ),
-  ) as JsonValue;
-}
-
-function pending(enacted: Extract<EnactedChange, { status: 'pending' }>): AdminResponse {
-  return { status: 202, body: pendingChangeView(enacted.changeRequest) };
 }
