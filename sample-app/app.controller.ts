@@ -23,7 +23,7 @@ export class AppController {
     return this.health.check([() => this.featureFlagsHealth.isHealthy('featureFlags')]);
   }
 
-  /** Seed 000's handler: the environment detected for this request. */
+  /** The environment detected for this request (for debugging detection). */
   @Get('debug/environment')
   debugEnvironment(@Req() request: unknown): { environment: string | null } {
     return { environment: getRequestEnvironment(request) };

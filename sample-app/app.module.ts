@@ -39,7 +39,7 @@ function header(request: IncomingRequestLike, name: string): string | undefined 
           parent: 'production',
           settings: { requireApproval: false },
         },
-        // Development turns on every flag nobody decided on (seed 001: "dev flags auto-enable").
+        // Development turns on every flag nobody decided on (flags auto-enable in development).
         {
           slug: 'development',
           name: 'Development',

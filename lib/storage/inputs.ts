@@ -51,7 +51,7 @@ export type SegmentInput = Pick<Segment, 'key' | 'conditions'> &
 export type SegmentUpdate = (Pick<Segment, 'id'> | Pick<Segment, 'key'>) &
   Partial<Omit<Segment, 'createdAt' | 'updatedAt'>>;
 
-/** Identifies an override: the seed's `{ envId, flagId }`. */
+/** Identifies an override by its environment's id and its flag's id. */
 export interface OverrideRef {
   envId: string;
   flagId: string;

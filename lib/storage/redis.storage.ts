@@ -49,9 +49,10 @@ export interface RedisStorageOptions {
 const LAYOUT = '2';
 
 /**
- * Stores flags, environments, overrides and segments in Redis (ioredis), under a key prefix, with the
- * seed's layout: `<prefix>flags:<environment>:<flag>` holds an environment's override of a flag (see
- * `RedisKeys` for every key). For apps that run many instances and already run Redis; the module then also
+ * Stores flags, environments, overrides and segments in Redis (ioredis), under a key prefix:
+ * `<prefix>override:<environment>:<flag>` holds an environment's override of a flag and
+ * `<prefix>flags:<environment>:<flag>` what the environment serves of the flag (see `RedisKeys` for every
+ * key). For apps that run many instances and already run Redis; the module then also
  * carries change notices over Redis pub/sub.
  *
  * Every write is one atomic Lua script (optimistic concurrency): the write reads what it needs, decides

@@ -90,7 +90,7 @@ function describeConcurrency(backend: AdminBackend): void {
       reason: `writer ${last.writer}`,
       version: WRITERS + 1,
     });
-    // One audit event per applied change (after the seed's create), each recording that change.
+    // One audit event per applied change (after the create that set the override up), each recording that change.
     const events = (await overrideEvents(key)).slice(1);
     expect(events).toHaveLength(applied.length);
     for (const a of applied) {

@@ -4,7 +4,8 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 
 /**
- * Seed 001's three commands against the sample app as `npm start` runs it (its slugs, its protected
+ * The README's admin walkthrough — get a flag, patch it in staging, promote it to production — against the
+ * sample app as `npm start` runs it (its slugs, its protected
  * production), with the admin token header; and the OpenAPI document and Swagger UI on /docs.
  */
 describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) => {
@@ -34,7 +35,7 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     delete process.env.FEATURE_FLAGS_ADMIN_TOKEN;
   });
 
-  it('declares its environments with seed 000 settings: production requires approval', async () => {
+  it('declares its environments with their protection settings: production requires approval', async () => {
     const res = await api().get('/api/admin/environments').set(auth).expect(200);
     expect(
       res.body.items.map(
@@ -71,7 +72,7 @@ describe.each(['express', 'fastify'])('sample app: admin API (%s)', (adapter) =>
     return on;
   }
 
-  it("runs seed 001's walkthrough: get, patch staging, promote to production (confirmation, then approval by another token); production serves what staging served", async () => {
+  it('runs the admin walkthrough: get, patch staging, promote to production (confirmation, then approval by another token); production serves what staging served', async () => {
     // The team's tokens, created with the bootstrap (setup) token: a requester, and a reviewer for production.
     const requester = await api()
       .post('/api/admin/api-tokens')

@@ -251,7 +251,7 @@ describe.each(ADAPTERS)('environment detection (%s)', (_adapter, start: StartApp
       .expect(200, { environment: 'staging' });
   });
 
-  describe("the seed's locked-down production configuration", () => {
+  describe('a locked-down production configuration: production by default, no query parameter, only production allowed', () => {
     let app: INestApplication;
     beforeEach(async () => {
       app = await boot({

@@ -59,7 +59,7 @@ describe.each(ADAPTERS)('FeatureFlagsService inside a request (%s)', (_adapter, 
       ],
       controllers: [FlagsController, GuardedController],
     });
-    // The seed's rollout: 10% in production, 100% in staging, development inherits staging.
+    // A gradual rollout: 10% in production, 100% in staging, development inherits staging.
     await seedFlag(
       app,
       { key: 'new-checkout' },

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { EnvironmentDeclaration, FeatureFlagStorage, Flag, FlagInput, OverrideInput } from '../../lib';
 
-/** The seed's hierarchy: development inherits from staging, which inherits from production. */
+/** The e2e tests' hierarchy: development inherits from staging, which inherits from production. */
 export const HIERARCHY: EnvironmentDeclaration[] = [
   { slug: 'production', settings: { requireApproval: true } },
   { slug: 'staging', parent: 'production' },

@@ -100,7 +100,7 @@ export async function checkFlagPerEnvironment(
   }
 }
 
-// Promoting Flags Between Environments (by hand, as the seed does; FeatureFlagsService.promoteFlag does it for you)
+// Promoting Flags Between Environments (by hand; FeatureFlagsService.promoteFlag does it for you)
 export async function promoteFlag(
   storage: FeatureFlagStorage,
   flagKey: string,
@@ -180,7 +180,7 @@ export async function gradualRollout(
   monitor: (step: string) => Promise<void>,
 ): Promise<void> {
   // Step 1: Enable 100% in development. (`percentage` alone does not switch a flag on: `enabled` is a
-  // field of its own, inherited like the others, so the equivalent of the seed's step sets both.)
+  // field of its own, inherited like the others, so this step sets both.)
   await storage.createOverride(
     new Override({ environmentId: dev.id, flagId: flag.id, enabled: true, percentage: 100 }),
   );

@@ -119,7 +119,7 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     expect(inProd).toBeLessThan(260);
   });
 
-  it('Promoting Flags Between Environments: the seed’s hand-written promotion and FeatureFlagsService.promoteFlag agree', async () => {
+  it('Promoting Flags Between Environments: the guide’s hand-written promotion and FeatureFlagsService.promoteFlag agree', async () => {
     await start();
     await setupEnvironments(storage);
     await storage.createFlag({ key: 'new-checkout', name: 'New checkout' });
@@ -138,7 +138,7 @@ describe.each<[string, FeatureFlagsModuleOptions]>([
     await expect(flags.promoteFlag('new-checkout', 'development', 'production')).rejects.toBeInstanceOf(
       NothingToPromoteError,
     );
-    // The seed copies staging's raw override; ours writes what staging resolves, explicitly. Both make
+    // The guide's promotion copies staging's raw override; promoteFlag writes what staging resolves, explicitly. Both make
     // production serve what staging serves: promoting again changes nobody's answers.
     const again = await flags.promoteFlag('new-checkout', 'staging', 'production', { dryRun: true });
     expect(again.after).toMatchObject({ enabled: true, percentage: 100 });

@@ -148,7 +148,7 @@ describeWithService('redis', 'RedisStorage', () => {
         expect(await json('override:staging:ui.dark_mode')).toMatchObject({ percentage: 75, version: 2 });
       });
 
-      it("keeps at flags:<environment>:<flag> (seed 001's key) what the environment serves: every resolved field and who supplied it", async () => {
+      it('keeps at flags:<environment>:<flag> what the environment serves: every resolved field and who supplied it', async () => {
         const { production, staging } = await hierarchy();
         await storage.createEnvironment({
           name: 'Development',

@@ -148,7 +148,7 @@ export class PatchFlagDto extends WriteOptionsDto {
   version?: number;
 }
 
-/** `POST /feature-flags/:key/promote`: copies `from`'s override to `to` (seed 001). */
+/** `POST /feature-flags/:key/promote`: copies `from`'s override to `to`. */
 export class PromoteFlagDto extends WriteOptionsDto {
   @Field.slug({ example: 'staging' })
   from!: string;

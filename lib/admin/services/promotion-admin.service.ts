@@ -26,7 +26,7 @@ export class PromotionAdminService {
     private readonly protection: ChangeProtection,
   ) {}
 
-  /** `POST /feature-flags/:key/promote` (seed 001): copies `from`'s override to `to`. */
+  /** `POST /feature-flags/:key/promote`: copies `from`'s override to `to`. */
   async promote(key: string, dto: PromoteFlagDto, principal: AdminPrincipal): Promise<AdminResponse> {
     assertEnvironmentAccess(principal, dto.from, 'read');
     assertEnvironmentAccess(principal, dto.to, 'change');

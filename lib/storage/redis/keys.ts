@@ -61,7 +61,7 @@ export class RedisKeys {
     return `${this.prefix}override:${environmentSlug}:${flagKey}`;
   }
 
-  /** A flag's effective state in an environment: the seed's `flags:<environment>:<flag>`. */
+  /** A flag's effective state in an environment: what the environment serves of it. */
   effective(environmentSlug: string, flagKey: string): string {
     return `${this.prefix}flags:${environmentSlug}:${flagKey}`;
   }

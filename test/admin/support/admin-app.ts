@@ -19,8 +19,8 @@ export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 export const ADMIN = bearer(ADMIN_TOKEN);
 
 /**
- * Seed 000's hierarchy with its settings: production (requires approval) ← staging ← development, plus
- * `qa` (protected by confirmation only, inheriting from production).
+ * The admin tests' hierarchy, with a setting for each protection: production (requires approval) ←
+ * staging ← development, plus `qa` (protected by confirmation only, inheriting from production).
  */
 export const ENVIRONMENTS: EnvironmentDeclaration[] = [
   { slug: 'production', type: 'production', settings: { requireApproval: true } },

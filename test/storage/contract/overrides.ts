@@ -170,7 +170,7 @@ export function overridesContract(context: ContractContext): void {
       expect(await storage.getOverride({ envId: staging.id, flagId: flag.id })).toEqual(v2);
     });
 
-    it("supports the seed's rollout workflow: mutate the override you created and update it, again and again", async () => {
+    it("supports the multi-environment guide's rollout workflow: mutate the override you created and update it, again and again", async () => {
       const { production } = await hierarchy();
       const flag = await storage.createFlag({ key: 'new-checkout' });
       const prodFlag = new Override({
@@ -192,7 +192,7 @@ export function overridesContract(context: ContractContext): void {
       expect((await storage.getOverride({ envId: production.id, flagId: flag.id }))!.percentage).toBe(50);
     });
 
-    it("supports the seed's promotion: copy an override's fields to another environment's override", async () => {
+    it("supports the multi-environment guide's hand-written promotion: copy an override's fields to another environment's override", async () => {
       const { production, staging } = await hierarchy();
       const flag = await storage.createFlag({ key: 'new-checkout' });
       const source = await storage.createOverride({
