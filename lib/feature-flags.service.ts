@@ -81,7 +81,10 @@ export class FeatureFlagsService {
     return this.evaluate(key, context, defaultValue).value;
   }
 
-  /** Evaluates a flag with full details: value, reason, variant, environment and source. Never throws. */
+  /**
+   * Evaluates a flag with full details: value, reason, variant, environment and source. Never throws.
+   * The details may be frozen and shared between calls: copy them to change them.
+   */
   evaluate(key: string, context?: EvaluationContext): EvaluationDetails<FlagValue>;
   evaluate<T extends FlagValue>(
     key: string,
@@ -93,11 +96,21 @@ export class FeatureFlagsService {
     context?: EvaluationContext,
     defaultValue?: T,
   ): EvaluationDetails<Widen<T>> {
-    const { env, ctx } = this.scope(context);
+    // scope() without its result object, as in isEnabled.
+    let state = currentRequestState();
+    if (state !== undefined && !state.scopesEvaluations) state = undefined;
+    const named = context?.environment;
+    const env =
+      named !== undefined && named !== null
+        ? this.requestState.slugOf(named)
+        : state === undefined
+          ? this.selection.defaultEnvironment()
+          : state.environment;
+    const ctx = state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context);
     const fallback = (defaultValue === undefined ? null : defaultValue) as Widen<T>;
-    const details = this.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
+    let details = this.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
     // While the store is unreachable the snapshot may be out of date: say so (OpenFeature's STALE).
-    if (details.reason !== 'ERROR' && this.sync.isStale()) details.reason = 'STALE';
+    if (details.reason !== 'ERROR' && this.sync.isStale()) details = { ...details, reason: 'STALE' };
     if (
       defaultValue !== undefined &&
       details.errorCode === undefined &&
@@ -122,8 +135,7 @@ export class FeatureFlagsService {
     const stale = this.sync.isStale();
     for (const flag of this.snapshot.listFlags()) {
       const details = this.snapshot.evaluate(flag.key, env, ctx, null);
-      if (stale && details.reason !== 'ERROR') details.reason = 'STALE';
-      result[flag.key] = details;
+      result[flag.key] = stale && details.reason !== 'ERROR' ? { ...details, reason: 'STALE' } : details;
     }
     return result;
   }

@@ -62,7 +62,13 @@ export const OPENFEATURE_CONTENDERS = {
 } as const;
 
 /** Limits from the issues. */
-export const EVALUATION_TARGETS = { maxNs: 150, maxFloorRatio: 2, minPeerSpeedup: 8, maxProviderRatio: 2 } as const;
+export const EVALUATION_TARGETS = {
+  maxNs: 150,
+  maxFloorRatio: 2,
+  minPeerSpeedup: 8,
+  maxProviderRatio: 2,
+  maxDetailsRatio: 1.2,
+} as const;
 
 const BUCKETS = 10_000;
 
@@ -393,6 +399,16 @@ function report(
     measured: `${times(cpuRatio)} CPU (${fmt(provider.cpuNsPerEval, 1)} / ${fmt(evaluate.cpuNsPerEval, 1)} ns); wall ${times(wallRatio)}; evaluate awaited ${times(pairedRatio(awaited.cpuRounds, evaluate.cpuRounds))}, provider without the promise ${times(pairedRatio(ofBy(OPENFEATURE_CONTENDERS.providerSync).cpuRounds, evaluate.cpuRounds))} CPU`,
     ratio: sig(cpuRatio),
     met: cpuRatio <= EVALUATION_TARGETS.maxProviderRatio,
+  });
+  // Details cost over the yes/no answer: the same calls, side by side in every round, CPU paired.
+  const isEnabled = ofBy(OPENFEATURE_CONTENDERS.serviceIsEnabled);
+  const detailsRatio = pairedRatio(evaluate.cpuRounds, isEnabled.cpuRounds);
+  targets.push({
+    name: 'FeatureFlagsService.evaluate (details) vs FeatureFlagsService.isEnabled',
+    target: `≤ ${EVALUATION_TARGETS.maxDetailsRatio}× isEnabled (CPU per evaluation)`,
+    measured: `${times(detailsRatio)} CPU (${fmt(evaluate.cpuNsPerEval, 1)} / ${fmt(isEnabled.cpuNsPerEval, 1)} ns); wall ${times(pairedRatio(evaluate.rounds, isEnabled.rounds))}`,
+    ratio: sig(detailsRatio),
+    met: detailsRatio <= EVALUATION_TARGETS.maxDetailsRatio,
   });
   return {
     status: 'ok',

@@ -1,6 +1,7 @@
 import { BUCKET_COUNT, Murmur3Prefix, percentageThreshold, rolloutPrefix } from './murmur3';
 import { Predicate, compileConditions } from './operators';
 import {
+  EvaluationDetails,
   FieldSource,
   FlagRuleDefinition,
   FlagType,
@@ -40,6 +41,11 @@ export interface CompiledFlag {
   readonly environment: string | null;
   /** Hash state of `"<key>:"`, so that bucketing reads only the targeting key. */
   readonly rolloutPrefix: Murmur3Prefix;
+  /**
+   * A boolean flag's evaluation details, by the way it was decided (see `decision.ts`), built on first use
+   * and shared: they depend on nothing else. Null for other types, whose value may be the caller's default.
+   */
+  readonly answers: (EvaluationDetails | undefined)[] | null;
 }
 
 /** Compiles a resolved flag for evaluation; rules' segment conditions are looked up through `segments`. */
@@ -67,6 +73,7 @@ export function compileFlag(resolved: ResolvedFlag, segments: (key: string) => P
     sources: resolved.sources,
     environment: resolved.environment,
     rolloutPrefix: rolloutPrefix(resolved.flag.key),
+    answers: resolved.flag.type === 'boolean' ? [] : null,
   };
 }
 

@@ -98,7 +98,42 @@ export function errorDetails<T>(
   return { flagKey, value, enabled: false, reason: 'ERROR', environment, source: BASE_SOURCE, errorCode, errorMessage };
 }
 
+/**
+ * The details of a decision. A boolean flag's are built once per way of deciding it and shared, frozen:
+ * evaluating it with details then allocates nothing.
+ */
 export function detailsOf<T extends FlagValue>(cf: CompiledFlag, out: Outcome, defaultValue: T): EvaluationDetails<T> {
+  const answers = cf.answers;
+  if (answers === null) return buildDetails(cf, out, defaultValue);
+  const at = answerIndex(out);
+  let details = answers[at];
+  if (details === undefined) {
+    details = Object.freeze(buildDetails(cf, out, defaultValue));
+    answers[at] = details;
+  }
+  return details as EvaluationDetails<T>;
+}
+
+/**
+ * Which way a boolean flag was decided — everything its details depend on: 0 off (disabled or
+ * archived), 1 on for everyone, 2 off at 0%, 3 a rollout without targeting key, 4 and 5 in and out of the
+ * rollout, 6 + i the i-th rule matched.
+ */
+function answerIndex(out: Outcome): number {
+  if (out.rule >= 0) return 6 + out.rule;
+  switch (out.reason) {
+    case 'DISABLED':
+      return 0;
+    case 'ERROR':
+      return 3;
+    case 'SPLIT':
+      return out.enabled ? 4 : 5;
+    default:
+      return out.enabled ? 1 : 2;
+  }
+}
+
+function buildDetails<T extends FlagValue>(cf: CompiledFlag, out: Outcome, defaultValue: T): EvaluationDetails<T> {
   const s = cf.sources;
   let source: FieldSource;
   let value: FlagValue;

@@ -256,7 +256,8 @@ export class FlagSnapshot {
 
   /**
    * Evaluates a flag with full details. Never throws; errors are reported in `reason`/`errorCode`, with
-   * `defaultValue` as the value.
+   * `defaultValue` as the value. A boolean flag's details are frozen and shared between calls (copy them
+   * to change them).
    */
   evaluate<T extends FlagValue>(
     key: string,
@@ -265,23 +266,22 @@ export class FlagSnapshot {
     defaultValue: T,
   ): EvaluationDetails<T> {
     try {
-      if (slug !== null) {
-        const env = this.environmentsBySlug.get(slug);
-        if (env === undefined || !env.isActive) {
-          return errorDetails(
-            key,
-            slug,
-            defaultValue,
-            'INVALID_CONTEXT',
-            env ? `Environment "${slug}" is inactive.` : `Environment "${slug}" does not exist.`,
-          );
-        }
+      const flags = this.evaluableFlags(slug);
+      if (flags === null) {
+        const env = this.environmentsBySlug.get(slug!);
+        return errorDetails(
+          key,
+          slug,
+          defaultValue,
+          'INVALID_CONTEXT',
+          env ? `Environment "${slug}" is inactive.` : `Environment "${slug}" does not exist.`,
+        );
       }
-      const cf = this.compiledFlag(key, slug);
+      const cf = flags.get(key) ?? this.compileInto(flags, key, slug);
       if (cf === undefined)
         return errorDetails(key, slug, defaultValue, 'FLAG_NOT_FOUND', `Flag "${key}" does not exist.`);
-      const out = decide(cf, ctx, { enabled: false, reason: 'STATIC', rule: -1, variant: null, errorCode: null });
-      return detailsOf(cf, out, defaultValue);
+      // The shared outcome, as isEnabled's: detailsOf reads it before anything else can decide.
+      return detailsOf(cf, decide(cf, ctx, scratch), defaultValue);
     } catch (e) {
       return errorDetails(key, slug, defaultValue, 'GENERAL', (e as Error).message);
     }

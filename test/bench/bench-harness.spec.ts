@@ -79,9 +79,11 @@ describe('benchmark harness: evaluation section (quick, in-process)', () => {
     expect(result.tables).toHaveLength(2);
     expect(result.tables[0].rows).toHaveLength(Object.keys(CONTENDERS).length);
     expect(result.tables[0].rows.every((r) => r.length === result.tables[0].columns.length)).toBe(true);
-    // Three targets (ns, ÷ floor, × faster peer) for the service and for the core; the provider's ratio.
-    expect(result.targets).toHaveLength(7);
+    // Three targets (ns, ÷ floor, × faster peer) for the service and for the core; the provider's ratio;
+    // evaluate's over isEnabled.
+    expect(result.targets).toHaveLength(8);
     expect(result.targets[6].name).toBe('FeatureFlagsProvider (awaited) vs FeatureFlagsService.evaluate');
+    expect(result.targets[7].name).toBe('FeatureFlagsService.evaluate (details) vs FeatureFlagsService.isEnabled');
     for (const t of result.targets) {
       expect(typeof t.met).toBe('boolean');
       expect(t.target).not.toBe('');

@@ -679,3 +679,48 @@ describe('validation helpers', () => {
     ]);
   });
 });
+
+describe("a boolean flag's details", () => {
+  const keys = userKeys(200);
+  const inside = keys.find((u) => rolloutBucket('b', u) < 5000)!;
+  const outside = keys.find((u) => rolloutBucket('b', u) >= 5000)!;
+  const make = (): FlagSnapshot =>
+    single(flag('b', { rules: [rule(1, [cond('plan', 'eq', 'pro')])] }), { percentage: 50 });
+
+  it('are shared, frozen, between calls decided the same way, and distinct for each way of deciding', () => {
+    const s = make();
+    const a = s.evaluate('b', 'prod', { targetingKey: inside }, false);
+    expect(a).toStrictEqual({
+      flagKey: 'b',
+      value: true,
+      enabled: true,
+      reason: 'SPLIT',
+      environment: 'prod',
+      source: 'prod',
+    });
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(s.evaluate('b', 'prod', { targetingKey: inside, country: 'SE' }, true)).toBe(a);
+    expect(s.evaluate('b', 'prod', { targetingKey: outside }, false)).toMatchObject({
+      enabled: false,
+      reason: 'SPLIT',
+    });
+    expect(s.evaluate('b', 'prod', { targetingKey: outside, plan: 'pro' }, false)).toMatchObject({
+      enabled: true,
+      reason: 'TARGETING_MATCH',
+    });
+    expect(s.evaluate('b', 'prod', {}, false)).toMatchObject({ reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
+    expect(s.evaluate('b', 'prod', { targetingKey: inside }, false)).toBe(a);
+  });
+
+  it('are built anew after a change to the flag', () => {
+    const s = make();
+    const before = s.evaluate('b', 'prod', { targetingKey: inside }, false);
+    const f = s.getFlag('b')!;
+    s.apply({ kind: 'flag', op: 'upsert', flag: { ...f, status: 'archived' } });
+    expect(s.evaluate('b', 'prod', { targetingKey: inside }, false)).toMatchObject({
+      enabled: false,
+      reason: 'DISABLED',
+    });
+    expect(before).toMatchObject({ enabled: true, reason: 'SPLIT' });
+  });
+});
