@@ -100,12 +100,61 @@ interface SqliteConnection {
     raw(on: boolean): { columns(): { name: string }[]; all(...params: unknown[]): unknown[][] };
   };
 }
+type TextParser = (text: string) => unknown;
 interface PostgresClient {
+  getTypeParser(oid: number, format?: string): TextParser;
   query(q: {
     text: string;
     values: unknown[];
     rowMode: 'array';
+    types: { getTypeParser(oid: number, format?: string): TextParser };
   }): Promise<{ fields: { name: string }[]; rows: unknown[][] }>;
+}
+
+/** PostgreSQL's `timestamp` (without time zone), the type of every date column here. */
+const TIMESTAMP_OID = 1114;
+
+/**
+ * A `timestamp`'s usual text, `YYYY-MM-DD HH:MM:SS[.fraction]` (year 100 or later), as pg's default parser
+ * (postgres-date) reads it: the wall time in local time, the fraction as `1000 * parseFloat(fraction)`
+ * milliseconds; undefined for any other text.
+ */
+function localTimestamp(s: string): Date | undefined {
+  const n = s.length;
+  if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32) return undefined;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || (n > 19 && (s.charCodeAt(19) !== 46 || n === 20)))
+    return undefined;
+  for (let i = 20; i < n; i++) {
+    const c = s.charCodeAt(i) - DIGIT_0;
+    if (c < 0 || c > 9) return undefined;
+  }
+  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  if (!(year >= 100) || month !== month || day !== day || hour !== hour || minute !== minute || second !== second)
+    return undefined;
+  return new Date(year, month - 1, day, hour, minute, second, n > 19 ? 1000 * parseFloat(s.slice(19)) : 0);
+}
+
+/**
+ * The client's own parser of a `timestamp` column, or a faster one that reads it the same way: trusted
+ * once it has given the same instant as the client's parser for the column's first value (an app may
+ * have set its own parser; then the client's is used throughout).
+ */
+function timestampParser(own: TextParser): TextParser {
+  let trusted: boolean | undefined;
+  return (text) => {
+    if (trusted === undefined) {
+      const fast = localTimestamp(text);
+      const theirs = own(text);
+      trusted = fast !== undefined && theirs instanceof Date && fast.getTime() === theirs.getTime();
+      return theirs;
+    }
+    return (trusted && localTimestamp(text)) || own(text);
+  };
 }
 
 /**
@@ -125,7 +174,14 @@ async function selectArrays(m: EntityManager, sql: string, params: unknown[]): P
       const statement = (connection as SqliteConnection).prepare(sql).raw(true);
       return { names: statement.columns().map((c) => c.name), rows: statement.all(...bound) };
     }
-    const result = await (connection as PostgresClient).query({ text: sql, values: params, rowMode: 'array' });
+    const client = connection as PostgresClient;
+    const types = {
+      getTypeParser: (oid: number, format?: string): TextParser =>
+        oid === TIMESTAMP_OID && (format ?? 'text') === 'text'
+          ? timestampParser(client.getTypeParser(oid, format))
+          : client.getTypeParser(oid, format),
+    };
+    const result = await client.query({ text: sql, values: params, rowMode: 'array', types });
     return { names: result.fields.map((f) => f.name), rows: result.rows };
   }
   const objects = (await m.query(sql, params)) as Record<string, unknown>[];
