@@ -155,7 +155,8 @@ function buildDetails<T extends FlagValue>(cf: CompiledFlag, out: Outcome, defau
     value = cf.value ?? defaultValue;
     if (out.rule < 0) source = s.value;
   }
-  const details: EvaluationDetails<T> = {
+  // Built field by field here, read-only for every caller.
+  const details: { -readonly [K in keyof EvaluationDetails<T>]: EvaluationDetails<T>[K] } = {
     flagKey: cf.key,
     value: value as T,
     enabled: out.enabled,

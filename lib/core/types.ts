@@ -211,15 +211,15 @@ export type EvaluationErrorCode =
 
 /** The full result of evaluating a flag. */
 export interface EvaluationDetails<T = FlagValue> {
-  flagKey: string;
-  value: T;
-  enabled: boolean;
-  reason: EvaluationReason;
-  variant?: string;
+  readonly flagKey: string;
+  readonly value: T;
+  readonly enabled: boolean;
+  readonly reason: EvaluationReason;
+  readonly variant?: string;
   /** The environment the flag was evaluated in (null when no environment exists yet). */
-  environment: string | null;
+  readonly environment: string | null;
   /** The environment (slug), `<slug>:defaults` or `base` that supplied the deciding field. */
-  source: FieldSource;
-  errorCode?: EvaluationErrorCode;
-  errorMessage?: string;
+  readonly source: FieldSource;
+  readonly errorCode?: EvaluationErrorCode;
+  readonly errorMessage?: string;
 }
