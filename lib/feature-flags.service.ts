@@ -4,7 +4,7 @@ import { EvaluationContext, EvaluationDetails, FlagValue } from './core/types';
 import { Environment } from './storage/records';
 import { FlagSnapshot } from './core/snapshot';
 import { EnvironmentSelection } from './environment/environment-selection';
-import { RequestStateService, currentRequestState } from './environment/request-state';
+import { RequestState, RequestStateService, currentRequestState } from './environment/request-state';
 import { FeatureFlagsHealth } from './health/health-report';
 import { HealthReporter } from './health/health-reporter';
 import { SnapshotSync } from './snapshot/snapshot-sync';
@@ -29,6 +29,12 @@ export interface PromotionOptions {
 export type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T;
 
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({}) as EvaluationContext;
+
+/** The current request's state, when it scopes evaluations (none outside a request). */
+function evaluationState(): RequestState | undefined {
+  const state = currentRequestState();
+  return state !== undefined && state.scopesEvaluations ? state : undefined;
+}
 
 /**
  * Evaluates flags (in memory, never throwing, never querying the store) and promotes configuration
@@ -56,21 +62,8 @@ export class FeatureFlagsService {
   /** Whether a flag is on. Unknown flags, unknown environments and errors are off. */
   isEnabled(key: string, context?: EvaluationContext): boolean {
     // scope() without its result object: this is the hot path.
-    let state = currentRequestState();
-    if (state !== undefined && !state.scopesEvaluations) state = undefined;
-    const named = context?.environment;
-    // The default environment and a request's are slugs already; only a name given in code is normalised.
-    const env =
-      named !== undefined && named !== null
-        ? this.requestState.slugOf(named)
-        : state === undefined
-          ? this.selection.defaultEnvironment()
-          : state.environment;
-    return this.snapshot.isEnabled(
-      key,
-      env,
-      state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context),
-    );
+    const state = evaluationState();
+    return this.snapshot.isEnabled(key, this.environmentOf(state, context), this.contextOf(state, context));
   }
 
   /**
@@ -97,16 +90,9 @@ export class FeatureFlagsService {
     defaultValue?: T,
   ): EvaluationDetails<Widen<T>> {
     // scope() without its result object, as in isEnabled.
-    let state = currentRequestState();
-    if (state !== undefined && !state.scopesEvaluations) state = undefined;
-    const named = context?.environment;
-    const env =
-      named !== undefined && named !== null
-        ? this.requestState.slugOf(named)
-        : state === undefined
-          ? this.selection.defaultEnvironment()
-          : state.environment;
-    const ctx = state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context);
+    const state = evaluationState();
+    const env = this.environmentOf(state, context);
+    const ctx = this.contextOf(state, context);
     const fallback = (defaultValue === undefined ? null : defaultValue) as Widen<T>;
     let details = this.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
     // While the store is unreachable the snapshot may be out of date: say so (OpenFeature's STALE).
@@ -208,16 +194,23 @@ export class FeatureFlagsService {
   }
 
   private scope(context: EvaluationContext | undefined): { env: string | null; ctx: EvaluationContext } {
-    let state = currentRequestState();
-    if (state !== undefined && !state.scopesEvaluations) state = undefined;
+    const state = evaluationState();
+    return { env: this.environmentOf(state, context), ctx: this.contextOf(state, context) };
+  }
+
+  /**
+   * The environment to evaluate in: one named in the context, else the request's, else the default. The
+   * default environment and a request's are slugs already; only a name given in code is normalised.
+   */
+  private environmentOf(state: RequestState | undefined, context: EvaluationContext | undefined): string | null {
     const named = context?.environment;
-    const env =
-      named !== undefined && named !== null
-        ? this.requestState.slugOf(named)
-        : state === undefined
-          ? this.selection.defaultEnvironment()
-          : state.environment;
-    return { env, ctx: state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context) };
+    if (named !== undefined && named !== null) return this.requestState.slugOf(named);
+    return state === undefined ? this.selection.defaultEnvironment() : state.environment;
+  }
+
+  /** The evaluation context: the caller's, merged into the request's when there is one. */
+  private contextOf(state: RequestState | undefined, context: EvaluationContext | undefined): EvaluationContext {
+    return state === undefined ? (context ?? EMPTY_CONTEXT) : this.requestState.contextIn(state, context);
   }
 }
 

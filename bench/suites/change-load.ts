@@ -9,7 +9,7 @@
  */
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Flag, FlagRule, Override } from '../../lib/storage/records';
 import { buildFlag, buildOverride } from '../../lib/storage/storage-records';
 import { featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
@@ -18,6 +18,7 @@ import { InstanceFigures } from '../change-load/instance';
 import { fmt, median, quantile, sig, sleep, times } from '../harness/stats';
 import { ResultTable, Suite, SuiteOptions, SuiteResult, TargetResult, emptyResult } from '../harness/types';
 import { NORDIC_RULE } from '../workload';
+import { insertInBulk } from './scale';
 
 export interface ChangeLoadSizes {
   flags: number;
@@ -65,7 +66,6 @@ const ENVIRONMENTS: [slug: string, parent: string | null][] = [
   ['preview', 'development'],
 ];
 const OVERRIDES_PER_FLAG = 3;
-const CHUNK = 500;
 
 /** The data set of the scale section: environments through the storage API, the rest in bulk. */
 async function populate(url: string, flags: number): Promise<void> {
@@ -97,20 +97,7 @@ async function populate(url: string, flags: number): Promise<void> {
         );
       }
     }
-    await ds.transaction(async (m) => {
-      const insert = async <T extends ObjectLiteral>(entity: EntityTarget<T>, rows: T[]): Promise<void> => {
-        for (let i = 0; i < rows.length; i += CHUNK)
-          await m
-            .createQueryBuilder()
-            .insert()
-            .into(entity)
-            .values(rows.slice(i, i + CHUNK))
-            .execute();
-      };
-      await insert(Flag, flagRows);
-      await insert(FlagRule, ruleRows);
-      await insert(Override, overrideRows);
-    });
+    await insertInBulk(ds, flagRows, ruleRows, overrideRows);
   } finally {
     await storage.close().catch(() => undefined);
   }

@@ -91,6 +91,16 @@ export async function populate(storage: TypeOrmStorage, ds: DataSource, flags: n
       );
     }
   }
+  await insertInBulk(ds, flagRows, ruleRows, overrideRows);
+}
+
+/** Inserts flags, rules and overrides in one transaction, as multi-row INSERTs of CHUNK rows. */
+export async function insertInBulk(
+  ds: DataSource,
+  flagRows: Flag[],
+  ruleRows: FlagRule[],
+  overrideRows: Override[],
+): Promise<void> {
   await ds.transaction(async (m) => {
     const insert = async <T extends ObjectLiteral>(entity: EntityTarget<T>, rows: T[]): Promise<void> => {
       for (let i = 0; i < rows.length; i += CHUNK)
