@@ -28,6 +28,11 @@ function recordBefore(snapshot: FlagSnapshot, change: StorageChange): object | u
  */
 export class SnapshotRevision {
   private tracker: RevisionTracker | undefined;
+  /**
+   * The data last loaded, until the tracker is first needed (the first change or check): building it is a
+   * pass over every record, which a boot does not need to wait for.
+   */
+  private loadedData: SnapshotData | undefined;
   /** While a check is under way: the revisions the snapshot passed through. */
   private passed: Set<string> | undefined;
 
@@ -43,18 +48,20 @@ export class SnapshotRevision {
 
   /** The snapshot was loaded with `data` (undefined: from elsewhere than the store). */
   loaded(data: SnapshotData | undefined): void {
-    this.tracker = data && this.storage.revisionTracker ? this.storage.revisionTracker(data) : undefined;
+    this.tracker = undefined;
+    this.loadedData = data && this.storage.revisionTracker ? data : undefined;
   }
 
   /** Applies a change to the snapshot, following it. */
   apply(change: StorageChange, apply: () => void): void {
-    if (this.tracker) this.tracker.replace(change, recordBefore(this.snapshot, change));
+    const tracker = this.following();
+    if (tracker) tracker.replace(change, recordBefore(this.snapshot, change));
     apply();
   }
 
   /** The revision the snapshot is at now. */
   current(): string {
-    let revision = this.tracker?.revision();
+    let revision = this.following()?.revision();
     if (revision === undefined) {
       const data = snapshotData(this.snapshot);
       if (this.storage.revisionTracker) {
@@ -83,5 +90,14 @@ export class SnapshotRevision {
 
   unwatch(): void {
     this.passed = undefined;
+  }
+
+  /** The tracker, built from the data last loaded the first time it is needed (every change since came through `apply`). */
+  private following(): RevisionTracker | undefined {
+    if (this.loadedData) {
+      this.tracker = this.storage.revisionTracker!(this.loadedData);
+      this.loadedData = undefined;
+    }
+    return this.tracker;
   }
 }

@@ -142,7 +142,10 @@ export class SnapshotSync implements OnModuleInit, OnApplicationShutdown {
   async reload(): Promise<void> {
     this.pending = [];
     try {
-      const revision = this.storage.revision ? await this.storage.revision() : undefined;
+      // A store whose revision is a fingerprint of its content is followed by content (contentRevision):
+      // its revision read here would go unused, and costs a pass over every table.
+      const revision =
+        this.storage.revision && !this.contentRevision.applies ? await this.storage.revision() : undefined;
       const data = await this.storage.loadSnapshot();
       const before = this.started && this.watchers.size > 0 ? snapshotFingerprint(this.snapshot) : undefined;
       this.snapshot.load(data);

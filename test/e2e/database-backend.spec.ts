@@ -12,7 +12,9 @@ import {
   FeatureFlagsModule,
   FeatureFlagsModuleOptions,
   StorageUnavailableError,
+  TypeOrmStorage,
 } from '../../lib';
+import { SnapshotSync } from '../../lib/snapshot/snapshot-sync';
 import { ADAPTERS, StartApp, bootApp, closeApps } from '../support/http';
 import { HIERARCHY, seedFlag, storageOf } from './seed';
 
@@ -51,6 +53,26 @@ describe.each(ADAPTERS)('database backend (%s)', (_adapter, start: StartApp) => 
     await request(app.getHttpServer()).get('/checkout').expect(404, notFound);
     const stored = await storageOf(app).getFlag('new-checkout');
     expect(stored).toMatchObject({ key: 'new-checkout', defaultEnabled: false, version: 1 });
+  });
+
+  it('boots without reading the revision of a store whose revision is its content; a check then finds it current', async () => {
+    const revision = vi.spyOn(TypeOrmStorage.prototype, 'revision');
+    try {
+      const app = await boot({ connection: 'sqlite::memory:' });
+      await seedFlag(app, { key: 'new-checkout' }, { staging: { enabled: true } });
+      expect(revision).not.toHaveBeenCalled();
+      const sync = app.get(SnapshotSync);
+      const reloads = sync.reloads;
+      await sync.check();
+      expect(revision).toHaveBeenCalledTimes(1);
+      expect(sync.reloads).toBe(reloads);
+      await request(app.getHttpServer())
+        .get('/checkout')
+        .set('X-Environment', 'staging')
+        .expect(200, { route: 'checkout' });
+    } finally {
+      revision.mockRestore();
+    }
   });
 
   it('sees an override update on the very next request', async () => {

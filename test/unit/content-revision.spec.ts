@@ -94,4 +94,36 @@ describe('ContentRevision: the content fingerprint, kept change by change', () =
     expect(listed).not.toHaveBeenCalled();
     expect(overrides).toHaveBeenCalledTimes(1); // the record it replaces
   });
+
+  it('builds its tracker at the first change or check, not at load, from the data loaded', () => {
+    const s = snapshot(data());
+    let built = 0;
+    const tracked = new SnapshotRevision(
+      {
+        revisionTracker: (x: SnapshotData) => (built++, new ContentRevision(x)),
+        revisionOf,
+      } as unknown as FeatureFlagStorage,
+      s,
+    );
+    tracked.loaded(data());
+    expect(built).toBe(0);
+    const change: StorageChange = {
+      kind: 'override',
+      op: 'upsert',
+      override: at(override('production', 'a', { enabled: false }), 4, 5000),
+    };
+    tracked.apply(change, () => s.apply(change));
+    expect(built).toBe(1);
+    expect(tracked.current()).toBe('3.3.3002/2.3.2000/1.4.5000/0.0.');
+    expect(tracked.current()).toBe(revisionOf(snapshotData(s)));
+    expect(built).toBe(1);
+
+    // A check before any change builds it from the data loaded; a load from elsewhere builds none.
+    tracked.loaded(data());
+    expect(tracked.current()).toBe(revisionOf(data()));
+    expect(built).toBe(2);
+    tracked.loaded(undefined);
+    tracked.apply(change, () => s.apply(change));
+    expect(built).toBe(2);
+  });
 });
