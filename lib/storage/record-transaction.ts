@@ -1,6 +1,7 @@
 import { StorageChange } from '../core/changes';
 import { FeatureFlagsError } from '../core/errors';
 import { AuditEventInput } from './audit';
+import { FlagType } from '../core/types';
 import { ApiToken, ChangeRequest, ClientKey, Environment, Flag, Override, Segment } from './records';
 
 /** The records a backend stores, by kind. */
@@ -27,6 +28,16 @@ export interface RecordLookups {
   changeRequest: { id: string };
 }
 
+/** An override with what a write of it checks against and names in its audit event. */
+export interface OverrideWithNames {
+  override: Override;
+  /** The key and type of its flag. */
+  flagKey: string;
+  flagType: FlagType;
+  /** The slug of its environment. */
+  environmentSlug: string;
+}
+
 /** The kinds a write deletes (API tokens and client keys are revoked, change requests decided). */
 export type DeletableKind = 'environment' | 'flag' | 'override' | 'segment';
 
@@ -46,6 +57,11 @@ export interface RecordTransaction {
 
   /** One record, or null; `lock` holds it against concurrent writers until the transaction ends (stores with row locks). */
   find<K extends RecordKind>(kind: K, by: RecordLookups[K], lock?: boolean): Promise<StoredRecords[K] | null>;
+  /**
+   * An override with its flag's key and type and its environment's slug, or null; `lock` as for `find`
+   * (the override only). Optional: the writes otherwise find the three records one by one.
+   */
+  findOverride?(by: RecordLookups['override'], lock?: boolean): Promise<OverrideWithNames | null>;
   exists<K extends RecordKind>(kind: K, by: RecordLookups[K]): Promise<boolean>;
 
   insert<K extends RecordKind>(kind: K, record: StoredRecords[K]): Promise<void>;

@@ -3,6 +3,7 @@ import { dataSourceOptionsFromUrl } from '../../lib/storage/typeorm/connection';
 import { SERVICE_URLS, describeWithService, probeService } from '../support/services';
 import { describeStorageContract } from './storage-contract';
 import { SharedDatabase, describeSchemaChecks, uniqueName } from './typeorm-fixtures';
+import { describeWriteStatements } from './typeorm-statements';
 
 describeWithService('mysql', 'TypeOrmStorage on MySQL/MariaDB', () => {
   // A database of this run's own, dropped at the end: parallel runs never meet.
@@ -32,6 +33,7 @@ describeWithService('mysql', 'TypeOrmStorage on MySQL/MariaDB', () => {
 
   describeStorageContract('TypeOrmStorage (mysql)', () => shared.fixture());
   describeSchemaChecks('TypeOrmStorage (mysql)', () => shared.dataSource());
+  describeWriteStatements('TypeOrmStorage (mysql)', () => shared.dataSource());
 
   it('stores text as utf8mb4, with keys and slugs compared byte for byte', async () => {
     const ds = await shared.dataSource();

@@ -5,6 +5,7 @@ import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { SERVICE_URLS, describeWithService } from '../support/services';
 import { describeStorageContract } from './storage-contract';
 import { SharedDatabase, describeSchemaChecks, uniqueName } from './typeorm-fixtures';
+import { describeWriteStatements } from './typeorm-statements';
 
 describeWithService('postgres', 'TypeOrmStorage on PostgreSQL', () => {
   // A schema of this run's own (created by init(), dropped at the end): parallel runs never meet.
@@ -23,6 +24,7 @@ describeWithService('postgres', 'TypeOrmStorage on PostgreSQL', () => {
 
   describeStorageContract('TypeOrmStorage (postgres)', () => shared.fixture());
   describeSchemaChecks('TypeOrmStorage (postgres)', () => shared.dataSource());
+  describeWriteStatements('TypeOrmStorage (postgres)', () => shared.dataSource());
 
   it('keeps its tables in the schema the URL names', async () => {
     const ds = await shared.dataSource();

@@ -9,6 +9,7 @@ import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../li
 import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { describeStorageContract } from './storage-contract';
 import { SharedDatabase, describeSchemaChecks } from './typeorm-fixtures';
+import { describeWriteStatements } from './typeorm-statements';
 
 describe('TypeOrmStorage on SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'feature-flags-sqlite-'));
@@ -34,6 +35,7 @@ describe('TypeOrmStorage on SQLite', () => {
   const shared = new SharedDatabase(dataSourceOptionsFromUrl('sqlite::memory:'));
   afterAll(() => shared.dispose());
   describeSchemaChecks('TypeOrmStorage (sqlite)', () => shared.dataSource());
+  describeWriteStatements('TypeOrmStorage (sqlite)', () => shared.dataSource());
 
   describe('connection and lifecycle', () => {
     it('turns foreign keys on', async () => {

@@ -1,7 +1,14 @@
 import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { StorageChange } from '../../core/changes';
 import { AuditEventInput } from '../audit';
-import { DeletableKind, RecordKind, RecordLookups, RecordTransaction, StoredRecords } from '../record-transaction';
+import {
+  DeletableKind,
+  OverrideWithNames,
+  RecordKind,
+  RecordLookups,
+  RecordTransaction,
+  StoredRecords,
+} from '../record-transaction';
 import {
   ApiToken,
   AuditEvent,
@@ -13,6 +20,7 @@ import {
   Override,
   Segment,
 } from '../records';
+import { RecordStatements } from './record-statements';
 
 /** The entity (table) of each kind of record. */
 export const ENTITY_OF: { [K in RecordKind]: EntityTarget<StoredRecords[K]> } = {
@@ -78,7 +86,8 @@ export function overrideQuery(m: EntityManager) {
 
 /**
  * One attempt of a TypeORM write, over the transaction's entity manager. `rowLocks`: whether the database
- * locks rows (`SELECT … FOR UPDATE`; not SQLite, whose writes the storage runs one at a time).
+ * locks rows (`SELECT … FOR UPDATE`; not SQLite, whose writes the storage runs one at a time). Single
+ * records are read, updated and audited with the data source's prepared `statements`.
  */
 export class TypeOrmTransaction implements RecordTransaction {
   readonly changes: StorageChange[] = [];
@@ -88,6 +97,7 @@ export class TypeOrmTransaction implements RecordTransaction {
   constructor(
     private readonly m: EntityManager,
     private readonly rowLocks: boolean,
+    private readonly statements: RecordStatements,
   ) {}
 
   /** Every environment, locked against concurrent environment writes. */
@@ -106,11 +116,15 @@ export class TypeOrmTransaction implements RecordTransaction {
 
   async find<K extends RecordKind>(kind: K, by: RecordLookups[K], lock = false): Promise<StoredRecords[K] | null> {
     const locked = lock && this.rowLocks;
-    if (kind !== 'flag') return one(this.m, ENTITY_OF[kind], by, locked);
+    if (kind !== 'flag') return this.statements.one(this.m, ENTITY_OF[kind], by, locked);
     // Locked apart from the read: PostgreSQL cannot lock the nullable side of the rules join.
-    if (locked && !(await one(this.m, Flag, by, true))) return null;
+    if (locked && !(await this.statements.one(this.m, Flag, by, true))) return null;
     const flag = await flagQuery(this.m).where(by).getOne();
     return (flag ? withRules([flag])[0] : null) as StoredRecords[K] | null;
+  }
+
+  findOverride(by: RecordLookups['override'], lock = false): Promise<OverrideWithNames | null> {
+    return this.statements.override(this.m, by, lock && this.rowLocks);
   }
 
   exists<K extends RecordKind>(kind: K, by: RecordLookups[K]): Promise<boolean> {
@@ -135,18 +149,8 @@ export class TypeOrmTransaction implements RecordTransaction {
    */
   async update<K extends RecordKind>(kind: K, existing: StoredRecords[K], next: StoredRecords[K]): Promise<void> {
     const target = ENTITY_OF[kind];
-    const values: Record<string, unknown> = {};
-    for (const column of this.m.connection.getMetadata(target).columns) {
-      if (column.isPrimary || column.isCreateDate) continue;
-      values[column.propertyName] = (next as unknown as Record<string, unknown>)[column.propertyName];
-    }
-    const result = await this.m
-      .createQueryBuilder()
-      .update(target)
-      .set(values as never)
-      .where({ id: existing.id, version: existing.version })
-      .execute();
-    if (result.affected === 0)
+    const affected = await this.statements.update(this.m, target as EntityTarget<ObjectLiteral>, existing, next);
+    if (affected === 0)
       throw new StaleWrite(
         ENTITY_NAME[kind],
         identifierOf(kind, existing),
@@ -178,16 +182,8 @@ export class TypeOrmTransaction implements RecordTransaction {
 
   /** Inserts the audit event, keeping it with the id the database gave it. */
   async audit(event: AuditEventInput): Promise<void> {
-    const row = new AuditEvent({ ...event });
-    const result = await this.m
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEvent)
-      .values(row as never)
-      .updateEntity(true)
-      .execute();
-    const id = (result.identifiers[0]?.id ?? row.id) as number | string;
-    this.events.push(new AuditEvent({ ...event, id: Number(id) }));
+    const id = await this.statements.insertEvent(this.m, event);
+    this.events.push(new AuditEvent({ ...event, id }));
   }
 
   private async insertRules(rules: FlagRule[]): Promise<void> {

@@ -24,6 +24,7 @@ import { prepareDataSource } from './data-source-setup';
 import { isForeignKeyViolation, isTransient, isUnavailable, isUniqueViolation } from './driver-errors';
 import { leanFlags, leanRows } from './lean-reads';
 import { SQLITE_TYPES } from './migrations';
+import { RecordStatements } from './record-statements';
 import { tablesRevision } from './revision';
 import { flagQuery, one, StaleWrite, TypeOrmTransaction, withRules } from './typeorm-transaction';
 
@@ -69,6 +70,8 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
   /** TypeORM's date formatting for SQLite (loaded with the storage: requiring the library needs no typeorm). */
   private readonly dateUtils: typeof TypeOrmDateUtils.DateUtils;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The write transactions' statements, prepared once. */
+  private readonly statements: RecordStatements;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -78,6 +81,7 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
     this.ownsDataSource = options.ownsDataSource ?? false;
     this.runMigrations = options.runMigrations ?? this.ownsDataSource;
     this.serialized = SQLITE_TYPES.includes(dataSource.options.type);
+    this.statements = new RecordStatements(dataSource);
     this.dateUtils = requirePeer<typeof TypeOrmDateUtils>(
       'typeorm/util/DateUtils',
       'backend',
@@ -307,7 +311,7 @@ export class TypeOrmStorage extends TransactionalStorage implements FeatureFlagS
         let tx: TypeOrmTransaction | undefined;
         try {
           const result = await this.dataSource.transaction((m) =>
-            work((tx = new TypeOrmTransaction(m, !this.serialized))),
+            work((tx = new TypeOrmTransaction(m, !this.serialized, this.statements))),
           );
           for (const change of tx!.changes) this.notifier.emit(change);
           for (const event of tx!.events) this.eventNotifier.emit(event);

@@ -28,7 +28,7 @@ import {
   SegmentInput,
   SegmentUpdate,
 } from '../inputs';
-import { RecordTransaction } from '../record-transaction';
+import { OverrideWithNames, RecordLookups, RecordTransaction } from '../record-transaction';
 import { Environment, Flag, Override, Segment, copyEnvironment, copyFlag, copyOverride, copySegment } from '../records';
 import {
   buildEnvironment,
@@ -62,6 +62,20 @@ function assertObject(value: unknown, field: 'input' | 'update'): void {
 /** The slug of an environment's parent, among `all`. */
 function parentSlugIn(all: readonly Environment[], env: Environment): string | null {
   return env.parentId ? (all.find((e) => e.id === env.parentId)?.slug ?? null) : null;
+}
+
+/**
+ * An override, locked against concurrent writers, with its flag's key and type and its environment's slug:
+ * in one read where the store offers it (`findOverride`), else three.
+ */
+async function findOverride(tx: RecordTransaction, by: RecordLookups['override']): Promise<OverrideWithNames | null> {
+  if (tx.findOverride) return tx.findOverride(by, true);
+  const override = await tx.find('override', by, true);
+  if (!override) return null;
+  // The override's flag and environment exist (deleting either deletes its overrides in the same transaction).
+  const flag = (await tx.find('flag', { id: override.flagId }))!;
+  const env = (await tx.find('environment', { id: override.environmentId }))!;
+  return { override, flagKey: flag.key, flagType: flag.type, environmentSlug: env.slug };
 }
 
 /** Checks and inserts a new environment (every environment in `all`), reporting the change but recording no event. */
@@ -260,21 +274,19 @@ export async function updateOverride(
   assertObject(update, 'update');
   const byId = 'id' in update && update.id !== undefined;
   const { environmentId, flagId } = update as Partial<Override>;
-  let existing: Override | null = null;
-  if (byId) existing = isString(update.id) ? await tx.find('override', { id: update.id }, true) : null;
-  else if (isString(environmentId) && isString(flagId))
-    existing = await tx.find('override', { environmentId, flagId }, true);
-  if (!existing) throw new NotFoundError('override', byId ? String(update.id) : `${flagId}@${environmentId}`);
-  const flag = (await tx.find('flag', { id: existing.flagId }))!;
-  const env = (await tx.find('environment', { id: existing.environmentId }))!;
-  const next = mergeOverride(existing, update, flag.type);
+  let found: OverrideWithNames | null = null;
+  if (byId) found = isString(update.id) ? await findOverride(tx, { id: update.id }) : null;
+  else if (isString(environmentId) && isString(flagId)) found = await findOverride(tx, { environmentId, flagId });
+  if (!found) throw new NotFoundError('override', byId ? String(update.id) : `${flagId}@${environmentId}`);
+  const existing = found.override;
+  const next = mergeOverride(existing, update, found.flagType);
   if (unchangedOverride(existing, next)) return copyOverride(existing);
   await tx.update('override', existing, next);
   tx.emit({ kind: 'override', op: 'upsert', override: copyOverride(next) });
   await tx.audit(
     auditEvent(overrideEventType(existing, next), ctx, {
-      flagKey: flag.key,
-      environment: env.slug,
+      flagKey: found.flagKey,
+      environment: found.environmentSlug,
       before: overrideState(existing),
       after: overrideState(next),
     }),
@@ -288,14 +300,17 @@ export async function deleteOverride(
   ctx: ResolvedWriteContext,
 ): Promise<boolean> {
   if (!isString(ref?.envId) || !isString(ref.flagId)) return false;
-  const o = await tx.find('override', { environmentId: ref.envId, flagId: ref.flagId }, true);
-  if (!o) return false;
-  const flag = (await tx.find('flag', { id: o.flagId }))!;
-  const env = (await tx.find('environment', { id: o.environmentId }))!;
+  const found = await findOverride(tx, { environmentId: ref.envId, flagId: ref.flagId });
+  if (!found) return false;
+  const o = found.override;
   await tx.delete('override', o);
   tx.emit({ kind: 'override', op: 'delete', id: o.id, environmentId: o.environmentId, flagId: o.flagId });
   await tx.audit(
-    auditEvent(overrideEventType(o, null), ctx, { flagKey: flag.key, environment: env.slug, before: overrideState(o) }),
+    auditEvent(overrideEventType(o, null), ctx, {
+      flagKey: found.flagKey,
+      environment: found.environmentSlug,
+      before: overrideState(o),
+    }),
   );
   return true;
 }
