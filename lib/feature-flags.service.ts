@@ -91,11 +91,29 @@ export class FeatureFlagsService {
   ): EvaluationDetails<Widen<T>> {
     // scope() without its result object, as in isEnabled.
     const state = evaluationState();
-    const env = this.environmentOf(state, context);
-    const ctx = this.contextOf(state, context);
-    const fallback = (defaultValue === undefined ? null : defaultValue) as Widen<T>;
-    let details = this.snapshot.evaluate<Widen<T>>(key, env, ctx, fallback);
-    // While the store is unreachable the snapshot may be out of date: say so (OpenFeature's STALE).
+    const details = this.snapshot.evaluate<Widen<T>>(
+      key,
+      this.environmentOf(state, context),
+      this.contextOf(state, context),
+      (defaultValue === undefined ? null : defaultValue) as Widen<T>,
+    );
+    // Usually there is nothing to add (the store is reachable, the value has the default's type): the hot
+    // path stays small enough to be inlined whole.
+    if (!this.sync.isStale() && (defaultValue === undefined || typeof details.value === typeof defaultValue))
+      return details;
+    return this.checked(key, details, defaultValue);
+  }
+
+  /**
+   * The snapshot's details, marked STALE while the store is unreachable (the snapshot may be out of date:
+   * OpenFeature's STALE), or the default value with TYPE_MISMATCH when the flag serves another type.
+   */
+  private checked<T extends FlagValue>(
+    key: string,
+    snapshotDetails: EvaluationDetails<Widen<T>>,
+    defaultValue: T | undefined,
+  ): EvaluationDetails<Widen<T>> {
+    let details = snapshotDetails;
     if (details.reason !== 'ERROR' && this.sync.isStale()) details = { ...details, reason: 'STALE' };
     if (
       defaultValue !== undefined &&
@@ -105,7 +123,7 @@ export class FeatureFlagsService {
     ) {
       return {
         ...details,
-        value: fallback,
+        value: defaultValue as Widen<T>,
         reason: 'ERROR',
         errorCode: 'TYPE_MISMATCH',
         errorMessage: `Flag "${key}" served ${JSON.stringify(details.value)}, which is not of the type of the default value ${JSON.stringify(defaultValue)}.`,

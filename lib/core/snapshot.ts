@@ -267,24 +267,31 @@ export class FlagSnapshot {
   ): EvaluationDetails<T> {
     try {
       const flags = this.evaluableFlags(slug);
-      if (flags === null) {
-        const env = this.environmentsBySlug.get(slug!);
-        return errorDetails(
-          key,
-          slug,
-          defaultValue,
-          'INVALID_CONTEXT',
-          env ? `Environment "${slug}" is inactive.` : `Environment "${slug}" does not exist.`,
-        );
-      }
-      const cf = flags.get(key) ?? this.compileInto(flags, key, slug);
-      if (cf === undefined)
-        return errorDetails(key, slug, defaultValue, 'FLAG_NOT_FOUND', `Flag "${key}" does not exist.`);
+      const cf = flags === null ? undefined : (flags.get(key) ?? this.compileInto(flags, key, slug));
+      if (cf === undefined) return this.notEvaluable(key, slug, flags, defaultValue);
       // The shared outcome, as isEnabled's: detailsOf reads it before anything else can decide.
       return detailsOf(cf, decide(cf, ctx, scratch), defaultValue);
     } catch (e) {
       return errorDetails(key, slug, defaultValue, 'GENERAL', (e as Error).message);
     }
+  }
+
+  /** The details of an evaluation that found no flag to decide: its environment (null `flags`) or flag is unknown. */
+  private notEvaluable<T extends FlagValue>(
+    key: string,
+    slug: string | null,
+    flags: Map<string, CompiledFlag> | null,
+    defaultValue: T,
+  ): EvaluationDetails<T> {
+    if (flags !== null) return errorDetails(key, slug, defaultValue, 'FLAG_NOT_FOUND', `Flag "${key}" does not exist.`);
+    const env = this.environmentsBySlug.get(slug!);
+    return errorDetails(
+      key,
+      slug,
+      defaultValue,
+      'INVALID_CONTEXT',
+      env ? `Environment "${slug}" is inactive.` : `Environment "${slug}" does not exist.`,
+    );
   }
 
   private segmentPredicate(key: string, depth = 0): Predicate | undefined {
