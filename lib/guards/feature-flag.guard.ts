@@ -35,6 +35,16 @@ export interface FeatureFlagRequirement {
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({}) as EvaluationContext;
 
 /**
+ * The requirements found for a handler under one controller class; `others` holds them under other
+ * classes (a handler inherited by several controllers), which is rare.
+ */
+interface HandlerRequirements {
+  cls: object;
+  requirements: FeatureFlagRequirement[];
+  others?: Map<object, FeatureFlagRequirement[]>;
+}
+
+/**
  * Lets a request through only when every flag named by `@FeatureFlag()` on the handler and its
  * controller is on, evaluated in the request's environment with the request's context. Applied by
  * `@FeatureFlag()`; also usable as `APP_GUARD` or through `@UseGuards(FeatureFlagGuard)`.
@@ -44,7 +54,7 @@ const EMPTY_CONTEXT: EvaluationContext = Object.freeze({}) as EvaluationContext;
  */
 @Injectable()
 export class FeatureFlagGuard implements CanActivate {
-  private readonly requirements = new WeakMap<object, Map<object, FeatureFlagRequirement[]>>();
+  private readonly requirements = new WeakMap<object, HandlerRequirements>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -137,19 +147,19 @@ export class FeatureFlagGuard implements CanActivate {
     return this.requestState.current();
   }
 
+  /** The route's requirements, read from its metadata once per handler and class (one lookup per request). */
   private requirementsOf(context: ExecutionContext): FeatureFlagRequirement[] {
     const handler = context.getHandler();
     const cls = context.getClass();
-    let perHandler = this.requirements.get(handler);
-    if (perHandler === undefined) {
-      perHandler = new Map();
-      this.requirements.set(handler, perHandler);
+    const cached = this.requirements.get(handler);
+    if (cached !== undefined) {
+      if (cached.cls === cls) return cached.requirements;
+      const other = cached.others?.get(cls);
+      if (other !== undefined) return other;
     }
-    let found = perHandler.get(cls);
-    if (found === undefined) {
-      found = this.reflector.getAllAndMerge<FeatureFlagRequirement[]>(FEATURE_FLAG_METADATA, [handler, cls]) ?? [];
-      perHandler.set(cls, found);
-    }
+    const found = this.reflector.getAllAndMerge<FeatureFlagRequirement[]>(FEATURE_FLAG_METADATA, [handler, cls]) ?? [];
+    if (cached === undefined) this.requirements.set(handler, { cls, requirements: found });
+    else (cached.others ??= new Map()).set(cls, found);
     return found;
   }
 }

@@ -111,6 +111,22 @@ class OffController {
   }
 }
 
+/** A handler two controllers inherit, each with its own class-level flag: one handler, two requirements. */
+class SharedHandlerBase {
+  @Get()
+  index() {
+    return { route: 'shared' };
+  }
+}
+
+@Controller('shared-on')
+@FeatureFlag('on-flag')
+class SharedOnController extends SharedHandlerBase {}
+
+@Controller('shared-off')
+@FeatureFlag('off-flag')
+class SharedOffController extends SharedHandlerBase {}
+
 @Controller('targeted')
 class TargetedController {
   @Get('rollout')
@@ -266,6 +282,18 @@ describe.each(ADAPTERS)('@FeatureFlag() guard (%s)', (_adapter, start: StartApp)
       await request(app.getHttpServer()).get('/class-on/plus-on').expect(200, { route: 'class-on/plus-on' });
       await request(app.getHttpServer()).get('/class-on/plus-off').expect(404, notFound('/class-on/plus-off'));
       await request(app.getHttpServer()).get('/class-off/plus-on').expect(404, notFound('/class-off/plus-on'));
+    });
+
+    it('keeps apart the requirements of one handler inherited by two controllers, in either order', async () => {
+      const shared = await boot({}, { controllers: [SharedOnController, SharedOffController] });
+      for (let i = 0; i < 2; i++) {
+        await request(shared.getHttpServer()).get('/shared-on').expect(200, { route: 'shared' });
+        await request(shared.getHttpServer()).get('/shared-off').expect(404, notFound('/shared-off'));
+      }
+      const reversed = await boot({}, { controllers: [SharedOnController, SharedOffController] });
+      await request(reversed.getHttpServer()).get('/shared-off').expect(404, notFound('/shared-off'));
+      await request(reversed.getHttpServer()).get('/shared-on').expect(200, { route: 'shared' });
+      await request(reversed.getHttpServer()).get('/shared-off').expect(404, notFound('/shared-off'));
     });
   });
 
