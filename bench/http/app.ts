@@ -15,10 +15,17 @@
  *   by itself).
  * - lazy-detection: the guarded route with `enableEnvironmentMiddleware: false` (the environment is
  *   detected where it is read, by the guard).
+ * - als-hook: the bare route behind an adapter-native hook (Express app-level middleware, Fastify
+ *   `onRequest`) that only enters a new AsyncLocalStorage store with `enterWith`, no library code: the
+ *   runtime's floor for keeping a request's state available to services.
+ * - empty-guard-als-hook: that hook and the guard that returns true: the floor of any guarded route that
+ *   keeps the environment available to services and checks as a Nest guard.
  */
 import 'reflect-metadata';
 import { CanActivate, Controller, Get, Injectable, Module, Type, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { IncomingMessage } from 'node:http';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FeatureFlag } from '../../lib/decorators/feature-flag.decorator';
 import { FeatureFlagsModule } from '../../lib/feature-flags.module';
@@ -33,6 +40,8 @@ export const HTTP_VARIANTS = [
   'detection-only',
   'empty-guard',
   'lazy-detection',
+  'als-hook',
+  'empty-guard-als-hook',
 ] as const;
 export type HttpVariant = (typeof HTTP_VARIANTS)[number];
 export type HttpAdapterName = 'express' | 'fastify';
@@ -143,12 +152,41 @@ async function openFeatureModule(): Promise<Type<unknown>> {
   return OpenFeatureAppModule;
 }
 
+/**
+ * For the als-hook variants: an adapter-native hook entering a fresh AsyncLocalStorage store per request
+ * (what detection does, without detecting anything), installed before the routes as the module installs
+ * detection.
+ */
+function installAlsHook(app: { getHttpAdapter(): { getInstance(): unknown } }, adapter: HttpAdapterName): void {
+  const storage = new AsyncLocalStorage<{ request: IncomingMessage }>();
+  const instance = app.getHttpAdapter().getInstance();
+  if (adapter === 'fastify') {
+    (
+      instance as {
+        addHook(name: 'onRequest', hook: (r: { raw: IncomingMessage }, reply: unknown, done: () => void) => void): void;
+      }
+    ).addHook('onRequest', (request, _reply, done) => {
+      storage.enterWith({ request: request.raw });
+      done();
+    });
+  } else {
+    (instance as { use(fn: (req: IncomingMessage, res: unknown, next: () => void) => void): void }).use(
+      (req, _res, next) => {
+        storage.enterWith({ request: req });
+        next();
+      },
+    );
+  }
+}
+
 /** The application module of a variant. */
 export async function moduleFor(variant: HttpVariant): Promise<Type<unknown>> {
   switch (variant) {
     case 'bare':
+    case 'als-hook':
       return BareModule;
     case 'empty-guard':
+    case 'empty-guard-als-hook':
       return EmptyGuardModule;
     case 'guarded':
       return flagModule(GuardedController, true);
@@ -172,6 +210,7 @@ async function main(): Promise<void> {
     adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
       : await NestFactory.create(module, { logger: false });
+  if (variant === 'als-hook' || variant === 'empty-guard-als-hook') installAlsHook(app, adapter);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   process.on('message', (m) => {

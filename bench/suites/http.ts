@@ -6,10 +6,11 @@
  * interleaved round by round, on Express and on Fastify. The apps run on the Node running this section.
  */
 import autocannon = require('autocannon');
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, execFileSync, fork } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { HTTP_VARIANTS, HttpAdapterName, HttpVariant } from '../http/app';
-import { fmt, median, percent, sig, sleep, times } from '../harness/stats';
+import { fmt, median, percent, quantile, sig, sleep, times } from '../harness/stats';
 import { ResultTable, Suite, SuiteOptions, SuiteResult, TargetResult } from '../harness/types';
 
 /** How a run loads the apps. */
@@ -23,7 +24,12 @@ export interface HttpSizes {
   variants: readonly HttpVariant[];
 }
 
-export const FULL_HTTP: HttpSizes = { rounds: 10, duration: 3, warmup: 3, connections: 50, variants: HTTP_VARIANTS };
+/** BENCH_HTTP_VARIANTS=bare,guarded,… narrows a run while investigating (bare is always loaded). */
+const VARIANTS: readonly HttpVariant[] = process.env.BENCH_HTTP_VARIANTS
+  ? HTTP_VARIANTS.filter((v) => v === 'bare' || process.env.BENCH_HTTP_VARIANTS!.split(',').includes(v))
+  : HTTP_VARIANTS;
+
+export const FULL_HTTP: HttpSizes = { rounds: 20, duration: 1.5, warmup: 3, connections: 50, variants: VARIANTS };
 export const QUICK_HTTP: HttpSizes = {
   rounds: 1,
   duration: 1,
@@ -52,7 +58,29 @@ const LABELS: Record<HttpVariant, string> = {
   'detection-only': 'detection only, route not guarded (diagnostic)',
   'empty-guard': 'a Nest guard that returns true (diagnostic)',
   'lazy-detection': '@FeatureFlag guard, enableEnvironmentMiddleware: false (diagnostic)',
+  'als-hook': 'bare route + adapter hook entering an AsyncLocalStorage store, no library (diagnostic: runtime floor)',
+  'empty-guard-als-hook': 'guard that returns true + that hook (diagnostic: floor of a guarded route)',
 };
+
+/**
+ * The CPU the load generator and the app run on: on a machine with two or more CPUs, the benchmark
+ * process (autocannon) on the first and every app on the second, so that the two never take turns on
+ * one CPU (which colours each other's caches and the app's CPU time per request). Null when the
+ * process cannot be pinned (one CPU, or no util-linux `taskset`).
+ */
+const PINNING: { load: number; app: number } | null = cpus().length >= 2 ? { load: 0, app: 1 } : null;
+
+/** Pins a process and all its threads to one CPU (util-linux `taskset`); false when that fails. */
+function pin(pid: number, cpu: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let pinned = false;
 
 interface RunningApp {
   variant: HttpVariant;
@@ -73,6 +101,8 @@ function startApp(adapter: HttpAdapterName, variant: HttpVariant): Promise<Runni
     }, 30_000);
     child.once('message', (m) => {
       clearTimeout(timer);
+      // Pinned once listening, so that every thread the app started is pinned with it.
+      if (pinned) pin(child.pid!, PINNING!.app);
       resolve({ variant, child, url: `http://127.0.0.1:${(m as { port: number }).port}/hello` });
     });
     child.once('exit', (code) => {
@@ -152,12 +182,15 @@ interface VariantFigures {
   medianCpuUs: number;
   /** Median over rounds of (this variant's CPU per request ÷ the bare route's in the same round). */
   cpuOfBare: number;
+  /** That ratio in every round. */
+  cpuOfBareByRound: number[];
   /** Median over rounds of (this variant's req/s ÷ the bare route's req/s in the same round). */
   shareOfBare: number;
 }
 
 export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<SuiteResult> {
   const perAdapter: Record<string, VariantFigures[]> = {};
+  pinned = PINNING !== null && pin(process.pid, PINNING.load);
   for (const adapter of ADAPTERS) {
     const apps: RunningApp[] = [];
     try {
@@ -192,6 +225,7 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
           cpuUs: loads.map((l) => l.cpuUs),
           medianCpuUs: median(loads.map((l) => l.cpuUs)),
           cpuOfBare: median(loads.map((l, i) => l.cpuUs / bare[i].cpuUs)),
+          cpuOfBareByRound: loads.map((l, i) => l.cpuUs / bare[i].cpuUs),
         };
       });
     } finally {
@@ -201,7 +235,16 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
 
   const tables: ResultTable[] = ADAPTERS.map((adapter) => ({
     title: `${adapter[0].toUpperCase()}${adapter.slice(1)}: GET /hello, autocannon -c ${sizes.connections} for ${sizes.duration} s per load, median of ${sizes.rounds} interleaved rounds`,
-    columns: ['app', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ bare', 'app CPU µs/request', 'CPU ÷ bare'],
+    columns: [
+      'app',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'req/s ÷ bare',
+      'app CPU µs/request',
+      'CPU ÷ bare',
+      'CPU ÷ bare, middle half of rounds',
+    ],
     rows: perAdapter[adapter].map((f) => [
       LABELS[f.variant],
       fmt(f.medianRps),
@@ -210,6 +253,7 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
       percent(f.shareOfBare, 1),
       fmt(f.medianCpuUs, 1),
       times(f.cpuOfBare),
+      spread(f.cpuOfBareByRound),
     ]),
   }));
   const maxRatio = httpMaxCpuRatio();
@@ -219,7 +263,7 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
     return {
       name: `${adapter}: guarded route CPU per request ÷ bare`,
       target: `≤ ${maxRatio.toFixed(2)}×`,
-      measured: `${times(guarded.cpuOfBare)} (${fmt(guarded.medianCpuUs, 1)} vs ${fmt(bare.medianCpuUs, 1)} µs; ${percent(guarded.shareOfBare, 1)} of bare req/s)`,
+      measured: `${times(guarded.cpuOfBare)} (rounds' middle half ${spread(guarded.cpuOfBareByRound)}; ${fmt(guarded.medianCpuUs, 1)} vs ${fmt(bare.medianCpuUs, 1)} µs; ${percent(guarded.shareOfBare, 1)} of bare req/s)`,
       ratio: sig(guarded.cpuOfBare),
       met: guarded.cpuOfBare <= maxRatio,
     };
@@ -231,13 +275,21 @@ export async function runHttp(options: SuiteOptions, sizes: HttpSizes): Promise<
     data: { sizes, adapters: perAdapter },
     notes: [
       `Node ${process.version}. The target is CPU per request (guarded ÷ bare ≤ ${maxRatio.toFixed(2)}× on this Node): unlike req/s it does not move with what else the machine runs.`,
-      'Each app runs in its own process on 127.0.0.1; autocannon runs in the benchmark process. The machine has 2 cores: one for the app, one for the load.',
-      '"÷ bare" is the median over rounds of the ratio within each round (bare and guarded loaded back to back), which cancels drift between rounds.',
+      pinned
+        ? `Each app runs in its own process on 127.0.0.1, pinned to CPU ${PINNING!.app}; autocannon runs in the benchmark process, pinned to CPU ${PINNING!.load} (taskset), so the load never takes the app's CPU.`
+        : 'Each app runs in its own process on 127.0.0.1; autocannon runs in the benchmark process (not pinned to CPUs: one CPU, or no taskset).',
+      '"÷ bare" is the median over rounds of the ratio within each round (every app loaded once per round), which cancels drift between rounds; "middle half of rounds" is the spread of that ratio, from the first to the third quartile of the rounds.',
+      'The two floor rows carry no library code: an adapter-native hook (Express app-level middleware, Fastify `onRequest`) entering a fresh `AsyncLocalStorage` store with `enterWith`, as detection does, on the bare route and behind a guard that returns true. Guarded ÷ "floor of a guarded route" is what the library itself adds; the floor ÷ bare is what Nest\'s guard mechanism and AsyncLocalStorage cost by themselves.',
       '"app CPU µs/request" is the CPU time (user + system) the app process used during the load divided by the requests served: unlike req/s it does not depend on what else the machine is doing, so it is the steadier measure of what detection and the guard cost.',
       'Every request carries `x-user-id` (the guarded apps build their evaluation context from it) and no environment header: the default environment.',
       'The @openfeature/nestjs-sdk row: `@RequireFlagsEnabled({ flags: [{ flagKey }] })` (an interceptor awaiting the OpenFeature client), OpenFeatureModule with its global interceptor carrying the evaluation context, and this library as its provider (environment from the same detection).',
     ],
   };
+}
+
+/** The first to the third quartile of per-round ratios, as "1.01–1.06×". */
+function spread(ratios: number[]): string {
+  return `${fmt(quantile(ratios, 0.25), 2)}–${times(quantile(ratios, 0.75))}`;
 }
 
 export const httpSuite: Suite = {
