@@ -97,6 +97,24 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
     it('the snapshot reads without hydration return exactly what TypeORM hydration returns', async () => {
       const storage = new TypeOrmStorage(ds);
       await storage.init();
+      const hydrate = () =>
+        ds.transaction(async (m) => ({
+          environments: await m
+            .createQueryBuilder(Environment, 'e')
+            .orderBy('e.createdAt')
+            .addOrderBy('e.slug')
+            .getMany(),
+          flags: await m
+            .createQueryBuilder(Flag, 'f')
+            .leftJoinAndSelect('f.rules', 'r')
+            .orderBy('f.key')
+            .addOrderBy('r.position')
+            .getMany(),
+          overrides: await m.createQueryBuilder(Override, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
+          segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
+        }));
+      expect(await storage.loadSnapshot()).toStrictEqual(await hydrate());
+      expect(await storage.loadSnapshot()).toStrictEqual({ environments: [], flags: [], overrides: [], segments: [] });
       const production = await storage.createEnvironment({
         name: 'Production',
         slug: 'production',
@@ -134,25 +152,27 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
           reason: 'why',
         });
       }
+      // Text beyond ASCII (two-byte, CJK, astral), JSON values of every kind, and nulls wherever allowed.
+      const unicode = await storage.createFlag({
+        key: 'lean-unicode',
+        name: 'Ünïcödé 🚀 名前',
+        description: 'line\nbreak, "quotes", \\ backslash, tab\t, é',
+        type: 'json',
+        defaultValue: { nested: [1, 2.5, -0.125, true, null, 'ß🚀'], empty: {} },
+        tags: ['🏷️', 'ü'],
+        metadata: { owner: 'zoë', limits: [0, 1e21], nothing: null },
+        variants: [{ key: 'ä', value: '🚀', weight: 100 }],
+      });
+      await storage.createOverride({ environmentId: production.id, flagId: unicode.id, reason: 'pourquoi ? 😀' });
+      await storage.createOverride({ environmentId: staging.id, flagId: unicode.id, value: { ключ: 'значение' } });
       await storage.createSegment({
         key: 'nordics',
         conditions: [{ attribute: 'country', operator: 'in', value: ['SE', 'NO'] }],
       });
-      const hydrated = await ds.transaction(async (m) => ({
-        environments: await m
-          .createQueryBuilder(Environment, 'e')
-          .orderBy('e.createdAt')
-          .addOrderBy('e.slug')
-          .getMany(),
-        flags: await m
-          .createQueryBuilder(Flag, 'f')
-          .leftJoinAndSelect('f.rules', 'r')
-          .orderBy('f.key')
-          .addOrderBy('r.position')
-          .getMany(),
-        overrides: await m.createQueryBuilder(Override, 'o').orderBy('o.createdAt').addOrderBy('o.id').getMany(),
-        segments: await m.createQueryBuilder(Segment, 's').orderBy('s.createdAt').addOrderBy('s.key').getMany(),
-      }));
+      await storage.createSegment({ key: 'unicode', name: 'Æ Ø Å 🚀', description: null, conditions: [] });
+      const hydrated = await hydrate();
+      expect(hydrated.flags.map((f) => f.key)).toContain('lean-unicode');
+      expect(hydrated.overrides).toHaveLength(6);
       expect(await storage.loadSnapshot()).toStrictEqual(hydrated);
     });
 

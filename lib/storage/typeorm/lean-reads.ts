@@ -1,6 +1,7 @@
 import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Driver } from 'typeorm/driver/Driver';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
 import { Flag, FlagRule } from '../records';
 
 /**
@@ -189,6 +190,31 @@ async function selectArrays(m: EntityManager, sql: string, params: unknown[]): P
   return { names, rows: objects.map((o) => names.map((name) => o[name])) };
 }
 
+/**
+ * `SELECT x.column AS property, … FROM table x ORDER BY …` for the columns given, written from the
+ * metadata as TypeORM's query builder writes it (names escaped by the driver, a schema-qualified table
+ * part by part), without building a query builder for a statement that takes no parameters.
+ */
+function selectStatement(
+  driver: Driver,
+  metadata: EntityMetadata,
+  columns: ColumnMetadata[],
+  orderBy: string[],
+): string {
+  const e = (name: string): string => driver.escape(name);
+  const table = metadata.tablePath
+    .split('.')
+    .map((part) => (part === '' ? part : e(part)))
+    .join('.');
+  const select = columns.map((c) => `${e('x')}.${e(c.databaseName)} AS ${e(c.propertyName)}`);
+  const order = orderBy.map((property) => {
+    const column = metadata.findColumnWithPropertyName(property);
+    if (!column) throw new Error(`lean read of ${metadata.name}: no column ${property}`);
+    return `${e('x')}.${e(column.databaseName)} ASC`;
+  });
+  return `SELECT ${select.join(', ')} FROM ${table} ${e('x')} ORDER BY ${order.join(', ')}`;
+}
+
 /** Every row of `target`'s table in the order of `orderBy` (property names), as records of its class. */
 export async function leanRows<T extends ObjectLiteral>(
   m: EntityManager,
@@ -196,16 +222,9 @@ export async function leanRows<T extends ObjectLiteral>(
   orderBy: string[],
 ): Promise<T[]> {
   const driver = m.connection.driver;
-  const columns = m.connection.getMetadata(target).columns.filter((c) => c.isSelect);
-  const query = m.createQueryBuilder(target, 'x');
-  columns.forEach((c, i) =>
-    i === 0
-      ? query.select(`x.${c.propertyPath}`, c.propertyName)
-      : query.addSelect(`x.${c.propertyPath}`, c.propertyName),
-  );
-  orderBy.forEach((property, i) => (i === 0 ? query.orderBy(`x.${property}`) : query.addOrderBy(`x.${property}`)));
-  const [sql, params] = query.getQueryAndParameters();
-  const { names, rows } = await selectArrays(m, sql, params);
+  const metadata = m.connection.getMetadata(target);
+  const columns = metadata.columns.filter((c) => c.isSelect);
+  const { names, rows } = await selectArrays(m, selectStatement(driver, metadata, columns, orderBy), []);
   const properties = columns.map((c) => c.propertyName);
   const converters = columns.map((c) => converterOf(driver, c));
   // The column of each property (-1: not returned, as a record built from no rows).
