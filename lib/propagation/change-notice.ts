@@ -55,6 +55,15 @@ export function encodeNotice(
   return JSON.stringify({ origin, ref: refOf(change), ...(revision ? { revision } : {}) } satisfies ChangeNotice);
 }
 
+/**
+ * Whether `payload` is a notice that `origin` published (`encodeNotice` writes the origin first), told
+ * without parsing it: an instance receives its own notices too, and ignores them.
+ */
+export function isNoticeFrom(payload: string, origin: string): boolean {
+  const prefix = `{"origin":${JSON.stringify(origin)},`;
+  return payload.startsWith(prefix);
+}
+
 const DATE_FIELDS = new Set(['createdAt', 'updatedAt']);
 
 /** Parses a notice (dates revived); undefined for anything malformed. */

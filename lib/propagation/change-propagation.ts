@@ -7,7 +7,7 @@ import { ResolvedFeatureFlagsOptions } from '../feature-flags.options';
 import { databaseOptions } from '../feature-flags.storage-factory';
 import { createChangeBus } from './change-bus.factory';
 import { ChangeBus } from './change-bus.interface';
-import { ChangeNotice, decodeNotice, encodeNotice } from './change-notice';
+import { ChangeNotice, decodeNotice, encodeNotice, isNoticeFrom } from './change-notice';
 import type { PropagationState } from './propagation-state';
 
 export type { PropagationState } from './propagation-state';
@@ -43,6 +43,7 @@ export class ChangePropagation {
     this.bus = bus;
     try {
       await bus.start((payload) => {
+        if (isNoticeFrom(payload, this.instanceId)) return;
         const notice = decodeNotice(payload);
         if (notice && notice.origin !== this.instanceId) onNotice(notice);
       });
