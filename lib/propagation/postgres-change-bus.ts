@@ -58,15 +58,24 @@ export class PostgresChangeBus implements ChangeBus {
     return sent;
   }
 
+  /** Sends one notice; once the bus is closed, what is still queued is dropped (and no connection opened). */
   private async send(payload: string): Promise<void> {
-    if (!this.publisher) this.publisher = await this.connect(false);
+    if (this.closed) return;
+    let publisher = this.publisher;
+    if (!publisher) {
+      publisher = await this.connect(false);
+      if (this.closed) {
+        await publisher.end().catch(() => undefined);
+        return;
+      }
+      this.publisher = publisher;
+    }
     try {
-      await this.publisher.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
+      await publisher.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
     } catch (e) {
-      const broken = this.publisher;
-      this.publisher = undefined;
-      broken.end().catch(() => undefined);
-      throw e;
+      if (this.publisher === publisher) this.publisher = undefined;
+      publisher.end().catch(() => undefined);
+      if (!this.closed) throw e;
     }
   }
 

@@ -49,4 +49,21 @@ describeWithService('postgres', 'PostgresChangeBus', () => {
     await waitFor(() => received.length === 2);
     expect(received).toEqual(['before', 'after']);
   });
+
+  it('closes with publishes in flight or queued: they end without an error and leave no connection open', async () => {
+    publisher = new PostgresChangeBus({ connectionString: SERVICE_URLS.postgres }, channel);
+    const state = publisher as unknown as { publisher?: unknown };
+    // Closed while the publishing connection is being opened…
+    const whileConnecting = Promise.all(Array.from({ length: 5 }, (_, i) => publisher.publish(`early ${i}`)));
+    await publisher.close();
+    await expect(whileConnecting).resolves.toBeDefined();
+    expect(state.publisher).toBeUndefined();
+    // …and while a notice is on its way over an open one.
+    await publisher.start(() => undefined);
+    await publisher.publish('first');
+    const inFlight = Promise.all(Array.from({ length: 5 }, (_, i) => publisher.publish(`late ${i}`)));
+    await publisher.close();
+    await expect(inFlight).resolves.toBeDefined();
+    expect(state.publisher).toBeUndefined();
+  });
 });
