@@ -1,6 +1,7 @@
 import { JsonValue } from '../core/types';
 import { changeRequestState, environmentState, overrideState } from './audit-states';
 import { ApiToken, AuditEvent, ChangeRequest, Environment, Flag, Override, Segment } from './records';
+import { copyFields } from './records/copies';
 import { ResolvedWriteContext } from './write-context';
 
 /**
@@ -142,7 +143,7 @@ export function changeRequestSubject(
   };
 }
 
-export const copyEvent = (e: AuditEvent): AuditEvent => new AuditEvent(structuredClone({ ...e }));
+export const copyEvent = (e: AuditEvent): AuditEvent => new AuditEvent(copyFields(e));
 export const copyApiToken = (t: ApiToken): ApiToken => new ApiToken(structuredClone({ ...t }));
 export const copyChangeRequest = (c: ChangeRequest): ChangeRequest => new ChangeRequest(structuredClone({ ...c }));
 

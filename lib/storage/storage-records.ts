@@ -285,6 +285,9 @@ export function unchangedEnvironment(existing: Environment, next: Environment): 
 
 /** Whether an override update changes nothing (its reason included). */
 export function unchangedOverride(existing: Override, next: Override): boolean {
+  // A different switch, percentage or reason is a change, told without building the states.
+  if (existing.enabled !== next.enabled || existing.percentage !== next.percentage) return false;
+  if ((existing.reason ?? null) !== (next.reason ?? null)) return false;
   return sameState(overrideState(existing), overrideState(next));
 }
 
