@@ -45,6 +45,8 @@ interface Waiter {
  *   (unknown or inactive environment), `PROVIDER_NOT_READY`, `GENERAL`.
  * - Flag metadata: `environment` (where it was evaluated) and `source` (which environment, `<slug>:defaults`
  *   or `base` supplied the deciding field).
+ * - A boolean flag resolves to one settled promise per way of deciding it, its resolution frozen and shared
+ *   (as `FeatureFlagsService.evaluate`'s details are): spread it to change it.
  * - Events: `PROVIDER_READY` once the snapshot is loaded (and again when the store returns),
  *   `PROVIDER_CONFIGURATION_CHANGED` with `flagsChanged` after every applied change (local, from another
  *   instance, or found by a reload), `PROVIDER_STALE` when the store becomes unreachable, `PROVIDER_ERROR`
@@ -81,6 +83,12 @@ export class FeatureFlagsProvider {
   /** The last environment metadataOf served, and its map. */
   private lastEnvironment: string | null = null;
   private lastBySource: Map<string, FlagMetadata> | undefined;
+  /**
+   * A boolean resolution, settled, for each of the service's shared details (frozen; see
+   * `FeatureFlagsService.evaluate`): such an evaluation then allocates neither a promise nor an object.
+   * Weak: the entries go with the snapshot's compiled flags they were decided by.
+   */
+  private readonly settled = new WeakMap<EvaluationDetails<FlagValue>, Promise<ResolutionDetails<boolean>>>();
 
   /** OpenFeature's provider events (created on first use, which loads `@openfeature/server-sdk`). */
   get events(): OpenFeatureProviderEvents {
@@ -129,7 +137,17 @@ export class FeatureFlagsProvider {
     defaultValue: boolean,
     context: OpenFeatureContext,
   ): Promise<ResolutionDetails<boolean>> {
-    return Promise.resolve(this.resolve(flagKey, defaultValue, context));
+    const details = this.evaluate(flagKey, defaultValue, context);
+    if (details === undefined) return Promise.resolve(this.resolve(flagKey, defaultValue, context));
+    let settled = this.settled.get(details);
+    if (settled === undefined) {
+      const resolution = this.resolutionOf<boolean>(details);
+      // Details made for this call alone (another type, STALE, an error) are not kept.
+      if (!Object.isFrozen(details)) return Promise.resolve(resolution);
+      settled = Promise.resolve(Object.freeze(resolution));
+      this.settled.set(details, settled);
+    }
+    return settled;
   }
 
   resolveStringEvaluation(
@@ -158,24 +176,41 @@ export class FeatureFlagsProvider {
 
   /** One resolution, synchronously (the `resolve*Evaluation` methods wrap it in a promise). */
   resolve<T>(flagKey: string, defaultValue: T, context: OpenFeatureContext | undefined): ResolutionDetails<T> {
+    const details = this.evaluate(flagKey, defaultValue, context);
+    return details === undefined ? this.failure(defaultValue, context) : this.resolutionOf<T>(details);
+  }
+
+  /** The service's details, or undefined when the provider cannot evaluate (see `failure`). */
+  private evaluate(
+    flagKey: string,
+    defaultValue: unknown,
+    context: OpenFeatureContext | undefined,
+  ): EvaluationDetails<FlagValue> | undefined {
     const service = this.service;
     const runtime = this.runtime;
-    if (service === undefined || runtime === undefined || !runtime.hasSnapshot()) {
+    if (service === undefined || runtime === undefined || !runtime.hasSnapshot()) return undefined;
+    const environment = context?.environment;
+    if (environment !== undefined && typeof environment !== 'string') return undefined;
+    return service.evaluate(flagKey, context as EvaluationContext | undefined, defaultValue as FlagValue);
+  }
+
+  /** Why `evaluate` could not evaluate: no snapshot yet, or an environment that is not a slug. */
+  private failure<T>(defaultValue: T, context: OpenFeatureContext | undefined): ResolutionDetails<T> {
+    if (this.service === undefined || this.runtime === undefined || !this.runtime.hasSnapshot()) {
       return failure(
         defaultValue,
         'PROVIDER_NOT_READY',
         'The feature-flags module has no snapshot yet (not started, or its store was unreachable at boot).',
       );
     }
-    const environment = context?.environment;
-    if (environment !== undefined && typeof environment !== 'string') {
-      return failure(
-        defaultValue,
-        'INVALID_CONTEXT',
-        `The context's "environment" must be a string (an environment slug), got ${typeof environment}.`,
-      );
-    }
-    const details = service.evaluate(flagKey, context as EvaluationContext | undefined, defaultValue as FlagValue);
+    return failure(
+      defaultValue,
+      'INVALID_CONTEXT',
+      `The context's "environment" must be a string (an environment slug), got ${typeof context?.environment}.`,
+    );
+  }
+
+  private resolutionOf<T>(details: EvaluationDetails<FlagValue>): ResolutionDetails<T> {
     const result: ResolutionDetails<T> = {
       value: details.value as T,
       reason: details.reason,

@@ -147,6 +147,39 @@ describe('FeatureFlagsProvider through @openfeature/server-sdk', () => {
     expect(await client.getBooleanDetails('off', true)).toMatchObject({ value: false, reason: 'DISABLED' });
   });
 
+  it('resolves a boolean flag to one settled, frozen resolution per way of deciding it', async () => {
+    const provider = app.get(FeatureFlagsProvider);
+    const on = provider.resolveBooleanEvaluation('release', false, {});
+    expect(provider.resolveBooleanEvaluation('release', false, { plan: 'pro' })).toBe(on);
+    expect(Object.isFrozen(await on)).toBe(true);
+    expect(await on).toEqual({
+      value: true,
+      reason: 'STATIC',
+      flagMetadata: { environment: 'production', source: 'base' },
+    });
+    expect(await provider.resolveBooleanEvaluation('off', true, {})).toEqual({
+      value: false,
+      reason: 'DISABLED',
+      flagMetadata: { environment: 'production', source: 'base' },
+    });
+    // In and out of a rollout, and without a targeting key: each its own resolution, equal to the unsettled one.
+    const seen = new Map<string, unknown>();
+    for (const context of [{}, ...Array.from({ length: 16 }, (_, i) => ({ targetingKey: `user-${i}` }))]) {
+      const settled = provider.resolveBooleanEvaluation('half', true, context);
+      const resolution = await settled;
+      expect(resolution).toEqual(provider.resolve('half', true, context));
+      const way = `${resolution.reason}:${resolution.value}`;
+      if (!seen.has(way)) seen.set(way, settled);
+      expect(settled).toBe(seen.get(way));
+    }
+    expect([...seen.keys()].sort()).toEqual(['ERROR:false', 'SPLIT:false', 'SPLIT:true']);
+    expect(await seen.get('ERROR:false')).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' });
+    // A resolution made for one call (here the default value, on a type mismatch) is not kept.
+    const mismatch = provider.resolveBooleanEvaluation('banner', false, {});
+    expect(provider.resolveBooleanEvaluation('banner', false, {})).not.toBe(mismatch);
+    expect(await mismatch).toMatchObject({ value: false, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' });
+  });
+
   it('resolves strings in the environment the context names, else the default one', async () => {
     const client = OpenFeature.getClient(domain);
     expect(await client.getStringDetails('banner', 'none', { environment: 'staging' })).toMatchObject({
@@ -233,6 +266,8 @@ describe('FeatureFlagsProvider when the store goes away', () => {
     const events = new EventLog(domain);
     const client = OpenFeature.getClient(domain);
     const runtime = app.get(SnapshotSync);
+    const provider = app.get(FeatureFlagsProvider);
+    expect(await provider.resolveBooleanEvaluation('release', false, {})).toMatchObject({ reason: 'STATIC' });
 
     store.down(true);
     const stale = events.next(ProviderEvents.Stale);
@@ -241,6 +276,10 @@ describe('FeatureFlagsProvider when the store goes away', () => {
     expect(client.providerStatus).toBe(ProviderStatus.STALE);
     // The last snapshot keeps answering, marked STALE.
     expect(await client.getBooleanDetails('release', false)).toMatchObject({ value: true, reason: 'STALE' });
+    expect(await provider.resolveBooleanEvaluation('release', false, {})).toMatchObject({
+      value: true,
+      reason: 'STALE',
+    });
 
     store.down(false);
     const ready = events.next(ProviderEvents.Ready);
@@ -248,6 +287,7 @@ describe('FeatureFlagsProvider when the store goes away', () => {
     await ready;
     expect(client.providerStatus).toBe(ProviderStatus.READY);
     expect(await client.getBooleanDetails('release', false)).toMatchObject({ value: true, reason: 'STATIC' });
+    expect(await provider.resolveBooleanEvaluation('release', false, {})).toMatchObject({ reason: 'STATIC' });
     // (The first READY is the SDK running a handler added while the provider was already ready.)
     expect(events.types()).toEqual([ProviderEvents.Ready, ProviderEvents.Stale, ProviderEvents.Ready]);
   });
