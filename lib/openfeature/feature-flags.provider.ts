@@ -137,8 +137,9 @@ export class FeatureFlagsProvider {
     defaultValue: boolean,
     context: OpenFeatureContext,
   ): Promise<ResolutionDetails<boolean>> {
+    const refused = this.refusal(defaultValue, context);
+    if (refused !== undefined) return Promise.resolve(refused);
     const details = this.evaluate(flagKey, defaultValue, context);
-    if (details === undefined) return Promise.resolve(this.resolve(flagKey, defaultValue, context));
     let settled = this.settled.get(details);
     if (settled === undefined) {
       const resolution = this.resolutionOf<boolean>(details);
@@ -176,38 +177,37 @@ export class FeatureFlagsProvider {
 
   /** One resolution, synchronously (the `resolve*Evaluation` methods wrap it in a promise). */
   resolve<T>(flagKey: string, defaultValue: T, context: OpenFeatureContext | undefined): ResolutionDetails<T> {
-    const details = this.evaluate(flagKey, defaultValue, context);
-    return details === undefined ? this.failure(defaultValue, context) : this.resolutionOf<T>(details);
+    return this.refusal(defaultValue, context) ?? this.resolutionOf<T>(this.evaluate(flagKey, defaultValue, context));
   }
 
-  /** The service's details, or undefined when the provider cannot evaluate (see `failure`). */
-  private evaluate(
-    flagKey: string,
-    defaultValue: unknown,
-    context: OpenFeatureContext | undefined,
-  ): EvaluationDetails<FlagValue> | undefined {
-    const service = this.service;
-    const runtime = this.runtime;
-    if (service === undefined || runtime === undefined || !runtime.hasSnapshot()) return undefined;
-    const environment = context?.environment;
-    if (environment !== undefined && typeof environment !== 'string') return undefined;
-    return service.evaluate(flagKey, context as EvaluationContext | undefined, defaultValue as FlagValue);
-  }
-
-  /** Why `evaluate` could not evaluate: no snapshot yet, or an environment that is not a slug. */
-  private failure<T>(defaultValue: T, context: OpenFeatureContext | undefined): ResolutionDetails<T> {
-    if (this.service === undefined || this.runtime === undefined || !this.runtime.hasSnapshot()) {
+  /**
+   * The resolution of an evaluation the provider cannot make — no snapshot yet, or an environment that is
+   * not a slug — or undefined when it can.
+   */
+  private refusal<T>(defaultValue: T, context: OpenFeatureContext | undefined): ResolutionDetails<T> | undefined {
+    if (this.service === undefined || this.runtime === undefined || !this.runtime.hasSnapshot())
       return failure(
         defaultValue,
         'PROVIDER_NOT_READY',
         'The feature-flags module has no snapshot yet (not started, or its store was unreachable at boot).',
       );
-    }
-    return failure(
-      defaultValue,
-      'INVALID_CONTEXT',
-      `The context's "environment" must be a string (an environment slug), got ${typeof context?.environment}.`,
-    );
+    const environment = context?.environment;
+    if (environment !== undefined && typeof environment !== 'string')
+      return failure(
+        defaultValue,
+        'INVALID_CONTEXT',
+        `The context's "environment" must be a string (an environment slug), got ${typeof environment}.`,
+      );
+    return undefined;
+  }
+
+  /** The service's details; only once `refusal` found nothing to refuse. */
+  private evaluate(
+    flagKey: string,
+    defaultValue: unknown,
+    context: OpenFeatureContext | undefined,
+  ): EvaluationDetails<FlagValue> {
+    return this.service!.evaluate(flagKey, context as EvaluationContext | undefined, defaultValue as FlagValue);
   }
 
   private resolutionOf<T>(details: EvaluationDetails<FlagValue>): ResolutionDetails<T> {
