@@ -144,8 +144,8 @@ export function changeRequestSubject(
 }
 
 export const copyEvent = (e: AuditEvent): AuditEvent => new AuditEvent(copyFields(e));
-export const copyApiToken = (t: ApiToken): ApiToken => new ApiToken(structuredClone({ ...t }));
-export const copyChangeRequest = (c: ChangeRequest): ChangeRequest => new ChangeRequest(structuredClone({ ...c }));
+export const copyApiToken = (t: ApiToken): ApiToken => new ApiToken(copyFields(t));
+export const copyChangeRequest = (c: ChangeRequest): ChangeRequest => new ChangeRequest(copyFields(c));
 
 /**
  * The `environment-cloned` event: the new environment and every override copied into it, keyed by flag.

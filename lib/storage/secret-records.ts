@@ -3,6 +3,7 @@ import { FeatureFlagsValidationError } from '../core/errors';
 import { JsonValue } from '../core/types';
 import { assertSlug, longerThan } from '../core/validation';
 import { ApiToken, ClientKey } from './records';
+import { copyFields } from './records/copies';
 import { AuditEventType, copyApiToken } from './audit';
 import { apiTokenState } from './audit-states';
 import { ResolvedWriteContext } from './write-context';
@@ -63,7 +64,7 @@ export function clientKeyState(k: ClientKey): JsonValue {
   };
 }
 
-export const copyClientKey = (k: ClientKey): ClientKey => new ClientKey(structuredClone({ ...k }));
+export const copyClientKey = (k: ClientKey): ClientKey => new ClientKey(copyFields(k));
 
 export const CLIENT_KEY_RECORDS: SecretRecordKind<ClientKey> = {
   entity: 'client key',
