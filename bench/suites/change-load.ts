@@ -412,7 +412,7 @@ function missedLatency(measured: Transport[], results: Record<Transport, Transpo
       const ms = (v: number): string => `${fmt(v, 1)} ms`;
       return (
         `${LABELS[t]}: p99 ${ms(quantile(f.visibleMs, 0.99))}, ${times(quantile(f.visibleMs, 0.99) / P99_TARGET_MS, 1)} the ${P99_TARGET_MS} ms target. ` +
-        `The write's own transaction (BEGIN, the override read FOR UPDATE, the flag and environment read for the audit event, UPDATE, the audit INSERT, COMMIT) takes p50 ${ms(median(f.writeMs))} / p99 ${ms(quantile(f.writeMs, 0.99))} on the writer, ` +
+        `The write's own transaction (BEGIN, one read of the override FOR UPDATE with its flag's key and type and its environment's slug, UPDATE, the audit INSERT, COMMIT) takes p50 ${ms(median(f.writeMs))} / p99 ${ms(quantile(f.writeMs, 0.99))} on the writer, ` +
         `whose schedule slipped p99 ${ms(quantile(f.slipMs, 0.99))} (the process waited for a core); from the write's return to visibility: p50 ${ms(median(f.afterWriteMs))} / p99 ${ms(quantile(f.afterWriteMs, 0.99))}. ` +
         `What the library does with a change (apply it, recompile the flag at its next evaluation) is measured in section 4, at 1,000 and 10,000 flags; an observer's CPU per change above also holds the driver's parsing, the event loop and GC.`
       );

@@ -29,7 +29,7 @@ const VARIANTS: readonly HttpVariant[] = process.env.BENCH_HTTP_VARIANTS
   ? HTTP_VARIANTS.filter((v) => v === 'bare' || process.env.BENCH_HTTP_VARIANTS!.split(',').includes(v))
   : HTTP_VARIANTS;
 
-export const FULL_HTTP: HttpSizes = { rounds: 20, duration: 1.5, warmup: 3, connections: 50, variants: VARIANTS };
+export const FULL_HTTP: HttpSizes = { rounds: 12, duration: 1.5, warmup: 3, connections: 50, variants: VARIANTS };
 export const QUICK_HTTP: HttpSizes = {
   rounds: 1,
   duration: 1,
