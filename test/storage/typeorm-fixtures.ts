@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource, DataSourceOptions, ObjectLiteral } from 'typeorm';
 import {
   ApiToken,
@@ -163,6 +164,31 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
         metadata: { owner: 'zoë', limits: [0, 1e21], nothing: null },
         variants: [{ key: 'ä', value: '🚀', weight: 100 }],
       });
+      // Rules whose rows are not in position order, two flags' interleaved: the lean read puts each flag's
+      // rules in position order itself, where hydration has the database sort them.
+      const [first, second] = await Promise.all([storage.getFlag('lean-0'), storage.getFlag('lean-1')]);
+      const insertRule = (flag: Flag, position: number) =>
+        ds
+          .createQueryBuilder()
+          .insert()
+          .into<ObjectLiteral>(FlagRule)
+          .values({
+            id: randomUUID(),
+            flagId: flag.id,
+            name: `at ${position}`,
+            priority: 1,
+            enabled: true,
+            conditions: [],
+            serveEnabled: position % 2 === 0,
+            serveValue: null,
+            rolloutPercentage: null,
+            position,
+          })
+          .execute();
+      for (const position of [5, 3, 4, 2]) {
+        await insertRule(first!, position);
+        await insertRule(second!, 9 - position);
+      }
       await storage.createOverride({ environmentId: production.id, flagId: unicode.id, reason: 'pourquoi ? 😀' });
       await storage.createOverride({ environmentId: staging.id, flagId: unicode.id, value: { ключ: 'значение' } });
       await storage.createSegment({
@@ -173,6 +199,15 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
       const hydrated = await hydrate();
       expect(hydrated.flags.map((f) => f.key)).toContain('lean-unicode');
       expect(hydrated.overrides).toHaveLength(6);
+      const names = (key: string) =>
+        hydrated.flags
+          .find((f) => f.key === key)!
+          .rules.slice(2)
+          .map((r) => r.name);
+      expect([names('lean-0'), names('lean-1')]).toEqual([
+        ['at 2', 'at 3', 'at 4', 'at 5'],
+        ['at 4', 'at 5', 'at 6', 'at 7'],
+      ]);
       expect(await storage.loadSnapshot()).toStrictEqual(hydrated);
     });
 

@@ -207,24 +207,58 @@ function selectStatement(
     .map((part) => (part === '' ? part : e(part)))
     .join('.');
   const select = columns.map((c) => `${e('x')}.${e(c.databaseName)} AS ${e(c.propertyName)}`);
-  const order = orderBy.map((property) => {
-    const column = metadata.findColumnWithPropertyName(property);
-    if (!column) throw new Error(`lean read of ${metadata.name}: no column ${property}`);
-    return `${e('x')}.${e(column.databaseName)} ASC`;
-  });
-  return `SELECT ${select.join(', ')} FROM ${table} ${e('x')} ORDER BY ${order.join(', ')}`;
+  const order = orderBy.map((property) => `${e('x')}.${e(columnOf(metadata, property).databaseName)} ASC`);
+  const sql = `SELECT ${select.join(', ')} FROM ${table} ${e('x')}`;
+  return order.length > 0 ? `${sql} ORDER BY ${order.join(', ')}` : sql;
 }
 
-/** Every row of `target`'s table in the order of `orderBy` (property names), as records of its class. */
+function columnOf(metadata: EntityMetadata, property: string): ColumnMetadata {
+  const column = metadata.findColumnWithPropertyName(property);
+  if (!column) throw new Error(`lean read of ${metadata.name}: no column ${property}`);
+  return column;
+}
+
+/**
+ * The rows stably sorted by the numbers in column `at`, or null when a value there is not a number (then
+ * the database sorts). Rows are usually in that order already: one pass tells.
+ */
+function byNumber(rows: unknown[][], at: number): unknown[][] | null {
+  let sorted = true;
+  for (let r = 0; r < rows.length; r++) {
+    const value = rows[r][at];
+    if (typeof value !== 'number' || value !== value) return null;
+    if (r > 0 && value < (rows[r - 1][at] as number)) sorted = false;
+  }
+  return sorted ? rows : rows.sort((a, b) => (a[at] as number) - (b[at] as number));
+}
+
+/**
+ * Every row of `target`'s table in the order of `orderBy` (property names), as records of its class. With
+ * `{ stableBy }` (a numeric column's property, selected or not), the rows come in the table's order and
+ * are sorted stably by that column here: for callers to whom only that order matters, it spares the
+ * database's sort.
+ */
 export async function leanRows<T extends ObjectLiteral>(
   m: EntityManager,
   target: EntityTarget<T> & (new () => T),
-  orderBy: string[],
+  orderBy: string[] | { stableBy: string },
 ): Promise<T[]> {
   const driver = m.connection.driver;
   const metadata = m.connection.getMetadata(target);
   const columns = metadata.columns.filter((c) => c.isSelect);
-  const { names, rows } = await selectArrays(m, selectStatement(driver, metadata, columns, orderBy), []);
+  let table: RawTable;
+  if (Array.isArray(orderBy)) table = await selectArrays(m, selectStatement(driver, metadata, columns, orderBy), []);
+  else {
+    const sortColumn = columnOf(metadata, orderBy.stableBy);
+    const selected = columns.includes(sortColumn) ? columns : [...columns, sortColumn];
+    table = await selectArrays(m, selectStatement(driver, metadata, selected, []), []);
+    const rows = byNumber(table.rows, table.names.indexOf(orderBy.stableBy));
+    table =
+      rows !== null
+        ? { names: table.names, rows }
+        : await selectArrays(m, selectStatement(driver, metadata, selected, [orderBy.stableBy]), []);
+  }
+  const { names, rows } = table;
   const properties = columns.map((c) => c.propertyName);
   const converters = columns.map((c) => converterOf(driver, c));
   // The column of each property (-1: not returned, as a record built from no rows).
@@ -245,7 +279,11 @@ export async function leanRows<T extends ObjectLiteral>(
   return records;
 }
 
-/** Every flag, by key, with its rules in the order they were written. */
+/**
+ * Every flag, by key, with its rules in the order they were written (by position). The rules are read in
+ * the table's order and put in position order here, not sorted by flag and position in the database: on
+ * SQLite that sort is a third of the rules' read at 10,000 flags, and only the order within a flag matters.
+ */
 export async function leanFlags(m: EntityManager): Promise<Flag[]> {
   const flags = await leanRows(m, Flag, ['key']);
   const byId = new Map<string, Flag>();
@@ -253,6 +291,6 @@ export async function leanFlags(m: EntityManager): Promise<Flag[]> {
     flag.rules = [];
     byId.set(flag.id, flag);
   }
-  for (const rule of await leanRows(m, FlagRule, ['flagId', 'position'])) byId.get(rule.flagId)?.rules.push(rule);
+  for (const rule of await leanRows(m, FlagRule, { stableBy: 'position' })) byId.get(rule.flagId)?.rules.push(rule);
   return flags;
 }
