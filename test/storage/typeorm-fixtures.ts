@@ -189,6 +189,9 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
         await insertRule(first!, position);
         await insertRule(second!, 9 - position);
       }
+      // A record whose two dates differ, between records whose dates are one text.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await storage.updateFlag({ key: 'lean-2', description: 'changed' });
       await storage.createOverride({ environmentId: production.id, flagId: unicode.id, reason: 'pourquoi ? 😀' });
       await storage.createOverride({ environmentId: staging.id, flagId: unicode.id, value: { ключ: 'значение' } });
       await storage.createSegment({
@@ -208,7 +211,17 @@ export function describeSchemaChecks(name: string, dataSource: () => Promise<Dat
         ['at 2', 'at 3', 'at 4', 'at 5'],
         ['at 4', 'at 5', 'at 6', 'at 7'],
       ]);
-      expect(await storage.loadSnapshot()).toStrictEqual(hydrated);
+      const changed = hydrated.flags.find((f) => f.key === 'lean-2')!;
+      expect(changed.updatedAt.getTime()).toBeGreaterThan(changed.createdAt.getTime());
+      const lean = await storage.loadSnapshot();
+      expect(lean).toStrictEqual(hydrated);
+      // Every record has Dates of its own, also where two dates are one text.
+      const dates = [...lean.environments, ...lean.flags, ...lean.overrides].flatMap((r) => {
+        const record = r as { createdAt?: Date; updatedAt?: Date };
+        return [record.createdAt, record.updatedAt];
+      });
+      expect(dates.every((d) => d instanceof Date)).toBe(true);
+      expect(new Set(dates).size).toBe(dates.length);
     });
 
     it('ran the migrations once, recorded in feature_flag_migrations, and running them again does nothing', async () => {

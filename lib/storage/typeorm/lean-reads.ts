@@ -141,11 +141,22 @@ function localTimestamp(s: string): Date | undefined {
 }
 
 /**
+ * The last `timestamp` text a query read and its instant, shared by the query's columns: a record's two
+ * dates are often one text (never updated), and so are records written together; a hit costs a string
+ * comparison instead of building a local-time Date, most of the parse's cost.
+ */
+interface LastDate {
+  text: string | undefined;
+  time: number;
+}
+
+/**
  * The client's own parser of a `timestamp` column, or a faster one that reads it the same way: trusted
  * once it has given the same instant as the client's parser for the column's first value (an app may
- * have set its own parser; then the client's is used throughout).
+ * have set its own parser; then the client's is used throughout). `last` holds only what the faster one
+ * read, so that a column read by the client's parser never uses it.
  */
-function timestampParser(own: TextParser): TextParser {
+function timestampParser(own: TextParser, last: LastDate): TextParser {
   let trusted: boolean | undefined;
   return (text) => {
     if (trusted === undefined) {
@@ -154,7 +165,13 @@ function timestampParser(own: TextParser): TextParser {
       trusted = fast !== undefined && theirs instanceof Date && fast.getTime() === theirs.getTime();
       return theirs;
     }
-    return (trusted && localTimestamp(text)) || own(text);
+    if (!trusted) return own(text);
+    if (text === last.text) return new Date(last.time);
+    const fast = localTimestamp(text);
+    if (fast === undefined) return own(text);
+    last.text = text;
+    last.time = fast.getTime();
+    return fast;
   };
 }
 
@@ -176,10 +193,11 @@ async function selectArrays(m: EntityManager, sql: string, params: unknown[]): P
       return { names: statement.columns().map((c) => c.name), rows: statement.all(...bound) };
     }
     const client = connection as PostgresClient;
+    const last: LastDate = { text: undefined, time: 0 };
     const types = {
       getTypeParser: (oid: number, format?: string): TextParser =>
         oid === TIMESTAMP_OID && (format ?? 'text') === 'text'
-          ? timestampParser(client.getTypeParser(oid, format))
+          ? timestampParser(client.getTypeParser(oid, format), last)
           : client.getTypeParser(oid, format),
     };
     const result = await client.query({ text: sql, values: params, rowMode: 'array', types });
