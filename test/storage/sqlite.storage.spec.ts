@@ -1,10 +1,15 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { FeatureFlagsValidationError } from '../../lib/core';
 import { FEATURE_FLAG_ENTITIES } from '../../lib/storage/typeorm/entities';
-import { FEATURE_FLAG_MIGRATIONS, migrationsFor } from '../../lib/storage/typeorm/migrations';
+import { FEATURE_FLAG_MIGRATIONS, MIGRATION_STEP_NAMES, migrationsFor } from '../../lib/storage/typeorm/migrations';
+import {
+  MYSQL_MIGRATIONS,
+  POSTGRES_MIGRATIONS,
+  SQLITE_MIGRATIONS,
+} from '../../lib/storage/typeorm/migrations/dialects';
 import { dataSourceOptionsFromUrl, featureFlagDataSourceOptions } from '../../lib/storage/typeorm/connection';
 import { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage';
 import { describeStorageContract } from './storage-contract';
@@ -117,6 +122,37 @@ describe('TypeOrmStorage on SQLite', () => {
       expect(migrationsFor('mariadb')).toEqual(migrationsFor('mysql'));
       expect(migrationsFor('postgres')).not.toEqual(migrationsFor('mysql'));
       expect(() => migrationsFor('mssql')).toThrow(FeatureFlagsValidationError);
+    });
+
+    it("every dialect's migrations carry the step names the lazy step classes are listed under", () => {
+      const names = (classes: Function[]) => classes.map((m) => new (m as new () => MigrationInterface)().name);
+      for (const list of [POSTGRES_MIGRATIONS, MYSQL_MIGRATIONS, SQLITE_MIGRATIONS])
+        expect(names(list)).toEqual(MIGRATION_STEP_NAMES);
+      expect(names(FEATURE_FLAG_MIGRATIONS)).toEqual(MIGRATION_STEP_NAMES);
+      for (const type of ['postgres', 'mysql', 'better-sqlite3'] as const)
+        expect(names(migrationsFor(type))).toEqual(MIGRATION_STEP_NAMES);
+    });
+
+    it("a dialect's step runs that dialect's migration, whatever the connection", async () => {
+      const calls: string[] = [];
+      const runner = {
+        connection: { options: { type: 'better-sqlite3' }, driver: {} },
+        query: async (sql: string) => void calls.push(sql),
+      } as unknown as QueryRunner;
+      const [first] = migrationsFor('postgres') as (new () => MigrationInterface)[];
+      await new first().up(runner);
+      const postgres = [...calls];
+      calls.length = 0;
+      await new (FEATURE_FLAG_MIGRATIONS[0] as new () => MigrationInterface)().up(runner);
+      const neutral = [...calls];
+      calls.length = 0;
+      await new POSTGRES_MIGRATIONS[0]().up(runner);
+      expect(postgres).toEqual(calls);
+      calls.length = 0;
+      await new SQLITE_MIGRATIONS[0]().up(runner);
+      // The dialect-neutral step follows the connection (SQLite here), not PostgreSQL.
+      expect(neutral).toEqual(calls);
+      expect(neutral).not.toEqual(postgres);
     });
   });
 });

@@ -1,65 +1,26 @@
-import { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
+import type { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
 import { FeatureFlagsValidationError } from '../../../core/errors';
-import { FeatureFlagsInitialSchemaMysql1732000000000 } from './mysql/1732000000000-InitialSchema';
-import { FeatureFlagsInitialSchemaPostgres1732000000000 } from './postgres/1732000000000-InitialSchema';
-import { FeatureFlagsInitialSchemaSqlite1732000000000 } from './sqlite/1732000000000-InitialSchema';
-import { FeatureFlagsAdminSchemaMysql1733000000000 } from './mysql/1733000000000-AdminSchema';
-import { FeatureFlagsAdminSchemaPostgres1733000000000 } from './postgres/1733000000000-AdminSchema';
-import { FeatureFlagsAdminSchemaSqlite1733000000000 } from './sqlite/1733000000000-AdminSchema';
-import { FeatureFlagsClientKeysMysql1734000000000 } from './mysql/1734000000000-ClientKeys';
-import { FeatureFlagsClientKeysPostgres1734000000000 } from './postgres/1734000000000-ClientKeys';
-import { FeatureFlagsClientKeysSqlite1734000000000 } from './sqlite/1734000000000-ClientKeys';
-import { FeatureFlagsTokenPrincipalMysql1735000000000 } from './mysql/1735000000000-TokenPrincipal';
-import { FeatureFlagsTokenPrincipalPostgres1735000000000 } from './postgres/1735000000000-TokenPrincipal';
-import { FeatureFlagsTokenPrincipalSqlite1735000000000 } from './sqlite/1735000000000-TokenPrincipal';
-import { FeatureFlagsFlagAndOverrideNamesMysql1736000000000 } from './mysql/1736000000000-FlagAndOverrideNames';
-import { FeatureFlagsFlagAndOverrideNamesPostgres1736000000000 } from './postgres/1736000000000-FlagAndOverrideNames';
-import { FeatureFlagsFlagAndOverrideNamesSqlite1736000000000 } from './sqlite/1736000000000-FlagAndOverrideNames';
+import type { MigrationClass } from './dialects';
 
-export {
-  FeatureFlagsInitialSchemaMysql1732000000000,
-  FeatureFlagsInitialSchemaPostgres1732000000000,
-  FeatureFlagsInitialSchemaSqlite1732000000000,
-  FeatureFlagsAdminSchemaMysql1733000000000,
-  FeatureFlagsAdminSchemaPostgres1733000000000,
-  FeatureFlagsAdminSchemaSqlite1733000000000,
-  FeatureFlagsClientKeysMysql1734000000000,
-  FeatureFlagsClientKeysPostgres1734000000000,
-  FeatureFlagsClientKeysSqlite1734000000000,
-  FeatureFlagsTokenPrincipalMysql1735000000000,
-  FeatureFlagsTokenPrincipalPostgres1735000000000,
-  FeatureFlagsTokenPrincipalSqlite1735000000000,
-  FeatureFlagsFlagAndOverrideNamesMysql1736000000000,
-  FeatureFlagsFlagAndOverrideNamesPostgres1736000000000,
-  FeatureFlagsFlagAndOverrideNamesSqlite1736000000000,
-};
+/**
+ * The feature-flag migrations, per dialect (`migrationsFor`) and for any dialect (FEATURE_FLAG_MIGRATIONS).
+ * Each is a step class carrying the step's name, whose `up` and `down` import the dialect's migration
+ * (./dialects) when they run: TypeORM needs only the names until a migration runs.
+ */
 
-type MigrationClass = new () => MigrationInterface;
+/**
+ * The steps' names, oldest first. Every dialect's migration of a step carries the same name (the
+ * migrations table records the step, not the dialect); a test holds each dialect's classes to these.
+ */
+export const MIGRATION_STEP_NAMES: readonly string[] = [
+  'FeatureFlagsInitialSchema1732000000000',
+  'FeatureFlagsAdminSchema1733000000000',
+  'FeatureFlagsClientKeys1734000000000',
+  'FeatureFlagsTokenPrincipal1735000000000',
+  'FeatureFlagsFlagAndOverrideNames1736000000000',
+];
 
-/** The migrations of the feature-flag tables on PostgreSQL, oldest first. */
-export const POSTGRES_MIGRATIONS: MigrationClass[] = [
-  FeatureFlagsInitialSchemaPostgres1732000000000,
-  FeatureFlagsAdminSchemaPostgres1733000000000,
-  FeatureFlagsClientKeysPostgres1734000000000,
-  FeatureFlagsTokenPrincipalPostgres1735000000000,
-  FeatureFlagsFlagAndOverrideNamesPostgres1736000000000,
-];
-/** The migrations of the feature-flag tables on MySQL and MariaDB, oldest first. */
-export const MYSQL_MIGRATIONS: MigrationClass[] = [
-  FeatureFlagsInitialSchemaMysql1732000000000,
-  FeatureFlagsAdminSchemaMysql1733000000000,
-  FeatureFlagsClientKeysMysql1734000000000,
-  FeatureFlagsTokenPrincipalMysql1735000000000,
-  FeatureFlagsFlagAndOverrideNamesMysql1736000000000,
-];
-/** The migrations of the feature-flag tables on SQLite, oldest first. */
-export const SQLITE_MIGRATIONS: MigrationClass[] = [
-  FeatureFlagsInitialSchemaSqlite1732000000000,
-  FeatureFlagsAdminSchemaSqlite1733000000000,
-  FeatureFlagsClientKeysSqlite1734000000000,
-  FeatureFlagsTokenPrincipalSqlite1735000000000,
-  FeatureFlagsFlagAndOverrideNamesSqlite1736000000000,
-];
+type Dialect = 'postgres' | 'mysql' | 'sqlite';
 
 /** TypeORM's SQLite drivers: one schema for all of them. */
 export const SQLITE_TYPES: readonly string[] = [
@@ -73,10 +34,10 @@ export const SQLITE_TYPES: readonly string[] = [
   'react-native',
 ];
 
-function dialectMigrations(type: DataSourceOptions['type']): MigrationClass[] {
-  if (type === 'postgres' || type === 'aurora-postgres') return POSTGRES_MIGRATIONS;
-  if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') return MYSQL_MIGRATIONS;
-  if (SQLITE_TYPES.includes(type)) return SQLITE_MIGRATIONS;
+function dialectOf(type: DataSourceOptions['type']): Dialect {
+  if (type === 'postgres' || type === 'aurora-postgres') return 'postgres';
+  if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') return 'mysql';
+  if (SQLITE_TYPES.includes(type)) return 'sqlite';
   throw new FeatureFlagsValidationError(
     'connection',
     `database type "${type}" is not supported: use PostgreSQL, MySQL, MariaDB or SQLite`,
@@ -93,21 +54,40 @@ function dialectMigrations(type: DataSourceOptions['type']): MigrationClass[] {
  * @throws FeatureFlagsValidationError (field `connection`) for a database the module has no schema for.
  */
 export function migrationsFor(type: DataSourceOptions['type']): Function[] {
-  return [...dialectMigrations(type)];
+  return [...DIALECT_STEPS[dialectOf(type)]];
 }
 
-/** Runs the step `index` of the migrations of the database the query runner is connected to. */
-function dialectStep(name: string, index: number): MigrationClass {
+/** The migration of step `index` for `dialect`, its module imported on first use. */
+async function migrationOf(dialect: Dialect, index: number): Promise<MigrationInterface> {
+  const lists = await import('./dialects');
+  const list = { postgres: lists.POSTGRES_MIGRATIONS, mysql: lists.MYSQL_MIGRATIONS, sqlite: lists.SQLITE_MIGRATIONS };
+  return new list[dialect][index]();
+}
+
+/**
+ * A step class named `name` that runs step `index` of `dialect`'s migrations, or (without a dialect) of
+ * the dialect of the database the query runner is connected to.
+ */
+function stepClass(name: string, index: number, dialect?: Dialect): MigrationClass {
+  const migration = (queryRunner: QueryRunner) =>
+    migrationOf(dialect ?? dialectOf(queryRunner.connection.options.type), index);
   return class implements MigrationInterface {
     name = name;
-    up(queryRunner: QueryRunner): Promise<void> {
-      return new (dialectMigrations(queryRunner.connection.options.type)[index])().up(queryRunner);
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await (await migration(queryRunner)).up(queryRunner);
     }
-    down(queryRunner: QueryRunner): Promise<void> {
-      return new (dialectMigrations(queryRunner.connection.options.type)[index])().down(queryRunner);
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await (await migration(queryRunner)).down(queryRunner);
     }
   };
 }
+
+/** Each dialect's steps: one class per step and dialect, so that `migrationsFor` gives the same classes each time. */
+const DIALECT_STEPS: Record<Dialect, MigrationClass[]> = {
+  postgres: MIGRATION_STEP_NAMES.map((name, index) => stepClass(name, index, 'postgres')),
+  mysql: MIGRATION_STEP_NAMES.map((name, index) => stepClass(name, index, 'mysql')),
+  sqlite: MIGRATION_STEP_NAMES.map((name, index) => stepClass(name, index, 'sqlite')),
+};
 
 /**
  * The feature-flag migrations for whichever supported database they run on: each step runs the
@@ -117,6 +97,4 @@ function dialectStep(name: string, index: number): MigrationClass {
  * @example
  * TypeOrmModule.forRoot({ …, entities: [...FEATURE_FLAG_ENTITIES], migrations: [...FEATURE_FLAG_MIGRATIONS] })
  */
-export const FEATURE_FLAG_MIGRATIONS: Function[] = POSTGRES_MIGRATIONS.map((m, index) =>
-  dialectStep(new m().name!, index),
-);
+export const FEATURE_FLAG_MIGRATIONS: Function[] = MIGRATION_STEP_NAMES.map((name, index) => stepClass(name, index));
